@@ -1,0 +1,310 @@
+//! The engine handle: opens a database directory, loads the catalog, sequence number
+//! and row counts, and owns the background STREAM evictor.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use crate::catalog::{Catalog, Namespace, TableDef, TableKind, TableName};
+use crate::error::{Error, Result};
+use crate::session::{Actor, Session};
+use crate::storage::keys;
+use crate::storage::row::{decode_row, row_time};
+use crate::storage::Store;
+use crate::types::Value;
+use crate::write::Txn;
+
+/// Where the engine reads the time from. Tests use a manual clock to expire STREAM
+/// rows without sleeping.
+#[derive(Debug, Clone, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    /// A manual clock starting at `micros` since the Unix epoch.
+    pub fn manual(micros: i64) -> Clock {
+        Clock::Manual(Arc::new(AtomicI64::new(micros)))
+    }
+
+    pub fn now_micros(&self) -> i64 {
+        match self {
+            Clock::System => system_micros(),
+            Clock::Manual(t) => t.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Moves a manual clock forward (no effect on the system clock).
+    pub fn advance(&self, by: Duration) {
+        if let Clock::Manual(t) = self {
+            t.fetch_add(by.as_micros() as i64, Ordering::SeqCst);
+        }
+    }
+}
+
+fn system_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// fsync every commit (survives power loss, slower). Without it a commit survives
+    /// the process being killed.
+    pub sync_writes: bool,
+    pub clock: Clock,
+    /// How often expired STREAM rows are evicted; `None` turns the evictor off.
+    pub evict_interval: Option<Duration>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            sync_writes: false,
+            clock: Clock::System,
+            evict_interval: Some(Duration::from_secs(1)),
+        }
+    }
+}
+
+/// An open database. Cheap to clone; the directory is closed when the last clone
+/// (and every session made from it) is dropped.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub path: PathBuf,
+    pub store: Store,
+    pub catalog: RwLock<Catalog>,
+    /// Serialises writers; see `write.rs`.
+    pub writer: Mutex<()>,
+    last_seq: AtomicU64,
+    pub counts: Mutex<HashMap<u64, i64>>,
+    pub clock: Clock,
+}
+
+impl Engine {
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine> {
+        Engine::open_with(path, EngineOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
+        let path = path.as_ref();
+        std::fs::create_dir_all(path)
+            .map_err(|e| Error::Storage(format!("cannot create {}: {e}", path.display())))?;
+        let store = Store::open(path, options.sync_writes)?;
+        let last_seq = match store.get(keys::SEQ)? {
+            Some(bytes) => u64::from_be_bytes(
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| Error::Storage("corrupt sequence number".into()))?,
+            ),
+            None => 0,
+        };
+        let mut catalog = Catalog::default();
+        for item in store.prefix(keys::NAMESPACE_PREFIX) {
+            let (_, value) = item?;
+            let ns: Namespace = decode_json(&value)?;
+            catalog.namespaces.insert(ns.name.clone(), ns);
+        }
+        let mut counts = HashMap::new();
+        for item in store.prefix(keys::TABLE_PREFIX) {
+            let (_, value) = item?;
+            let table: TableDef = decode_json(&value)?;
+            let count = store
+                .get(&keys::count_key(table.id))?
+                .and_then(|b| b.as_slice().try_into().ok().map(i64::from_be_bytes))
+                .unwrap_or(0);
+            counts.insert(table.id, count);
+            catalog
+                .tables
+                .insert(TableName::new(&table.namespace, &table.name), Arc::new(table));
+        }
+        let inner = Arc::new(Inner {
+            path: path.to_path_buf(),
+            store,
+            catalog: RwLock::new(catalog),
+            writer: Mutex::new(()),
+            last_seq: AtomicU64::new(last_seq),
+            counts: Mutex::new(counts),
+            clock: options.clock,
+        });
+        if let Some(interval) = options.evict_interval {
+            spawn_evictor(Arc::downgrade(&inner), interval);
+        }
+        Ok(Engine { inner })
+    }
+
+    /// A session acting as `actor`.
+    pub fn session(&self, actor: Actor) -> Session {
+        Session::new(self.clone(), actor)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The sequence number of the last commit.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.last_seq()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// A table's definition.
+    pub fn table(&self, name: &TableName) -> Result<Arc<TableDef>> {
+        self.inner.table(name)
+    }
+
+    /// Deletes STREAM rows whose TTL has passed, one commit per table; returns how many
+    /// rows went. The background evictor calls this; tests call it directly.
+    pub fn evict_expired(&self) -> Result<usize> {
+        self.inner.evict_expired()
+    }
+}
+
+impl Inner {
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq.load(Ordering::SeqCst)
+    }
+
+    pub fn set_last_seq(&self, seq: u64) {
+        self.last_seq.store(seq, Ordering::SeqCst);
+    }
+
+    pub fn row_count(&self, table_id: u64) -> i64 {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&table_id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn catalog(&self) -> std::sync::RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn catalog_mut(&self) -> std::sync::RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn table(&self, name: &TableName) -> Result<Arc<TableDef>> {
+        self.catalog().table(name)
+    }
+
+    /// The oldest commit time a STREAM row may have and still be visible.
+    pub fn stream_cutoff(&self, table: &TableDef) -> Option<i64> {
+        let ttl = table.ttl_seconds?;
+        Some(self.clock.now_micros() - (ttl as i64).saturating_mul(1_000_000))
+    }
+
+    /// Reads the rows of `table` with keys in `[start, end)`, skipping expired STREAM
+    /// rows. Each item is (key, owner for USER tables, values in column order).
+    pub fn rows<'a>(
+        &'a self,
+        table: &'a TableDef,
+        start: &[u8],
+        end: &[u8],
+    ) -> impl Iterator<Item = Result<StoredRow>> + 'a {
+        let cutoff = self.stream_cutoff(table);
+        let columns = table.columns.len();
+        self.store.range(start, end).filter_map(move |item| {
+            let decoded = (|| {
+                let (key, bytes) = item?;
+                if let Some(cutoff) = cutoff {
+                    if row_time(&bytes)? <= cutoff {
+                        return Ok(None);
+                    }
+                }
+                let (_, mut values) = decode_row(&bytes)?;
+                for column in &table.columns[values.len().min(columns)..] {
+                    values.push(column.fill_value());
+                }
+                let owner = if table.kind == TableKind::User {
+                    Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0)
+                } else {
+                    None
+                };
+                Ok(Some(StoredRow { key: key.into_vec(), owner, values }))
+            })();
+            decoded.transpose()
+        })
+    }
+
+    fn evict_expired(&self) -> Result<usize> {
+        let streams: Vec<Arc<TableDef>> = self
+            .catalog()
+            .tables
+            .values()
+            .filter(|t| t.kind == TableKind::Stream)
+            .cloned()
+            .collect();
+        let mut evicted = 0;
+        for table in streams {
+            let Some(cutoff) = self.stream_cutoff(&table) else {
+                continue;
+            };
+            let mut txn = Txn::begin(self);
+            // The table may have been dropped while we were not holding the lock.
+            if self.catalog().tables.values().all(|t| t.id != table.id) {
+                continue;
+            }
+            let prefix = keys::stream_index_prefix(table.id);
+            let mut expired = Vec::new();
+            for item in self.store.prefix(&prefix) {
+                let (index_key, _) = item?;
+                if keys::index_entry_time(&index_key) > cutoff {
+                    break;
+                }
+                expired.push(keys::row_key_of_index_entry(&index_key));
+            }
+            for key in &expired {
+                txn.delete(&table, key)?;
+            }
+            if !expired.is_empty() {
+                txn.commit()?;
+                evicted += expired.len();
+            }
+        }
+        Ok(evicted)
+    }
+}
+
+/// A row as read from storage.
+pub(crate) struct StoredRow {
+    pub key: Vec<u8>,
+    pub owner: Option<String>,
+    pub values: Vec<Value>,
+}
+
+fn spawn_evictor(inner: Weak<Inner>, interval: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("tidepool-evictor".into())
+        .spawn(move || loop {
+            std::thread::sleep(interval);
+            let Some(inner) = inner.upgrade() else {
+                return;
+            };
+            // A failed eviction is retried on the next tick; expired rows stay hidden
+            // from scans meanwhile.
+            let _ = inner.evict_expired();
+        });
+    // Without the thread expired rows are still hidden; they are evicted on the next open.
+    drop(spawned);
+}
+
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Storage(format!("corrupt catalog entry: {e}")))
+}

@@ -1,0 +1,130 @@
+//! The engine's one error type. Every message names what is wrong and where, so a
+//! user can act on it without reading a stack trace.
+
+use std::fmt;
+
+/// Where in the SQL text an error was found (1-based, as editors count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The SQL text could not be parsed.
+    #[error("syntax error at {position}: {message}")]
+    Syntax { message: String, position: Position },
+
+    /// A namespace, table or column does not exist.
+    #[error("{kind} '{name}' does not exist")]
+    NotFound { kind: ObjectKind, name: String },
+
+    /// A namespace or table of that name exists already.
+    #[error("{kind} '{name}' already exists")]
+    AlreadyExists { kind: ObjectKind, name: String },
+
+    /// A value does not fit the column's type.
+    #[error("type mismatch for column '{column}': expected {expected}, got {found}")]
+    TypeMismatch {
+        column: String,
+        expected: String,
+        found: String,
+    },
+
+    /// A NOT NULL column got no value.
+    #[error("column '{column}' of table '{table}' is NOT NULL and got no value")]
+    NotNull { table: String, column: String },
+
+    /// INSERT of a primary key that is already present.
+    #[error("duplicate primary key {key} in table '{table}'")]
+    DuplicateKey { table: String, key: String },
+
+    /// The statement is valid SQL but not allowed on this object or in this session.
+    #[error("{0}")]
+    NotAllowed(String),
+
+    /// The statement or option is not something Tidepool supports.
+    #[error("not supported: {0}")]
+    Unsupported(String),
+
+    /// A statement that parsed but failed while planning or running the query.
+    #[error("{0}")]
+    Query(String),
+
+    /// A bad argument to the typed API (wrong arity of a key, unknown column, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// RocksDB failed, or stored bytes could not be decoded.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+/// The kind of catalog object an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Namespace,
+    Table,
+    Column,
+    Row,
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ObjectKind::Namespace => "namespace",
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::Row => "row",
+        })
+    }
+}
+
+impl Error {
+    pub(crate) fn not_found(kind: ObjectKind, name: impl Into<String>) -> Self {
+        Error::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// A stable, machine-readable code for the error class (used by front doors).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Syntax { .. } => "syntax",
+            Error::NotFound { .. } => "not_found",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::TypeMismatch { .. } => "type_mismatch",
+            Error::NotNull { .. } => "not_null",
+            Error::DuplicateKey { .. } => "duplicate_key",
+            Error::NotAllowed(_) => "not_allowed",
+            Error::Unsupported(_) => "unsupported",
+            Error::Query(_) => "query",
+            Error::InvalidArgument(_) => "invalid_argument",
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    /// The SQL position, for syntax errors.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            Error::Syntax { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+}
+
+impl From<rocksdb::Error> for Error {
+    fn from(e: rocksdb::Error) -> Self {
+        Error::Storage(e.into_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

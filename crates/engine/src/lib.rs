@@ -1,0 +1,54 @@
+//! Tidepool's engine: RocksDB storage, DataFusion SQL and (next) live queries, with no
+//! dependency on any front door. The app, the `tidepool` CLI and the local API server
+//! all drive it through [`Engine`] and [`Session`].
+//!
+//! # The life of a write
+//!
+//! 1. **Text to statements** (`sql::parse`): a script is tokenized once and split on
+//!    top-level semicolons; each statement remembers its line and column, and is parsed
+//!    from text padded to that position, so every syntax error points into the script.
+//! 2. **Our statements or DataFusion's** (`session`): namespaces, CREATE/DROP/ALTER
+//!    TABLE, SHOW, DESCRIBE and EXECUTE AS USER are handled by the engine (`sql::ddl`);
+//!    INSERT, UPDATE, DELETE and every query are planned by DataFusion against the
+//!    session's providers (`sql::provider`), which see the database as the session's
+//!    acting user.
+//! 3. **Plans that write** (`sql::dml`): INSERT collects its input rows, UPDATE and
+//!    DELETE read the rows in the key ranges their WHERE allows (`sql::pushdown`) and
+//!    evaluate the WHERE and SET expressions with DataFusion's physical expressions.
+//!    Nothing is written while planning, so EXPLAIN never writes.
+//! 4. **One transaction** (`write`): the writer lock is taken, every change goes into
+//!    one RocksDB `WriteBatch` together with the next sequence number `seq` and the
+//!    table's new row count; NOT NULL, duplicate keys and STREAM MAX_ROWS are checked
+//!    there, so SQL and the typed API (`typed`) obey the same rules. An error drops
+//!    the batch: a failed statement changes nothing.
+//! 5. **Storage** (`storage`): rows live under `d | table id | [user] | primary key`
+//!    in an order-preserving encoding, so primary-key lookups and ranges are seeks.
+//!
+//! # The life of a read
+//!
+//! DataFusion calls `scan` with the projection, the filters it could push and a limit;
+//! `TidepoolScan` (`sql::scan`) reads the key ranges on a blocking thread from a
+//! RocksDB iterator (a consistent snapshot), hides expired STREAM rows, and streams
+//! Arrow batches. `EXPLAIN` shows the ranges it will read.
+
+mod catalog;
+mod convert;
+mod engine;
+mod error;
+mod session;
+mod sql;
+mod storage;
+mod typed;
+mod types;
+mod write;
+
+pub use catalog::{ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE, USER_COLUMN};
+pub use engine::{Clock, Engine, EngineOptions};
+pub use error::{Error, ObjectKind, Position, Result};
+pub use session::{Actor, Session, StatementResult};
+pub use sql::parse::{split_statements, SqlStatement};
+pub use typed::{Row, WriteOutcome};
+pub use types::{SqlType, Value};
+
+/// Arrow, re-exported so front doors format results with the same version.
+pub use datafusion::arrow;

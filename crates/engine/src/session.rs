@@ -1,0 +1,373 @@
+//! A session: an acting user plus a DataFusion context whose providers see the
+//! database as that user. Statements run one at a time, each atomically.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    Expr as SqlExpr, ObjectName, ObjectType, SchemaName, SetExpr, Statement as SqlStatementAst, TableObject,
+    Value as SqlValue,
+};
+use datafusion::scalar::ScalarValue;
+
+use crate::catalog::{TableKind, GENERATED_KEY_COLUMN, USER_COLUMN};
+use crate::engine::Engine;
+use crate::error::{Error, Position, Result};
+use crate::sql::errors::from_df;
+use crate::sql::parse::{parse, split_statements, Parsed, SqlStatement};
+use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
+use crate::sql::{ddl, functions};
+use crate::types::Value;
+
+/// Who a session acts as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// Sees and writes every row; USER tables show `_user`.
+    Admin,
+    /// Sees and writes only its own rows of USER tables.
+    User(String),
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::Admin => f.write_str("admin"),
+            Actor::User(u) => f.write_str(u),
+        }
+    }
+}
+
+/// What one statement produced.
+#[derive(Debug, Clone)]
+pub enum StatementResult {
+    /// A query's rows.
+    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
+    /// Rows written by DML.
+    Affected(u64),
+    /// A statement that returns nothing (DDL).
+    Done,
+}
+
+impl StatementResult {
+    pub fn row_count(&self) -> usize {
+        match self {
+            StatementResult::Rows { batches, .. } => batches.iter().map(|b| b.num_rows()).sum(),
+            StatementResult::Affected(_) | StatementResult::Done => 0,
+        }
+    }
+}
+
+pub struct Session {
+    engine: Engine,
+    scope: Arc<Scope>,
+    ctx: SessionContext,
+}
+
+impl Session {
+    pub(crate) fn new(engine: Engine, actor: Actor) -> Session {
+        Session::build(engine, actor, false)
+    }
+
+    fn build(engine: Engine, actor: Actor, file_access: bool) -> Session {
+        let scope = Arc::new(Scope {
+            inner: engine.inner.clone(),
+            actor,
+            file_access,
+            external: Mutex::new(HashMap::new()),
+        });
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG_NAME, "default")
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_catalog(CATALOG_NAME, Arc::new(TidepoolCatalog(scope.clone())));
+        ctx.register_udf(functions::snowflake_id_udf());
+        Session { engine, scope, ctx }
+    }
+
+    /// Turns on statements that read or write files (`CREATE EXTERNAL TABLE`,
+    /// `COPY ... TO`) for this session only. Off by default.
+    pub fn with_file_access(self, enabled: bool) -> Session {
+        Session::build(self.engine, self.scope.actor.clone(), enabled)
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.scope.actor
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Splits a script into statements (see `execute_statement`).
+    pub fn split(&self, script: &str) -> Result<Vec<SqlStatement>> {
+        split_statements(script)
+    }
+
+    /// Runs every statement of a script in order, stopping at the first error (earlier
+    /// statements stay committed).
+    pub async fn execute(&self, script: &str) -> Result<Vec<StatementResult>> {
+        let mut results = Vec::new();
+        for statement in split_statements(script)? {
+            results.push(self.execute_statement(&statement).await?);
+        }
+        Ok(results)
+    }
+
+    /// Runs one statement.
+    pub async fn execute_statement(&self, statement: &SqlStatement) -> Result<StatementResult> {
+        let at = statement.position;
+        let parsed = parse(statement)?;
+        let inner = &self.scope.inner;
+        match parsed {
+            Parsed::CreateNamespace { name, if_not_exists } => {
+                self.require_admin("CREATE NAMESPACE")?;
+                ddl::create_namespace(inner, &name, if_not_exists)?;
+            }
+            Parsed::DropNamespace { name, if_exists, cascade } => {
+                self.require_admin("DROP NAMESPACE")?;
+                ddl::drop_namespace(inner, &name, if_exists, cascade)?;
+            }
+            Parsed::ShowNamespaces => {
+                return self.query_internal("SELECT name, tables FROM system.namespaces ORDER BY name", at).await;
+            }
+            Parsed::ShowTables { namespace } => {
+                let filter = match namespace {
+                    Some(ns) => {
+                        if ns != crate::catalog::SYSTEM_NAMESPACE && !inner.catalog().namespaces.contains_key(&ns) {
+                            return Err(Error::not_found(crate::error::ObjectKind::Namespace, ns));
+                        }
+                        format!("WHERE namespace = '{}'", ns.replace('\'', "''"))
+                    }
+                    None => String::new(),
+                };
+                let sql = format!("SELECT namespace, name, kind, rows FROM system.tables {filter} ORDER BY namespace, name");
+                return self.query_internal(&sql, at).await;
+            }
+            Parsed::Describe { table } => {
+                if table.namespace != crate::catalog::SYSTEM_NAMESPACE {
+                    inner.table(&table)?;
+                }
+                let sql = format!(
+                    "SELECT name, type, nullable, primary_key, default_value FROM system.columns \
+                     WHERE namespace = '{}' AND table_name = '{}' ORDER BY position",
+                    table.namespace.replace('\'', "''"),
+                    table.table.replace('\'', "''")
+                );
+                let result = self.query_internal(&sql, at).await?;
+                if result.row_count() == 0 {
+                    return Err(Error::not_found(crate::error::ObjectKind::Table, table.to_string()));
+                }
+                return Ok(result);
+            }
+            Parsed::ExecuteAs { user, statement } => {
+                self.require_admin("EXECUTE AS USER")?;
+                if user.is_empty() {
+                    return Err(Error::InvalidArgument("EXECUTE AS USER needs a non-empty user name".into()));
+                }
+                let session = Session::new(self.engine.clone(), Actor::User(user));
+                return Box::pin(session.execute_statement(&statement)).await;
+            }
+            Parsed::CreateTable { kind, statement } => {
+                self.require_admin("CREATE TABLE")?;
+                match *statement {
+                    DfStatement::Statement(s) => match *s {
+                        SqlStatementAst::CreateTable(create) => {
+                            ddl::create_table(inner, kind, &create)?;
+                        }
+                        _ => return Err(Error::Syntax { message: "Expected: TABLE after the table kind".into(), position: at }),
+                    },
+                    _ => return Err(Error::Syntax { message: "Expected: TABLE after the table kind".into(), position: at }),
+                }
+            }
+            Parsed::Standard(statement) => return self.execute_standard(*statement, at).await,
+        }
+        Ok(StatementResult::Done)
+    }
+
+    async fn execute_standard(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
+        let inner = &self.scope.inner;
+        let statement = match statement {
+            DfStatement::Statement(s) => match *s {
+                SqlStatementAst::CreateTable(create) => {
+                    self.require_admin("CREATE TABLE")?;
+                    ddl::create_table(inner, TableKind::Shared, &create)?;
+                    return Ok(StatementResult::Done);
+                }
+                SqlStatementAst::CreateSchema { schema_name: SchemaName::Simple(name), if_not_exists, .. } => {
+                    self.require_admin("CREATE NAMESPACE")?;
+                    ddl::create_namespace(inner, &single_name(&name)?, if_not_exists)?;
+                    return Ok(StatementResult::Done);
+                }
+                SqlStatementAst::Drop { object_type: ObjectType::Table, names, if_exists, .. } => {
+                    self.require_admin("DROP TABLE")?;
+                    ddl::drop_tables(inner, &names, if_exists)?;
+                    return Ok(StatementResult::Done);
+                }
+                SqlStatementAst::Drop { object_type: ObjectType::Schema, names, if_exists, cascade, .. } => {
+                    self.require_admin("DROP NAMESPACE")?;
+                    for name in &names {
+                        ddl::drop_namespace(inner, &single_name(name)?, if_exists, cascade)?;
+                    }
+                    return Ok(StatementResult::Done);
+                }
+                SqlStatementAst::AlterTable(alter) => {
+                    self.require_admin("ALTER TABLE")?;
+                    ddl::alter_table(inner, &alter)?;
+                    return Ok(StatementResult::Done);
+                }
+                SqlStatementAst::Insert(mut insert) => {
+                    self.prepare_insert(&mut insert)?;
+                    DfStatement::Statement(Box::new(SqlStatementAst::Insert(insert)))
+                }
+                other => DfStatement::Statement(Box::new(other)),
+            },
+            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) if !self.scope.file_access => {
+                return Err(Error::NotAllowed(
+                    "CREATE EXTERNAL TABLE and COPY read or write files, which is off for this session; \
+                     enable file access for the session first"
+                        .into(),
+                ));
+            }
+            other => other,
+        };
+        self.run_datafusion(statement, at).await
+    }
+
+    /// Plans and runs a statement with DataFusion.
+    async fn run_datafusion(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
+        let state = self.ctx.state();
+        let plan = state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))?;
+        SQLOptions::new()
+            .with_allow_ddl(self.scope.file_access)
+            .with_allow_dml(true)
+            .with_allow_statements(true)
+            .verify_plan(&plan)
+            .map_err(|e| match from_df(&e, at) {
+                Error::Query(m) | Error::Unsupported(m) => Error::Unsupported(m),
+                other => other,
+            })?;
+        let is_dml = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
+        let frame = self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await.map_err(|e| from_df(&e, at))?;
+        if is_dml {
+            let count = batches
+                .iter()
+                .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>().cloned())
+                .flat_map(|a| a.iter().flatten().collect::<Vec<_>>())
+                .sum();
+            return Ok(StatementResult::Affected(count));
+        }
+        Ok(StatementResult::Rows { schema, batches })
+    }
+
+    /// A query the engine writes itself (SHOW, DESCRIBE).
+    async fn query_internal(&self, sql: &str, at: Position) -> Result<StatementResult> {
+        let statement = SqlStatement { sql: sql.to_string(), position: Position { line: 1, column: 1 } };
+        match parse(&statement)? {
+            Parsed::Standard(s) => self.run_datafusion(*s, at).await,
+            _ => Err(Error::Query(format!("internal query did not parse: {sql}"))),
+        }
+    }
+
+    fn require_admin(&self, what: &str) -> Result<()> {
+        match &self.scope.actor {
+            Actor::Admin => Ok(()),
+            Actor::User(user) => Err(Error::NotAllowed(format!("{what} needs an admin session; '{user}' is a user session"))),
+        }
+    }
+
+    /// `INSERT INTO t VALUES (...)` without a column list means the columns a user
+    /// writes (not the generated `_id`; `_user` first for an admin on a USER table).
+    /// Literal values are checked against their columns here, so a type mismatch
+    /// names the column.
+    fn prepare_insert(&self, insert: &mut datafusion::sql::sqlparser::ast::Insert) -> Result<()> {
+        let TableObject::TableName(name) = &insert.table else {
+            return Ok(());
+        };
+        let Ok(table_name) = ddl::table_name(name) else {
+            return Ok(());
+        };
+        let Ok(def) = self.scope.inner.table(&table_name) else {
+            return Ok(());
+        };
+        let Some(SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) else {
+            return Ok(());
+        };
+        let view = View::of(&def, &self.scope.actor);
+        let mut visible: Vec<(String, Option<crate::types::SqlType>)> = Vec::new();
+        if view.owner_column {
+            visible.push((USER_COLUMN.to_string(), Some(crate::types::SqlType::Text)));
+        }
+        visible.extend(
+            def.columns
+                .iter()
+                .filter(|c| c.name != GENERATED_KEY_COLUMN)
+                .map(|c| (c.name.clone(), Some(c.ty))),
+        );
+        let targets: Vec<(String, Option<crate::types::SqlType>)> = if insert.columns.is_empty() {
+            let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
+            if width == visible.len() {
+                insert.columns = visible
+                    .iter()
+                    .map(|(c, _)| ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::with_quote('"', c)]))
+                    .collect();
+            }
+            visible
+        } else {
+            insert
+                .columns
+                .iter()
+                .map(|c| {
+                    let name = c.to_string().trim_matches('"').to_ascii_lowercase();
+                    let ty = visible.iter().chain(std::iter::once(&(GENERATED_KEY_COLUMN.to_string(), None))).find(|(n, _)| *n == name).and_then(|(_, t)| *t)
+                        .or_else(|| def.column_index(&name).map(|i| def.columns[i].ty));
+                    (name, ty)
+                })
+                .collect()
+        };
+        for row in &values.rows {
+            for (expr, (column, ty)) in row.iter().zip(&targets) {
+                let (Some(ty), Some(scalar)) = (ty, literal_scalar(expr)) else {
+                    continue;
+                };
+                Value::from_scalar(&scalar, *ty, column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A plain SQL literal as a scalar (NULL and expressions are left to DataFusion).
+fn literal_scalar(expr: &SqlExpr) -> Option<ScalarValue> {
+    let SqlExpr::Value(v) = expr else {
+        return None;
+    };
+    match &v.value {
+        SqlValue::SingleQuotedString(s) => Some(ScalarValue::Utf8(Some(s.clone()))),
+        SqlValue::Boolean(b) => Some(ScalarValue::Boolean(Some(*b))),
+        SqlValue::Number(n, _) => n
+            .parse::<i64>()
+            .map(|i| ScalarValue::Int64(Some(i)))
+            .or_else(|_| n.parse::<f64>().map(|f| ScalarValue::Float64(Some(f))))
+            .ok(),
+        _ => None,
+    }
+}
+
+fn single_name(name: &ObjectName) -> Result<String> {
+    match name.0.as_slice() {
+        [part] => part
+            .as_ident()
+            .map(|i| crate::sql::parse::normalize_ident(&i.value, i.quote_style.is_some()))
+            .ok_or_else(|| Error::InvalidArgument(format!("invalid namespace name {name}"))),
+        _ => Err(Error::InvalidArgument(format!("namespace name {name} must be a single identifier"))),
+    }
+}

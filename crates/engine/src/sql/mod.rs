@@ -1,0 +1,14 @@
+//! SQL: statements are split and parsed (`parse`), Tidepool's own statements and DDL
+//! are executed directly (`ddl`), and everything else is planned and run by DataFusion
+//! over the providers of `provider` — scans (`scan`, with key ranges from `pushdown`),
+//! writes (`dml`), and the `system` views.
+
+pub(crate) mod ddl;
+pub(crate) mod dml;
+pub(crate) mod errors;
+pub(crate) mod functions;
+pub(crate) mod parse;
+pub(crate) mod provider;
+pub(crate) mod pushdown;
+pub(crate) mod scan;
+pub(crate) mod system;

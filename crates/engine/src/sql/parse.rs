@@ -1,0 +1,432 @@
+//! Parsing: a script is split into statements on top-level semicolons, each statement
+//! keeps the line and column it starts at, and is then recognised as one of Tidepool's
+//! own statements or handed to DataFusion's parser. Statements are parsed from text
+//! padded to their original position, so every error reports the line and column of
+//! the script the user wrote.
+
+use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+
+use crate::catalog::{TableKind, TableName};
+use crate::error::{Error, Position, Result};
+
+/// One statement of a script, with where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlStatement {
+    pub sql: String,
+    pub position: Position,
+}
+
+/// A parsed statement.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    CreateNamespace { name: String, if_not_exists: bool },
+    DropNamespace { name: String, if_exists: bool, cascade: bool },
+    ShowNamespaces,
+    ShowTables { namespace: Option<String> },
+    Describe { table: TableName },
+    ExecuteAs { user: String, statement: SqlStatement },
+    /// CREATE TABLE with the kind word already consumed.
+    CreateTable { kind: TableKind, statement: Box<DfStatement> },
+    /// Anything else: standard SQL for DataFusion (and our DDL on its AST).
+    Standard(Box<DfStatement>),
+}
+
+/// Splits a script into statements. Only a tokenizer error (an unterminated string or
+/// comment) fails the whole script.
+pub fn split_statements(script: &str) -> Result<Vec<SqlStatement>> {
+    let tokens = tokenize(script, Position { line: 1, column: 1 })?;
+    let lines = LineIndex::new(script);
+    let mut statements = Vec::new();
+    let mut depth = 0i32;
+    let mut current: Vec<&TokenWithSpan> = Vec::new();
+    let mut flush = |current: &mut Vec<&TokenWithSpan>| {
+        if let (Some(first), Some(last)) = (current.first(), current.last()) {
+            let start = lines.offset(first.span.start.line, first.span.start.column);
+            let end = lines.offset(last.span.end.line, last.span.end.column);
+            statements.push(SqlStatement {
+                sql: script[start..end].to_string(),
+                position: Position {
+                    line: first.span.start.line,
+                    column: first.span.start.column,
+                },
+            });
+        }
+        current.clear();
+    };
+    for token in &tokens {
+        match &token.token {
+            Token::Whitespace(_) | Token::EOF => continue,
+            Token::LParen => depth += 1,
+            Token::RParen => depth -= 1,
+            Token::SemiColon if depth <= 0 => {
+                flush(&mut current);
+                continue;
+            }
+            _ => {}
+        }
+        current.push(token);
+    }
+    flush(&mut current);
+    Ok(statements)
+}
+
+/// Parses one statement.
+pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
+    let tokens = tokenize(&statement.sql, statement.position)?;
+    let mut cursor = Cursor::new(&tokens, statement.position);
+    let first = cursor.peek_keyword(0);
+    let second = cursor.peek_keyword(1);
+    let parsed = match (first.as_deref(), second.as_deref()) {
+        (Some("CREATE"), Some("NAMESPACE")) => {
+            cursor.advance(2);
+            let if_not_exists = cursor.keywords(&["IF", "NOT", "EXISTS"]);
+            let name = cursor.ident("a namespace name")?;
+            cursor.end()?;
+            Parsed::CreateNamespace { name, if_not_exists }
+        }
+        (Some("DROP"), Some("NAMESPACE")) => {
+            cursor.advance(2);
+            let if_exists = cursor.keywords(&["IF", "EXISTS"]);
+            let name = cursor.ident("a namespace name")?;
+            let cascade = cursor.keywords(&["CASCADE"]);
+            cursor.end()?;
+            Parsed::DropNamespace { name, if_exists, cascade }
+        }
+        (Some("SHOW"), Some("NAMESPACES")) => {
+            cursor.advance(2);
+            cursor.end()?;
+            Parsed::ShowNamespaces
+        }
+        (Some("SHOW"), Some("TABLES")) => {
+            cursor.advance(2);
+            let namespace = if cursor.keywords(&["IN"]) || cursor.keywords(&["FROM"]) {
+                Some(cursor.ident("a namespace name")?)
+            } else {
+                None
+            };
+            cursor.end()?;
+            Parsed::ShowTables { namespace }
+        }
+        (Some("DESCRIBE" | "DESC"), _) => {
+            cursor.advance(1);
+            cursor.keywords(&["TABLE"]);
+            let table = cursor.table_name()?;
+            cursor.end()?;
+            Parsed::Describe { table }
+        }
+        (Some("EXECUTE"), Some("AS")) => {
+            cursor.advance(2);
+            cursor.expect_keyword("USER")?;
+            let user = cursor.string("the user name in quotes")?;
+            let open = cursor.expect(Token::LParen, "(")?;
+            let close = tokens
+                .iter()
+                .rposition(|t| t.token == Token::RParen)
+                .filter(|&i| i > open)
+                .ok_or_else(|| cursor.error_at_end("Expected: ) after the statement"))?;
+            let inner = &tokens[open + 1..close];
+            let (Some(first), Some(last)) = (
+                inner.iter().find(|t| !matches!(t.token, Token::Whitespace(_))),
+                inner.iter().rev().find(|t| !matches!(t.token, Token::Whitespace(_))),
+            ) else {
+                return Err(cursor.error_at_end("Expected: a statement inside EXECUTE AS USER (...)"));
+            };
+            if let Some(extra) = tokens[close + 1..]
+                .iter()
+                .find(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            {
+                return Err(cursor.error_at(span_start(extra), "Expected: end of statement after EXECUTE AS USER (...)"));
+            }
+            let padded = pad(statement);
+            let lines = LineIndex::new(&padded);
+            let (from, to) = (lines.position(span_start(first)), lines.position(span_end(last)));
+            Parsed::ExecuteAs {
+                user,
+                statement: SqlStatement {
+                    sql: padded[from..to].to_string(),
+                    position: span_start(first),
+                },
+            }
+        }
+        (Some("CREATE"), Some(kind @ ("USER" | "SHARED" | "STREAM"))) => {
+            let kind = match kind {
+                "USER" => TableKind::User,
+                "SHARED" => TableKind::Shared,
+                _ => TableKind::Stream,
+            };
+            // Blank out the kind word and let the standard parser read the rest.
+            let word = cursor.nth_significant(1).expect("peeked above");
+            let mut padded = pad(statement);
+            let lines = LineIndex::new(&padded);
+            let (from, to) = (lines.position(span_start(word)), lines.position(span_end(word)));
+            let start = lines.position(statement.position);
+            padded.replace_range(from..to, &" ".repeat(to - from));
+            let sql = padded[start..].to_string();
+            let stmt = parse_standard(&SqlStatement { sql, position: statement.position })?;
+            Parsed::CreateTable { kind, statement: Box::new(stmt) }
+        }
+        _ => Parsed::Standard(Box::new(parse_standard(statement)?)),
+    };
+    Ok(parsed)
+}
+
+fn parse_standard(statement: &SqlStatement) -> Result<DfStatement> {
+    let padded = pad(statement);
+    let dialect = GenericDialect {};
+    let mut parser = DFParserBuilder::new(padded.as_str())
+        .with_dialect(&dialect)
+        .build()
+        .map_err(|e| syntax_error(&e.to_string(), statement.position))?;
+    let mut statements = parser
+        .parse_statements()
+        .map_err(|e| syntax_error(&e.to_string(), statement.position))?;
+    match (statements.pop_front(), statements.is_empty()) {
+        (Some(s), true) => Ok(s),
+        _ => Err(Error::Syntax {
+            message: "expected exactly one statement".into(),
+            position: statement.position,
+        }),
+    }
+}
+
+/// The statement text preceded by blank lines and spaces, so positions reported by the
+/// parser are positions in the original script.
+fn pad(statement: &SqlStatement) -> String {
+    let mut padded = "\n".repeat(statement.position.line.saturating_sub(1) as usize);
+    padded.push_str(&" ".repeat(statement.position.column.saturating_sub(1) as usize));
+    padded.push_str(&statement.sql);
+    padded
+}
+
+fn tokenize(sql: &str, at: Position) -> Result<Vec<TokenWithSpan>> {
+    let padded = pad(&SqlStatement { sql: sql.to_string(), position: at });
+    let dialect = GenericDialect {};
+    let tokens = Tokenizer::new(&dialect, &padded)
+        .tokenize_with_location()
+        .map_err(|e| syntax_error(&e.to_string(), at))?;
+    // Drop the padding's whitespace token(s).
+    Ok(tokens
+        .into_iter()
+        .skip_while(|t| matches!(t.token, Token::Whitespace(_)) && (t.span.start.line, t.span.start.column) < (at.line, at.column))
+        .collect())
+}
+
+/// Turns a sqlparser message "... at Line: 3, Column: 7" into a syntax error with that
+/// position (falling back to the statement's start).
+pub(crate) fn syntax_error(message: &str, fallback: Position) -> Error {
+    let message = message
+        .trim_start_matches("SQL error: ")
+        .trim_start_matches("ParserError(\"")
+        .trim_start_matches("TokenizerError(\"")
+        .trim_end_matches("\")")
+        .trim_start_matches("sql parser error: ")
+        .trim_start_matches("SQL error: ");
+    if let Some(at) = message.rfind(" at Line: ") {
+        let tail = &message[at + " at Line: ".len()..];
+        let mut parts = tail.split(", Column: ");
+        let line = parts.next().and_then(|l| l.trim().parse().ok());
+        let column = parts.next().and_then(|c| {
+            c.chars().take_while(|ch| ch.is_ascii_digit()).collect::<String>().parse().ok()
+        });
+        if let (Some(line), Some(column)) = (line, column) {
+            return Error::Syntax {
+                message: message[..at].to_string(),
+                position: Position { line, column },
+            };
+        }
+    }
+    Error::Syntax {
+        message: message.to_string(),
+        position: fallback,
+    }
+}
+
+fn span_start(t: &TokenWithSpan) -> Position {
+    Position { line: t.span.start.line, column: t.span.start.column }
+}
+
+fn span_end(t: &TokenWithSpan) -> Position {
+    Position { line: t.span.end.line, column: t.span.end.column }
+}
+
+/// Byte offsets of (line, column) positions in a text.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { text, starts }
+    }
+
+    fn position(&self, p: Position) -> usize {
+        self.offset(p.line, p.column)
+    }
+
+    /// Byte offset of a 1-based line and character column.
+    fn offset(&self, line: u64, column: u64) -> usize {
+        let Some(&start) = self.starts.get(line.saturating_sub(1) as usize) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        rest.char_indices()
+            .nth(column.saturating_sub(1) as usize)
+            .map(|(i, _)| start + i)
+            .unwrap_or(self.text.len())
+    }
+}
+
+/// A cursor over the significant tokens of one statement, for our own statements.
+struct Cursor<'a> {
+    tokens: &'a [TokenWithSpan],
+    significant: Vec<usize>,
+    pos: usize,
+    start: Position,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(tokens: &'a [TokenWithSpan], start: Position) -> Self {
+        let significant = tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+            .map(|(i, _)| i)
+            .collect();
+        Cursor { tokens, significant, pos: 0, start }
+    }
+
+    fn nth_significant(&self, n: usize) -> Option<&'a TokenWithSpan> {
+        self.significant.get(self.pos + n).map(|&i| &self.tokens[i])
+    }
+
+    fn peek_keyword(&self, n: usize) -> Option<String> {
+        match &self.nth_significant(n)?.token {
+            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+            _ => None,
+        }
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.pos += n;
+    }
+
+    /// Consumes the keywords if all of them come next.
+    fn keywords(&mut self, words: &[&str]) -> bool {
+        let matches = words
+            .iter()
+            .enumerate()
+            .all(|(i, w)| self.peek_keyword(i).as_deref() == Some(*w));
+        if matches {
+            self.pos += words.len();
+        }
+        matches
+    }
+
+    fn expect_keyword(&mut self, word: &str) -> Result<()> {
+        if self.keywords(&[word]) {
+            Ok(())
+        } else {
+            Err(self.unexpected(word))
+        }
+    }
+
+    /// Expects a token and returns its index in the full token list.
+    fn expect(&mut self, token: Token, what: &str) -> Result<usize> {
+        match self.significant.get(self.pos) {
+            Some(&i) if self.tokens[i].token == token => {
+                self.pos += 1;
+                Ok(i)
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn ident(&mut self, what: &str) -> Result<String> {
+        match self.nth_significant(0).map(|t| &t.token) {
+            Some(Token::Word(w)) => {
+                self.pos += 1;
+                Ok(normalize_ident(&w.value, w.quote_style.is_some()))
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn table_name(&mut self) -> Result<TableName> {
+        let namespace = self.ident("a table name (namespace.table)")?;
+        self.expect(Token::Period, "'.' in namespace.table")?;
+        let table = self.ident("a table name")?;
+        Ok(TableName::new(namespace, table))
+    }
+
+    fn string(&mut self, what: &str) -> Result<String> {
+        match self.nth_significant(0).map(|t| &t.token) {
+            Some(Token::SingleQuotedString(s)) => {
+                self.pos += 1;
+                Ok(s.clone())
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn end(&self) -> Result<()> {
+        match self.nth_significant(0) {
+            None => Ok(()),
+            Some(_) => Err(self.unexpected("end of statement")),
+        }
+    }
+
+    fn unexpected(&self, expected: &str) -> Error {
+        match self.nth_significant(0) {
+            Some(t) => self.error_at(span_start(t), &format!("Expected: {expected}, found: {}", t.token)),
+            None => self.error_at_end(&format!("Expected: {expected}, found: end of statement")),
+        }
+    }
+
+    fn error_at_end(&self, message: &str) -> Error {
+        let at = self
+            .significant
+            .last()
+            .map(|&i| span_end(&self.tokens[i]))
+            .unwrap_or(self.start);
+        self.error_at(at, message)
+    }
+
+    fn error_at(&self, position: Position, message: &str) -> Error {
+        Error::Syntax { message: message.to_string(), position }
+    }
+}
+
+/// Unquoted identifiers are case-insensitive (lowercased), as in DataFusion.
+pub(crate) fn normalize_ident(value: &str, quoted: bool) -> String {
+    if quoted {
+        value.to_string()
+    } else {
+        value.to_ascii_lowercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_top_level_semicolons_and_keeps_positions() {
+        let script = "SELECT 1;\n  SELECT ';' ;\nEXECUTE AS USER 'a' (SELECT 2; );";
+        let statements = split_statements(script).unwrap();
+        assert_eq!(statements.len(), 3);
+        assert_eq!(statements[1].sql, "SELECT ';'");
+        assert_eq!(statements[1].position, Position { line: 2, column: 3 });
+    }
+
+    #[test]
+    fn syntax_errors_carry_script_positions() {
+        let statements = split_statements("SELECT 1;\nSELEC x FROM y").unwrap();
+        let err = parse(&statements[1]).unwrap_err();
+        assert_eq!(err.position(), Some(Position { line: 2, column: 1 }), "{err}");
+    }
+}

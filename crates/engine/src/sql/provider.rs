@@ -1,0 +1,324 @@
+//! How DataFusion sees Tidepool: one catalog (`tidepool`) whose schemas are the
+//! namespaces, whose tables are `RocksTable`s (or the read-only system views). Each
+//! session builds its providers for its acting user, so a USER table shows a user
+//! only their rows and shows an admin every row with `_user`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::catalog::{CatalogProvider, SchemaProvider, Session as DfSession, TableProvider};
+use datafusion::common::DFSchema;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::expr_rewriter::unnormalize_col;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::lit;
+
+use crate::catalog::{DefaultExpr, TableDef, TableKind, TableName, SYSTEM_NAMESPACE, USER_COLUMN};
+use crate::engine::Inner;
+use crate::error::Error;
+use crate::session::Actor;
+use crate::sql::dml::{DmlExec, DmlOp, InsertExec};
+use crate::sql::pushdown::KeyRanges;
+use crate::sql::scan::ScanExec;
+use crate::sql::{functions, system};
+use crate::types::{SqlType, Value};
+
+pub(crate) const CATALOG_NAME: &str = "tidepool";
+
+/// What every provider of one session shares.
+#[derive(Debug)]
+pub(crate) struct Scope {
+    pub inner: Arc<Inner>,
+    pub actor: Actor,
+    pub file_access: bool,
+    /// Session-local tables made by CREATE EXTERNAL TABLE (file access only).
+    pub external: Mutex<HashMap<TableName, Arc<dyn TableProvider>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("path", &self.path).finish()
+    }
+}
+
+pub(crate) fn df_error(error: Error) -> DataFusionError {
+    DataFusionError::External(Box::new(error))
+}
+
+#[derive(Debug)]
+pub(crate) struct TidepoolCatalog(pub Arc<Scope>);
+
+impl CatalogProvider for TidepoolCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.inner.catalog().namespaces.keys().cloned().collect();
+        names.push(SYSTEM_NAMESPACE.to_string());
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        let known = name == SYSTEM_NAMESPACE || self.0.inner.catalog().namespaces.contains_key(name);
+        known.then(|| {
+            Arc::new(NamespaceSchema {
+                scope: self.0.clone(),
+                namespace: name.to_string(),
+            }) as Arc<dyn SchemaProvider>
+        })
+    }
+}
+
+#[derive(Debug)]
+struct NamespaceSchema {
+    scope: Arc<Scope>,
+    namespace: String,
+}
+
+#[async_trait]
+impl SchemaProvider for NamespaceSchema {
+    fn table_names(&self) -> Vec<String> {
+        if self.namespace == SYSTEM_NAMESPACE {
+            return system::TABLES.iter().map(|t| t.to_string()).collect();
+        }
+        self.scope
+            .inner
+            .catalog()
+            .tables_in(&self.namespace)
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let table_name = TableName::new(&self.namespace, name);
+        if let Some(external) = self.scope.external.lock().unwrap_or_else(|p| p.into_inner()).get(&table_name) {
+            return Ok(Some(external.clone()));
+        }
+        if self.namespace == SYSTEM_NAMESPACE {
+            return system::table(&self.scope, name).map_err(df_error);
+        }
+        let def = self.scope.inner.catalog().tables.get(&table_name).cloned();
+        Ok(def.map(|def| Arc::new(RocksTable::new(self.scope.clone(), def)) as Arc<dyn TableProvider>))
+    }
+
+    fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        if !self.scope.file_access {
+            return Err(df_error(Error::NotAllowed(
+                "tables are created with CREATE TABLE; external tables need file access enabled for the session".into(),
+            )));
+        }
+        let key = TableName::new(&self.namespace, name);
+        Ok(self.scope.external.lock().unwrap_or_else(|p| p.into_inner()).insert(key, table))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.table_names().iter().any(|t| t == name)
+    }
+}
+
+/// A Tidepool table as seen by one session.
+#[derive(Debug)]
+pub(crate) struct RocksTable {
+    scope: Arc<Scope>,
+    def: Arc<TableDef>,
+    schema: SchemaRef,
+    /// The type of each schema column.
+    types: Vec<SqlType>,
+    /// Column defaults as DataFusion expressions, for INSERTs that omit columns.
+    defaults: HashMap<String, Expr>,
+}
+
+/// The session-specific shape of a table: is `_user` shown, and whose rows are visible.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    /// `_user` is the first column (an admin looking at a USER table).
+    pub owner_column: bool,
+    /// Only this user's rows (a user looking at a USER table).
+    pub owner: Option<String>,
+}
+
+impl View {
+    pub fn of(def: &TableDef, actor: &Actor) -> View {
+        match (def.kind, actor) {
+            (TableKind::User, Actor::Admin) => View { owner_column: true, owner: None },
+            (TableKind::User, Actor::User(user)) => View { owner_column: false, owner: Some(user.clone()) },
+            _ => View { owner_column: false, owner: None },
+        }
+    }
+
+    /// Offset of the first table column in the session's schema.
+    pub fn offset(&self) -> usize {
+        self.owner_column as usize
+    }
+}
+
+impl RocksTable {
+    pub fn new(scope: Arc<Scope>, def: Arc<TableDef>) -> RocksTable {
+        let view = View::of(&def, &scope.actor);
+        let (schema, types) = session_schema(&def, &view);
+        let defaults = def
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let expr = match c.default.as_ref()? {
+                    DefaultExpr::SnowflakeId => functions::snowflake_id_expr(),
+                    DefaultExpr::Now => datafusion::functions::expr_fn::now(),
+                    DefaultExpr::Literal(json) => lit(Value::from_json(json, c.ty, &c.name).ok()?.to_scalar(c.ty)),
+                };
+                Some((c.name.clone(), expr))
+            })
+            .collect();
+        RocksTable { scope, def, schema, types, defaults }
+    }
+
+    fn view(&self) -> View {
+        View::of(&self.def, &self.scope.actor)
+    }
+
+    fn key_ranges(&self, filters: &[Expr]) -> KeyRanges {
+        KeyRanges::from_filters(&self.def, &self.view(), filters)
+    }
+
+    /// Filters and assignments refer to columns by name only.
+    fn physical(&self, state: &dyn DfSession, expr: &Expr) -> DfResult<Arc<dyn datafusion::physical_expr::PhysicalExpr>> {
+        let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
+        state.create_physical_expr(unnormalize_col(expr.clone()), &schema)
+    }
+}
+
+/// The Arrow schema a session sees for a table, and each column's type.
+pub(crate) fn session_schema(def: &TableDef, view: &View) -> (SchemaRef, Vec<SqlType>) {
+    let mut fields = Vec::with_capacity(def.columns.len() + 1);
+    let mut types = Vec::with_capacity(def.columns.len() + 1);
+    if view.owner_column {
+        fields.push(Field::new(USER_COLUMN, SqlType::Text.arrow(), false));
+        types.push(SqlType::Text);
+    }
+    for c in &def.columns {
+        fields.push(Field::new(&c.name, c.ty.arrow(), c.nullable));
+        types.push(c.ty);
+    }
+    (Arc::new(Schema::new(fields)), types)
+}
+
+#[async_trait]
+impl TableProvider for RocksTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.defaults.get(column)
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        let view = self.view();
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if KeyRanges::can_push(&self.def, &view, f) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn DfSession,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let projection = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        Ok(Arc::new(ScanExec::new(
+            self.scope.inner.clone(),
+            self.def.clone(),
+            self.view(),
+            self.schema.clone(),
+            self.types.clone(),
+            projection,
+            self.key_ranges(filters),
+            limit,
+        )
+        .map_err(df_error)?))
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn DfSession,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(df_error(Error::Unsupported(format!("INSERT {insert_op}; use INSERT INTO"))));
+        }
+        Ok(Arc::new(InsertExec::new(
+            input,
+            self.scope.inner.clone(),
+            self.def.clone(),
+            self.view(),
+            self.types.clone(),
+        )))
+    }
+
+    async fn update(
+        &self,
+        state: &dyn DfSession,
+        assignments: Vec<(String, Expr)>,
+        filters: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if self.def.kind == TableKind::Stream {
+            return Err(df_error(Error::NotAllowed(format!(
+                "UPDATE is not allowed on STREAM table {}: stream tables are append-only",
+                self.def.full_name()
+            ))));
+        }
+        let view = self.view();
+        let mut compiled = Vec::with_capacity(assignments.len());
+        for (name, expr) in &assignments {
+            if name == USER_COLUMN && view.owner_column {
+                return Err(df_error(Error::NotAllowed("the owner column _user cannot be updated".into())));
+            }
+            let (index, _) = self.def.column(name).map_err(df_error)?;
+            // DataFusion plans `SET c = c` for columns that are not assigned: skip those.
+            if matches!(expr, Expr::Column(c) if c.name == *name) {
+                continue;
+            }
+            compiled.push((index, self.physical(state, expr)?));
+        }
+        self.dml(state, DmlOp::Update(compiled), &filters)
+    }
+
+    async fn delete_from(&self, state: &dyn DfSession, filters: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.dml(state, DmlOp::Delete, &filters)
+    }
+}
+
+impl RocksTable {
+    fn dml(&self, state: &dyn DfSession, op: DmlOp, filters: &[Expr]) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let predicate = filters
+            .iter()
+            .cloned()
+            .reduce(|a, b| a.and(b))
+            .map(|f| self.physical(state, &f))
+            .transpose()?;
+        Ok(Arc::new(DmlExec::new(
+            self.scope.inner.clone(),
+            self.def.clone(),
+            self.view(),
+            self.schema.clone(),
+            self.types.clone(),
+            op,
+            predicate,
+            self.key_ranges(filters),
+        )))
+    }
+}

@@ -1,0 +1,193 @@
+//! `TidepoolScan`: reads a table's key ranges from RocksDB on a blocking thread and
+//! streams Arrow batches to DataFusion.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+
+use crate::catalog::TableDef;
+use crate::convert::batch_from_columns;
+use crate::engine::Inner;
+use crate::error::Result;
+use crate::sql::provider::{df_error, View};
+use crate::sql::pushdown::KeyRanges;
+use crate::types::{SqlType, Value};
+
+/// Rows per Arrow batch.
+pub(crate) const BATCH_ROWS: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) struct ScanExec {
+    inner: Arc<Inner>,
+    def: Arc<TableDef>,
+    view: View,
+    /// Schema columns to produce (indexes into the session schema).
+    projection: Vec<usize>,
+    types: Vec<SqlType>,
+    schema: SchemaRef,
+    ranges: KeyRanges,
+    limit: Option<usize>,
+    properties: Arc<PlanProperties>,
+}
+
+impl ScanExec {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        inner: Arc<Inner>,
+        def: Arc<TableDef>,
+        view: View,
+        table_schema: SchemaRef,
+        table_types: Vec<SqlType>,
+        projection: Vec<usize>,
+        ranges: KeyRanges,
+        limit: Option<usize>,
+    ) -> Result<ScanExec> {
+        let schema = Arc::new(
+            table_schema
+                .project(&projection)
+                .map_err(|e| crate::error::Error::Query(e.to_string()))?,
+        );
+        let types = projection.iter().map(|&i| table_types[i]).collect();
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(ScanExec { inner, def, view, projection, types, schema, ranges, limit, properties })
+    }
+}
+
+impl DisplayAs for ScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "TidepoolScan: table={}, {}", self.def.full_name(), self.ranges.description)?;
+        if let Some(limit) = self.limit {
+            write!(f, ", limit={limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for ScanExec {
+    fn name(&self) -> &'static str {
+        "TidepoolScan"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let inner = self.inner.clone();
+        let def = self.def.clone();
+        let view = self.view.clone();
+        let projection = self.projection.clone();
+        let types = self.types.clone();
+        let schema = self.schema.clone();
+        let ranges = self.ranges.ranges.clone();
+        let limit = self.limit.unwrap_or(usize::MAX);
+        tokio::task::spawn_blocking(move || {
+            let mut batcher = Batcher::new(&schema, &types, &projection, view.offset());
+            let mut produced = 0usize;
+            'ranges: for (start, end) in &ranges {
+                for row in inner.rows(&def, start, end) {
+                    if produced == limit {
+                        break 'ranges;
+                    }
+                    let row = match row {
+                        Ok(row) => row,
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(df_error(e)));
+                            return;
+                        }
+                    };
+                    batcher.push(row.owner, row.values);
+                    produced += 1;
+                    if batcher.len() == BATCH_ROWS {
+                        // A closed receiver means the query stopped reading (LIMIT, error).
+                        if tx.blocking_send(batcher.finish().map_err(df_error)).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            if batcher.len() > 0 {
+                let _ = tx.blocking_send(batcher.finish().map_err(df_error));
+            }
+        });
+        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
+    }
+}
+
+/// Collects rows column by column into record batches of a projected schema.
+pub(crate) struct Batcher<'a> {
+    schema: &'a SchemaRef,
+    types: &'a [SqlType],
+    /// Session-schema column index of each output column.
+    projection: &'a [usize],
+    /// 1 when the session schema starts with `_user`.
+    offset: usize,
+    columns: Vec<Vec<Value>>,
+    rows: usize,
+}
+
+impl<'a> Batcher<'a> {
+    pub fn new(schema: &'a SchemaRef, types: &'a [SqlType], projection: &'a [usize], offset: usize) -> Self {
+        Batcher {
+            schema,
+            types,
+            projection,
+            offset,
+            columns: vec![Vec::with_capacity(BATCH_ROWS); projection.len()],
+            rows: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    pub fn push(&mut self, owner: Option<String>, mut values: Vec<Value>) {
+        for (out, &i) in self.columns.iter_mut().zip(self.projection) {
+            let value = if i < self.offset {
+                owner.clone().map(Value::Text).unwrap_or(Value::Null)
+            } else {
+                std::mem::replace(&mut values[i - self.offset], Value::Null)
+            };
+            out.push(value);
+        }
+        self.rows += 1;
+    }
+
+    pub fn finish(&mut self) -> Result<datafusion::arrow::record_batch::RecordBatch> {
+        let batch = batch_from_columns(self.schema, self.types, &self.columns, self.rows);
+        self.columns.iter_mut().for_each(Vec::clear);
+        self.rows = 0;
+        batch
+    }
+}

@@ -1,0 +1,72 @@
+//! The RocksDB handle. One database directory; every commit is one `WriteBatch`.
+
+use std::path::Path;
+
+use rocksdb::{Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions, DB};
+
+use crate::error::{Error, Result};
+
+pub(crate) struct Store {
+    db: DB,
+    write_options: WriteOptions,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `path`. With `sync` every commit is
+    /// fsynced; without it a commit is in the OS page cache when it returns, which
+    /// survives a killed process (the WAL is written before the call returns) but not a
+    /// power loss.
+    pub fn open(path: &Path, sync: bool) -> Result<Store> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        options.set_max_background_jobs(2);
+        let db = DB::open(&options, path).map_err(|e| {
+            let message = e.into_string();
+            if message.contains("lock") {
+                Error::Storage(format!(
+                    "database {} is in use by another process ({message})",
+                    path.display()
+                ))
+            } else {
+                Error::Storage(format!("cannot open database {}: {message}", path.display()))
+            }
+        })?;
+        let mut write_options = WriteOptions::default();
+        write_options.set_sync(sync);
+        Ok(Store { db, write_options })
+    }
+
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.db.get(key)?)
+    }
+
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        Ok(self.db.write_opt(batch, &self.write_options)?)
+    }
+
+    /// Key/value pairs with `start <= key < end`, in key order, from a consistent
+    /// point-in-time view taken when the iterator is created.
+    pub fn range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+    ) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_ {
+        let mut read = ReadOptions::default();
+        read.set_iterate_upper_bound(end.to_vec());
+        self.db
+            .iterator_opt(IteratorMode::From(start, Direction::Forward), read)
+            .map(|item| item.map_err(Error::from))
+    }
+
+    pub fn prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_ {
+        let end = super::keys::prefix_end(prefix);
+        self.range(prefix, &end)
+    }
+
+    /// Bytes on disk (SST and WAL), as RocksDB estimates them.
+    pub fn disk_size(&self) -> u64 {
+        let prop = |name: &str| self.db.property_int_value(name).ok().flatten().unwrap_or(0);
+        prop("rocksdb.total-sst-files-size") + prop("rocksdb.cur-size-all-mem-tables")
+    }
+}

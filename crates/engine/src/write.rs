@@ -1,0 +1,233 @@
+//! The write transaction. Every statement that changes anything — rows or catalog —
+//! runs inside one `Txn`: it holds the engine's writer lock (writes are serialised, so
+//! a read-modify-write such as UPDATE cannot lose a concurrent change), buffers its
+//! puts and deletes in one RocksDB `WriteBatch`, sees its own pending writes, and on
+//! `commit` takes the next sequence number and writes batch + sequence atomically.
+//! Dropped without `commit`, nothing happens.
+
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+
+use rocksdb::WriteBatch;
+
+use crate::catalog::{TableDef, TableKind};
+use crate::engine::Inner;
+use crate::error::{Error, Result};
+use crate::storage::keys;
+use crate::storage::row::{encode_row, row_time};
+use crate::types::Value;
+
+pub(crate) struct Txn<'a> {
+    inner: &'a Inner,
+    _writer: MutexGuard<'a, ()>,
+    batch: WriteBatch,
+    /// Pending row writes (None = deleted), so the statement reads its own writes.
+    pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    count_deltas: HashMap<u64, i64>,
+    /// Keys of STREAM rows inserted by this transaction, oldest first (MAX_ROWS).
+    stream_inserts: Vec<Vec<u8>>,
+    /// Commit time of this transaction, stamped on every row it writes.
+    pub now_micros: i64,
+}
+
+impl<'a> Txn<'a> {
+    pub fn begin(inner: &'a Inner) -> Txn<'a> {
+        // A panic while holding the lock cannot leave a half-written batch behind (the
+        // batch is only written in `commit`), so a poisoned lock is safe to take over.
+        let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Txn {
+            inner,
+            _writer: writer,
+            batch: WriteBatch::default(),
+            pending: HashMap::new(),
+            count_deltas: HashMap::new(),
+            stream_inserts: Vec::new(),
+            now_micros: inner.clock.now_micros(),
+        }
+    }
+
+    /// Reads a row key, seeing this transaction's pending writes.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.pending.get(key) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.inner.store.get(key),
+        }
+    }
+
+    /// Puts a non-row key (catalog, counters).
+    pub fn put_meta(&mut self, key: &[u8], value: &[u8]) {
+        self.batch.put(key, value);
+    }
+
+    pub fn delete_meta(&mut self, key: &[u8]) {
+        self.batch.delete(key);
+    }
+
+    /// Deletes every key in `[start, end)` (DROP TABLE).
+    pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
+        self.batch.delete_range(start, end);
+    }
+
+    /// Inserts a new row; a present key is a duplicate-key error.
+    pub fn insert(&mut self, table: &TableDef, owner: Option<&str>, values: Vec<Value>) -> Result<()> {
+        check_row(table, &values)?;
+        let key = row_key(table, owner, &values);
+        if self.get(&key)?.is_some() {
+            return Err(duplicate(table, &values));
+        }
+        if table.kind == TableKind::Stream {
+            self.stream_inserts.push(key.clone());
+        }
+        self.put_row(table, key, &values);
+        *self.count_deltas.entry(table.id).or_default() += 1;
+        Ok(())
+    }
+
+    /// Keeps a STREAM table within its MAX_ROWS by evicting its oldest rows: first the
+    /// committed ones, then — if this statement alone inserted more than the limit —
+    /// the earliest of its own.
+    pub fn enforce_max_rows(&mut self, table: &TableDef) -> Result<()> {
+        let Some(max) = table.max_rows else {
+            return Ok(());
+        };
+        let mut excess = self.row_count(table) - max as i64;
+        if excess <= 0 {
+            return Ok(());
+        }
+        let oldest: Vec<Vec<u8>> = self
+            .inner
+            .store
+            .prefix(&keys::stream_index_prefix(table.id))
+            .take(excess as usize)
+            .map(|item| item.map(|(k, _)| keys::row_key_of_index_entry(&k)))
+            .collect::<Result<_>>()?;
+        for key in oldest.iter().chain(std::mem::take(&mut self.stream_inserts).iter()) {
+            if excess == 0 {
+                break;
+            }
+            if self.delete(table, key)? {
+                excess -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the row stored under `old_key` by `values`, moving it when the primary
+    /// key changed (a key that another row holds is a duplicate-key error).
+    pub fn update(&mut self, table: &TableDef, owner: Option<&str>, old_key: &[u8], values: Vec<Value>) -> Result<()> {
+        check_row(table, &values)?;
+        let key = row_key(table, owner, &values);
+        if key != old_key {
+            if self.get(&key)?.is_some() {
+                return Err(duplicate(table, &values));
+            }
+            self.remove_row(table, old_key)?;
+        }
+        self.put_row(table, key, &values);
+        Ok(())
+    }
+
+    /// Deletes the row under `key`; returns whether there was one.
+    pub fn delete(&mut self, table: &TableDef, key: &[u8]) -> Result<bool> {
+        let existed = self.remove_row(table, key)?;
+        if existed {
+            *self.count_deltas.entry(table.id).or_default() -= 1;
+        }
+        Ok(existed)
+    }
+
+    fn put_row(&mut self, table: &TableDef, key: Vec<u8>, values: &[Value]) {
+        let encoded = encode_row(self.now_micros, values);
+        if table.kind == TableKind::Stream {
+            self.batch.put(keys::stream_index_key(table.id, self.now_micros, &key), []);
+        }
+        self.batch.put(&key, &encoded);
+        self.pending.insert(key, Some(encoded));
+    }
+
+    fn remove_row(&mut self, table: &TableDef, key: &[u8]) -> Result<bool> {
+        let Some(old) = self.get(key)? else {
+            return Ok(false);
+        };
+        if table.kind == TableKind::Stream {
+            self.batch.delete(keys::stream_index_key(table.id, row_time(&old)?, key));
+        }
+        self.batch.delete(key);
+        self.pending.insert(key.to_vec(), None);
+        Ok(true)
+    }
+
+    /// The number of rows `table` will hold once this transaction commits.
+    pub fn row_count(&self, table: &TableDef) -> i64 {
+        self.inner.row_count(table.id) + self.count_deltas.get(&table.id).copied().unwrap_or(0)
+    }
+
+    /// Forgets the row count of a dropped table.
+    pub fn drop_count(&mut self, table_id: u64) {
+        self.count_deltas.remove(&table_id);
+        self.batch.delete(keys::count_key(table_id));
+    }
+
+    /// Writes everything atomically and returns the commit's sequence number. The
+    /// writer lock stays held until the transaction is dropped, so the caller can
+    /// publish catalog changes before any other writer runs.
+    pub fn commit(&mut self) -> Result<u64> {
+        let seq = self.inner.last_seq() + 1;
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.put(keys::SEQ, seq.to_be_bytes());
+        let mut counts = self.inner.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut new_counts = Vec::with_capacity(self.count_deltas.len());
+        for (&table_id, &delta) in &self.count_deltas {
+            let count = counts.get(&table_id).copied().unwrap_or(0) + delta;
+            batch.put(keys::count_key(table_id), count.to_be_bytes());
+            new_counts.push((table_id, count));
+        }
+        self.inner.store.write(batch)?;
+        counts.extend(new_counts);
+        self.inner.set_last_seq(seq);
+        self.count_deltas.clear();
+        self.pending.clear();
+        Ok(seq)
+    }
+}
+
+/// The RocksDB key of a row: table, owner (USER tables), primary-key values.
+pub(crate) fn row_key(table: &TableDef, owner: Option<&str>, values: &[Value]) -> Vec<u8> {
+    let mut key = keys::data_prefix(table.id);
+    if let Some(owner) = owner {
+        keys::encode_key_value(&mut key, &Value::Text(owner.to_string()));
+    }
+    for &i in &table.primary_key {
+        keys::encode_key_value(&mut key, &values[i]);
+    }
+    key
+}
+
+/// Every row written must have all its columns, with NOT NULL ones set.
+fn check_row(table: &TableDef, values: &[Value]) -> Result<()> {
+    if values.len() != table.columns.len() {
+        return Err(Error::InvalidArgument(format!(
+            "a row of {} has {} values, expected {}",
+            table.full_name(),
+            values.len(),
+            table.columns.len()
+        )));
+    }
+    match table.columns.iter().zip(values).find(|(c, v)| !c.nullable && v.is_null()) {
+        Some((column, _)) => Err(Error::NotNull { table: table.full_name(), column: column.name.clone() }),
+        None => Ok(()),
+    }
+}
+
+fn duplicate(table: &TableDef, values: &[Value]) -> Error {
+    let key = table
+        .primary_key
+        .iter()
+        .map(|&i| format!("{} = {}", table.columns[i].name, values[i]))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Error::DuplicateKey {
+        table: table.full_name(),
+        key: format!("({key})"),
+    }
+}

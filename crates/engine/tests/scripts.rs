@@ -1,0 +1,178 @@
+//! SQL behaviour as golden scripts: `tests/scripts/*.test`, one file per feature.
+//!
+//! A script is a sequence of blocks: input lines, a `----` line, then the expected
+//! output up to a blank line. Input is SQL (several statements allowed) or one
+//! directive:
+//!
+//! - `.restart` closes the database and opens the directory again;
+//! - `.as alice` / `.as admin` switches the acting user;
+//! - `.advance 30s` moves the engine's clock forward;
+//! - `.evict` runs the STREAM evictor once.
+//!
+//! Regenerate every expected output with `UPDATE_GOLDENFILES=1 cargo test --test scripts`
+//! and review the diff.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tidepool_engine::arrow::util::pretty::pretty_format_batches;
+use tidepool_engine::{Actor, Clock, Engine, EngineOptions, StatementResult};
+
+/// 2026-01-01T00:00:00Z: scripts run on a manual clock, so times are reproducible.
+const START_MICROS: i64 = 1_767_225_600_000_000;
+
+struct Harness {
+    dir: tempfile::TempDir,
+    clock: Clock,
+    engine: Option<Engine>,
+    actor: Actor,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(START_MICROS);
+        let mut harness = Harness { dir, clock, engine: None, actor: Actor::Admin };
+        harness.open();
+        harness
+    }
+
+    fn open(&mut self) {
+        let options = EngineOptions { sync_writes: false, clock: self.clock.clone(), evict_interval: None };
+        self.engine = Some(Engine::open_with(self.dir.path(), options).unwrap());
+    }
+
+    async fn run(&mut self, input: &str) -> String {
+        let line = input.trim();
+        if let Some(directive) = line.strip_prefix('.') {
+            let (name, arg) = directive.split_once(' ').unwrap_or((directive, ""));
+            return match name {
+                "restart" => {
+                    self.engine = None;
+                    self.open();
+                    "ok".into()
+                }
+                "as" => {
+                    self.actor = if arg == "admin" { Actor::Admin } else { Actor::User(arg.to_string()) };
+                    "ok".into()
+                }
+                "advance" => {
+                    let seconds: u64 = arg.trim_end_matches('s').parse().expect("seconds");
+                    self.clock.advance(Duration::from_secs(seconds));
+                    "ok".into()
+                }
+                "evict" => format!("evicted: {}", self.engine().evict_expired().unwrap()),
+                other => panic!("unknown directive .{other}"),
+            };
+        }
+        let session = self.engine().session(self.actor.clone());
+        let statements = match session.split(input) {
+            Ok(s) => s,
+            Err(e) => return format!("error: {e}"),
+        };
+        let mut out = Vec::new();
+        for statement in statements {
+            match session.execute_statement(&statement).await {
+                Ok(StatementResult::Rows { batches, .. }) => {
+                    out.push(pretty_format_batches(&batches).unwrap().to_string());
+                    if batches.iter().all(|b| b.num_rows() == 0) {
+                        out.push("(no rows)".into());
+                    }
+                }
+                Ok(StatementResult::Affected(n)) => out.push(format!("affected: {n}")),
+                Ok(StatementResult::Done) => out.push("ok".into()),
+                Err(e) => {
+                    out.push(format!("error: {e}"));
+                    break;
+                }
+            }
+        }
+        out.join("\n")
+    }
+
+    fn engine(&self) -> &Engine {
+        self.engine.as_ref().unwrap()
+    }
+}
+
+struct Block {
+    preamble: String,
+    input: String,
+    expected: String,
+}
+
+fn parse_script(text: &str) -> (Vec<Block>, String) {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().peekable();
+    let mut preamble = String::new();
+    loop {
+        while let Some(line) = lines.peek() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                preamble.push_str(line);
+                preamble.push('\n');
+                lines.next();
+            } else {
+                break;
+            }
+        }
+        if lines.peek().is_none() {
+            return (blocks, preamble);
+        }
+        let mut input = String::new();
+        for line in lines.by_ref() {
+            if line == "----" {
+                break;
+            }
+            input.push_str(line);
+            input.push('\n');
+        }
+        let mut expected = String::new();
+        for line in lines.by_ref() {
+            if line.is_empty() {
+                break;
+            }
+            expected.push_str(line);
+            expected.push('\n');
+        }
+        blocks.push(Block { preamble: std::mem::take(&mut preamble), input, expected });
+    }
+}
+
+async fn run_script(name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts").join(format!("{name}.test"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (blocks, trailer) = parse_script(&text);
+    let mut harness = Harness::new();
+    let mut rewritten = String::new();
+    let mut failures = Vec::new();
+    for block in &blocks {
+        let actual = harness.run(&block.input).await;
+        let actual = format!("{}\n", actual.trim_end());
+        if actual != block.expected {
+            failures.push(format!("--- input:\n{}--- expected:\n{}--- actual:\n{}", block.input, block.expected, actual));
+        }
+        rewritten.push_str(&block.preamble);
+        rewritten.push_str(&block.input);
+        rewritten.push_str("----\n");
+        rewritten.push_str(&actual);
+        rewritten.push('\n');
+    }
+    rewritten.push_str(&trailer);
+    let rewritten = format!("{}\n", rewritten.trim_end());
+    if std::env::var_os("UPDATE_GOLDENFILES").is_some() {
+        std::fs::write(&path, rewritten).unwrap();
+        return;
+    }
+    assert!(failures.is_empty(), "{}: {} block(s) differ\n{}", path.display(), failures.len(), failures.join("\n"));
+}
+
+macro_rules! scripts {
+    ($($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            run_script(stringify!($name)).await;
+        }
+    )*};
+}
+
+scripts!(namespaces, tables, types, insert, update_delete, queries, show_describe, user_tables, stream_tables, system_tables, errors, restart, file_access, explain);
