@@ -1,1 +1,133 @@
-fn main() {}
+//! `tidepool`: the headless front door onto a Tidepool database directory.
+
+mod output;
+mod repl;
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tidepool_engine::{Actor, Engine, Session};
+
+use crate::output::{print_error, Printer};
+
+#[derive(Parser)]
+#[command(name = "tidepool", version, about = "Tidepool: a database whose every view is live")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run SQL against a database directory (created if missing).
+    Sql(SqlArgs),
+}
+
+#[derive(clap::Args)]
+struct SqlArgs {
+    /// The database directory.
+    #[arg(long)]
+    db: PathBuf,
+    /// Act as this user (USER tables show only their rows); admin when omitted.
+    #[arg(long)]
+    user: Option<String>,
+    /// How results are printed.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// SQL to run (several statements separated by `;`).
+    #[arg(short = 'c', long = "command", conflicts_with = "file")]
+    command: Option<String>,
+    /// A file of SQL statements to run.
+    #[arg(short = 'f', long)]
+    file: Option<PathBuf>,
+    /// Allow statements that read or write files (CREATE EXTERNAL TABLE, COPY).
+    #[arg(long)]
+    file_access: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Sql(args) => runtime.block_on(sql(args)),
+    }
+}
+
+async fn sql(args: SqlArgs) -> ExitCode {
+    let engine = match Engine::open(&args.db) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let actor = match args.user {
+        Some(user) if !user.is_empty() => Actor::User(user),
+        _ => Actor::Admin,
+    };
+    let session = engine.session(actor).with_file_access(args.file_access);
+    let printer = Printer::new(args.format);
+    let script = if let Some(command) = args.command {
+        command
+    } else if let Some(file) = args.file {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", file.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    } else if std::io::stdin().is_terminal() {
+        return repl::run(&session, &printer).await;
+    } else {
+        let mut text = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+            eprintln!("error: cannot read standard input: {e}");
+            return ExitCode::FAILURE;
+        }
+        text
+    };
+    if run_script(&session, &printer, &script).await {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs the statements in order, printing each result as it completes; stops at the
+/// first error (earlier statements stay committed). Returns whether all succeeded.
+pub(crate) async fn run_script(session: &Session, printer: &Printer, script: &str) -> bool {
+    let statements = match session.split(script) {
+        Ok(statements) => statements,
+        Err(e) => {
+            print_error(&e, script);
+            return false;
+        }
+    };
+    for statement in statements {
+        let started = std::time::Instant::now();
+        match session.execute_statement(&statement).await {
+            Ok(result) => printer.print(&result, started.elapsed()),
+            Err(e) => {
+                print_error(&e, script);
+                return false;
+            }
+        }
+    }
+    true
+}

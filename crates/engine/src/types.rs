@@ -150,7 +150,12 @@ impl Value {
             scalar.cast_to(&ty.arrow()).map_err(|_| Error::TypeMismatch {
                 column: column.to_string(),
                 expected: ty.to_string(),
-                found: format!("{scalar} ({})", scalar.data_type()),
+                found: match scalar {
+                    ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => {
+                        format!("'{s}'")
+                    }
+                    other => format!("{other} ({})", other.data_type()),
+                },
             })?
         };
         let value = match (ty, scalar) {
@@ -214,7 +219,7 @@ impl Value {
         let mismatch = || Error::TypeMismatch {
             column: column.to_string(),
             expected: ty.to_string(),
-            found: format!("JSON {json}"),
+            found: json.to_string(),
         };
         if json.is_null() {
             return Ok(Value::Null);

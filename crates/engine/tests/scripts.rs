@@ -15,7 +15,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tidepool_engine::arrow::util::pretty::pretty_format_batches;
+use tidepool_engine::arrow::util::pretty::pretty_format_batches_with_schema;
 use tidepool_engine::{Actor, Clock, Engine, EngineOptions, StatementResult};
 
 /// 2026-01-01T00:00:00Z: scripts run on a manual clock, so times are reproducible.
@@ -73,8 +73,8 @@ impl Harness {
         let mut out = Vec::new();
         for statement in statements {
             match session.execute_statement(&statement).await {
-                Ok(StatementResult::Rows { batches, .. }) => {
-                    out.push(pretty_format_batches(&batches).unwrap().to_string());
+                Ok(StatementResult::Rows { schema, batches }) => {
+                    out.push(pretty_format_batches_with_schema(schema, &batches).unwrap().to_string());
                     if batches.iter().all(|b| b.num_rows() == 0) {
                         out.push("(no rows)".into());
                     }

@@ -49,7 +49,10 @@ fn plan_error(message: &str) -> Error {
     if let Some(rest) = message.strip_prefix("table '") {
         if let Some(name) = rest.strip_suffix("' not found") {
             let name = name.strip_prefix(&format!("{CATALOG_NAME}.")).unwrap_or(name);
-            return Error::not_found(ObjectKind::Table, name);
+            return match name.strip_prefix("default.") {
+                Some(bare) => Error::InvalidArgument(format!("table name '{bare}' must be written namespace.table")),
+                None => Error::not_found(ObjectKind::Table, name),
+            };
         }
     }
     Error::Query(message.to_string())

@@ -179,9 +179,10 @@ fn parse_standard(statement: &SqlStatement) -> Result<DfStatement> {
         .with_dialect(&dialect)
         .build()
         .map_err(|e| syntax_error(&e.to_string(), statement.position))?;
+    // An error at the end of input ("found: EOF") has no location of its own.
     let mut statements = parser
         .parse_statements()
-        .map_err(|e| syntax_error(&e.to_string(), statement.position))?;
+        .map_err(|e| syntax_error(&e.to_string(), end_position(statement)))?;
     match (statements.pop_front(), statements.is_empty()) {
         (Some(s), true) => Ok(s),
         _ => Err(Error::Syntax {
@@ -198,6 +199,17 @@ fn pad(statement: &SqlStatement) -> String {
     padded.push_str(&" ".repeat(statement.position.column.saturating_sub(1) as usize));
     padded.push_str(&statement.sql);
     padded
+}
+
+/// The position just after the statement's last character.
+fn end_position(statement: &SqlStatement) -> Position {
+    let lines = statement.sql.split('\n').count() as u64;
+    let last = statement.sql.rsplit('\n').next().unwrap_or("").chars().count() as u64;
+    if lines == 1 {
+        Position { line: statement.position.line, column: statement.position.column + last }
+    } else {
+        Position { line: statement.position.line + lines - 1, column: last + 1 }
+    }
 }
 
 fn tokenize(sql: &str, at: Position) -> Result<Vec<TokenWithSpan>> {

@@ -191,12 +191,14 @@ impl RocksTable {
 pub(crate) fn session_schema(def: &TableDef, view: &View) -> (SchemaRef, Vec<SqlType>) {
     let mut fields = Vec::with_capacity(def.columns.len() + 1);
     let mut types = Vec::with_capacity(def.columns.len() + 1);
+    // Every field is nullable for DataFusion: NOT NULL is enforced by the write
+    // transaction, which names the table and column in its error.
     if view.owner_column {
-        fields.push(Field::new(USER_COLUMN, SqlType::Text.arrow(), false));
+        fields.push(Field::new(USER_COLUMN, SqlType::Text.arrow(), true));
         types.push(SqlType::Text);
     }
     for c in &def.columns {
-        fields.push(Field::new(&c.name, c.ty.arrow(), c.nullable));
+        fields.push(Field::new(&c.name, c.ty.arrow(), true));
         types.push(c.ty);
     }
     (Arc::new(Schema::new(fields)), types)

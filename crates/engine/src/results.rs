@@ -1,0 +1,63 @@
+//! Statement results as JSON, the shape every front door prints:
+//! `{"columns":[...],"rows":[[...],...]}` for queries, `{"affected":N}` otherwise.
+
+use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::scalar::ScalarValue;
+use serde_json::{json, Value as Json};
+
+use crate::session::StatementResult;
+
+impl StatementResult {
+    pub fn to_json(&self) -> Json {
+        match self {
+            StatementResult::Rows { schema, batches } => json!({
+                "columns": schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+                "rows": rows_json(batches),
+            }),
+            StatementResult::Affected(n) => json!({ "affected": n }),
+            StatementResult::Done => json!({ "affected": 0 }),
+        }
+    }
+}
+
+/// Every row of the batches as an array of JSON values.
+pub fn rows_json(batches: &[RecordBatch]) -> Vec<Vec<Json>> {
+    let mut rows = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            rows.push(batch.columns().iter().map(|c| cell_json(c, row)).collect());
+        }
+    }
+    rows
+}
+
+/// One cell: numbers and booleans as JSON numbers and booleans, NULL as null, text as
+/// strings, and everything else (dates, timestamps, bytes, lists) as its SQL text.
+pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
+    if array.is_null(row) {
+        return Json::Null;
+    }
+    let Ok(scalar) = ScalarValue::try_from_array(array, row) else {
+        return Json::Null;
+    };
+    match scalar {
+        ScalarValue::Boolean(Some(v)) => Json::Bool(v),
+        ScalarValue::Int8(Some(v)) => json!(v),
+        ScalarValue::Int16(Some(v)) => json!(v),
+        ScalarValue::Int32(Some(v)) => json!(v),
+        ScalarValue::Int64(Some(v)) => json!(v),
+        ScalarValue::UInt8(Some(v)) => json!(v),
+        ScalarValue::UInt16(Some(v)) => json!(v),
+        ScalarValue::UInt32(Some(v)) => json!(v),
+        ScalarValue::UInt64(Some(v)) => json!(v),
+        ScalarValue::Float32(Some(v)) => serde_json::Number::from_f64(v as f64).map(Json::Number).unwrap_or(Json::Null),
+        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v).map(Json::Number).unwrap_or(Json::Null),
+        ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)) => Json::String(v),
+        ScalarValue::Decimal128(Some(_), _, _) => {
+            let text = scalar.to_string();
+            text.parse::<serde_json::Number>().map(Json::Number).unwrap_or(Json::String(text))
+        }
+        other => Json::String(other.to_string()),
+    }
+}
