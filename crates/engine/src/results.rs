@@ -7,6 +7,7 @@ use datafusion::scalar::ScalarValue;
 use serde_json::{json, Value as Json};
 
 use crate::session::StatementResult;
+use crate::sql::provider::TYPE_METADATA;
 
 impl StatementResult {
     pub fn to_json(&self) -> Json {
@@ -25,8 +26,24 @@ impl StatementResult {
 pub fn rows_json(batches: &[RecordBatch]) -> Vec<Vec<Json>> {
     let mut rows = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     for batch in batches {
+        let schema = batch.schema();
+        let json_columns: Vec<bool> = schema
+            .fields()
+            .iter()
+            .map(|f| f.metadata().get(TYPE_METADATA).map(String::as_str) == Some("JSON"))
+            .collect();
         for row in 0..batch.num_rows() {
-            rows.push(batch.columns().iter().map(|c| cell_json(c, row)).collect());
+            rows.push(
+                batch
+                    .columns()
+                    .iter()
+                    .zip(&json_columns)
+                    .map(|(c, &is_json)| match cell_json(c, row) {
+                        Json::String(text) if is_json => serde_json::from_str(&text).unwrap_or(Json::String(text)),
+                        other => other,
+                    })
+                    .collect(),
+            );
         }
     }
     rows

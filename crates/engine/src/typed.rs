@@ -105,6 +105,9 @@ impl Session {
 }
 
 fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
+    if table.namespace == crate::catalog::SYSTEM_NAMESPACE {
+        return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
+    }
     let def = session.engine().table(table)?;
     if def.kind == TableKind::System {
         return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));

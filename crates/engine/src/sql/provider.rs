@@ -28,6 +28,9 @@ use crate::sql::{functions, system};
 use crate::types::{SqlType, Value};
 
 pub(crate) const CATALOG_NAME: &str = "tidepool";
+/// Field metadata key marking columns whose Arrow type does not say everything (JSON
+/// is stored as text).
+pub const TYPE_METADATA: &str = "tidepool.type";
 
 /// What every provider of one session shares.
 #[derive(Debug)]
@@ -198,7 +201,11 @@ pub(crate) fn session_schema(def: &TableDef, view: &View) -> (SchemaRef, Vec<Sql
         types.push(SqlType::Text);
     }
     for c in &def.columns {
-        fields.push(Field::new(&c.name, c.ty.arrow(), true));
+        let mut field = Field::new(&c.name, c.ty.arrow(), true);
+        if c.ty == SqlType::Json {
+            field = field.with_metadata([(TYPE_METADATA.to_string(), "JSON".to_string())].into());
+        }
+        fields.push(field);
         types.push(c.ty);
     }
     (Arc::new(Schema::new(fields)), types)

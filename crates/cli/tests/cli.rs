@@ -1,0 +1,134 @@
+//! The `tidepool` binary, run as a user would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn tidepool(db: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+        .arg("sql")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tidepool");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+const SETUP: &str = "CREATE NAMESPACE app;
+CREATE TABLE app.m (id BIGINT PRIMARY KEY, room TEXT NOT NULL, body TEXT);
+INSERT INTO app.m VALUES (1, 'a', 'hi'), (2, 'b', 'yo');";
+
+#[test]
+fn json_prints_one_object_per_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tidepool(dir.path(), &["--format", "json", "-c", SETUP], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "{\"affected\":0}\n{\"affected\":0}\n{\"affected\":2}\n");
+
+    let out = tidepool(dir.path(), &["--format", "json", "-c", "SELECT id, body FROM app.m ORDER BY id; UPDATE app.m SET body = NULL WHERE id = 2"], None);
+    assert_eq!(
+        stdout(&out),
+        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"hi\"],[2,\"yo\"]]}\n{\"affected\":1}\n"
+    );
+}
+
+#[test]
+fn an_error_stops_the_run_and_keeps_earlier_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    tidepool(dir.path(), &["-c", SETUP], None);
+    let out = tidepool(
+        dir.path(),
+        &["--format", "json", "-c", "INSERT INTO app.m VALUES (3, 'c', 'x');\nSELEC oops;\nINSERT INTO app.m VALUES (4, 'd', 'y');"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "{\"affected\":1}\n");
+    let err = stderr(&out);
+    assert!(err.starts_with("error: syntax error at line 2, column 1:"), "{err}");
+    assert!(err.contains("  2 | SELEC oops;\n    | ^"), "{err}");
+
+    let out = tidepool(dir.path(), &["--format", "csv", "-c", "SELECT id FROM app.m ORDER BY id"], None);
+    assert_eq!(stdout(&out), "id\n1\n2\n3\n");
+}
+
+#[test]
+fn statements_come_from_stdin_or_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tidepool(dir.path(), &[], Some(SETUP));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 rows affected"), "{}", stdout(&out));
+
+    let file = dir.path().join("q.sql");
+    std::fs::write(&file, "SELECT room FROM app.m WHERE id = 2;").unwrap();
+    let db = dir.path().join("db2");
+    tidepool(&db, &["-c", SETUP], None);
+    let out = tidepool(&db, &["-f", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("| room |") && text.contains("| b    |") && text.contains("(1 row,"), "{text}");
+}
+
+#[test]
+fn user_sessions_see_only_their_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    tidepool(dir.path(), &["-c", "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT);"], None);
+    tidepool(dir.path(), &["--user", "alice", "-c", "INSERT INTO app.notes VALUES (1, 'a1'), (2, 'a2')"], None);
+    tidepool(dir.path(), &["--user", "bob", "-c", "INSERT INTO app.notes VALUES (1, 'b1')"], None);
+    let bob = tidepool(dir.path(), &["--user", "bob", "--format", "json", "-c", "SELECT * FROM app.notes"], None);
+    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n");
+    let admin = tidepool(dir.path(), &["--format", "csv", "-c", "SELECT * FROM app.notes ORDER BY _user, id"], None);
+    assert_eq!(stdout(&admin), "_user,id,body\nalice,1,a1\nalice,2,a2\nbob,1,b1\n");
+}
+
+#[test]
+fn a_database_in_use_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let _open = tidepool_engine_guard(dir.path());
+    let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is in use by another process"), "{}", stderr(&out));
+}
+
+/// Holds the database open in a child process (RocksDB's lock is per process).
+fn tidepool_engine_guard(db: &std::path::Path) -> ChildGuard {
+    let child = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+        .arg("sql")
+        .arg("--db")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the child has the lock.
+    for _ in 0..100 {
+        if db.join("LOCK").exists() && std::fs::read_dir(db).map(|d| d.count() > 3).unwrap_or(false) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    ChildGuard(child)
+}
+
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
