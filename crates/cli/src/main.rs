@@ -13,7 +13,11 @@ use tidepool_engine::{Actor, Engine, Session};
 use crate::output::{print_error, Printer};
 
 #[derive(Parser)]
-#[command(name = "tidepool", version, about = "Tidepool: a database whose every view is live")]
+#[command(
+    name = "tidepool",
+    version,
+    about = "Tidepool: a database whose every view is live"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,9 +31,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct SqlArgs {
-    /// The database directory.
+    /// The database directory (created if missing); the app's default database when omitted.
     #[arg(long)]
-    db: PathBuf,
+    db: Option<PathBuf>,
     /// Act as this user (USER tables show only their rows); admin when omitted.
     #[arg(long)]
     user: Option<String>,
@@ -69,7 +73,11 @@ fn main() -> ExitCode {
 }
 
 async fn sql(args: SqlArgs) -> ExitCode {
-    let engine = match Engine::open(&args.db) {
+    let Some(db) = args.db.or_else(tidepool_engine::default_database_dir) else {
+        eprintln!("error: no --db given and no home folder to put the default database in");
+        return ExitCode::FAILURE;
+    };
+    let engine = match Engine::open(&db) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("error: {e}");

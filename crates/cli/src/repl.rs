@@ -33,7 +33,11 @@ pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
     );
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "tidepool> " } else { "      ... " };
+        let prompt = if buffer.is_empty() {
+            "tidepool> "
+        } else {
+            "      ... "
+        };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();

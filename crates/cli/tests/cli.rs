@@ -37,9 +37,21 @@ fn json_prints_one_object_per_statement() {
     let dir = tempfile::tempdir().unwrap();
     let out = tidepool(dir.path(), &["--format", "json", "-c", SETUP], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "{\"affected\":0}\n{\"affected\":0}\n{\"affected\":2}\n");
+    assert_eq!(
+        stdout(&out),
+        "{\"affected\":0}\n{\"affected\":0}\n{\"affected\":2}\n"
+    );
 
-    let out = tidepool(dir.path(), &["--format", "json", "-c", "SELECT id, body FROM app.m ORDER BY id; UPDATE app.m SET body = NULL WHERE id = 2"], None);
+    let out = tidepool(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "-c",
+            "SELECT id, body FROM app.m ORDER BY id; UPDATE app.m SET body = NULL WHERE id = 2",
+        ],
+        None,
+    );
     assert_eq!(
         stdout(&out),
         "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"hi\"],[2,\"yo\"]]}\n{\"affected\":1}\n"
@@ -58,10 +70,17 @@ fn an_error_stops_the_run_and_keeps_earlier_statements() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "{\"affected\":1}\n");
     let err = stderr(&out);
-    assert!(err.starts_with("error: syntax error at line 2, column 1:"), "{err}");
+    assert!(
+        err.starts_with("error: syntax error at line 2, column 1:"),
+        "{err}"
+    );
     assert!(err.contains("  2 | SELEC oops;\n    | ^"), "{err}");
 
-    let out = tidepool(dir.path(), &["--format", "csv", "-c", "SELECT id FROM app.m ORDER BY id"], None);
+    let out = tidepool(
+        dir.path(),
+        &["--format", "csv", "-c", "SELECT id FROM app.m ORDER BY id"],
+        None,
+    );
     assert_eq!(stdout(&out), "id\n1\n2\n3\n");
 }
 
@@ -79,19 +98,73 @@ fn statements_come_from_stdin_or_a_file() {
     let out = tidepool(&db, &["-f", file.to_str().unwrap()], None);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("| room |") && text.contains("| b    |") && text.contains("(1 row,"), "{text}");
+    assert!(
+        text.contains("| room |") && text.contains("| b    |") && text.contains("(1 row,"),
+        "{text}"
+    );
 }
 
 #[test]
 fn user_sessions_see_only_their_rows() {
     let dir = tempfile::tempdir().unwrap();
-    tidepool(dir.path(), &["-c", "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT);"], None);
-    tidepool(dir.path(), &["--user", "alice", "-c", "INSERT INTO app.notes VALUES (1, 'a1'), (2, 'a2')"], None);
-    tidepool(dir.path(), &["--user", "bob", "-c", "INSERT INTO app.notes VALUES (1, 'b1')"], None);
-    let bob = tidepool(dir.path(), &["--user", "bob", "--format", "json", "-c", "SELECT * FROM app.notes"], None);
-    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n");
-    let admin = tidepool(dir.path(), &["--format", "csv", "-c", "SELECT * FROM app.notes ORDER BY _user, id"], None);
-    assert_eq!(stdout(&admin), "_user,id,body\nalice,1,a1\nalice,2,a2\nbob,1,b1\n");
+    tidepool(
+        dir.path(),
+        &[
+            "-c",
+            "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT);",
+        ],
+        None,
+    );
+    tidepool(
+        dir.path(),
+        &[
+            "--user",
+            "alice",
+            "-c",
+            "INSERT INTO app.notes VALUES (1, 'a1'), (2, 'a2')",
+        ],
+        None,
+    );
+    tidepool(
+        dir.path(),
+        &[
+            "--user",
+            "bob",
+            "-c",
+            "INSERT INTO app.notes VALUES (1, 'b1')",
+        ],
+        None,
+    );
+    let bob = tidepool(
+        dir.path(),
+        &[
+            "--user",
+            "bob",
+            "--format",
+            "json",
+            "-c",
+            "SELECT * FROM app.notes",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&bob),
+        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n"
+    );
+    let admin = tidepool(
+        dir.path(),
+        &[
+            "--format",
+            "csv",
+            "-c",
+            "SELECT * FROM app.notes ORDER BY _user, id",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout(&admin),
+        "_user,id,body\nalice,1,a1\nalice,2,a2\nbob,1,b1\n"
+    );
 }
 
 #[test]
@@ -100,7 +173,11 @@ fn a_database_in_use_is_a_clear_error() {
     let _open = tidepool_engine_guard(dir.path());
     let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("is in use by another process"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is in use by another process"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Holds the database open in a child process (RocksDB's lock is per process).
@@ -115,7 +192,11 @@ fn tidepool_engine_guard(db: &std::path::Path) -> ChildGuard {
         .unwrap();
     // Wait until the child has the lock.
     for _ in 0..100 {
-        if db.join("LOCK").exists() && std::fs::read_dir(db).map(|d| d.count() > 3).unwrap_or(false) {
+        if db.join("LOCK").exists()
+            && std::fs::read_dir(db)
+                .map(|d| d.count() > 3)
+                .unwrap_or(false)
+        {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

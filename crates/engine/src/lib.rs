@@ -43,8 +43,11 @@ mod typed;
 mod types;
 mod write;
 
-pub use catalog::{ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE, USER_COLUMN};
-pub use engine::{Clock, Engine, EngineOptions};
+pub use catalog::{
+    ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
+    USER_COLUMN,
+};
+pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
 pub use results::{cell_json, rows_json};
 pub use session::{Actor, Session, StatementResult};

@@ -39,7 +39,9 @@ pub fn rows_json(batches: &[RecordBatch]) -> Vec<Vec<Json>> {
                     .iter()
                     .zip(&json_columns)
                     .map(|(c, &is_json)| match cell_json(c, row) {
-                        Json::String(text) if is_json => serde_json::from_str(&text).unwrap_or(Json::String(text)),
+                        Json::String(text) if is_json => {
+                            serde_json::from_str(&text).unwrap_or(Json::String(text))
+                        }
                         other => other,
                     })
                     .collect(),
@@ -68,12 +70,20 @@ pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
         ScalarValue::UInt16(Some(v)) => json!(v),
         ScalarValue::UInt32(Some(v)) => json!(v),
         ScalarValue::UInt64(Some(v)) => json!(v),
-        ScalarValue::Float32(Some(v)) => serde_json::Number::from_f64(v as f64).map(Json::Number).unwrap_or(Json::Null),
-        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v).map(Json::Number).unwrap_or(Json::Null),
-        ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)) => Json::String(v),
+        ScalarValue::Float32(Some(v)) => serde_json::Number::from_f64(v as f64)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        ScalarValue::Utf8(Some(v))
+        | ScalarValue::Utf8View(Some(v))
+        | ScalarValue::LargeUtf8(Some(v)) => Json::String(v),
         ScalarValue::Decimal128(Some(_), _, _) => {
             let text = scalar.to_string();
-            text.parse::<serde_json::Number>().map(Json::Number).unwrap_or(Json::String(text))
+            text.parse::<serde_json::Number>()
+                .map(Json::Number)
+                .unwrap_or(Json::String(text))
         }
         other => Json::String(other.to_string()),
     }

@@ -9,12 +9,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, ObjectName, ObjectType, SchemaName, SetExpr, Statement as SqlStatementAst, TableObject,
-    Value as SqlValue,
+    Expr as SqlExpr, ObjectName, ObjectType, SchemaName, SetExpr, Statement as SqlStatementAst,
+    TableObject, Value as SqlValue,
 };
-use datafusion::scalar::ScalarValue;
 
 use crate::catalog::{TableKind, GENERATED_KEY_COLUMN, USER_COLUMN};
 use crate::engine::Engine;
@@ -47,7 +47,10 @@ impl std::fmt::Display for Actor {
 #[derive(Debug, Clone)]
 pub enum StatementResult {
     /// A query's rows.
-    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
+    Rows {
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    },
     /// Rows written by DML.
     Affected(u64),
     /// A statement that returns nothing (DDL).
@@ -126,21 +129,35 @@ impl Session {
         let parsed = parse(statement)?;
         let inner = &self.scope.inner;
         match parsed {
-            Parsed::CreateNamespace { name, if_not_exists } => {
+            Parsed::CreateNamespace {
+                name,
+                if_not_exists,
+            } => {
                 self.require_admin("CREATE NAMESPACE")?;
                 ddl::create_namespace(inner, &name, if_not_exists)?;
             }
-            Parsed::DropNamespace { name, if_exists, cascade } => {
+            Parsed::DropNamespace {
+                name,
+                if_exists,
+                cascade,
+            } => {
                 self.require_admin("DROP NAMESPACE")?;
                 ddl::drop_namespace(inner, &name, if_exists, cascade)?;
             }
             Parsed::ShowNamespaces => {
-                return self.query_internal("SELECT name, tables FROM system.namespaces ORDER BY name", at).await;
+                return self
+                    .query_internal(
+                        "SELECT name, tables FROM system.namespaces ORDER BY name",
+                        at,
+                    )
+                    .await;
             }
             Parsed::ShowTables { namespace } => {
                 let filter = match namespace {
                     Some(ns) => {
-                        if ns != crate::catalog::SYSTEM_NAMESPACE && !inner.catalog().namespaces.contains_key(&ns) {
+                        if ns != crate::catalog::SYSTEM_NAMESPACE
+                            && !inner.catalog().namespaces.contains_key(&ns)
+                        {
                             return Err(Error::not_found(crate::error::ObjectKind::Namespace, ns));
                         }
                         format!("WHERE namespace = '{}'", ns.replace('\'', "''"))
@@ -162,14 +179,19 @@ impl Session {
                 );
                 let result = self.query_internal(&sql, at).await?;
                 if result.row_count() == 0 {
-                    return Err(Error::not_found(crate::error::ObjectKind::Table, table.to_string()));
+                    return Err(Error::not_found(
+                        crate::error::ObjectKind::Table,
+                        table.to_string(),
+                    ));
                 }
                 return Ok(result);
             }
             Parsed::ExecuteAs { user, statement } => {
                 self.require_admin("EXECUTE AS USER")?;
                 if user.is_empty() {
-                    return Err(Error::InvalidArgument("EXECUTE AS USER needs a non-empty user name".into()));
+                    return Err(Error::InvalidArgument(
+                        "EXECUTE AS USER needs a non-empty user name".into(),
+                    ));
                 }
                 let session = Session::new(self.engine.clone(), Actor::User(user));
                 return Box::pin(session.execute_statement(&statement)).await;
@@ -181,9 +203,19 @@ impl Session {
                         SqlStatementAst::CreateTable(create) => {
                             ddl::create_table(inner, kind, &create)?;
                         }
-                        _ => return Err(Error::Syntax { message: "Expected: TABLE after the table kind".into(), position: at }),
+                        _ => {
+                            return Err(Error::Syntax {
+                                message: "Expected: TABLE after the table kind".into(),
+                                position: at,
+                            })
+                        }
                     },
-                    _ => return Err(Error::Syntax { message: "Expected: TABLE after the table kind".into(), position: at }),
+                    _ => {
+                        return Err(Error::Syntax {
+                            message: "Expected: TABLE after the table kind".into(),
+                            position: at,
+                        })
+                    }
                 }
             }
             Parsed::Standard(statement) => return self.execute_standard(*statement, at).await,
@@ -191,7 +223,11 @@ impl Session {
         Ok(StatementResult::Done)
     }
 
-    async fn execute_standard(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
+    async fn execute_standard(
+        &self,
+        statement: DfStatement,
+        at: Position,
+    ) -> Result<StatementResult> {
         let inner = &self.scope.inner;
         let statement = match statement {
             DfStatement::Statement(s) => match *s {
@@ -200,17 +236,32 @@ impl Session {
                     ddl::create_table(inner, TableKind::Shared, &create)?;
                     return Ok(StatementResult::Done);
                 }
-                SqlStatementAst::CreateSchema { schema_name: SchemaName::Simple(name), if_not_exists, .. } => {
+                SqlStatementAst::CreateSchema {
+                    schema_name: SchemaName::Simple(name),
+                    if_not_exists,
+                    ..
+                } => {
                     self.require_admin("CREATE NAMESPACE")?;
                     ddl::create_namespace(inner, &single_name(&name)?, if_not_exists)?;
                     return Ok(StatementResult::Done);
                 }
-                SqlStatementAst::Drop { object_type: ObjectType::Table, names, if_exists, .. } => {
+                SqlStatementAst::Drop {
+                    object_type: ObjectType::Table,
+                    names,
+                    if_exists,
+                    ..
+                } => {
                     self.require_admin("DROP TABLE")?;
                     ddl::drop_tables(inner, &names, if_exists)?;
                     return Ok(StatementResult::Done);
                 }
-                SqlStatementAst::Drop { object_type: ObjectType::Schema, names, if_exists, cascade, .. } => {
+                SqlStatementAst::Drop {
+                    object_type: ObjectType::Schema,
+                    names,
+                    if_exists,
+                    cascade,
+                    ..
+                } => {
                     self.require_admin("DROP NAMESPACE")?;
                     for name in &names {
                         ddl::drop_namespace(inner, &single_name(name)?, if_exists, cascade)?;
@@ -228,7 +279,9 @@ impl Session {
                 }
                 other => DfStatement::Statement(Box::new(other)),
             },
-            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) if !self.scope.file_access => {
+            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_)
+                if !self.scope.file_access =>
+            {
                 return Err(Error::NotAllowed(
                     "CREATE EXTERNAL TABLE and COPY read or write files, which is off for this session; \
                      enable file access for the session first"
@@ -241,9 +294,16 @@ impl Session {
     }
 
     /// Plans and runs a statement with DataFusion.
-    async fn run_datafusion(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
+    async fn run_datafusion(
+        &self,
+        statement: DfStatement,
+        at: Position,
+    ) -> Result<StatementResult> {
         let state = self.ctx.state();
-        let plan = state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| from_df(&e, at))?;
         SQLOptions::new()
             .with_allow_ddl(self.scope.file_access)
             .with_allow_dml(true)
@@ -254,7 +314,11 @@ impl Session {
                 other => other,
             })?;
         let is_dml = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
-        let frame = self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?;
+        let frame = self
+            .ctx
+            .execute_logical_plan(plan)
+            .await
+            .map_err(|e| from_df(&e, at))?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await.map_err(|e| from_df(&e, at))?;
         if is_dml {
@@ -270,7 +334,10 @@ impl Session {
 
     /// A query the engine writes itself (SHOW, DESCRIBE).
     async fn query_internal(&self, sql: &str, at: Position) -> Result<StatementResult> {
-        let statement = SqlStatement { sql: sql.to_string(), position: Position { line: 1, column: 1 } };
+        let statement = SqlStatement {
+            sql: sql.to_string(),
+            position: Position { line: 1, column: 1 },
+        };
         match parse(&statement)? {
             Parsed::Standard(s) => self.run_datafusion(*s, at).await,
             _ => Err(Error::Query(format!("internal query did not parse: {sql}"))),
@@ -280,7 +347,9 @@ impl Session {
     fn require_admin(&self, what: &str) -> Result<()> {
         match &self.scope.actor {
             Actor::Admin => Ok(()),
-            Actor::User(user) => Err(Error::NotAllowed(format!("{what} needs an admin session; '{user}' is a user session"))),
+            Actor::User(user) => Err(Error::NotAllowed(format!(
+                "{what} needs an admin session; '{user}' is a user session"
+            ))),
         }
     }
 
@@ -317,7 +386,11 @@ impl Session {
             if width == visible.len() {
                 insert.columns = visible
                     .iter()
-                    .map(|(c, _)| ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::with_quote('"', c)]))
+                    .map(|(c, _)| {
+                        ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::with_quote(
+                            '"', c,
+                        )])
+                    })
                     .collect();
             }
             visible
@@ -327,7 +400,11 @@ impl Session {
                 .iter()
                 .map(|c| {
                     let name = c.to_string().trim_matches('"').to_ascii_lowercase();
-                    let ty = visible.iter().chain(std::iter::once(&(GENERATED_KEY_COLUMN.to_string(), None))).find(|(n, _)| *n == name).and_then(|(_, t)| *t)
+                    let ty = visible
+                        .iter()
+                        .chain(std::iter::once(&(GENERATED_KEY_COLUMN.to_string(), None)))
+                        .find(|(n, _)| *n == name)
+                        .and_then(|(_, t)| *t)
                         .or_else(|| def.column_index(&name).map(|i| def.columns[i].ty));
                     (name, ty)
                 })
@@ -368,6 +445,8 @@ fn single_name(name: &ObjectName) -> Result<String> {
             .as_ident()
             .map(|i| crate::sql::parse::normalize_ident(&i.value, i.quote_style.is_some()))
             .ok_or_else(|| Error::InvalidArgument(format!("invalid namespace name {name}"))),
-        _ => Err(Error::InvalidArgument(format!("namespace name {name} must be a single identifier"))),
+        _ => Err(Error::InvalidArgument(format!(
+            "namespace name {name} must be a single identifier"
+        ))),
     }
 }

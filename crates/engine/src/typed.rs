@@ -41,25 +41,39 @@ impl Session {
                     None => match &column.default {
                         Some(DefaultExpr::SnowflakeId) => Value::BigInt(next_snowflake_id()),
                         Some(DefaultExpr::Now) => Value::Timestamp(txn.now_micros),
-                        Some(DefaultExpr::Literal(json)) => Value::from_json(json, column.ty, &column.name)?,
+                        Some(DefaultExpr::Literal(json)) => {
+                            Value::from_json(json, column.ty, &column.name)?
+                        }
                         None => Value::Null,
                     },
                 };
                 values.push(value);
             }
             if let Some(unknown) = row.keys().next() {
-                return Err(Error::not_found(ObjectKind::Column, format!("{table}.{unknown}")));
+                return Err(Error::not_found(
+                    ObjectKind::Column,
+                    format!("{table}.{unknown}"),
+                ));
             }
             txn.insert(&def, owner.as_deref(), values)?;
         }
         txn.enforce_max_rows(&def)?;
-        let seq = if affected > 0 { txn.commit()? } else { inner.last_seq() };
+        let seq = if affected > 0 {
+            txn.commit()?
+        } else {
+            inner.last_seq()
+        };
         Ok(WriteOutcome { seq, affected })
     }
 
     /// Sets columns of the row with primary key `key` (for an admin on a USER table,
     /// `_user` comes first). Changing a key column moves the row.
-    pub fn update_row(&self, table: &TableName, key: Vec<Value>, changes: Row) -> Result<WriteOutcome> {
+    pub fn update_row(
+        &self,
+        table: &TableName,
+        key: Vec<Value>,
+        changes: Row,
+    ) -> Result<WriteOutcome> {
         let inner = &self.engine().inner;
         let def = writable(self, table)?;
         if def.kind == TableKind::Stream {
@@ -79,13 +93,18 @@ impl Session {
         }
         for (name, value) in changes {
             if name == USER_COLUMN {
-                return Err(Error::NotAllowed("the owner column _user cannot be updated".into()));
+                return Err(Error::NotAllowed(
+                    "the owner column _user cannot be updated".into(),
+                ));
             }
             let (i, column) = def.column(&name)?;
             values[i] = coerce(value, column.ty, &column.name)?;
         }
         txn.update(&def, owner.as_deref(), &old_key, values)?;
-        Ok(WriteOutcome { seq: txn.commit()?, affected: 1 })
+        Ok(WriteOutcome {
+            seq: txn.commit()?,
+            affected: 1,
+        })
     }
 
     /// Deletes the rows with these keys; missing keys are skipped and not counted.
@@ -99,18 +118,26 @@ impl Session {
             let (_, row_key) = key_of(&def, &view, key)?;
             affected += txn.delete(&def, &row_key)? as u64;
         }
-        let seq = if affected > 0 { txn.commit()? } else { inner.last_seq() };
+        let seq = if affected > 0 {
+            txn.commit()?
+        } else {
+            inner.last_seq()
+        };
         Ok(WriteOutcome { seq, affected })
     }
 }
 
 fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
     if table.namespace == crate::catalog::SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
+        return Err(Error::NotAllowed(format!(
+            "{table} is a read-only SYSTEM table"
+        )));
     }
     let def = session.engine().table(table)?;
     if def.kind == TableKind::System {
-        return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
+        return Err(Error::NotAllowed(format!(
+            "{table} is a read-only SYSTEM table"
+        )));
     }
     Ok(def)
 }
@@ -119,10 +146,18 @@ fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<Table
 fn owner_of(def: &TableDef, view: &View, given: Option<Value>) -> Result<Option<String>> {
     match (&view.owner, view.owner_column, given) {
         (Some(user), _, None) => Ok(Some(user.clone())),
-        (Some(_), _, Some(_)) => Err(Error::NotAllowed("_user is set by the session; only an admin may give it".into())),
+        (Some(_), _, Some(_)) => Err(Error::NotAllowed(
+            "_user is set by the session; only an admin may give it".into(),
+        )),
         (None, true, Some(Value::Text(user))) if !user.is_empty() => Ok(Some(user)),
-        (None, true, _) => Err(Error::NotNull { table: def.full_name(), column: USER_COLUMN.into() }),
-        (None, false, Some(_)) => Err(Error::not_found(ObjectKind::Column, format!("{}.{USER_COLUMN}", def.full_name()))),
+        (None, true, _) => Err(Error::NotNull {
+            table: def.full_name(),
+            column: USER_COLUMN.into(),
+        }),
+        (None, false, Some(_)) => Err(Error::not_found(
+            ObjectKind::Column,
+            format!("{}.{USER_COLUMN}", def.full_name()),
+        )),
         (None, false, None) => Ok(None),
     }
 }
@@ -131,7 +166,11 @@ fn owner_of(def: &TableDef, view: &View, given: Option<Value>) -> Result<Option<
 fn key_of(def: &TableDef, view: &View, key: Vec<Value>) -> Result<(Option<String>, Vec<u8>)> {
     let expected = def.primary_key.len() + view.offset();
     if key.len() != expected {
-        let mut names: Vec<&str> = def.primary_key.iter().map(|&i| def.columns[i].name.as_str()).collect();
+        let mut names: Vec<&str> = def
+            .primary_key
+            .iter()
+            .map(|&i| def.columns[i].name.as_str())
+            .collect();
         if view.owner_column {
             names.insert(0, USER_COLUMN);
         }
@@ -147,7 +186,11 @@ fn key_of(def: &TableDef, view: &View, key: Vec<Value>) -> Result<(Option<String
         (Some(user), _) => Some(user.clone()),
         (None, true) => match key.next() {
             Some(Value::Text(user)) => Some(user),
-            _ => return Err(Error::InvalidArgument("the first key value must be the _user text".into())),
+            _ => {
+                return Err(Error::InvalidArgument(
+                    "the first key value must be the _user text".into(),
+                ))
+            }
         },
         (None, false) => None,
     };

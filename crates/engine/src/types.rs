@@ -32,7 +32,10 @@ impl SqlType {
     pub fn parse(text: &str) -> Result<SqlType> {
         let upper = text.trim().to_ascii_uppercase();
         let (base, args) = match upper.find('(') {
-            Some(i) => (upper[..i].trim(), Some(upper[i + 1..].trim_end_matches(')'))),
+            Some(i) => (
+                upper[..i].trim(),
+                Some(upper[i + 1..].trim_end_matches(')')),
+            ),
             None => (upper.as_str(), None),
         };
         let ty = match base {
@@ -147,16 +150,20 @@ impl Value {
         let scalar = if scalar.data_type() == ty.arrow() {
             scalar.clone()
         } else {
-            scalar.cast_to(&ty.arrow()).map_err(|_| Error::TypeMismatch {
-                column: column.to_string(),
-                expected: ty.to_string(),
-                found: match scalar {
-                    ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => {
-                        format!("'{s}'")
-                    }
-                    other => format!("{other} ({})", other.data_type()),
-                },
-            })?
+            scalar
+                .cast_to(&ty.arrow())
+                .map_err(|_| Error::TypeMismatch {
+                    column: column.to_string(),
+                    expected: ty.to_string(),
+                    found: match scalar {
+                        ScalarValue::Utf8(Some(s))
+                        | ScalarValue::Utf8View(Some(s))
+                        | ScalarValue::LargeUtf8(Some(s)) => {
+                            format!("'{s}'")
+                        }
+                        other => format!("{other} ({})", other.data_type()),
+                    },
+                })?
         };
         let value = match (ty, scalar) {
             (SqlType::Boolean, ScalarValue::Boolean(Some(v))) => Value::Boolean(v),
@@ -225,7 +232,8 @@ impl Value {
             return Ok(Value::Null);
         }
         // Strings are parsed as SQL literals of the column type (dates, decimals, ...).
-        let via_scalar = |s: ScalarValue| Value::from_scalar(&s, ty, column).map_err(|_| mismatch());
+        let via_scalar =
+            |s: ScalarValue| Value::from_scalar(&s, ty, column).map_err(|_| mismatch());
         match (ty, json) {
             (SqlType::Boolean, J::Bool(b)) => Ok(Value::Boolean(*b)),
             (SqlType::Int, J::Number(n)) => n
@@ -235,7 +243,9 @@ impl Value {
                 .ok_or_else(mismatch),
             (SqlType::BigInt, J::Number(n)) => n.as_i64().map(Value::BigInt).ok_or_else(mismatch),
             (SqlType::Double, J::Number(n)) => n.as_f64().map(Value::Double).ok_or_else(mismatch),
-            (SqlType::Decimal { .. }, J::Number(n)) => via_scalar(ScalarValue::Utf8(Some(n.to_string()))),
+            (SqlType::Decimal { .. }, J::Number(n)) => {
+                via_scalar(ScalarValue::Utf8(Some(n.to_string())))
+            }
             (SqlType::Json, J::String(s)) => Value::json(s.clone(), column),
             (SqlType::Json, other) => Ok(Value::Json(other.to_string())),
             (SqlType::Text, J::String(s)) => Ok(Value::Text(s.clone())),
@@ -255,12 +265,17 @@ impl Value {
             Value::Boolean(v) => J::Bool(*v),
             Value::Int(v) => J::from(*v),
             Value::BigInt(v) => J::from(*v),
-            Value::Double(v) => serde_json::Number::from_f64(*v).map(J::Number).unwrap_or(J::Null),
+            Value::Double(v) => serde_json::Number::from_f64(*v)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| J::String(v.clone())),
             other => {
                 let text = other.to_scalar(ty).to_string();
                 match other {
-                    Value::Decimal(_) => text.parse::<serde_json::Number>().map(J::Number).unwrap_or(J::String(text)),
+                    Value::Decimal(_) => text
+                        .parse::<serde_json::Number>()
+                        .map(J::Number)
+                        .unwrap_or(J::String(text)),
                     _ => J::String(text),
                 }
             }
@@ -281,7 +296,11 @@ impl fmt::Display for Value {
             Value::Text(v) | Value::Json(v) => write!(f, "'{}'", v.replace('\'', "''")),
             Value::Bytes(v) => write!(f, "X'{}'", encode_hex(v)),
             Value::Date(_) | Value::Timestamp(_) => {
-                let ty = if matches!(self, Value::Date(_)) { SqlType::Date } else { SqlType::Timestamp };
+                let ty = if matches!(self, Value::Date(_)) {
+                    SqlType::Date
+                } else {
+                    SqlType::Timestamp
+                };
                 write!(f, "'{}'", self.to_scalar(ty))
             }
         }

@@ -69,7 +69,12 @@ impl<'a> Txn<'a> {
     }
 
     /// Inserts a new row; a present key is a duplicate-key error.
-    pub fn insert(&mut self, table: &TableDef, owner: Option<&str>, values: Vec<Value>) -> Result<()> {
+    pub fn insert(
+        &mut self,
+        table: &TableDef,
+        owner: Option<&str>,
+        values: Vec<Value>,
+    ) -> Result<()> {
         check_row(table, &values)?;
         let key = row_key(table, owner, &values);
         if self.get(&key)?.is_some() {
@@ -101,7 +106,10 @@ impl<'a> Txn<'a> {
             .take(excess as usize)
             .map(|item| item.map(|(k, _)| keys::row_key_of_index_entry(&k)))
             .collect::<Result<_>>()?;
-        for key in oldest.iter().chain(std::mem::take(&mut self.stream_inserts).iter()) {
+        for key in oldest
+            .iter()
+            .chain(std::mem::take(&mut self.stream_inserts).iter())
+        {
             if excess == 0 {
                 break;
             }
@@ -114,7 +122,13 @@ impl<'a> Txn<'a> {
 
     /// Replaces the row stored under `old_key` by `values`, moving it when the primary
     /// key changed (a key that another row holds is a duplicate-key error).
-    pub fn update(&mut self, table: &TableDef, owner: Option<&str>, old_key: &[u8], values: Vec<Value>) -> Result<()> {
+    pub fn update(
+        &mut self,
+        table: &TableDef,
+        owner: Option<&str>,
+        old_key: &[u8],
+        values: Vec<Value>,
+    ) -> Result<()> {
         check_row(table, &values)?;
         let key = row_key(table, owner, &values);
         if key != old_key {
@@ -139,7 +153,8 @@ impl<'a> Txn<'a> {
     fn put_row(&mut self, table: &TableDef, key: Vec<u8>, values: &[Value]) {
         let encoded = encode_row(self.now_micros, values);
         if table.kind == TableKind::Stream {
-            self.batch.put(keys::stream_index_key(table.id, self.now_micros, &key), []);
+            self.batch
+                .put(keys::stream_index_key(table.id, self.now_micros, &key), []);
         }
         self.batch.put(&key, &encoded);
         self.pending.insert(key, Some(encoded));
@@ -150,7 +165,8 @@ impl<'a> Txn<'a> {
             return Ok(false);
         };
         if table.kind == TableKind::Stream {
-            self.batch.delete(keys::stream_index_key(table.id, row_time(&old)?, key));
+            self.batch
+                .delete(keys::stream_index_key(table.id, row_time(&old)?, key));
         }
         self.batch.delete(key);
         self.pending.insert(key.to_vec(), None);
@@ -213,8 +229,16 @@ fn check_row(table: &TableDef, values: &[Value]) -> Result<()> {
             table.columns.len()
         )));
     }
-    match table.columns.iter().zip(values).find(|(c, v)| !c.nullable && v.is_null()) {
-        Some((column, _)) => Err(Error::NotNull { table: table.full_name(), column: column.name.clone() }),
+    match table
+        .columns
+        .iter()
+        .zip(values)
+        .find(|(c, v)| !c.nullable && v.is_null())
+    {
+        Some((column, _)) => Err(Error::NotNull {
+            table: table.full_name(),
+            column: column.name.clone(),
+        }),
         None => Ok(()),
     }
 }

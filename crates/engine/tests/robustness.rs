@@ -21,7 +21,10 @@ async fn concurrent_read_modify_writes_are_serialised() {
             tokio::spawn(async move {
                 let session = engine.session(Actor::Admin);
                 for _ in 0..25 {
-                    session.execute("UPDATE app.c SET n = n + 1 WHERE id = 1").await.unwrap();
+                    session
+                        .execute("UPDATE app.c SET n = n + 1 WHERE id = 1")
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -29,10 +32,24 @@ async fn concurrent_read_modify_writes_are_serialised() {
     for w in writers {
         w.await.unwrap();
     }
-    let result = admin.execute("SELECT n FROM app.c").await.unwrap().pop().unwrap();
-    let StatementResult::Rows { batches, .. } = result else { panic!() };
-    assert_eq!(tidepool_engine::rows_json(&batches)[0][0], serde_json::json!(100));
-    assert_eq!(engine.last_seq(), start_seq + 100, "one seq per committed statement");
+    let result = admin
+        .execute("SELECT n FROM app.c")
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let StatementResult::Rows { batches, .. } = result else {
+        panic!()
+    };
+    assert_eq!(
+        tidepool_engine::rows_json(&batches)[0][0],
+        serde_json::json!(100)
+    );
+    assert_eq!(
+        engine.last_seq(),
+        start_seq + 100,
+        "one seq per committed statement"
+    );
 }
 
 #[tokio::test]
@@ -45,15 +62,46 @@ async fn hostile_sql_is_an_error_not_a_panic() {
         .await
         .unwrap();
     let nasty = [
-        "", ";;;", "(", ")", "'", "\"", "--", "/*", "SELECT", "SELECT (((((((((1", "EXECUTE AS USER",
-        "EXECUTE AS USER 'a' ()", "EXECUTE AS USER '' (SELECT 1)", "CREATE USER TABLE", "CREATE STREAM TABLE app.x",
-        "CREATE TABLE app.x (id INT PRIMARY KEY) WITH (TTL_SECONDS = -1)", "CREATE TABLE app.y (a DECIMAL(99,2) PRIMARY KEY)",
-        "DESCRIBE", "DESCRIBE app", "SHOW TABLES IN", "DROP NAMESPACE", "INSERT INTO app.t VALUES (1)",
-        "INSERT INTO app.t VALUES (1, 2, 3, 4, 5)", "INSERT INTO app.t (id, d) VALUES (1, 123456.789)",
-        "INSERT INTO app.t (id) VALUES (99999999999)", "UPDATE app.t SET id = id / 0", "DELETE FROM app.t WHERE s",
-        "SELECT * FROM app.t WHERE id = 'x'", "SELECT * FROM app.t WHERE id IN (SELECT 1/0)", "ALTER TABLE app.t ADD COLUMN",
-        "ALTER TABLE app.t RENAME TO u", "CREATE NAMESPACE \"\"", "CREATE NAMESPACE \"a.b\"", "SELECT '\u{0}'",
-        "SELECT 1; SELEC", "KILL", "TRUNCATE app.t", "CREATE INDEX i ON app.t (s)", "BEGIN", "COMMIT",
+        "",
+        ";;;",
+        "(",
+        ")",
+        "'",
+        "\"",
+        "--",
+        "/*",
+        "SELECT",
+        "SELECT (((((((((1",
+        "EXECUTE AS USER",
+        "EXECUTE AS USER 'a' ()",
+        "EXECUTE AS USER '' (SELECT 1)",
+        "CREATE USER TABLE",
+        "CREATE STREAM TABLE app.x",
+        "CREATE TABLE app.x (id INT PRIMARY KEY) WITH (TTL_SECONDS = -1)",
+        "CREATE TABLE app.y (a DECIMAL(99,2) PRIMARY KEY)",
+        "DESCRIBE",
+        "DESCRIBE app",
+        "SHOW TABLES IN",
+        "DROP NAMESPACE",
+        "INSERT INTO app.t VALUES (1)",
+        "INSERT INTO app.t VALUES (1, 2, 3, 4, 5)",
+        "INSERT INTO app.t (id, d) VALUES (1, 123456.789)",
+        "INSERT INTO app.t (id) VALUES (99999999999)",
+        "UPDATE app.t SET id = id / 0",
+        "DELETE FROM app.t WHERE s",
+        "SELECT * FROM app.t WHERE id = 'x'",
+        "SELECT * FROM app.t WHERE id IN (SELECT 1/0)",
+        "ALTER TABLE app.t ADD COLUMN",
+        "ALTER TABLE app.t RENAME TO u",
+        "CREATE NAMESPACE \"\"",
+        "CREATE NAMESPACE \"a.b\"",
+        "SELECT '\u{0}'",
+        "SELECT 1; SELEC",
+        "KILL",
+        "TRUNCATE app.t",
+        "CREATE INDEX i ON app.t (s)",
+        "BEGIN",
+        "COMMIT",
     ];
     for sql in nasty {
         // Ok or Err are both fine; a panic fails the test.
@@ -72,5 +120,8 @@ async fn hostile_sql_is_an_error_not_a_panic() {
         let _ = admin.execute(&text).await;
     }
     // Still healthy afterwards.
-    admin.execute("INSERT INTO app.t (id, s) VALUES (500, 'ok')").await.unwrap();
+    admin
+        .execute("INSERT INTO app.t (id, s) VALUES (500, 'ok')")
+        .await
+        .unwrap();
 }

@@ -32,13 +32,22 @@ impl Harness {
     fn new() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Clock::manual(START_MICROS);
-        let mut harness = Harness { dir, clock, engine: None, actor: Actor::Admin };
+        let mut harness = Harness {
+            dir,
+            clock,
+            engine: None,
+            actor: Actor::Admin,
+        };
         harness.open();
         harness
     }
 
     fn open(&mut self) {
-        let options = EngineOptions { sync_writes: false, clock: self.clock.clone(), evict_interval: None };
+        let options = EngineOptions {
+            sync_writes: false,
+            clock: self.clock.clone(),
+            evict_interval: None,
+        };
         self.engine = Some(Engine::open_with(self.dir.path(), options).unwrap());
     }
 
@@ -53,7 +62,11 @@ impl Harness {
                     "ok".into()
                 }
                 "as" => {
-                    self.actor = if arg == "admin" { Actor::Admin } else { Actor::User(arg.to_string()) };
+                    self.actor = if arg == "admin" {
+                        Actor::Admin
+                    } else {
+                        Actor::User(arg.to_string())
+                    };
                     "ok".into()
                 }
                 "advance" => {
@@ -74,7 +87,11 @@ impl Harness {
         for statement in statements {
             match session.execute_statement(&statement).await {
                 Ok(StatementResult::Rows { schema, batches }) => {
-                    out.push(pretty_format_batches_with_schema(schema, &batches).unwrap().to_string());
+                    out.push(
+                        pretty_format_batches_with_schema(schema, &batches)
+                            .unwrap()
+                            .to_string(),
+                    );
                     if batches.iter().all(|b| b.num_rows() == 0) {
                         out.push("(no rows)".into());
                     }
@@ -134,12 +151,18 @@ fn parse_script(text: &str) -> (Vec<Block>, String) {
             expected.push_str(line);
             expected.push('\n');
         }
-        blocks.push(Block { preamble: std::mem::take(&mut preamble), input, expected });
+        blocks.push(Block {
+            preamble: std::mem::take(&mut preamble),
+            input,
+            expected,
+        });
     }
 }
 
 async fn run_script(name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts").join(format!("{name}.test"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scripts")
+        .join(format!("{name}.test"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (blocks, trailer) = parse_script(&text);
     let mut harness = Harness::new();
@@ -149,7 +172,10 @@ async fn run_script(name: &str) {
         let actual = harness.run(&block.input).await;
         let actual = format!("{}\n", actual.trim_end());
         if actual != block.expected {
-            failures.push(format!("--- input:\n{}--- expected:\n{}--- actual:\n{}", block.input, block.expected, actual));
+            failures.push(format!(
+                "--- input:\n{}--- expected:\n{}--- actual:\n{}",
+                block.input, block.expected, actual
+            ));
         }
         rewritten.push_str(&block.preamble);
         rewritten.push_str(&block.input);
@@ -163,7 +189,13 @@ async fn run_script(name: &str) {
         std::fs::write(&path, rewritten).unwrap();
         return;
     }
-    assert!(failures.is_empty(), "{}: {} block(s) differ\n{}", path.display(), failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{}: {} block(s) differ\n{}",
+        path.display(),
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 macro_rules! scripts {
@@ -175,4 +207,19 @@ macro_rules! scripts {
     )*};
 }
 
-scripts!(namespaces, tables, types, insert, update_delete, queries, show_describe, user_tables, stream_tables, system_tables, errors, restart, file_access, explain);
+scripts!(
+    namespaces,
+    tables,
+    types,
+    insert,
+    update_delete,
+    queries,
+    show_describe,
+    user_tables,
+    stream_tables,
+    system_tables,
+    errors,
+    restart,
+    file_access,
+    explain
+);

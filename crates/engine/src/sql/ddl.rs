@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use datafusion::sql::sqlparser::ast::{
-    AlterTable, AlterTableOperation, ColumnDef as SqlColumnDef, ColumnOption, CreateTable, CreateTableOptions,
-    Expr as SqlExpr, ObjectName, SqlOption, TableConstraint,
+    AlterTable, AlterTableOperation, ColumnDef as SqlColumnDef, ColumnOption, CreateTable,
+    CreateTableOptions, Expr as SqlExpr, ObjectName, SqlOption, TableConstraint,
 };
 
 use crate::catalog::{
-    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
-    USER_COLUMN,
+    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN,
+    SYSTEM_NAMESPACE, USER_COLUMN,
 };
 use crate::engine::Inner;
 use crate::error::{Error, ObjectKind, Result};
@@ -23,30 +23,49 @@ use crate::write::Txn;
 pub(crate) fn create_namespace(inner: &Inner, name: &str, if_not_exists: bool) -> Result<()> {
     check_name(name, "namespace")?;
     if name == SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed("the namespace 'system' is reserved".into()));
+        return Err(Error::NotAllowed(
+            "the namespace 'system' is reserved".into(),
+        ));
     }
     let mut txn = Txn::begin(inner);
     if inner.catalog().namespaces.contains_key(name) {
         return if if_not_exists {
             Ok(())
         } else {
-            Err(Error::AlreadyExists { kind: ObjectKind::Namespace, name: name.into() })
+            Err(Error::AlreadyExists {
+                kind: ObjectKind::Namespace,
+                name: name.into(),
+            })
         };
     }
-    let ns = Namespace { name: name.to_string(), created_micros: txn.now_micros };
+    let ns = Namespace {
+        name: name.to_string(),
+        created_micros: txn.now_micros,
+    };
     txn.put_meta(&keys::namespace_key(name), &to_json(&ns));
     txn.commit()?;
     inner.catalog_mut().namespaces.insert(name.to_string(), ns);
     Ok(())
 }
 
-pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade: bool) -> Result<()> {
+pub(crate) fn drop_namespace(
+    inner: &Inner,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<()> {
     if name == SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed("the namespace 'system' cannot be dropped".into()));
+        return Err(Error::NotAllowed(
+            "the namespace 'system' cannot be dropped".into(),
+        ));
     }
     let mut txn = Txn::begin(inner);
     if !inner.catalog().namespaces.contains_key(name) {
-        return if if_exists { Ok(()) } else { Err(Error::not_found(ObjectKind::Namespace, name)) };
+        return if if_exists {
+            Ok(())
+        } else {
+            Err(Error::not_found(ObjectKind::Namespace, name))
+        };
     }
     let tables: Vec<Arc<TableDef>> = inner.catalog().tables_in(name).cloned().collect();
     if !tables.is_empty() && !cascade {
@@ -62,7 +81,9 @@ pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade
     txn.commit()?;
     let mut catalog = inner.catalog_mut();
     for table in &tables {
-        catalog.tables.remove(&TableName::new(&table.namespace, &table.name));
+        catalog
+            .tables
+            .remove(&TableName::new(&table.namespace, &table.name));
     }
     catalog.namespaces.remove(name);
     Ok(())
@@ -71,7 +92,10 @@ pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade
 /// Deletes a table's definition, rows, STREAM index and row count.
 fn remove_table(txn: &mut Txn, table: &TableDef) {
     txn.delete_meta(&keys::table_def_key(table.id));
-    for prefix in [keys::data_prefix(table.id), keys::stream_index_prefix(table.id)] {
+    for prefix in [
+        keys::data_prefix(table.id),
+        keys::stream_index_prefix(table.id),
+    ] {
         txn.delete_range(&prefix, &keys::prefix_end(&prefix));
     }
     txn.drop_count(table.id);
@@ -84,7 +108,9 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
         ));
     }
     if create.external || create.temporary || create.or_replace {
-        return Err(Error::Unsupported("CREATE [OR REPLACE | TEMPORARY | EXTERNAL] TABLE".into()));
+        return Err(Error::Unsupported(
+            "CREATE [OR REPLACE | TEMPORARY | EXTERNAL] TABLE".into(),
+        ));
     }
     let name = table_name(&create.name)?;
     check_name(&name.table, "table")?;
@@ -93,7 +119,10 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
     for (i, column) in create.columns.iter().enumerate() {
         let (def, is_key) = column_def_of(column, kind)?;
         if columns.iter().any(|c: &ColumnDef| c.name == def.name) {
-            return Err(Error::AlreadyExists { kind: ObjectKind::Column, name: def.name });
+            return Err(Error::AlreadyExists {
+                kind: ObjectKind::Column,
+                name: def.name,
+            });
         }
         if is_key {
             primary_key.push(i);
@@ -108,14 +137,20 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
                     let index = columns
                         .iter()
                         .position(|c| c.name == column)
-                        .ok_or_else(|| Error::not_found(ObjectKind::Column, format!("{name}.{column}")))?;
+                        .ok_or_else(|| {
+                            Error::not_found(ObjectKind::Column, format!("{name}.{column}"))
+                        })?;
                     primary_key.push(index);
                 }
             }
             TableConstraint::PrimaryKey(_) => {
                 return Err(Error::NotAllowed("a table has one PRIMARY KEY".into()));
             }
-            other => return Err(Error::Unsupported(format!("constraint {other}; only PRIMARY KEY is supported"))),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "constraint {other}; only PRIMARY KEY is supported"
+                )))
+            }
         }
     }
     if primary_key.is_empty() {
@@ -139,7 +174,10 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
     for &i in &primary_key {
         let column = &mut columns[i];
         if !column.ty.is_keyable() {
-            return Err(Error::NotAllowed(format!("column {} of type {} cannot be in the primary key", column.name, column.ty)));
+            return Err(Error::NotAllowed(format!(
+                "column {} of type {} cannot be in the primary key",
+                column.name, column.ty
+            )));
         }
         column.nullable = false;
     }
@@ -153,11 +191,18 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
         return if create.if_not_exists {
             Ok(())
         } else {
-            Err(Error::AlreadyExists { kind: ObjectKind::Table, name: name.to_string() })
+            Err(Error::AlreadyExists {
+                kind: ObjectKind::Table,
+                name: name.to_string(),
+            })
         };
     }
     let id = match txn.get(keys::NEXT_TABLE_ID)? {
-        Some(bytes) => u64::from_be_bytes(bytes.try_into().map_err(|_| Error::Storage("corrupt table id".into()))?),
+        Some(bytes) => u64::from_be_bytes(
+            bytes
+                .try_into()
+                .map_err(|_| Error::Storage("corrupt table id".into()))?,
+        ),
         None => 1,
     };
     txn.put_meta(keys::NEXT_TABLE_ID, &(id + 1).to_be_bytes());
@@ -174,7 +219,11 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
     };
     txn.put_meta(&keys::table_def_key(id), &to_json(&def));
     txn.commit()?;
-    inner.counts.lock().unwrap_or_else(|p| p.into_inner()).insert(id, 0);
+    inner
+        .counts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, 0);
     inner.catalog_mut().tables.insert(name, Arc::new(def));
     Ok(())
 }
@@ -185,7 +234,9 @@ pub(crate) fn drop_tables(inner: &Inner, names: &[ObjectName], if_exists: bool) 
     let mut dropped = Vec::new();
     for name in names {
         if name.namespace == SYSTEM_NAMESPACE {
-            return Err(Error::NotAllowed(format!("{name} is a SYSTEM table and cannot be dropped")));
+            return Err(Error::NotAllowed(format!(
+                "{name} is a SYSTEM table and cannot be dropped"
+            )));
         }
         match inner.catalog().table(&name) {
             Ok(table) => dropped.push((name, table)),
@@ -216,22 +267,37 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
         Err(e) => return Err(e),
     };
     if table.kind == TableKind::System {
-        return Err(Error::NotAllowed(format!("{name} is a read-only SYSTEM table")));
+        return Err(Error::NotAllowed(format!(
+            "{name} is a read-only SYSTEM table"
+        )));
     }
     let mut def = table.as_ref().clone();
     for operation in &alter.operations {
-        let AlterTableOperation::AddColumn { if_not_exists, column_def, column_position: None, .. } = operation else {
-            return Err(Error::Unsupported(format!("ALTER TABLE {operation}; only ADD COLUMN is supported")));
+        let AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            column_position: None,
+            ..
+        } = operation
+        else {
+            return Err(Error::Unsupported(format!(
+                "ALTER TABLE {operation}; only ADD COLUMN is supported"
+            )));
         };
         let (mut column, is_key) = column_def_of(column_def, def.kind)?;
         if def.column_index(&column.name).is_some() {
             if *if_not_exists {
                 continue;
             }
-            return Err(Error::AlreadyExists { kind: ObjectKind::Column, name: format!("{name}.{}", column.name) });
+            return Err(Error::AlreadyExists {
+                kind: ObjectKind::Column,
+                name: format!("{name}.{}", column.name),
+            });
         }
         if is_key {
-            return Err(Error::NotAllowed("ADD COLUMN cannot add a PRIMARY KEY column".into()));
+            return Err(Error::NotAllowed(
+                "ADD COLUMN cannot add a PRIMARY KEY column".into(),
+            ));
         }
         // Rows already stored read the default as it is now (NOW() at ALTER time).
         column.fill = match &column.default {
@@ -246,7 +312,10 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
             _ => serde_json::Value::Null,
         };
         if !column.nullable && column.fill.is_null() && txn.row_count(&def) > 0 {
-            return Err(Error::NotNull { table: name.to_string(), column: column.name });
+            return Err(Error::NotNull {
+                table: name.to_string(),
+                column: column.name,
+            });
         }
         def.columns.push(column);
     }
@@ -261,11 +330,16 @@ pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
     let parts = name
         .0
         .iter()
-        .map(|p| p.as_ident().map(|i| normalize_ident(&i.value, i.quote_style.is_some())))
+        .map(|p| {
+            p.as_ident()
+                .map(|i| normalize_ident(&i.value, i.quote_style.is_some()))
+        })
         .collect::<Option<Vec<_>>>();
     match parts.as_deref() {
         Some([ns, table]) => Ok(TableName::new(ns, table)),
-        _ => Err(Error::InvalidArgument(format!("table name '{name}' must be written namespace.table"))),
+        _ => Err(Error::InvalidArgument(format!(
+            "table name '{name}' must be written namespace.table"
+        ))),
     }
 }
 
@@ -274,10 +348,18 @@ fn column_def_of(column: &SqlColumnDef, kind: TableKind) -> Result<(ColumnDef, b
     let name = normalize_ident(&column.name.value, column.name.quote_style.is_some());
     check_name(&name, "column")?;
     if kind == TableKind::User && name == USER_COLUMN {
-        return Err(Error::NotAllowed(format!("column name {USER_COLUMN} is reserved for the owner of USER table rows")));
+        return Err(Error::NotAllowed(format!(
+            "column name {USER_COLUMN} is reserved for the owner of USER table rows"
+        )));
     }
     let ty = SqlType::parse(&column.data_type.to_string())?;
-    let mut def = ColumnDef { name, ty, nullable: true, default: None, fill: serde_json::Value::Null };
+    let mut def = ColumnDef {
+        name,
+        ty,
+        nullable: true,
+        default: None,
+        fill: serde_json::Value::Null,
+    };
     let mut is_key = false;
     for option in &column.options {
         match &option.option {
@@ -302,13 +384,19 @@ fn default_expr(expr: &SqlExpr, column: &ColumnDef) -> Result<Option<DefaultExpr
     let default = match upper.as_str() {
         "SNOWFLAKE_ID()" => {
             if !matches!(column.ty, SqlType::BigInt) {
-                return Err(Error::NotAllowed(format!("DEFAULT SNOWFLAKE_ID() needs a BIGINT column, {} is {}", column.name, column.ty)));
+                return Err(Error::NotAllowed(format!(
+                    "DEFAULT SNOWFLAKE_ID() needs a BIGINT column, {} is {}",
+                    column.name, column.ty
+                )));
             }
             DefaultExpr::SnowflakeId
         }
         "NOW()" | "CURRENT_TIMESTAMP" | "CURRENT_TIMESTAMP()" => {
             if column.ty != SqlType::Timestamp {
-                return Err(Error::NotAllowed(format!("DEFAULT NOW() needs a TIMESTAMP column, {} is {}", column.name, column.ty)));
+                return Err(Error::NotAllowed(format!(
+                    "DEFAULT NOW() needs a TIMESTAMP column, {} is {}",
+                    column.name, column.ty
+                )));
             }
             DefaultExpr::Now
         }
@@ -334,11 +422,18 @@ fn default_expr(expr: &SqlExpr, column: &ColumnDef) -> Result<Option<DefaultExpr
 }
 
 /// TTL_SECONDS and MAX_ROWS, which only STREAM tables take (TTL_SECONDS required).
-fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Option<u64>, Option<u64>)> {
+fn table_options(
+    options: &CreateTableOptions,
+    kind: TableKind,
+) -> Result<(Option<u64>, Option<u64>)> {
     let list: &[SqlOption] = match options {
         CreateTableOptions::None => &[],
         CreateTableOptions::With(list) => list,
-        other => return Err(Error::Unsupported(format!("table options {other}; use WITH (TTL_SECONDS = n, MAX_ROWS = n)"))),
+        other => {
+            return Err(Error::Unsupported(format!(
+                "table options {other}; use WITH (TTL_SECONDS = n, MAX_ROWS = n)"
+            )))
+        }
     };
     let (mut ttl, mut max_rows) = (None, None);
     for option in list {
@@ -350,11 +445,20 @@ fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Optio
             .parse::<u64>()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| Error::InvalidArgument(format!("{} must be a positive whole number, got {value}", key.value)))?;
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{} must be a positive whole number, got {value}",
+                    key.value
+                ))
+            })?;
         match key.value.to_ascii_uppercase().as_str() {
             "TTL_SECONDS" => ttl = Some(number),
             "MAX_ROWS" => max_rows = Some(number),
-            other => return Err(Error::Unsupported(format!("table option {other}; known: TTL_SECONDS, MAX_ROWS"))),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "table option {other}; known: TTL_SECONDS, MAX_ROWS"
+                )))
+            }
         }
     }
     match kind {
@@ -371,15 +475,21 @@ fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Optio
 
 fn normalize_expr_ident(expr: &SqlExpr) -> Result<String> {
     match expr {
-        SqlExpr::Identifier(ident) => Ok(normalize_ident(&ident.value, ident.quote_style.is_some())),
-        other => Err(Error::Unsupported(format!("PRIMARY KEY ({other}); list column names"))),
+        SqlExpr::Identifier(ident) => {
+            Ok(normalize_ident(&ident.value, ident.quote_style.is_some()))
+        }
+        other => Err(Error::Unsupported(format!(
+            "PRIMARY KEY ({other}); list column names"
+        ))),
     }
 }
 
 /// Names are non-empty and printable; a leading underscore is reserved for generated columns.
 fn check_name(name: &str, what: &str) -> Result<()> {
     if name.is_empty() || name.chars().any(|c| c.is_control()) || name.contains('.') {
-        return Err(Error::InvalidArgument(format!("invalid {what} name '{name}'")));
+        return Err(Error::InvalidArgument(format!(
+            "invalid {what} name '{name}'"
+        )));
     }
     Ok(())
 }

@@ -21,14 +21,31 @@ pub struct SqlStatement {
 /// A parsed statement.
 #[derive(Debug)]
 pub(crate) enum Parsed {
-    CreateNamespace { name: String, if_not_exists: bool },
-    DropNamespace { name: String, if_exists: bool, cascade: bool },
+    CreateNamespace {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropNamespace {
+        name: String,
+        if_exists: bool,
+        cascade: bool,
+    },
     ShowNamespaces,
-    ShowTables { namespace: Option<String> },
-    Describe { table: TableName },
-    ExecuteAs { user: String, statement: SqlStatement },
+    ShowTables {
+        namespace: Option<String>,
+    },
+    Describe {
+        table: TableName,
+    },
+    ExecuteAs {
+        user: String,
+        statement: SqlStatement,
+    },
     /// CREATE TABLE with the kind word already consumed.
-    CreateTable { kind: TableKind, statement: Box<DfStatement> },
+    CreateTable {
+        kind: TableKind,
+        statement: Box<DfStatement>,
+    },
     /// Anything else: standard SQL for DataFusion (and our DDL on its AST).
     Standard(Box<DfStatement>),
 }
@@ -84,7 +101,10 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let if_not_exists = cursor.keywords(&["IF", "NOT", "EXISTS"]);
             let name = cursor.ident("a namespace name")?;
             cursor.end()?;
-            Parsed::CreateNamespace { name, if_not_exists }
+            Parsed::CreateNamespace {
+                name,
+                if_not_exists,
+            }
         }
         (Some("DROP"), Some("NAMESPACE")) => {
             cursor.advance(2);
@@ -92,7 +112,11 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let name = cursor.ident("a namespace name")?;
             let cascade = cursor.keywords(&["CASCADE"]);
             cursor.end()?;
-            Parsed::DropNamespace { name, if_exists, cascade }
+            Parsed::DropNamespace {
+                name,
+                if_exists,
+                cascade,
+            }
         }
         (Some("SHOW"), Some("NAMESPACES")) => {
             cursor.advance(2);
@@ -128,20 +152,33 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
                 .ok_or_else(|| cursor.error_at_end("Expected: ) after the statement"))?;
             let inner = &tokens[open + 1..close];
             let (Some(first), Some(last)) = (
-                inner.iter().find(|t| !matches!(t.token, Token::Whitespace(_))),
-                inner.iter().rev().find(|t| !matches!(t.token, Token::Whitespace(_))),
+                inner
+                    .iter()
+                    .find(|t| !matches!(t.token, Token::Whitespace(_))),
+                inner
+                    .iter()
+                    .rev()
+                    .find(|t| !matches!(t.token, Token::Whitespace(_))),
             ) else {
-                return Err(cursor.error_at_end("Expected: a statement inside EXECUTE AS USER (...)"));
+                return Err(
+                    cursor.error_at_end("Expected: a statement inside EXECUTE AS USER (...)")
+                );
             };
             if let Some(extra) = tokens[close + 1..]
                 .iter()
                 .find(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
             {
-                return Err(cursor.error_at(span_start(extra), "Expected: end of statement after EXECUTE AS USER (...)"));
+                return Err(cursor.error_at(
+                    span_start(extra),
+                    "Expected: end of statement after EXECUTE AS USER (...)",
+                ));
             }
             let padded = pad(statement);
             let lines = LineIndex::new(&padded);
-            let (from, to) = (lines.position(span_start(first)), lines.position(span_end(last)));
+            let (from, to) = (
+                lines.position(span_start(first)),
+                lines.position(span_end(last)),
+            );
             Parsed::ExecuteAs {
                 user,
                 statement: SqlStatement {
@@ -160,12 +197,21 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let word = cursor.nth_significant(1).expect("peeked above");
             let mut padded = pad(statement);
             let lines = LineIndex::new(&padded);
-            let (from, to) = (lines.position(span_start(word)), lines.position(span_end(word)));
+            let (from, to) = (
+                lines.position(span_start(word)),
+                lines.position(span_end(word)),
+            );
             let start = lines.position(statement.position);
             padded.replace_range(from..to, &" ".repeat(to - from));
             let sql = padded[start..].to_string();
-            let stmt = parse_standard(&SqlStatement { sql, position: statement.position })?;
-            Parsed::CreateTable { kind, statement: Box::new(stmt) }
+            let stmt = parse_standard(&SqlStatement {
+                sql,
+                position: statement.position,
+            })?;
+            Parsed::CreateTable {
+                kind,
+                statement: Box::new(stmt),
+            }
         }
         _ => Parsed::Standard(Box::new(parse_standard(statement)?)),
     };
@@ -204,16 +250,31 @@ fn pad(statement: &SqlStatement) -> String {
 /// The position just after the statement's last character.
 fn end_position(statement: &SqlStatement) -> Position {
     let lines = statement.sql.split('\n').count() as u64;
-    let last = statement.sql.rsplit('\n').next().unwrap_or("").chars().count() as u64;
+    let last = statement
+        .sql
+        .rsplit('\n')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .count() as u64;
     if lines == 1 {
-        Position { line: statement.position.line, column: statement.position.column + last }
+        Position {
+            line: statement.position.line,
+            column: statement.position.column + last,
+        }
     } else {
-        Position { line: statement.position.line + lines - 1, column: last + 1 }
+        Position {
+            line: statement.position.line + lines - 1,
+            column: last + 1,
+        }
     }
 }
 
 fn tokenize(sql: &str, at: Position) -> Result<Vec<TokenWithSpan>> {
-    let padded = pad(&SqlStatement { sql: sql.to_string(), position: at });
+    let padded = pad(&SqlStatement {
+        sql: sql.to_string(),
+        position: at,
+    });
     let dialect = GenericDialect {};
     let tokens = Tokenizer::new(&dialect, &padded)
         .tokenize_with_location()
@@ -221,7 +282,10 @@ fn tokenize(sql: &str, at: Position) -> Result<Vec<TokenWithSpan>> {
     // Drop the padding's whitespace token(s).
     Ok(tokens
         .into_iter()
-        .skip_while(|t| matches!(t.token, Token::Whitespace(_)) && (t.span.start.line, t.span.start.column) < (at.line, at.column))
+        .skip_while(|t| {
+            matches!(t.token, Token::Whitespace(_))
+                && (t.span.start.line, t.span.start.column) < (at.line, at.column)
+        })
         .collect())
 }
 
@@ -240,7 +304,11 @@ pub(crate) fn syntax_error(message: &str, fallback: Position) -> Error {
         let mut parts = tail.split(", Column: ");
         let line = parts.next().and_then(|l| l.trim().parse().ok());
         let column = parts.next().and_then(|c| {
-            c.chars().take_while(|ch| ch.is_ascii_digit()).collect::<String>().parse().ok()
+            c.chars()
+                .take_while(|ch| ch.is_ascii_digit())
+                .collect::<String>()
+                .parse()
+                .ok()
         });
         if let (Some(line), Some(column)) = (line, column) {
             return Error::Syntax {
@@ -256,11 +324,17 @@ pub(crate) fn syntax_error(message: &str, fallback: Position) -> Error {
 }
 
 fn span_start(t: &TokenWithSpan) -> Position {
-    Position { line: t.span.start.line, column: t.span.start.column }
+    Position {
+        line: t.span.start.line,
+        column: t.span.start.column,
+    }
 }
 
 fn span_end(t: &TokenWithSpan) -> Position {
-    Position { line: t.span.end.line, column: t.span.end.column }
+    Position {
+        line: t.span.end.line,
+        column: t.span.end.column,
+    }
 }
 
 /// Byte offsets of (line, column) positions in a text.
@@ -309,7 +383,12 @@ impl<'a> Cursor<'a> {
             .filter(|(_, t)| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
             .map(|(i, _)| i)
             .collect();
-        Cursor { tokens, significant, pos: 0, start }
+        Cursor {
+            tokens,
+            significant,
+            pos: 0,
+            start,
+        }
     }
 
     fn nth_significant(&self, n: usize) -> Option<&'a TokenWithSpan> {
@@ -394,7 +473,10 @@ impl<'a> Cursor<'a> {
 
     fn unexpected(&self, expected: &str) -> Error {
         match self.nth_significant(0) {
-            Some(t) => self.error_at(span_start(t), &format!("Expected: {expected}, found: {}", t.token)),
+            Some(t) => self.error_at(
+                span_start(t),
+                &format!("Expected: {expected}, found: {}", t.token),
+            ),
             None => self.error_at_end(&format!("Expected: {expected}, found: end of statement")),
         }
     }
@@ -409,7 +491,10 @@ impl<'a> Cursor<'a> {
     }
 
     fn error_at(&self, position: Position, message: &str) -> Error {
-        Error::Syntax { message: message.to_string(), position }
+        Error::Syntax {
+            message: message.to_string(),
+            position,
+        }
     }
 }
 
@@ -439,6 +524,10 @@ mod tests {
     fn syntax_errors_carry_script_positions() {
         let statements = split_statements("SELECT 1;\nSELEC x FROM y").unwrap();
         let err = parse(&statements[1]).unwrap_err();
-        assert_eq!(err.position(), Some(Position { line: 2, column: 1 }), "{err}");
+        assert_eq!(
+            err.position(),
+            Some(Position { line: 2, column: 1 }),
+            "{err}"
+        );
     }
 }

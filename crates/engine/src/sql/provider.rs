@@ -63,7 +63,8 @@ impl CatalogProvider for TidepoolCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        let known = name == SYSTEM_NAMESPACE || self.0.inner.catalog().namespaces.contains_key(name);
+        let known =
+            name == SYSTEM_NAMESPACE || self.0.inner.catalog().namespaces.contains_key(name);
         known.then(|| {
             Arc::new(NamespaceSchema {
                 scope: self.0.clone(),
@@ -95,24 +96,41 @@ impl SchemaProvider for NamespaceSchema {
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
         let table_name = TableName::new(&self.namespace, name);
-        if let Some(external) = self.scope.external.lock().unwrap_or_else(|p| p.into_inner()).get(&table_name) {
+        if let Some(external) = self
+            .scope
+            .external
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&table_name)
+        {
             return Ok(Some(external.clone()));
         }
         if self.namespace == SYSTEM_NAMESPACE {
             return system::table(&self.scope, name).map_err(df_error);
         }
         let def = self.scope.inner.catalog().tables.get(&table_name).cloned();
-        Ok(def.map(|def| Arc::new(RocksTable::new(self.scope.clone(), def)) as Arc<dyn TableProvider>))
+        Ok(def.map(|def| {
+            Arc::new(RocksTable::new(self.scope.clone(), def)) as Arc<dyn TableProvider>
+        }))
     }
 
-    fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> DfResult<Option<Arc<dyn TableProvider>>> {
+    fn register_table(
+        &self,
+        name: String,
+        table: Arc<dyn TableProvider>,
+    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
         if !self.scope.file_access {
             return Err(df_error(Error::NotAllowed(
                 "tables are created with CREATE TABLE; external tables need file access enabled for the session".into(),
             )));
         }
         let key = TableName::new(&self.namespace, name);
-        Ok(self.scope.external.lock().unwrap_or_else(|p| p.into_inner()).insert(key, table))
+        Ok(self
+            .scope
+            .external
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, table))
     }
 
     fn table_exist(&self, name: &str) -> bool {
@@ -144,9 +162,18 @@ pub(crate) struct View {
 impl View {
     pub fn of(def: &TableDef, actor: &Actor) -> View {
         match (def.kind, actor) {
-            (TableKind::User, Actor::Admin) => View { owner_column: true, owner: None },
-            (TableKind::User, Actor::User(user)) => View { owner_column: false, owner: Some(user.clone()) },
-            _ => View { owner_column: false, owner: None },
+            (TableKind::User, Actor::Admin) => View {
+                owner_column: true,
+                owner: None,
+            },
+            (TableKind::User, Actor::User(user)) => View {
+                owner_column: false,
+                owner: Some(user.clone()),
+            },
+            _ => View {
+                owner_column: false,
+                owner: None,
+            },
         }
     }
 
@@ -167,12 +194,20 @@ impl RocksTable {
                 let expr = match c.default.as_ref()? {
                     DefaultExpr::SnowflakeId => functions::snowflake_id_expr(),
                     DefaultExpr::Now => datafusion::functions::expr_fn::now(),
-                    DefaultExpr::Literal(json) => lit(Value::from_json(json, c.ty, &c.name).ok()?.to_scalar(c.ty)),
+                    DefaultExpr::Literal(json) => {
+                        lit(Value::from_json(json, c.ty, &c.name).ok()?.to_scalar(c.ty))
+                    }
                 };
                 Some((c.name.clone(), expr))
             })
             .collect();
-        RocksTable { scope, def, schema, types, defaults }
+        RocksTable {
+            scope,
+            def,
+            schema,
+            types,
+            defaults,
+        }
     }
 
     fn view(&self) -> View {
@@ -184,7 +219,11 @@ impl RocksTable {
     }
 
     /// Filters and assignments refer to columns by name only.
-    fn physical(&self, state: &dyn DfSession, expr: &Expr) -> DfResult<Arc<dyn datafusion::physical_expr::PhysicalExpr>> {
+    fn physical(
+        &self,
+        state: &dyn DfSession,
+        expr: &Expr,
+    ) -> DfResult<Arc<dyn datafusion::physical_expr::PhysicalExpr>> {
         let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
         state.create_physical_expr(unnormalize_col(expr.clone()), &schema)
     }
@@ -225,7 +264,10 @@ impl TableProvider for RocksTable {
         self.defaults.get(column)
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
         let view = self.view();
         Ok(filters
             .iter()
@@ -246,18 +288,22 @@ impl TableProvider for RocksTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let projection = projection.cloned().unwrap_or_else(|| (0..self.schema.fields().len()).collect());
-        Ok(Arc::new(ScanExec::new(
-            self.scope.inner.clone(),
-            self.def.clone(),
-            self.view(),
-            self.schema.clone(),
-            self.types.clone(),
-            projection,
-            self.key_ranges(filters),
-            limit,
-        )
-        .map_err(df_error)?))
+        let projection = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
+        Ok(Arc::new(
+            ScanExec::new(
+                self.scope.inner.clone(),
+                self.def.clone(),
+                self.view(),
+                self.schema.clone(),
+                self.types.clone(),
+                projection,
+                self.key_ranges(filters),
+                limit,
+            )
+            .map_err(df_error)?,
+        ))
     }
 
     async fn insert_into(
@@ -267,7 +313,9 @@ impl TableProvider for RocksTable {
         insert_op: InsertOp,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         if insert_op != InsertOp::Append {
-            return Err(df_error(Error::Unsupported(format!("INSERT {insert_op}; use INSERT INTO"))));
+            return Err(df_error(Error::Unsupported(format!(
+                "INSERT {insert_op}; use INSERT INTO"
+            ))));
         }
         Ok(Arc::new(InsertExec::new(
             input,
@@ -294,7 +342,9 @@ impl TableProvider for RocksTable {
         let mut compiled = Vec::with_capacity(assignments.len());
         for (name, expr) in &assignments {
             if name == USER_COLUMN && view.owner_column {
-                return Err(df_error(Error::NotAllowed("the owner column _user cannot be updated".into())));
+                return Err(df_error(Error::NotAllowed(
+                    "the owner column _user cannot be updated".into(),
+                )));
             }
             let (index, _) = self.def.column(name).map_err(df_error)?;
             // DataFusion plans `SET c = c` for columns that are not assigned: skip those.
@@ -306,13 +356,22 @@ impl TableProvider for RocksTable {
         self.dml(state, DmlOp::Update(compiled), &filters)
     }
 
-    async fn delete_from(&self, state: &dyn DfSession, filters: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn delete_from(
+        &self,
+        state: &dyn DfSession,
+        filters: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.dml(state, DmlOp::Delete, &filters)
     }
 }
 
 impl RocksTable {
-    fn dml(&self, state: &dyn DfSession, op: DmlOp, filters: &[Expr]) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn dml(
+        &self,
+        state: &dyn DfSession,
+        op: DmlOp,
+        filters: &[Expr],
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let predicate = filters
             .iter()
             .cloned()

@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::ops::Bound;
 
-use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::logical_expr::expr::InList;
+use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
 use datafusion::scalar::ScalarValue;
 
 use crate::catalog::{TableDef, USER_COLUMN};
@@ -75,7 +75,10 @@ impl KeyRanges {
         } else {
             let _ = write!(description, "key=[{}]", described.join(" AND "));
         }
-        KeyRanges { ranges, description }
+        KeyRanges {
+            ranges,
+            description,
+        }
     }
 }
 
@@ -92,14 +95,22 @@ fn first_key_column(def: &TableDef, view: &View) -> (String, SqlType) {
 fn intervals(filter: &Expr, name: &str, ty: SqlType) -> Option<Vec<Interval>> {
     match filter {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
-            Operator::And => Some(intersect(&intervals(left, name, ty)?, &intervals(right, name, ty)?)),
+            Operator::And => Some(intersect(
+                &intervals(left, name, ty)?,
+                &intervals(right, name, ty)?,
+            )),
             Operator::Or => {
                 let mut both = intervals(left, name, ty)?;
                 both.extend(intervals(right, name, ty)?);
                 Some(both)
             }
             _ => {
-                let (op, value) = match (column_of(left, name), literal(right, ty), column_of(right, name), literal(left, ty)) {
+                let (op, value) = match (
+                    column_of(left, name),
+                    literal(right, ty),
+                    column_of(right, name),
+                    literal(left, ty),
+                ) {
                     (true, Some(v), _, _) => (*op, v),
                     (_, _, true, Some(v)) => (op.swap()?, v),
                     _ => return None,
@@ -115,13 +126,23 @@ fn intervals(filter: &Expr, name: &str, ty: SqlType) -> Option<Vec<Interval>> {
                 Some(vec![interval])
             }
         },
-        Expr::InList(InList { expr, list, negated: false }) if column_of(expr, name) => list
+        Expr::InList(InList {
+            expr,
+            list,
+            negated: false,
+        }) if column_of(expr, name) => list
             .iter()
             .map(|item| literal(item, ty).map(|v| (Bound::Included(v.clone()), Bound::Included(v))))
             .collect(),
-        Expr::Between(Between { expr, negated: false, low, high }) if column_of(expr, name) => {
-            Some(vec![(Bound::Included(literal(low, ty)?), Bound::Included(literal(high, ty)?))])
-        }
+        Expr::Between(Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        }) if column_of(expr, name) => Some(vec![(
+            Bound::Included(literal(low, ty)?),
+            Bound::Included(literal(high, ty)?),
+        )]),
         _ => None,
     }
 }
@@ -137,7 +158,10 @@ fn literal(expr: &Expr, ty: SqlType) -> Option<Vec<u8>> {
     };
     let same_type = scalar.data_type() == ty.arrow()
         || (ty == SqlType::Text
-            && matches!(scalar, ScalarValue::Utf8(_) | ScalarValue::Utf8View(_) | ScalarValue::LargeUtf8(_)));
+            && matches!(
+                scalar,
+                ScalarValue::Utf8(_) | ScalarValue::Utf8View(_) | ScalarValue::LargeUtf8(_)
+            ));
     if !same_type || scalar.is_null() {
         return None;
     }
@@ -167,7 +191,11 @@ fn max_lower(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
         (Bound::Included(x), Bound::Included(y)) => Bound::Included(x.max(y).clone()),
         (Bound::Excluded(x), Bound::Excluded(y)) => Bound::Excluded(x.max(y).clone()),
         (Bound::Included(i), Bound::Excluded(e)) | (Bound::Excluded(e), Bound::Included(i)) => {
-            if i > e { Bound::Included(i.clone()) } else { Bound::Excluded(e.clone()) }
+            if i > e {
+                Bound::Included(i.clone())
+            } else {
+                Bound::Excluded(e.clone())
+            }
         }
     }
 }
@@ -178,7 +206,11 @@ fn min_upper(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
         (Bound::Included(x), Bound::Included(y)) => Bound::Included(x.min(y).clone()),
         (Bound::Excluded(x), Bound::Excluded(y)) => Bound::Excluded(x.min(y).clone()),
         (Bound::Included(i), Bound::Excluded(e)) | (Bound::Excluded(e), Bound::Included(i)) => {
-            if i < e { Bound::Included(i.clone()) } else { Bound::Excluded(e.clone()) }
+            if i < e {
+                Bound::Included(i.clone())
+            } else {
+                Bound::Excluded(e.clone())
+            }
         }
     }
 }
@@ -186,7 +218,8 @@ fn min_upper(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
 fn empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     match (lo, hi) {
         (Bound::Included(l), Bound::Included(h)) => l > h,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h)) | (Bound::Excluded(l), Bound::Included(h)) => l >= h,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h))
+        | (Bound::Excluded(l), Bound::Included(h)) => l >= h,
         _ => false,
     }
 }

@@ -23,7 +23,11 @@ pub(crate) const TABLES: [&str; 4] = ["namespaces", "tables", "columns", "stats"
 /// The columns of each system table.
 fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
     match name {
-        "namespaces" => &[("name", SqlType::Text), ("tables", SqlType::BigInt), ("created", SqlType::Timestamp)],
+        "namespaces" => &[
+            ("name", SqlType::Text),
+            ("tables", SqlType::BigInt),
+            ("created", SqlType::Timestamp),
+        ],
         "tables" => &[
             ("namespace", SqlType::Text),
             ("name", SqlType::Text),
@@ -82,16 +86,28 @@ pub(crate) fn table(scope: &Scope, name: &str) -> Result<Option<Arc<dyn TablePro
     let rows = rows(scope, name);
     let spec = columns(name);
     let schema: SchemaRef = Arc::new(Schema::new(
-        spec.iter().map(|(c, ty)| Field::new(*c, ty.arrow(), true)).collect::<Vec<_>>(),
+        spec.iter()
+            .map(|(c, ty)| Field::new(*c, ty.arrow(), true))
+            .collect::<Vec<_>>(),
     ));
     let arrays = spec
         .iter()
         .enumerate()
-        .map(|(i, (_, ty))| build_array(*ty, rows.iter().map(|r| &r[i]).collect::<Vec<_>>().into_iter()))
+        .map(|(i, (_, ty))| {
+            build_array(
+                *ty,
+                rows.iter().map(|r| &r[i]).collect::<Vec<_>>().into_iter(),
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Query(e.to_string()))?;
-    let memory = MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::Query(e.to_string()))?;
-    Ok(Some(Arc::new(SystemTable { name: format!("{SYSTEM_NAMESPACE}.{name}"), memory })))
+    let batch =
+        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Query(e.to_string()))?;
+    let memory =
+        MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::Query(e.to_string()))?;
+    Ok(Some(Arc::new(SystemTable {
+        name: format!("{SYSTEM_NAMESPACE}.{name}"),
+        memory,
+    })))
 }
 
 fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
@@ -104,10 +120,19 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
     let opt = |v: Option<u64>| v.map(|v| Value::BigInt(v as i64)).unwrap_or(Value::Null);
     match name {
         "namespaces" => std::iter::once((SYSTEM_NAMESPACE, 0i64))
-            .chain(catalog.namespaces.values().map(|n| (n.name.as_str(), n.created_micros)))
+            .chain(
+                catalog
+                    .namespaces
+                    .values()
+                    .map(|n| (n.name.as_str(), n.created_micros)),
+            )
             .map(|(ns, created)| {
                 let tables = all_tables.iter().filter(|t| t.namespace == ns).count();
-                vec![text(ns), Value::BigInt(tables as i64), Value::Timestamp(created)]
+                vec![
+                    text(ns),
+                    Value::BigInt(tables as i64),
+                    Value::Timestamp(created),
+                ]
             })
             .collect(),
         "tables" => all_tables
@@ -117,13 +142,22 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     TableKind::System => Value::Null,
                     _ => Value::BigInt(inner.row_count(t.id)),
                 };
-                let key = t.primary_key.iter().map(|&i| t.columns[i].name.as_str()).collect::<Vec<_>>().join(", ");
+                let key = t
+                    .primary_key
+                    .iter()
+                    .map(|&i| t.columns[i].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 vec![
                     text(&t.namespace),
                     text(&t.name),
                     text(&t.kind.to_string()),
                     rows,
-                    if key.is_empty() { Value::Null } else { Value::Text(key) },
+                    if key.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::Text(key)
+                    },
                     opt(t.ttl_seconds),
                     opt(t.max_rows),
                     Value::Timestamp(t.created_micros),
@@ -145,18 +179,23 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                         Value::Null,
                     ]
                 });
-                owner.into_iter().chain(t.columns.iter().enumerate().map(move |(i, c)| {
-                    vec![
-                        text(&t.namespace),
-                        text(&t.name),
-                        text(&c.name),
-                        Value::Int(i as i32 + 1),
-                        text(&c.ty.to_string()),
-                        Value::Boolean(c.nullable),
-                        Value::Boolean(t.is_key_column(i)),
-                        c.default.as_ref().map(|d| Value::Text(d.to_string())).unwrap_or(Value::Null),
-                    ]
-                }))
+                owner
+                    .into_iter()
+                    .chain(t.columns.iter().enumerate().map(move |(i, c)| {
+                        vec![
+                            text(&t.namespace),
+                            text(&t.name),
+                            text(&c.name),
+                            Value::Int(i as i32 + 1),
+                            text(&c.ty.to_string()),
+                            Value::Boolean(c.nullable),
+                            Value::Boolean(t.is_key_column(i)),
+                            c.default
+                                .as_ref()
+                                .map(|d| Value::Text(d.to_string()))
+                                .unwrap_or(Value::Null),
+                        ]
+                    }))
             })
             .collect(),
         _ => {
@@ -184,7 +223,10 @@ struct SystemTable {
 
 impl SystemTable {
     fn read_only(&self) -> datafusion::error::DataFusionError {
-        df_error(Error::NotAllowed(format!("{} is a read-only SYSTEM table", self.name)))
+        df_error(Error::NotAllowed(format!(
+            "{} is a read-only SYSTEM table",
+            self.name
+        )))
     }
 }
 
@@ -208,15 +250,29 @@ impl TableProvider for SystemTable {
         self.memory.scan(state, projection, filters, limit).await
     }
 
-    async fn insert_into(&self, _: &dyn DfSession, _: Arc<dyn ExecutionPlan>, _: InsertOp) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn insert_into(
+        &self,
+        _: &dyn DfSession,
+        _: Arc<dyn ExecutionPlan>,
+        _: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(self.read_only())
     }
 
-    async fn update(&self, _: &dyn DfSession, _: Vec<(String, Expr)>, _: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn update(
+        &self,
+        _: &dyn DfSession,
+        _: Vec<(String, Expr)>,
+        _: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(self.read_only())
     }
 
-    async fn delete_from(&self, _: &dyn DfSession, _: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn delete_from(
+        &self,
+        _: &dyn DfSession,
+        _: Vec<Expr>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(self.read_only())
     }
 

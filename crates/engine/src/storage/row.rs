@@ -84,7 +84,11 @@ pub(crate) fn decode_row(bytes: &[u8]) -> Result<(i64, Vec<Value>)> {
                     BYTES => Value::Bytes(raw),
                     _ => {
                         let text = String::from_utf8(raw).map_err(|_| corrupt())?;
-                        if tag == TEXT { Value::Text(text) } else { Value::Json(text) }
+                        if tag == TEXT {
+                            Value::Text(text)
+                        } else {
+                            Value::Json(text)
+                        }
                     }
                 }
             }

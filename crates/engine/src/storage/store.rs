@@ -6,6 +6,9 @@ use rocksdb::{Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOp
 
 use crate::error::{Error, Result};
 
+/// A stored key and its value.
+pub(crate) type KeyValue = (Box<[u8]>, Box<[u8]>);
+
 pub(crate) struct Store {
     db: DB,
     write_options: WriteOptions,
@@ -29,7 +32,10 @@ impl Store {
                     path.display()
                 ))
             } else {
-                Error::Storage(format!("cannot open database {}: {message}", path.display()))
+                Error::Storage(format!(
+                    "cannot open database {}: {message}",
+                    path.display()
+                ))
             }
         })?;
         let mut write_options = WriteOptions::default();
@@ -47,11 +53,7 @@ impl Store {
 
     /// Key/value pairs with `start <= key < end`, in key order, from a consistent
     /// point-in-time view taken when the iterator is created.
-    pub fn range(
-        &self,
-        start: &[u8],
-        end: &[u8],
-    ) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_ {
+    pub fn range(&self, start: &[u8], end: &[u8]) -> impl Iterator<Item = Result<KeyValue>> + '_ {
         let mut read = ReadOptions::default();
         read.set_iterate_upper_bound(end.to_vec());
         self.db
@@ -59,7 +61,7 @@ impl Store {
             .map(|item| item.map_err(Error::from))
     }
 
-    pub fn prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Box<[u8]>, Box<[u8]>)>> + '_ {
+    pub fn prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<KeyValue>> + '_ {
         let end = super::keys::prefix_end(prefix);
         self.range(prefix, &end)
     }
