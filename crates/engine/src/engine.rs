@@ -198,6 +198,12 @@ impl Engine {
     }
 }
 
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("path", &self.path).finish()
+    }
+}
+
 impl Inner {
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::SeqCst)

@@ -12,18 +12,18 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, ObjectName, ObjectType, SchemaName, SetExpr, Statement as SqlStatementAst,
-    TableObject, Value as SqlValue,
+    Expr as SqlExpr, Ident, Insert, ObjectName, ObjectType, SchemaName, SetExpr,
+    Statement as SqlStatementAst, TableObject, Value as SqlValue,
 };
 
 use crate::catalog::{TableKind, GENERATED_KEY_COLUMN, USER_COLUMN};
 use crate::engine::Engine;
 use crate::error::{Error, Position, Result};
 use crate::sql::errors::from_df;
-use crate::sql::parse::{parse, split_statements, Parsed, SqlStatement};
+use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
 use crate::sql::{ddl, functions};
-use crate::types::Value;
+use crate::types::{SqlType, Value};
 
 /// Who a session acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -357,65 +357,54 @@ impl Session {
     /// writes (not the generated `_id`; `_user` first for an admin on a USER table).
     /// Literal values are checked against their columns here, so a type mismatch
     /// names the column.
-    fn prepare_insert(&self, insert: &mut datafusion::sql::sqlparser::ast::Insert) -> Result<()> {
+    fn prepare_insert(&self, insert: &mut Insert) -> Result<()> {
         let TableObject::TableName(name) = &insert.table else {
             return Ok(());
         };
-        let Ok(table_name) = ddl::table_name(name) else {
-            return Ok(());
+        let Some(def) = ddl::table_name(name)
+            .ok()
+            .and_then(|n| self.scope.inner.table(&n).ok())
+        else {
+            return Ok(()); // DataFusion reports the unknown table.
         };
-        let Ok(def) = self.scope.inner.table(&table_name) else {
-            return Ok(());
-        };
-        let Some(SetExpr::Values(values)) = insert.source.as_ref().map(|q| q.body.as_ref()) else {
+        let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref())
+        else {
             return Ok(());
         };
         let view = View::of(&def, &self.scope.actor);
-        let mut visible: Vec<(String, Option<crate::types::SqlType>)> = Vec::new();
-        if view.owner_column {
-            visible.push((USER_COLUMN.to_string(), Some(crate::types::SqlType::Text)));
-        }
-        visible.extend(
-            def.columns
+        let owner = view
+            .owner_column
+            .then(|| (USER_COLUMN.to_string(), SqlType::Text));
+        let columns: Vec<(String, SqlType)> = owner
+            .into_iter()
+            .chain(def.columns.iter().map(|c| (c.name.clone(), c.ty)))
+            .collect();
+        if insert.columns.is_empty() {
+            let implicit: Vec<&(String, SqlType)> = columns
                 .iter()
-                .filter(|c| c.name != GENERATED_KEY_COLUMN)
-                .map(|c| (c.name.clone(), Some(c.ty))),
-        );
-        let targets: Vec<(String, Option<crate::types::SqlType>)> = if insert.columns.is_empty() {
-            let width = values.rows.first().map(|r| r.len()).unwrap_or(0);
-            if width == visible.len() {
-                insert.columns = visible
+                .filter(|(name, _)| name != GENERATED_KEY_COLUMN)
+                .collect();
+            if values.rows.first().map(|r| r.len()) == Some(implicit.len()) {
+                insert.columns = implicit
                     .iter()
-                    .map(|(c, _)| {
-                        ObjectName::from(vec![datafusion::sql::sqlparser::ast::Ident::with_quote(
-                            '"', c,
-                        )])
-                    })
+                    .map(|(name, _)| ObjectName::from(vec![Ident::with_quote('"', name)]))
                     .collect();
             }
-            visible
-        } else {
-            insert
-                .columns
-                .iter()
-                .map(|c| {
-                    let name = c.to_string().trim_matches('"').to_ascii_lowercase();
-                    let ty = visible
-                        .iter()
-                        .chain(std::iter::once(&(GENERATED_KEY_COLUMN.to_string(), None)))
-                        .find(|(n, _)| *n == name)
-                        .and_then(|(_, t)| *t)
-                        .or_else(|| def.column_index(&name).map(|i| def.columns[i].ty));
-                    (name, ty)
-                })
-                .collect()
-        };
+        }
+        let targets: Vec<Option<&(String, SqlType)>> = insert
+            .columns
+            .iter()
+            .map(|c| {
+                let ident = c.0.last().and_then(|p| p.as_ident())?;
+                let name = normalize_ident(&ident.value, ident.quote_style.is_some());
+                columns.iter().find(|(n, _)| *n == name)
+            })
+            .collect();
         for row in &values.rows {
-            for (expr, (column, ty)) in row.iter().zip(&targets) {
-                let (Some(ty), Some(scalar)) = (ty, literal_scalar(expr)) else {
-                    continue;
-                };
-                Value::from_scalar(&scalar, *ty, column)?;
+            for (expr, target) in row.iter().zip(&targets) {
+                if let (Some((name, ty)), Some(scalar)) = (target, literal_scalar(expr)) {
+                    Value::from_scalar(&scalar, *ty, name)?;
+                }
             }
         }
         Ok(())
@@ -443,7 +432,7 @@ fn single_name(name: &ObjectName) -> Result<String> {
     match name.0.as_slice() {
         [part] => part
             .as_ident()
-            .map(|i| crate::sql::parse::normalize_ident(&i.value, i.quote_style.is_some()))
+            .map(|i| normalize_ident(&i.value, i.quote_style.is_some()))
             .ok_or_else(|| Error::InvalidArgument(format!("invalid namespace name {name}"))),
         _ => Err(Error::InvalidArgument(format!(
             "namespace name {name} must be a single identifier"

@@ -42,12 +42,6 @@ pub(crate) struct Scope {
     pub external: Mutex<HashMap<TableName, Arc<dyn TableProvider>>>,
 }
 
-impl std::fmt::Debug for Inner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("path", &self.path).finish()
-    }
-}
-
 pub(crate) fn df_error(error: Error) -> DataFusionError {
     DataFusionError::External(Box::new(error))
 }
