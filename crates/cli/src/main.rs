@@ -1,5 +1,6 @@
 //! `tidepool`: the headless front door onto a Tidepool database directory.
 
+mod live;
 mod output;
 mod repl;
 
@@ -8,16 +9,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use tidepool_engine::{Actor, Engine, Session};
+use tidepool_engine::{Actor, Engine, Session, StatementResult};
 
+use crate::live::Watchers;
 use crate::output::{print_error, Printer};
 
 #[derive(Parser)]
-#[command(
-    name = "tidepool",
-    version,
-    about = "Tidepool: a database whose every view is live"
-)]
+#[command(name = "tidepool", version, about = "Tidepool: a database whose every view is live")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -49,6 +47,9 @@ struct SqlArgs {
     /// Allow statements that read or write files (CREATE EXTERNAL TABLE, COPY).
     #[arg(long)]
     file_access: bool,
+    /// Keep printing the messages of the script's SUBSCRIBE statements until interrupted.
+    #[arg(long)]
+    follow: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -110,7 +111,14 @@ async fn sql(args: SqlArgs) -> ExitCode {
         }
         text
     };
-    if run_script(&session, &printer, &script).await {
+    let mut watchers = Watchers::new();
+    let ok = run_script(&session, &printer, &script, &mut watchers).await;
+    if args.follow && ok && !watchers.is_empty() {
+        watchers.follow().await;
+    } else {
+        watchers.finish(&engine).await;
+    }
+    if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -119,7 +127,7 @@ async fn sql(args: SqlArgs) -> ExitCode {
 
 /// Runs the statements in order, printing each result as it completes; stops at the
 /// first error (earlier statements stay committed). Returns whether all succeeded.
-pub(crate) async fn run_script(session: &Session, printer: &Printer, script: &str) -> bool {
+pub(crate) async fn run_script(session: &Session, printer: &Printer, script: &str, watchers: &mut Watchers) -> bool {
     let statements = match session.split(script) {
         Ok(statements) => statements,
         Err(e) => {
@@ -130,6 +138,7 @@ pub(crate) async fn run_script(session: &Session, printer: &Printer, script: &st
     for statement in statements {
         let started = std::time::Instant::now();
         match session.execute_statement(&statement).await {
+            Ok(StatementResult::Subscription(subscription)) => watchers.watch(subscription),
             Ok(result) => printer.print(&result, started.elapsed()),
             Err(e) => {
                 print_error(&e, script);

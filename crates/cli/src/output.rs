@@ -30,11 +30,7 @@ impl Printer {
     }
 }
 
-fn write_table(
-    out: &mut impl Write,
-    result: &StatementResult,
-    elapsed: Duration,
-) -> std::io::Result<()> {
+fn write_table(out: &mut impl Write, result: &StatementResult, elapsed: Duration) -> std::io::Result<()> {
     let ms = elapsed.as_secs_f64() * 1000.0;
     match result {
         StatementResult::Rows { schema, batches } => {
@@ -43,18 +39,13 @@ fn write_table(
                 Err(e) => writeln!(out, "(cannot display: {e})")?,
             }
             let n = result.row_count();
-            writeln!(
-                out,
-                "({n} row{}, {ms:.1} ms)",
-                if n == 1 { "" } else { "s" }
-            )
+            writeln!(out, "({n} row{}, {ms:.1} ms)", if n == 1 { "" } else { "s" })
         }
-        StatementResult::Affected(n) => writeln!(
-            out,
-            "{n} row{} affected ({ms:.1} ms)",
-            if *n == 1 { "" } else { "s" }
-        ),
+        StatementResult::Affected(n) => {
+            writeln!(out, "{n} row{} affected ({ms:.1} ms)", if *n == 1 { "" } else { "s" })
+        }
         StatementResult::Done => writeln!(out, "OK ({ms:.1} ms)"),
+        StatementResult::Subscription(s) => writeln!(out, "subscribed {}", s.id()),
     }
 }
 

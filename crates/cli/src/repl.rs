@@ -6,6 +6,7 @@ use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use tidepool_engine::Session;
 
+use crate::live::Watchers;
 use crate::output::Printer;
 use crate::run_script;
 
@@ -31,13 +32,11 @@ pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
         session.engine().path().display(),
         session.actor()
     );
+    // Subscriptions opened at the prompt print their messages as they arrive.
+    let mut watchers = Watchers::new();
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() {
-            "tidepool> "
-        } else {
-            "      ... "
-        };
+        let prompt = if buffer.is_empty() { "tidepool> " } else { "      ... " };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -48,7 +47,7 @@ pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
                 buffer.push('\n');
                 if trimmed.ends_with(';') {
                     let _ = editor.add_history_entry(buffer.trim());
-                    run_script(session, printer, &buffer).await;
+                    run_script(session, printer, &buffer, &mut watchers).await;
                     buffer.clear();
                 }
             }

@@ -37,10 +37,7 @@ fn json_prints_one_object_per_statement() {
     let dir = tempfile::tempdir().unwrap();
     let out = tidepool(dir.path(), &["--format", "json", "-c", SETUP], None);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(
-        stdout(&out),
-        "{\"affected\":0}\n{\"affected\":0}\n{\"affected\":2}\n"
-    );
+    assert_eq!(stdout(&out), "{\"affected\":0}\n{\"affected\":0}\n{\"affected\":2}\n");
 
     let out = tidepool(
         dir.path(),
@@ -64,16 +61,18 @@ fn an_error_stops_the_run_and_keeps_earlier_statements() {
     tidepool(dir.path(), &["-c", SETUP], None);
     let out = tidepool(
         dir.path(),
-        &["--format", "json", "-c", "INSERT INTO app.m VALUES (3, 'c', 'x');\nSELEC oops;\nINSERT INTO app.m VALUES (4, 'd', 'y');"],
+        &[
+            "--format",
+            "json",
+            "-c",
+            "INSERT INTO app.m VALUES (3, 'c', 'x');\nSELEC oops;\nINSERT INTO app.m VALUES (4, 'd', 'y');",
+        ],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "{\"affected\":1}\n");
     let err = stderr(&out);
-    assert!(
-        err.starts_with("error: syntax error at line 2, column 1:"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: syntax error at line 2, column 1:"), "{err}");
     assert!(err.contains("  2 | SELEC oops;\n    | ^"), "{err}");
 
     let out = tidepool(
@@ -127,44 +126,21 @@ fn user_sessions_see_only_their_rows() {
     );
     tidepool(
         dir.path(),
-        &[
-            "--user",
-            "bob",
-            "-c",
-            "INSERT INTO app.notes VALUES (1, 'b1')",
-        ],
+        &["--user", "bob", "-c", "INSERT INTO app.notes VALUES (1, 'b1')"],
         None,
     );
     let bob = tidepool(
         dir.path(),
-        &[
-            "--user",
-            "bob",
-            "--format",
-            "json",
-            "-c",
-            "SELECT * FROM app.notes",
-        ],
+        &["--user", "bob", "--format", "json", "-c", "SELECT * FROM app.notes"],
         None,
     );
-    assert_eq!(
-        stdout(&bob),
-        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n"
-    );
+    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n");
     let admin = tidepool(
         dir.path(),
-        &[
-            "--format",
-            "csv",
-            "-c",
-            "SELECT * FROM app.notes ORDER BY _user, id",
-        ],
+        &["--format", "csv", "-c", "SELECT * FROM app.notes ORDER BY _user, id"],
         None,
     );
-    assert_eq!(
-        stdout(&admin),
-        "_user,id,body\nalice,1,a1\nalice,2,a2\nbob,1,b1\n"
-    );
+    assert_eq!(stdout(&admin), "_user,id,body\nalice,1,a1\nalice,2,a2\nbob,1,b1\n");
 }
 
 #[test]
@@ -192,11 +168,7 @@ fn tidepool_engine_guard(db: &std::path::Path) -> ChildGuard {
         .unwrap();
     // Wait until the child has the lock.
     for _ in 0..100 {
-        if db.join("LOCK").exists()
-            && std::fs::read_dir(db)
-                .map(|d| d.count() > 3)
-                .unwrap_or(false)
-        {
+        if db.join("LOCK").exists() && std::fs::read_dir(db).map(|d| d.count() > 3).unwrap_or(false) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));

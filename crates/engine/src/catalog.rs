@@ -106,9 +106,7 @@ impl TableDef {
     pub fn column(&self, name: &str) -> Result<(usize, &ColumnDef)> {
         self.column_index(name)
             .map(|i| (i, &self.columns[i]))
-            .ok_or_else(|| {
-                Error::not_found(ObjectKind::Column, format!("{}.{name}", self.full_name()))
-            })
+            .ok_or_else(|| Error::not_found(ObjectKind::Column, format!("{}.{name}", self.full_name())))
     }
 
     pub fn is_key_column(&self, index: usize) -> bool {
@@ -134,9 +132,7 @@ impl TableName {
     /// Parses `ns.table`.
     pub fn parse(text: &str) -> Result<TableName> {
         match text.split_once('.') {
-            Some((ns, t)) if !ns.is_empty() && !t.is_empty() && !t.contains('.') => {
-                Ok(TableName::new(ns, t))
-            }
+            Some((ns, t)) if !ns.is_empty() && !t.is_empty() && !t.contains('.') => Ok(TableName::new(ns, t)),
             _ => Err(Error::InvalidArgument(format!(
                 "table name '{text}' must be written namespace.table"
             ))),
@@ -168,10 +164,7 @@ impl Catalog {
             .ok_or_else(|| Error::not_found(ObjectKind::Table, name.to_string()))
     }
 
-    pub fn tables_in<'a>(
-        &'a self,
-        namespace: &'a str,
-    ) -> impl Iterator<Item = &'a Arc<TableDef>> + 'a {
+    pub fn tables_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Arc<TableDef>> + 'a {
         self.tables
             .range(TableName::new(namespace, "")..)
             .take_while(move |(k, _)| k.namespace == namespace)

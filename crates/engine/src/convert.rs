@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
-    Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder,
+    Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -14,13 +14,9 @@ use crate::error::{Error, Result};
 use crate::types::{SqlType, Value};
 
 /// Builds one Arrow column of type `ty` from values (which must be of that type or NULL).
-pub(crate) fn build_array<'a>(
-    ty: SqlType,
-    values: impl ExactSizeIterator<Item = &'a Value>,
-) -> Result<ArrayRef> {
+pub(crate) fn build_array<'a>(ty: SqlType, values: impl ExactSizeIterator<Item = &'a Value>) -> Result<ArrayRef> {
     let n = values.len();
-    let wrong =
-        |v: &Value| Error::Storage(format!("stored value {v} does not match column type {ty}"));
+    let wrong = |v: &Value| Error::Storage(format!("stored value {v} does not match column type {ty}"));
     macro_rules! build {
         ($builder:expr, $($pat:pat => $val:expr),+) => {{
             let mut b = $builder;
@@ -80,10 +76,8 @@ pub(crate) fn batch_from_columns(
         .zip(columns)
         .map(|(ty, values)| build_array(*ty, values.iter()))
         .collect::<Result<Vec<_>>>()?;
-    let options =
-        datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows));
-    RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
-        .map_err(|e| Error::Storage(e.to_string()))
+    let options = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema.clone(), arrays, &options).map_err(|e| Error::Storage(e.to_string()))
 }
 
 /// The value at `row` of `array`, as a value of the column type.
@@ -91,7 +85,6 @@ pub(crate) fn value_at(array: &ArrayRef, row: usize, ty: SqlType, column: &str) 
     if array.is_null(row) {
         return Ok(Value::Null);
     }
-    let scalar =
-        ScalarValue::try_from_array(array, row).map_err(|e| Error::Query(e.to_string()))?;
+    let scalar = ScalarValue::try_from_array(array, row).map_err(|e| Error::Query(e.to_string()))?;
     Value::from_scalar(&scalar, ty, column)
 }

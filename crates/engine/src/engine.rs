@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::catalog::{Catalog, Namespace, TableDef, TableKind, TableName};
 use crate::error::{Error, Result};
+use crate::live::manager::LiveManager;
 use crate::session::{Actor, Session};
 use crate::storage::keys;
 use crate::storage::row::{decode_row, row_time};
@@ -54,11 +55,7 @@ pub const APP_IDENTIFIER: &str = "dev.tidepool.studio";
 /// `~/Library/Application Support` on macOS and `%APPDATA%` on Windows — the same
 /// folder the desktop app uses.
 pub fn default_database_dir() -> Option<PathBuf> {
-    let env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     let base = if cfg!(target_os = "windows") {
         env("APPDATA")
     } else if cfg!(target_os = "macos") {
@@ -112,6 +109,7 @@ pub(crate) struct Inner {
     last_seq: AtomicU64,
     pub counts: Mutex<HashMap<u64, i64>>,
     pub clock: Clock,
+    pub live: LiveManager,
 }
 
 impl Engine {
@@ -121,8 +119,7 @@ impl Engine {
 
     pub fn open_with(path: impl AsRef<Path>, options: EngineOptions) -> Result<Engine> {
         let path = path.as_ref();
-        std::fs::create_dir_all(path)
-            .map_err(|e| Error::Storage(format!("cannot create {}: {e}", path.display())))?;
+        std::fs::create_dir_all(path).map_err(|e| Error::Storage(format!("cannot create {}: {e}", path.display())))?;
         let store = Store::open(path, options.sync_writes)?;
         let last_seq = match store.get(keys::SEQ)? {
             Some(bytes) => u64::from_be_bytes(
@@ -148,10 +145,9 @@ impl Engine {
                 .and_then(|b| b.as_slice().try_into().ok().map(i64::from_be_bytes))
                 .unwrap_or(0);
             counts.insert(table.id, count);
-            catalog.tables.insert(
-                TableName::new(&table.namespace, &table.name),
-                Arc::new(table),
-            );
+            catalog
+                .tables
+                .insert(TableName::new(&table.namespace, &table.name), Arc::new(table));
         }
         let inner = Arc::new(Inner {
             path: path.to_path_buf(),
@@ -161,6 +157,7 @@ impl Engine {
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
+            live: LiveManager::start(),
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);
@@ -189,6 +186,11 @@ impl Engine {
     /// A table's definition.
     pub fn table(&self, name: &TableName) -> Result<Arc<TableDef>> {
         self.inner.table(name)
+    }
+
+    /// Waits until every change committed so far has been handed to its subscriptions.
+    pub async fn live_flushed(&self) {
+        self.inner.live.flushed().await
     }
 
     /// Deletes STREAM rows whose TTL has passed, one commit per table; returns how many
@@ -241,16 +243,20 @@ impl Inner {
     }
 
     /// Reads the rows of `table` with keys in `[start, end)`, skipping expired STREAM
-    /// rows. Each item is (key, owner for USER tables, values in column order).
+    /// rows: from `snapshot` when given, else from a view taken now.
     pub fn rows<'a>(
         &'a self,
         table: &'a TableDef,
+        snapshot: Option<&'a rocksdb::Snapshot<'a>>,
         start: &[u8],
         end: &[u8],
     ) -> impl Iterator<Item = Result<StoredRow>> + 'a {
         let cutoff = self.stream_cutoff(table);
-        let columns = table.columns.len();
-        self.store.range(start, end).filter_map(move |item| {
+        let items: Box<dyn Iterator<Item = Result<crate::storage::KeyValue>> + 'a> = match snapshot {
+            Some(snapshot) => Box::new(self.store.range_at(snapshot, start, end)),
+            None => Box::new(self.store.range(start, end)),
+        };
+        items.filter_map(move |item| {
             let decoded = (|| {
                 let (key, bytes) = item?;
                 if let Some(cutoff) = cutoff {
@@ -258,10 +264,7 @@ impl Inner {
                         return Ok(None);
                     }
                 }
-                let (_, mut values) = decode_row(&bytes)?;
-                for column in &table.columns[values.len().min(columns)..] {
-                    values.push(column.fill_value());
-                }
+                let values = decode_values(table, &bytes)?;
                 let owner = if table.kind == TableKind::User {
                     Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0)
                 } else {
@@ -337,6 +340,17 @@ fn spawn_evictor(inner: Weak<Inner>, interval: Duration) {
         });
     // Without the thread expired rows are still hidden; they are evicted on the next open.
     drop(spawned);
+}
+
+/// A stored row's values in table column order; columns added after the row was
+/// written read as their fill value.
+pub(crate) fn decode_values(table: &TableDef, bytes: &[u8]) -> Result<Vec<Value>> {
+    let (_, mut values) = decode_row(bytes)?;
+    values.truncate(table.columns.len());
+    for column in &table.columns[values.len()..] {
+        values.push(column.fill_value());
+    }
+    Ok(values)
 }
 
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {

@@ -74,6 +74,7 @@ pub enum ObjectKind {
     Table,
     Column,
     Row,
+    LiveQuery,
 }
 
 impl fmt::Display for ObjectKind {
@@ -83,6 +84,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
             ObjectKind::Row => "row",
+            ObjectKind::LiveQuery => "live query",
         })
     }
 }

@@ -35,6 +35,7 @@ mod catalog;
 mod convert;
 mod engine;
 mod error;
+mod live;
 mod results;
 mod session;
 mod sql;
@@ -44,11 +45,11 @@ mod types;
 mod write;
 
 pub use catalog::{
-    ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
-    USER_COLUMN,
+    ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE, USER_COLUMN,
 };
 pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
+pub use live::{Change, LiveColumn, LiveMessage, Subscription};
 pub use results::{cell_json, rows_json};
 pub use session::{Actor, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};

@@ -18,6 +18,7 @@ impl StatementResult {
             }),
             StatementResult::Affected(n) => json!({ "affected": n }),
             StatementResult::Done => json!({ "affected": 0 }),
+            StatementResult::Subscription(s) => json!({ "subscription": s.id() }),
         }
     }
 }
@@ -39,9 +40,7 @@ pub fn rows_json(batches: &[RecordBatch]) -> Vec<Vec<Json>> {
                     .iter()
                     .zip(&json_columns)
                     .map(|(c, &is_json)| match cell_json(c, row) {
-                        Json::String(text) if is_json => {
-                            serde_json::from_str(&text).unwrap_or(Json::String(text))
-                        }
+                        Json::String(text) if is_json => serde_json::from_str(&text).unwrap_or(Json::String(text)),
                         other => other,
                     })
                     .collect(),
@@ -73,12 +72,10 @@ pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
         ScalarValue::Float32(Some(v)) => serde_json::Number::from_f64(v as f64)
             .map(Json::Number)
             .unwrap_or(Json::Null),
-        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
-        ScalarValue::Utf8(Some(v))
-        | ScalarValue::Utf8View(Some(v))
-        | ScalarValue::LargeUtf8(Some(v)) => Json::String(v),
+        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v).map(Json::Number).unwrap_or(Json::Null),
+        ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)) => {
+            Json::String(v)
+        }
         ScalarValue::Decimal128(Some(_), _, _) => {
             let text = scalar.to_string();
             text.parse::<serde_json::Number>()

@@ -12,13 +12,14 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, Ident, Insert, ObjectName, ObjectType, SchemaName, SetExpr,
-    Statement as SqlStatementAst, TableObject, Value as SqlValue,
+    Expr as SqlExpr, Ident, Insert, ObjectName, ObjectType, SchemaName, SetExpr, Statement as SqlStatementAst,
+    TableObject, Value as SqlValue,
 };
 
 use crate::catalog::{TableKind, GENERATED_KEY_COLUMN, USER_COLUMN};
 use crate::engine::Engine;
 use crate::error::{Error, Position, Result};
+use crate::live::Subscription;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
@@ -44,7 +45,7 @@ impl std::fmt::Display for Actor {
 }
 
 /// What one statement produced.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum StatementResult {
     /// A query's rows.
     Rows {
@@ -55,13 +56,15 @@ pub enum StatementResult {
     Affected(u64),
     /// A statement that returns nothing (DDL).
     Done,
+    /// `SUBSCRIBE TO ...`: read the subscription's messages from it.
+    Subscription(Subscription),
 }
 
 impl StatementResult {
     pub fn row_count(&self) -> usize {
         match self {
             StatementResult::Rows { batches, .. } => batches.iter().map(|b| b.num_rows()).sum(),
-            StatementResult::Affected(_) | StatementResult::Done => 0,
+            StatementResult::Affected(_) | StatementResult::Done | StatementResult::Subscription(_) => 0,
         }
     }
 }
@@ -129,10 +132,7 @@ impl Session {
         let parsed = parse(statement)?;
         let inner = &self.scope.inner;
         match parsed {
-            Parsed::CreateNamespace {
-                name,
-                if_not_exists,
-            } => {
+            Parsed::CreateNamespace { name, if_not_exists } => {
                 self.require_admin("CREATE NAMESPACE")?;
                 ddl::create_namespace(inner, &name, if_not_exists)?;
             }
@@ -146,25 +146,21 @@ impl Session {
             }
             Parsed::ShowNamespaces => {
                 return self
-                    .query_internal(
-                        "SELECT name, tables FROM system.namespaces ORDER BY name",
-                        at,
-                    )
+                    .query_internal("SELECT name, tables FROM system.namespaces ORDER BY name", at)
                     .await;
             }
             Parsed::ShowTables { namespace } => {
                 let filter = match namespace {
                     Some(ns) => {
-                        if ns != crate::catalog::SYSTEM_NAMESPACE
-                            && !inner.catalog().namespaces.contains_key(&ns)
-                        {
+                        if ns != crate::catalog::SYSTEM_NAMESPACE && !inner.catalog().namespaces.contains_key(&ns) {
                             return Err(Error::not_found(crate::error::ObjectKind::Namespace, ns));
                         }
                         format!("WHERE namespace = '{}'", ns.replace('\'', "''"))
                     }
                     None => String::new(),
                 };
-                let sql = format!("SELECT namespace, name, kind, rows FROM system.tables {filter} ORDER BY namespace, name");
+                let sql =
+                    format!("SELECT namespace, name, kind, rows FROM system.tables {filter} ORDER BY namespace, name");
                 return self.query_internal(&sql, at).await;
             }
             Parsed::Describe { table } => {
@@ -179,10 +175,7 @@ impl Session {
                 );
                 let result = self.query_internal(&sql, at).await?;
                 if result.row_count() == 0 {
-                    return Err(Error::not_found(
-                        crate::error::ObjectKind::Table,
-                        table.to_string(),
-                    ));
+                    return Err(Error::not_found(crate::error::ObjectKind::Table, table.to_string()));
                 }
                 return Ok(result);
             }
@@ -218,16 +211,18 @@ impl Session {
                     }
                 }
             }
+            Parsed::Subscribe { statement } => {
+                return Ok(StatementResult::Subscription(
+                    self.subscribe_statement(&statement).await?,
+                ));
+            }
+            Parsed::KillLiveQuery { id } => inner.live.kill(&id, &self.scope.actor)?,
             Parsed::Standard(statement) => return self.execute_standard(*statement, at).await,
         }
         Ok(StatementResult::Done)
     }
 
-    async fn execute_standard(
-        &self,
-        statement: DfStatement,
-        at: Position,
-    ) -> Result<StatementResult> {
+    async fn execute_standard(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
         let inner = &self.scope.inner;
         let statement = match statement {
             DfStatement::Statement(s) => match *s {
@@ -279,9 +274,7 @@ impl Session {
                 }
                 other => DfStatement::Statement(Box::new(other)),
             },
-            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_)
-                if !self.scope.file_access =>
-            {
+            DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) if !self.scope.file_access => {
                 return Err(Error::NotAllowed(
                     "CREATE EXTERNAL TABLE and COPY read or write files, which is off for this session; \
                      enable file access for the session first"
@@ -294,16 +287,9 @@ impl Session {
     }
 
     /// Plans and runs a statement with DataFusion.
-    async fn run_datafusion(
-        &self,
-        statement: DfStatement,
-        at: Position,
-    ) -> Result<StatementResult> {
+    async fn run_datafusion(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
         let state = self.ctx.state();
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| from_df(&e, at))?;
+        let plan = state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))?;
         SQLOptions::new()
             .with_allow_ddl(self.scope.file_access)
             .with_allow_dml(true)
@@ -314,11 +300,7 @@ impl Session {
                 other => other,
             })?;
         let is_dml = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
-        let frame = self
-            .ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| from_df(&e, at))?;
+        let frame = self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await.map_err(|e| from_df(&e, at))?;
         if is_dml {
@@ -330,6 +312,32 @@ impl Session {
             return Ok(StatementResult::Affected(count));
         }
         Ok(StatementResult::Rows { schema, batches })
+    }
+
+    /// Subscribes to a live query: `SELECT <columns> FROM <table> [WHERE ...]` (a leading
+    /// `SUBSCRIBE TO` is accepted too). Errors in the query are returned here; the
+    /// subscription's first message is `subscribed`, then the snapshot, then changes.
+    pub async fn subscribe(&self, sql: &str) -> Result<Subscription> {
+        let mut statements = split_statements(sql)?;
+        let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
+            return Err(Error::InvalidArgument(
+                "subscribe takes exactly one SELECT statement".into(),
+            ));
+        };
+        match parse(&statement)? {
+            Parsed::Subscribe { statement } => self.subscribe_statement(&statement).await,
+            _ => self.subscribe_statement(&statement).await,
+        }
+    }
+
+    async fn subscribe_statement(&self, statement: &SqlStatement) -> Result<Subscription> {
+        let query = crate::live::query::compile(self, statement).await?;
+        let id = format!("{:016x}", functions::next_snowflake_id());
+        Ok(Subscription::start(self.scope.inner.clone(), id, self.scope.actor.clone(), query).await)
+    }
+
+    pub(crate) fn ctx(&self) -> &SessionContext {
+        &self.ctx
     }
 
     /// A query the engine writes itself (SHOW, DESCRIBE).
@@ -361,20 +369,14 @@ impl Session {
         let TableObject::TableName(name) = &insert.table else {
             return Ok(());
         };
-        let Some(def) = ddl::table_name(name)
-            .ok()
-            .and_then(|n| self.scope.inner.table(&n).ok())
-        else {
+        let Some(def) = ddl::table_name(name).ok().and_then(|n| self.scope.inner.table(&n).ok()) else {
             return Ok(()); // DataFusion reports the unknown table.
         };
-        let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref())
-        else {
+        let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref()) else {
             return Ok(());
         };
         let view = View::of(&def, &self.scope.actor);
-        let owner = view
-            .owner_column
-            .then(|| (USER_COLUMN.to_string(), SqlType::Text));
+        let owner = view.owner_column.then(|| (USER_COLUMN.to_string(), SqlType::Text));
         let columns: Vec<(String, SqlType)> = owner
             .into_iter()
             .chain(def.columns.iter().map(|c| (c.name.clone(), c.ty)))

@@ -9,7 +9,6 @@ use crate::error::{Error, ObjectKind, Result};
 use crate::session::Session;
 use crate::sql::functions::next_snowflake_id;
 use crate::sql::provider::View;
-use crate::storage::row::decode_row;
 use crate::types::{SqlType, Value};
 use crate::write::{row_key, Txn};
 
@@ -41,39 +40,25 @@ impl Session {
                     None => match &column.default {
                         Some(DefaultExpr::SnowflakeId) => Value::BigInt(next_snowflake_id()),
                         Some(DefaultExpr::Now) => Value::Timestamp(txn.now_micros),
-                        Some(DefaultExpr::Literal(json)) => {
-                            Value::from_json(json, column.ty, &column.name)?
-                        }
+                        Some(DefaultExpr::Literal(json)) => Value::from_json(json, column.ty, &column.name)?,
                         None => Value::Null,
                     },
                 };
                 values.push(value);
             }
             if let Some(unknown) = row.keys().next() {
-                return Err(Error::not_found(
-                    ObjectKind::Column,
-                    format!("{table}.{unknown}"),
-                ));
+                return Err(Error::not_found(ObjectKind::Column, format!("{table}.{unknown}")));
             }
             txn.insert(&def, owner.as_deref(), values)?;
         }
         txn.enforce_max_rows(&def)?;
-        let seq = if affected > 0 {
-            txn.commit()?
-        } else {
-            inner.last_seq()
-        };
+        let seq = if affected > 0 { txn.commit()? } else { inner.last_seq() };
         Ok(WriteOutcome { seq, affected })
     }
 
     /// Sets columns of the row with primary key `key` (for an admin on a USER table,
     /// `_user` comes first). Changing a key column moves the row.
-    pub fn update_row(
-        &self,
-        table: &TableName,
-        key: Vec<Value>,
-        changes: Row,
-    ) -> Result<WriteOutcome> {
+    pub fn update_row(&self, table: &TableName, key: Vec<Value>, changes: Row) -> Result<WriteOutcome> {
         let inner = &self.engine().inner;
         let def = writable(self, table)?;
         if def.kind == TableKind::Stream {
@@ -87,15 +72,10 @@ impl Session {
         let stored = txn
             .get(&old_key)?
             .ok_or_else(|| Error::not_found(ObjectKind::Row, format!("{table} with that key")))?;
-        let (_, mut values) = decode_row(&stored)?;
-        for column in &def.columns[values.len()..] {
-            values.push(column.fill_value());
-        }
+        let mut values = crate::engine::decode_values(&def, &stored)?;
         for (name, value) in changes {
             if name == USER_COLUMN {
-                return Err(Error::NotAllowed(
-                    "the owner column _user cannot be updated".into(),
-                ));
+                return Err(Error::NotAllowed("the owner column _user cannot be updated".into()));
             }
             let (i, column) = def.column(&name)?;
             values[i] = coerce(value, column.ty, &column.name)?;
@@ -118,26 +98,18 @@ impl Session {
             let (_, row_key) = key_of(&def, &view, key)?;
             affected += txn.delete(&def, &row_key)? as u64;
         }
-        let seq = if affected > 0 {
-            txn.commit()?
-        } else {
-            inner.last_seq()
-        };
+        let seq = if affected > 0 { txn.commit()? } else { inner.last_seq() };
         Ok(WriteOutcome { seq, affected })
     }
 }
 
 fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
     if table.namespace == crate::catalog::SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed(format!(
-            "{table} is a read-only SYSTEM table"
-        )));
+        return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
     }
     let def = session.engine().table(table)?;
     if def.kind == TableKind::System {
-        return Err(Error::NotAllowed(format!(
-            "{table} is a read-only SYSTEM table"
-        )));
+        return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
     }
     Ok(def)
 }
@@ -166,11 +138,7 @@ fn owner_of(def: &TableDef, view: &View, given: Option<Value>) -> Result<Option<
 fn key_of(def: &TableDef, view: &View, key: Vec<Value>) -> Result<(Option<String>, Vec<u8>)> {
     let expected = def.primary_key.len() + view.offset();
     if key.len() != expected {
-        let mut names: Vec<&str> = def
-            .primary_key
-            .iter()
-            .map(|&i| def.columns[i].name.as_str())
-            .collect();
+        let mut names: Vec<&str> = def.primary_key.iter().map(|&i| def.columns[i].name.as_str()).collect();
         if view.owner_column {
             names.insert(0, USER_COLUMN);
         }

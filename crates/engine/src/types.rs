@@ -32,19 +32,14 @@ impl SqlType {
     pub fn parse(text: &str) -> Result<SqlType> {
         let upper = text.trim().to_ascii_uppercase();
         let (base, args) = match upper.find('(') {
-            Some(i) => (
-                upper[..i].trim(),
-                Some(upper[i + 1..].trim_end_matches(')')),
-            ),
+            Some(i) => (upper[..i].trim(), Some(upper[i + 1..].trim_end_matches(')'))),
             None => (upper.as_str(), None),
         };
         let ty = match base {
             "BOOLEAN" | "BOOL" => SqlType::Boolean,
             "INT" | "INTEGER" | "INT4" | "SMALLINT" | "TINYINT" => SqlType::Int,
             "BIGINT" | "INT8" | "LONG" => SqlType::BigInt,
-            "DOUBLE" | "DOUBLE PRECISION" | "FLOAT" | "FLOAT8" | "REAL" | "FLOAT4" => {
-                SqlType::Double
-            }
+            "DOUBLE" | "DOUBLE PRECISION" | "FLOAT" | "FLOAT8" | "REAL" | "FLOAT4" => SqlType::Double,
             "DECIMAL" | "NUMERIC" => {
                 let (precision, scale) = match args {
                     None => DEFAULT_DECIMAL,
@@ -150,20 +145,16 @@ impl Value {
         let scalar = if scalar.data_type() == ty.arrow() {
             scalar.clone()
         } else {
-            scalar
-                .cast_to(&ty.arrow())
-                .map_err(|_| Error::TypeMismatch {
-                    column: column.to_string(),
-                    expected: ty.to_string(),
-                    found: match scalar {
-                        ScalarValue::Utf8(Some(s))
-                        | ScalarValue::Utf8View(Some(s))
-                        | ScalarValue::LargeUtf8(Some(s)) => {
-                            format!("'{s}'")
-                        }
-                        other => format!("{other} ({})", other.data_type()),
-                    },
-                })?
+            scalar.cast_to(&ty.arrow()).map_err(|_| Error::TypeMismatch {
+                column: column.to_string(),
+                expected: ty.to_string(),
+                found: match scalar {
+                    ScalarValue::Utf8(Some(s)) | ScalarValue::Utf8View(Some(s)) | ScalarValue::LargeUtf8(Some(s)) => {
+                        format!("'{s}'")
+                    }
+                    other => format!("{other} ({})", other.data_type()),
+                },
+            })?
         };
         let value = match (ty, scalar) {
             (SqlType::Boolean, ScalarValue::Boolean(Some(v))) => Value::Boolean(v),
@@ -175,9 +166,7 @@ impl Value {
             (SqlType::Json, ScalarValue::Utf8(Some(v))) => Value::json(v, column)?,
             (SqlType::Bytes, ScalarValue::Binary(Some(v))) => Value::Bytes(v),
             (SqlType::Date, ScalarValue::Date32(Some(v))) => Value::Date(v),
-            (SqlType::Timestamp, ScalarValue::TimestampMicrosecond(Some(v), _)) => {
-                Value::Timestamp(v)
-            }
+            (SqlType::Timestamp, ScalarValue::TimestampMicrosecond(Some(v), _)) => Value::Timestamp(v),
             (ty, other) => {
                 return Err(Error::TypeMismatch {
                     column: column.to_string(),
@@ -232,8 +221,7 @@ impl Value {
             return Ok(Value::Null);
         }
         // Strings are parsed as SQL literals of the column type (dates, decimals, ...).
-        let via_scalar =
-            |s: ScalarValue| Value::from_scalar(&s, ty, column).map_err(|_| mismatch());
+        let via_scalar = |s: ScalarValue| Value::from_scalar(&s, ty, column).map_err(|_| mismatch());
         match (ty, json) {
             (SqlType::Boolean, J::Bool(b)) => Ok(Value::Boolean(*b)),
             (SqlType::Int, J::Number(n)) => n
@@ -243,9 +231,7 @@ impl Value {
                 .ok_or_else(mismatch),
             (SqlType::BigInt, J::Number(n)) => n.as_i64().map(Value::BigInt).ok_or_else(mismatch),
             (SqlType::Double, J::Number(n)) => n.as_f64().map(Value::Double).ok_or_else(mismatch),
-            (SqlType::Decimal { .. }, J::Number(n)) => {
-                via_scalar(ScalarValue::Utf8(Some(n.to_string())))
-            }
+            (SqlType::Decimal { .. }, J::Number(n)) => via_scalar(ScalarValue::Utf8(Some(n.to_string()))),
             (SqlType::Json, J::String(s)) => Value::json(s.clone(), column),
             (SqlType::Json, other) => Ok(Value::Json(other.to_string())),
             (SqlType::Text, J::String(s)) => Ok(Value::Text(s.clone())),
@@ -265,9 +251,7 @@ impl Value {
             Value::Boolean(v) => J::Bool(*v),
             Value::Int(v) => J::from(*v),
             Value::BigInt(v) => J::from(*v),
-            Value::Double(v) => serde_json::Number::from_f64(*v)
-                .map(J::Number)
-                .unwrap_or(J::Null),
+            Value::Double(v) => serde_json::Number::from_f64(*v).map(J::Number).unwrap_or(J::Null),
             Value::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| J::String(v.clone())),
             other => {
                 let text = other.to_scalar(ty).to_string();

@@ -11,8 +11,9 @@ use std::sync::MutexGuard;
 use rocksdb::WriteBatch;
 
 use crate::catalog::{TableDef, TableKind};
-use crate::engine::Inner;
+use crate::engine::{decode_values, Inner};
 use crate::error::{Error, Result};
+use crate::live::manager::RowChange;
 use crate::storage::keys;
 use crate::storage::row::{encode_row, row_time};
 use crate::types::Value;
@@ -26,6 +27,9 @@ pub(crate) struct Txn<'a> {
     count_deltas: HashMap<u64, i64>,
     /// Keys of STREAM rows inserted by this transaction, oldest first (MAX_ROWS).
     stream_inserts: Vec<Vec<u8>>,
+    /// Row images for live queries, captured only for tables someone subscribes to.
+    changes: Vec<RowChange>,
+    watched: HashMap<u64, bool>,
     /// Commit time of this transaction, stamped on every row it writes.
     pub now_micros: i64,
 }
@@ -42,6 +46,8 @@ impl<'a> Txn<'a> {
             pending: HashMap::new(),
             count_deltas: HashMap::new(),
             stream_inserts: Vec::new(),
+            changes: Vec::new(),
+            watched: HashMap::new(),
             now_micros: inner.clock.now_micros(),
         }
     }
@@ -69,12 +75,7 @@ impl<'a> Txn<'a> {
     }
 
     /// Inserts a new row; a present key is a duplicate-key error.
-    pub fn insert(
-        &mut self,
-        table: &TableDef,
-        owner: Option<&str>,
-        values: Vec<Value>,
-    ) -> Result<()> {
+    pub fn insert(&mut self, table: &TableDef, owner: Option<&str>, values: Vec<Value>) -> Result<()> {
         check_row(table, &values)?;
         let key = row_key(table, owner, &values);
         if self.get(&key)?.is_some() {
@@ -85,6 +86,14 @@ impl<'a> Txn<'a> {
         }
         self.put_row(table, key, &values);
         *self.count_deltas.entry(table.id).or_default() += 1;
+        if self.watches(table) {
+            self.changes.push(RowChange {
+                table_id: table.id,
+                owner: owner.map(str::to_string),
+                old: None,
+                new: Some(values),
+            });
+        }
         Ok(())
     }
 
@@ -106,10 +115,7 @@ impl<'a> Txn<'a> {
             .take(excess as usize)
             .map(|item| item.map(|(k, _)| keys::row_key_of_index_entry(&k)))
             .collect::<Result<_>>()?;
-        for key in oldest
-            .iter()
-            .chain(std::mem::take(&mut self.stream_inserts).iter())
-        {
+        for key in oldest.iter().chain(std::mem::take(&mut self.stream_inserts).iter()) {
             if excess == 0 {
                 break;
             }
@@ -122,32 +128,82 @@ impl<'a> Txn<'a> {
 
     /// Replaces the row stored under `old_key` by `values`, moving it when the primary
     /// key changed (a key that another row holds is a duplicate-key error).
-    pub fn update(
-        &mut self,
-        table: &TableDef,
-        owner: Option<&str>,
-        old_key: &[u8],
-        values: Vec<Value>,
-    ) -> Result<()> {
+    pub fn update(&mut self, table: &TableDef, owner: Option<&str>, old_key: &[u8], values: Vec<Value>) -> Result<()> {
         check_row(table, &values)?;
         let key = row_key(table, owner, &values);
-        if key != old_key {
+        let old = match self.watches(table) {
+            true => self
+                .get(old_key)?
+                .map(|bytes| decode_values(table, &bytes))
+                .transpose()?,
+            false => None,
+        };
+        let moved = key != old_key;
+        if moved {
             if self.get(&key)?.is_some() {
                 return Err(duplicate(table, &values));
             }
             self.remove_row(table, old_key)?;
         }
         self.put_row(table, key, &values);
+        if let Some(old) = old {
+            let owner = owner.map(str::to_string);
+            // A row that changes its key leaves under the old key and arrives under the new one.
+            if moved {
+                self.changes.push(RowChange {
+                    table_id: table.id,
+                    owner: owner.clone(),
+                    old: Some(old),
+                    new: None,
+                });
+                self.changes.push(RowChange {
+                    table_id: table.id,
+                    owner,
+                    old: None,
+                    new: Some(values),
+                });
+            } else {
+                self.changes.push(RowChange {
+                    table_id: table.id,
+                    owner,
+                    old: Some(old),
+                    new: Some(values),
+                });
+            }
+        }
         Ok(())
     }
 
     /// Deletes the row under `key`; returns whether there was one.
     pub fn delete(&mut self, table: &TableDef, key: &[u8]) -> Result<bool> {
+        let old = match self.watches(table) {
+            true => self.get(key)?.map(|bytes| decode_values(table, &bytes)).transpose()?,
+            false => None,
+        };
         let existed = self.remove_row(table, key)?;
         if existed {
             *self.count_deltas.entry(table.id).or_default() -= 1;
         }
+        if let Some(old) = old {
+            let owner = match table.kind {
+                TableKind::User => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
+                _ => None,
+            };
+            self.changes.push(RowChange {
+                table_id: table.id,
+                owner,
+                old: Some(old),
+                new: None,
+            });
+        }
         Ok(existed)
+    }
+
+    /// Whether row images must be captured for `table` (asked once per transaction:
+    /// subscriptions register under the writer lock this transaction holds).
+    fn watches(&mut self, table: &TableDef) -> bool {
+        let live = &self.inner.live;
+        *self.watched.entry(table.id).or_insert_with(|| live.watches(table.id))
     }
 
     fn put_row(&mut self, table: &TableDef, key: Vec<u8>, values: &[Value]) {
@@ -201,6 +257,9 @@ impl<'a> Txn<'a> {
         self.inner.store.write(batch)?;
         counts.extend(new_counts);
         self.inner.set_last_seq(seq);
+        self.inner
+            .live
+            .publish(seq, self.now_micros, std::mem::take(&mut self.changes));
         self.count_deltas.clear();
         self.pending.clear();
         Ok(seq)

@@ -33,9 +33,7 @@ fn acknowledged_writes_survive_sigkill() {
         let stdout = child.stdout.take().unwrap();
         // Kill after a random number of acknowledgements (5..200), or after a
         // deadline if the child is slow to start.
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let kill_after = 5 + (seed >> 33) % 195;
         let (tx, rx) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
@@ -88,9 +86,9 @@ fn setup(dir: &std::path::Path) {
 fn check(dir: &std::path::Path, acked: &BTreeSet<i64>, round: usize) {
     let engine = Engine::open(dir).unwrap();
     let session = engine.session(Actor::Admin);
-    let results = block_on(session.execute(
-        "SELECT id, batch FROM c.rows ORDER BY id; SELECT rows FROM system.tables WHERE name = 'rows'",
-    ))
+    let results = block_on(
+        session.execute("SELECT id, batch FROM c.rows ORDER BY id; SELECT rows FROM system.tables WHERE name = 'rows'"),
+    )
     .unwrap();
     let rows = tidepool_engine::rows_json(match &results[0] {
         StatementResult::Rows { batches, .. } => batches,
@@ -98,10 +96,7 @@ fn check(dir: &std::path::Path, acked: &BTreeSet<i64>, round: usize) {
     });
     let present: BTreeSet<i64> = rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
     let missing: Vec<_> = acked.difference(&present).take(5).collect();
-    assert!(
-        missing.is_empty(),
-        "round {round}: acknowledged rows lost: {missing:?}"
-    );
+    assert!(missing.is_empty(), "round {round}: acknowledged rows lost: {missing:?}");
     let mut per_batch = std::collections::BTreeMap::<i64, i64>::new();
     for r in &rows {
         *per_batch.entry(r[1].as_i64().unwrap()).or_default() += 1;
@@ -129,18 +124,13 @@ fn crash_child() {
     let Some(dir) = std::env::var_os("TIDEPOOL_CRASH_CHILD") else {
         return;
     };
-    let round: usize = std::env::var("TIDEPOOL_CRASH_ROUND")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let round: usize = std::env::var("TIDEPOOL_CRASH_ROUND").unwrap().parse().unwrap();
     let engine = Engine::open(dir).unwrap();
     let session = engine.session(Actor::Admin);
     let table = TableName::new("c", "rows");
     let start = block_on(session.execute("SELECT coalesce(max(id), 0) FROM c.rows")).unwrap();
     let mut next = match &start[0] {
-        StatementResult::Rows { batches, .. } => {
-            tidepool_engine::rows_json(batches)[0][0].as_i64().unwrap() + 1
-        }
+        StatementResult::Rows { batches, .. } => tidepool_engine::rows_json(batches)[0][0].as_i64().unwrap() + 1,
         _ => unreachable!(),
     };
     let mut out = std::io::stdout().lock();
@@ -151,8 +141,7 @@ fn crash_child() {
             let values: Vec<String> = (first..first + BATCH)
                 .map(|id| format!("({id}, {batch}, 'sql row {id}')"))
                 .collect();
-            block_on(session.execute(&format!("INSERT INTO c.rows VALUES {}", values.join(", "))))
-                .unwrap();
+            block_on(session.execute(&format!("INSERT INTO c.rows VALUES {}", values.join(", ")))).unwrap();
             engine.last_seq()
         } else {
             let rows = (first..first + BATCH)
@@ -160,10 +149,7 @@ fn crash_child() {
                     Row::from([
                         ("id".to_string(), Value::BigInt(id)),
                         ("batch".to_string(), Value::BigInt(batch)),
-                        (
-                            "payload".to_string(),
-                            Value::Text(format!("typed row {id}")),
-                        ),
+                        ("payload".to_string(), Value::Text(format!("typed row {id}"))),
                     ])
                 })
                 .collect();

@@ -28,13 +28,7 @@ async fn the_background_evictor_removes_expired_stream_rows() {
     let seq = engine.last_seq();
     // Stored rows drop to zero once the evictor (every second) has run after expiry.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while scalar(
-        &admin,
-        "SELECT rows FROM system.tables WHERE name = 'ticks'",
-    )
-    .await
-        != 0
-    {
+    while scalar(&admin, "SELECT rows FROM system.tables WHERE name = 'ticks'").await != 0 {
         assert!(Instant::now() < deadline, "rows were not evicted");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -47,10 +41,7 @@ async fn file_access_is_opt_in_per_session() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path().join("db")).unwrap();
     let csv = dir.path().join("out.csv");
-    let copy = format!(
-        "COPY (SELECT 1 AS a, 'x' AS b) TO '{}' STORED AS CSV",
-        csv.display()
-    );
+    let copy = format!("COPY (SELECT 1 AS a, 'x' AS b) TO '{}' STORED AS CSV", csv.display());
 
     let plain = engine.session(Actor::Admin);
     let err = plain.execute(&copy).await.unwrap_err();
@@ -70,11 +61,7 @@ async fn file_access_is_opt_in_per_session() {
     assert_eq!(scalar(&files, "SELECT b FROM ext.data").await, "x");
     // The external table belongs to that session only.
     assert_eq!(
-        plain
-            .execute("SELECT * FROM ext.data")
-            .await
-            .unwrap_err()
-            .code(),
+        plain.execute("SELECT * FROM ext.data").await.unwrap_err().code(),
         "not_found"
     );
 }

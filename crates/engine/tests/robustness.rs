@@ -32,24 +32,12 @@ async fn concurrent_read_modify_writes_are_serialised() {
     for w in writers {
         w.await.unwrap();
     }
-    let result = admin
-        .execute("SELECT n FROM app.c")
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
+    let result = admin.execute("SELECT n FROM app.c").await.unwrap().pop().unwrap();
     let StatementResult::Rows { batches, .. } = result else {
         panic!()
     };
-    assert_eq!(
-        tidepool_engine::rows_json(&batches)[0][0],
-        serde_json::json!(100)
-    );
-    assert_eq!(
-        engine.last_seq(),
-        start_seq + 100,
-        "one seq per committed statement"
-    );
+    assert_eq!(tidepool_engine::rows_json(&batches)[0][0], serde_json::json!(100));
+    assert_eq!(engine.last_seq(), start_seq + 100, "one seq per committed statement");
 }
 
 #[tokio::test]

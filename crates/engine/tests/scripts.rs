@@ -7,7 +7,11 @@
 //! - `.restart` closes the database and opens the directory again;
 //! - `.as alice` / `.as admin` switches the acting user;
 //! - `.advance 30s` moves the engine's clock forward;
-//! - `.evict` runs the STREAM evictor once.
+//! - `.evict` runs the STREAM evictor once;
+//! - `.recv` prints, for every open subscription (`SUBSCRIBE TO` names them s1, s2, …),
+//!   the messages produced so far, one JSON line each (without the subscription id and
+//!   commit time, which vary);
+//! - `.unsubscribe s1` drops a subscription; `.kill s1` runs `KILL LIVE QUERY` on it.
 //!
 //! Regenerate every expected output with `UPDATE_GOLDENFILES=1 cargo test --test scripts`
 //! and review the diff.
@@ -16,7 +20,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use tidepool_engine::arrow::util::pretty::pretty_format_batches_with_schema;
-use tidepool_engine::{Actor, Clock, Engine, EngineOptions, StatementResult};
+use tidepool_engine::{Actor, Clock, Engine, EngineOptions, LiveMessage, StatementResult, Subscription};
 
 /// 2026-01-01T00:00:00Z: scripts run on a manual clock, so times are reproducible.
 const START_MICROS: i64 = 1_767_225_600_000_000;
@@ -26,6 +30,8 @@ struct Harness {
     clock: Clock,
     engine: Option<Engine>,
     actor: Actor,
+    subscriptions: Vec<(String, Subscription)>,
+    subscribed: usize,
 }
 
 impl Harness {
@@ -37,6 +43,8 @@ impl Harness {
             clock,
             engine: None,
             actor: Actor::Admin,
+            subscriptions: Vec::new(),
+            subscribed: 0,
         };
         harness.open();
         harness
@@ -57,6 +65,7 @@ impl Harness {
             let (name, arg) = directive.split_once(' ').unwrap_or((directive, ""));
             return match name {
                 "restart" => {
+                    self.subscriptions.clear();
                     self.engine = None;
                     self.open();
                     "ok".into()
@@ -75,6 +84,19 @@ impl Harness {
                     "ok".into()
                 }
                 "evict" => format!("evicted: {}", self.engine().evict_expired().unwrap()),
+                "recv" => self.recv().await,
+                "kill" => {
+                    let id = self.subscriptions.iter().find(|(name, _)| name == arg).expect("subscription").1.id();
+                    let sql = format!("KILL LIVE QUERY '{id}'");
+                    match self.engine().session(self.actor.clone()).execute(&sql).await {
+                        Ok(_) => "ok".into(),
+                        Err(e) => format!("error: {e}"),
+                    }
+                }
+                "unsubscribe" => {
+                    self.subscriptions.retain(|(name, _)| name != arg);
+                    "ok".into()
+                }
                 other => panic!("unknown directive .{other}"),
             };
         }
@@ -87,17 +109,19 @@ impl Harness {
         for statement in statements {
             match session.execute_statement(&statement).await {
                 Ok(StatementResult::Rows { schema, batches }) => {
-                    out.push(
-                        pretty_format_batches_with_schema(schema, &batches)
-                            .unwrap()
-                            .to_string(),
-                    );
+                    out.push(pretty_format_batches_with_schema(schema, &batches).unwrap().to_string());
                     if batches.iter().all(|b| b.num_rows() == 0) {
                         out.push("(no rows)".into());
                     }
                 }
                 Ok(StatementResult::Affected(n)) => out.push(format!("affected: {n}")),
                 Ok(StatementResult::Done) => out.push("ok".into()),
+                Ok(StatementResult::Subscription(subscription)) => {
+                    self.subscribed += 1;
+                    let name = format!("s{}", self.subscribed);
+                    out.push(format!("subscribed {name}"));
+                    self.subscriptions.push((name, subscription));
+                }
                 Err(e) => {
                     out.push(format!("error: {e}"));
                     break;
@@ -105,6 +129,38 @@ impl Harness {
             }
         }
         out.join("\n")
+    }
+
+    /// Every message produced so far, per subscription.
+    async fn recv(&mut self) -> String {
+        self.engine().live_flushed().await;
+        let mut out = Vec::new();
+        for (name, subscription) in &mut self.subscriptions {
+            let mut messages = Vec::new();
+            while subscription.is_catching_up() {
+                messages.extend(subscription.recv().await);
+            }
+            while let Some(message) = subscription.try_recv() {
+                messages.push(message);
+            }
+            for message in messages {
+                let closed = matches!(message, LiveMessage::Closed { .. });
+                let mut json = serde_json::to_value(&message).unwrap();
+                let fields = json.as_object_mut().unwrap();
+                fields.remove("subscription");
+                fields.remove("committed_at");
+                out.push(format!("{name}: {json}"));
+                if closed {
+                    // A closed subscription reports `closed` once and nothing after.
+                    assert!(subscription.try_recv().is_none());
+                }
+            }
+        }
+        if out.is_empty() {
+            "(no messages)".into()
+        } else {
+            out.join("\n")
+        }
     }
 
     fn engine(&self) -> &Engine {
@@ -221,5 +277,11 @@ scripts!(
     errors,
     restart,
     file_access,
-    explain
+    explain,
+    live_basic,
+    live_filters,
+    live_user_tables,
+    live_stream_tables,
+    live_system,
+    live_errors,
 );

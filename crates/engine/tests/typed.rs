@@ -3,10 +3,7 @@
 use tidepool_engine::{Actor, Engine, Error, Row, Session, StatementResult, TableName, Value};
 
 fn row(pairs: &[(&str, Value)]) -> Row {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 async fn query(session: &Session, sql: &str) -> Vec<Vec<serde_json::Value>> {
@@ -42,10 +39,7 @@ async fn insert_update_delete_round_trip() {
         .insert_rows(
             &items,
             vec![
-                row(&[
-                    ("id", Value::BigInt(1)),
-                    ("name", Value::Text("apple".into())),
-                ]),
+                row(&[("id", Value::BigInt(1)), ("name", Value::Text("apple".into()))]),
                 row(&[
                     ("id", Value::Int(2)),
                     ("name", Value::Text("pear".into())),
@@ -70,27 +64,14 @@ async fn insert_update_delete_round_trip() {
         .unwrap();
     assert_eq!((out.affected, out.seq), (1, before + 2));
     let out = admin
-        .delete_rows(
-            &items,
-            vec![vec![Value::BigInt(1)], vec![Value::BigInt(404)]],
-        )
+        .delete_rows(&items, vec![vec![Value::BigInt(1)], vec![Value::BigInt(404)]])
         .unwrap();
     assert_eq!(out.affected, 1);
 
-    let rows = query(
-        &admin,
-        "SELECT id, name, qty, meta FROM app.items ORDER BY id",
-    )
-    .await;
-    assert_eq!(
-        serde_json::json!(rows[0]),
-        serde_json::json!([2, "PEAR", 9, null])
-    );
+    let rows = query(&admin, "SELECT id, name, qty, meta FROM app.items ORDER BY id").await;
+    assert_eq!(serde_json::json!(rows[0]), serde_json::json!([2, "PEAR", 9, null]));
     assert_eq!(rows[1][1], "generated");
-    assert!(
-        rows[1][0].as_i64().unwrap() > 1 << 22,
-        "SNOWFLAKE_ID default"
-    );
+    assert!(rows[1][0].as_i64().unwrap() > 1 << 22, "SNOWFLAKE_ID default");
     assert_eq!(rows[1][2], 1, "literal default");
     assert_eq!(rows[1][3], serde_json::json!({"a": 1}));
 }
@@ -103,10 +84,7 @@ async fn bad_input_is_an_error_and_changes_nothing() {
     admin
         .insert_rows(
             &items,
-            vec![row(&[
-                ("id", Value::BigInt(1)),
-                ("name", Value::Text("a".into())),
-            ])],
+            vec![row(&[("id", Value::BigInt(1)), ("name", Value::Text("a".into()))])],
         )
         .unwrap();
     let seq = engine.last_seq();
@@ -140,10 +118,7 @@ async fn bad_input_is_an_error_and_changes_nothing() {
         (
             vec![
                 row(&[("id", Value::BigInt(6)), ("name", Value::Text("ok".into()))]),
-                row(&[
-                    ("id", Value::BigInt(1)),
-                    ("name", Value::Text("dup".into())),
-                ]),
+                row(&[("id", Value::BigInt(1)), ("name", Value::Text("dup".into()))]),
             ],
             "duplicate_key",
         ),
@@ -154,11 +129,7 @@ async fn bad_input_is_an_error_and_changes_nothing() {
     }
     assert_eq!(
         admin
-            .update_row(
-                &items,
-                vec![Value::BigInt(1)],
-                row(&[("name", Value::Null)])
-            )
+            .update_row(&items, vec![Value::BigInt(1)], row(&[("name", Value::Null)]))
             .unwrap_err()
             .code(),
         "not_null"
@@ -171,10 +142,7 @@ async fn bad_input_is_an_error_and_changes_nothing() {
         "not_found"
     );
     assert_eq!(
-        admin
-            .update_row(&items, vec![], row(&[]))
-            .unwrap_err()
-            .code(),
+        admin.update_row(&items, vec![], row(&[])).unwrap_err().code(),
         "invalid_argument"
     );
     assert_eq!(
@@ -209,27 +177,17 @@ async fn user_rows_are_owned_by_the_session_user() {
     alice
         .insert_rows(
             &notes,
-            vec![row(&[
-                ("id", Value::Int(1)),
-                ("body", Value::Text("a".into())),
-            ])],
+            vec![row(&[("id", Value::Int(1)), ("body", Value::Text("a".into()))])],
         )
         .unwrap();
     bob.insert_rows(
         &notes,
-        vec![row(&[
-            ("id", Value::Int(1)),
-            ("body", Value::Text("b".into())),
-        ])],
+        vec![row(&[("id", Value::Int(1)), ("body", Value::Text("b".into()))])],
     )
     .unwrap();
     // Bob's key 1 is his own row; alice's is untouched.
-    bob.update_row(
-        &notes,
-        vec![Value::Int(1)],
-        row(&[("body", Value::Text("b2".into()))]),
-    )
-    .unwrap();
+    bob.update_row(&notes, vec![Value::Int(1)], row(&[("body", Value::Text("b2".into()))]))
+        .unwrap();
     assert_eq!(
         query(&alice, "SELECT body FROM app.notes").await,
         vec![vec![serde_json::json!("a")]]
@@ -238,10 +196,7 @@ async fn user_rows_are_owned_by_the_session_user() {
     let err = bob
         .insert_rows(
             &notes,
-            vec![row(&[
-                ("_user", Value::Text("alice".into())),
-                ("id", Value::Int(2)),
-            ])],
+            vec![row(&[("_user", Value::Text("alice".into())), ("id", Value::Int(2))])],
         )
         .unwrap_err();
     assert_eq!(err.code(), "not_allowed");
@@ -255,30 +210,16 @@ async fn user_rows_are_owned_by_the_session_user() {
     admin
         .insert_rows(
             &notes,
-            vec![row(&[
-                ("_user", Value::Text("carol".into())),
-                ("id", Value::Int(3)),
-            ])],
+            vec![row(&[("_user", Value::Text("carol".into())), ("id", Value::Int(3))])],
         )
         .unwrap();
     admin
-        .delete_rows(
-            &notes,
-            vec![vec![Value::Text("alice".into()), Value::Int(1)]],
-        )
+        .delete_rows(&notes, vec![vec![Value::Text("alice".into()), Value::Int(1)]])
         .unwrap();
     assert_eq!(
-        query(
-            &admin,
-            "SELECT _user, id, body FROM app.notes ORDER BY _user"
-        )
-        .await,
+        query(&admin, "SELECT _user, id, body FROM app.notes ORDER BY _user").await,
         vec![
-            vec![
-                serde_json::json!("bob"),
-                serde_json::json!(1),
-                serde_json::json!("b2")
-            ],
+            vec![serde_json::json!("bob"), serde_json::json!(1), serde_json::json!("b2")],
             vec![
                 serde_json::json!("carol"),
                 serde_json::json!(3),
@@ -297,10 +238,7 @@ async fn stream_tables_refuse_updates_and_keep_max_rows() {
         admin
             .insert_rows(
                 &events,
-                vec![row(&[
-                    ("id", Value::Int(id)),
-                    ("kind", Value::Text("k".into())),
-                ])],
+                vec![row(&[("id", Value::Int(id)), ("kind", Value::Text("k".into()))])],
             )
             .unwrap();
     }

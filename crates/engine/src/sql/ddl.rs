@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use datafusion::sql::sqlparser::ast::{
-    AlterTable, AlterTableOperation, ColumnDef as SqlColumnDef, ColumnOption, CreateTable,
-    CreateTableOptions, Expr as SqlExpr, ObjectName, SqlOption, TableConstraint,
+    AlterTable, AlterTableOperation, ColumnDef as SqlColumnDef, ColumnOption, CreateTable, CreateTableOptions,
+    Expr as SqlExpr, ObjectName, SqlOption, TableConstraint,
 };
 
 use crate::catalog::{
-    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN,
-    SYSTEM_NAMESPACE, USER_COLUMN,
+    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
+    USER_COLUMN,
 };
 use crate::engine::Inner;
 use crate::error::{Error, ObjectKind, Result};
@@ -23,9 +23,7 @@ use crate::write::Txn;
 pub(crate) fn create_namespace(inner: &Inner, name: &str, if_not_exists: bool) -> Result<()> {
     check_name(name, "namespace")?;
     if name == SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed(
-            "the namespace 'system' is reserved".into(),
-        ));
+        return Err(Error::NotAllowed("the namespace 'system' is reserved".into()));
     }
     let mut txn = Txn::begin(inner);
     if inner.catalog().namespaces.contains_key(name) {
@@ -48,16 +46,9 @@ pub(crate) fn create_namespace(inner: &Inner, name: &str, if_not_exists: bool) -
     Ok(())
 }
 
-pub(crate) fn drop_namespace(
-    inner: &Inner,
-    name: &str,
-    if_exists: bool,
-    cascade: bool,
-) -> Result<()> {
+pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade: bool) -> Result<()> {
     if name == SYSTEM_NAMESPACE {
-        return Err(Error::NotAllowed(
-            "the namespace 'system' cannot be dropped".into(),
-        ));
+        return Err(Error::NotAllowed("the namespace 'system' cannot be dropped".into()));
     }
     let mut txn = Txn::begin(inner);
     if !inner.catalog().namespaces.contains_key(name) {
@@ -81,9 +72,7 @@ pub(crate) fn drop_namespace(
     txn.commit()?;
     let mut catalog = inner.catalog_mut();
     for table in &tables {
-        catalog
-            .tables
-            .remove(&TableName::new(&table.namespace, &table.name));
+        catalog.tables.remove(&TableName::new(&table.namespace, &table.name));
     }
     catalog.namespaces.remove(name);
     Ok(())
@@ -92,10 +81,7 @@ pub(crate) fn drop_namespace(
 /// Deletes a table's definition, rows, STREAM index and row count.
 fn remove_table(txn: &mut Txn, table: &TableDef) {
     txn.delete_meta(&keys::table_def_key(table.id));
-    for prefix in [
-        keys::data_prefix(table.id),
-        keys::stream_index_prefix(table.id),
-    ] {
+    for prefix in [keys::data_prefix(table.id), keys::stream_index_prefix(table.id)] {
         txn.delete_range(&prefix, &keys::prefix_end(&prefix));
     }
     txn.drop_count(table.id);
@@ -137,9 +123,7 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
                     let index = columns
                         .iter()
                         .position(|c| c.name == column)
-                        .ok_or_else(|| {
-                            Error::not_found(ObjectKind::Column, format!("{name}.{column}"))
-                        })?;
+                        .ok_or_else(|| Error::not_found(ObjectKind::Column, format!("{name}.{column}")))?;
                     primary_key.push(index);
                 }
             }
@@ -219,11 +203,7 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
     };
     txn.put_meta(&keys::table_def_key(id), &to_json(&def));
     txn.commit()?;
-    inner
-        .counts
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id, 0);
+    inner.counts.lock().unwrap_or_else(|p| p.into_inner()).insert(id, 0);
     inner.catalog_mut().tables.insert(name, Arc::new(def));
     Ok(())
 }
@@ -252,8 +232,9 @@ pub(crate) fn drop_tables(inner: &Inner, names: &[ObjectName], if_exists: bool) 
     }
     txn.commit()?;
     let mut catalog = inner.catalog_mut();
-    for (name, _) in dropped {
+    for (name, table) in dropped {
         catalog.tables.remove(&name);
+        inner.live.table_dropped(table.id);
     }
     Ok(())
 }
@@ -267,9 +248,7 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
         Err(e) => return Err(e),
     };
     if table.kind == TableKind::System {
-        return Err(Error::NotAllowed(format!(
-            "{name} is a read-only SYSTEM table"
-        )));
+        return Err(Error::NotAllowed(format!("{name} is a read-only SYSTEM table")));
     }
     let mut def = table.as_ref().clone();
     for operation in &alter.operations {
@@ -295,9 +274,7 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
             });
         }
         if is_key {
-            return Err(Error::NotAllowed(
-                "ADD COLUMN cannot add a PRIMARY KEY column".into(),
-            ));
+            return Err(Error::NotAllowed("ADD COLUMN cannot add a PRIMARY KEY column".into()));
         }
         // Rows already stored read the default as it is now (NOW() at ALTER time).
         column.fill = match &column.default {
@@ -330,10 +307,7 @@ pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
     let parts = name
         .0
         .iter()
-        .map(|p| {
-            p.as_ident()
-                .map(|i| normalize_ident(&i.value, i.quote_style.is_some()))
-        })
+        .map(|p| p.as_ident().map(|i| normalize_ident(&i.value, i.quote_style.is_some())))
         .collect::<Option<Vec<_>>>();
     match parts.as_deref() {
         Some([ns, table]) => Ok(TableName::new(ns, table)),
@@ -422,10 +396,7 @@ fn default_expr(expr: &SqlExpr, column: &ColumnDef) -> Result<Option<DefaultExpr
 }
 
 /// TTL_SECONDS and MAX_ROWS, which only STREAM tables take (TTL_SECONDS required).
-fn table_options(
-    options: &CreateTableOptions,
-    kind: TableKind,
-) -> Result<(Option<u64>, Option<u64>)> {
+fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Option<u64>, Option<u64>)> {
     let list: &[SqlOption] = match options {
         CreateTableOptions::None => &[],
         CreateTableOptions::With(list) => list,
@@ -446,10 +417,7 @@ fn table_options(
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "{} must be a positive whole number, got {value}",
-                    key.value
-                ))
+                Error::InvalidArgument(format!("{} must be a positive whole number, got {value}", key.value))
             })?;
         match key.value.to_ascii_uppercase().as_str() {
             "TTL_SECONDS" => ttl = Some(number),
@@ -475,21 +443,15 @@ fn table_options(
 
 fn normalize_expr_ident(expr: &SqlExpr) -> Result<String> {
     match expr {
-        SqlExpr::Identifier(ident) => {
-            Ok(normalize_ident(&ident.value, ident.quote_style.is_some()))
-        }
-        other => Err(Error::Unsupported(format!(
-            "PRIMARY KEY ({other}); list column names"
-        ))),
+        SqlExpr::Identifier(ident) => Ok(normalize_ident(&ident.value, ident.quote_style.is_some())),
+        other => Err(Error::Unsupported(format!("PRIMARY KEY ({other}); list column names"))),
     }
 }
 
 /// Names are non-empty and printable; a leading underscore is reserved for generated columns.
 fn check_name(name: &str, what: &str) -> Result<()> {
     if name.is_empty() || name.chars().any(|c| c.is_control()) || name.contains('.') {
-        return Err(Error::InvalidArgument(format!(
-            "invalid {what} name '{name}'"
-        )));
+        return Err(Error::InvalidArgument(format!("invalid {what} name '{name}'")));
     }
     Ok(())
 }

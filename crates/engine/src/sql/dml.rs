@@ -16,9 +16,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 
 use crate::catalog::{TableDef, USER_COLUMN};
 use crate::convert::value_at;
@@ -31,11 +29,7 @@ use crate::types::{SqlType, Value};
 use crate::write::Txn;
 
 fn count_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![Field::new(
-        "count",
-        DataType::UInt64,
-        false,
-    )]))
+    Arc::new(Schema::new(vec![Field::new("count", DataType::UInt64, false)]))
 }
 
 fn count_properties() -> Arc<PlanProperties> {
@@ -54,11 +48,8 @@ where
 {
     let stream = futures::stream::once(async move {
         let count = work.await?;
-        RecordBatch::try_new(
-            count_schema(),
-            vec![Arc::new(UInt64Array::from(vec![count]))],
-        )
-        .map_err(DataFusionError::from)
+        RecordBatch::try_new(count_schema(), vec![Arc::new(UInt64Array::from(vec![count]))])
+            .map_err(DataFusionError::from)
     });
     Box::pin(RecordBatchStreamAdapter::new(count_schema(), stream))
 }
@@ -137,14 +128,8 @@ impl ExecutionPlan for InsertExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let input = children
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| self.input.clone());
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let input = children.into_iter().next().unwrap_or_else(|| self.input.clone());
         Ok(Arc::new(InsertExec::new(
             input,
             self.inner.clone(),
@@ -154,11 +139,7 @@ impl ExecutionPlan for InsertExec {
         )))
     }
 
-    fn execute(
-        &self,
-        _partition: usize,
-        context: Arc<TaskContext>,
-    ) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, _partition: usize, context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let input = self.input.clone();
         let inner = self.inner.clone();
         let def = self.def.clone();
@@ -172,12 +153,7 @@ impl ExecutionPlan for InsertExec {
     }
 }
 
-fn insert_batches(
-    inner: &Inner,
-    def: &TableDef,
-    view: &View,
-    batches: &[RecordBatch],
-) -> Result<u64> {
+fn insert_batches(inner: &Inner, def: &TableDef, view: &View, batches: &[RecordBatch]) -> Result<u64> {
     let mut txn = Txn::begin(inner);
     check_current(inner, def)?;
     let offset = view.offset();
@@ -186,17 +162,15 @@ fn insert_batches(
         for row in 0..batch.num_rows() {
             let owner = match &view.owner {
                 Some(user) => Some(user.clone()),
-                None if view.owner_column => {
-                    match value_at(batch.column(0), row, SqlType::Text, USER_COLUMN)? {
-                        Value::Text(user) if !user.is_empty() => Some(user),
-                        _ => {
-                            return Err(Error::NotNull {
-                                table: def.full_name(),
-                                column: USER_COLUMN.into(),
-                            });
-                        }
+                None if view.owner_column => match value_at(batch.column(0), row, SqlType::Text, USER_COLUMN)? {
+                    Value::Text(user) if !user.is_empty() => Some(user),
+                    _ => {
+                        return Err(Error::NotNull {
+                            table: def.full_name(),
+                            column: USER_COLUMN.into(),
+                        });
                     }
-                }
+                },
                 None => None,
             };
             let values = def
@@ -266,12 +240,7 @@ impl DisplayAs for DmlExec {
             DmlOp::Update(_) => "TidepoolUpdate",
             DmlOp::Delete => "TidepoolDelete",
         };
-        write!(
-            f,
-            "{op}: table={}, {}",
-            self.def.full_name(),
-            self.ranges.description
-        )?;
+        write!(f, "{op}: table={}, {}", self.def.full_name(), self.ranges.description)?;
         if let Some(p) = &self.predicate {
             write!(f, ", filter={p}")?;
         }
@@ -299,18 +268,11 @@ impl ExecutionPlan for DmlExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
-        self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
-    fn execute(
-        &self,
-        _partition: usize,
-        _context: Arc<TaskContext>,
-    ) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let job = DmlJob {
             inner: self.inner.clone(),
             def: self.def.clone(),
@@ -321,9 +283,7 @@ impl ExecutionPlan for DmlExec {
             predicate: self.predicate.clone(),
             ranges: self.ranges.ranges.clone(),
         };
-        Ok(count_stream(
-            async move { blocking(move || job.run()).await },
-        ))
+        Ok(count_stream(async move { blocking(move || job.run()).await }))
     }
 }
 
@@ -354,7 +314,7 @@ impl DmlJob {
         for (start, end) in &self.ranges {
             // Rows are read from the committed state, never from this statement's own
             // writes, so a row moved by a key update is not visited twice.
-            let mut rows = inner.rows(&self.def, start, end).peekable();
+            let mut rows = inner.rows(&self.def, None, start, end).peekable();
             while rows.peek().is_some() {
                 let mut chunk = Chunk {
                     keys: Vec::new(),
@@ -397,9 +357,7 @@ impl DmlJob {
             }
             None => BooleanArray::from(vec![true; batch.num_rows()]),
         };
-        let selected: Vec<usize> = (0..mask.len())
-            .filter(|&i| mask.is_valid(i) && mask.value(i))
-            .collect();
+        let selected: Vec<usize> = (0..mask.len()).filter(|&i| mask.is_valid(i) && mask.value(i)).collect();
         match self.op.as_ref() {
             DmlOp::Delete => {
                 for &i in &selected {
@@ -407,8 +365,7 @@ impl DmlJob {
                 }
             }
             DmlOp::Update(assignments) => {
-                let matched =
-                    filter_record_batch(&batch, &mask).map_err(|e| Error::Query(e.to_string()))?;
+                let matched = filter_record_batch(&batch, &mask).map_err(|e| Error::Query(e.to_string()))?;
                 let new_columns = assignments
                     .iter()
                     .map(|(column, expr)| {
@@ -425,12 +382,7 @@ impl DmlJob {
                         let c = &self.def.columns[*column];
                         values[*column] = value_at(array, j, c.ty, &c.name)?;
                     }
-                    txn.update(
-                        &self.def,
-                        chunk.owners[i].as_deref(),
-                        &chunk.keys[i],
-                        values,
-                    )?;
+                    txn.update(&self.def, chunk.owners[i].as_deref(), &chunk.keys[i], values)?;
                 }
             }
         }

@@ -13,9 +13,7 @@ use crate::sql::provider::CATALOG_NAME;
 pub(crate) fn from_df(error: &DataFusionError, at: Position) -> Error {
     match error {
         DataFusionError::External(inner) => from_boxed(inner.as_ref(), at),
-        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
-            from_df(inner, at)
-        }
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => from_df(inner, at),
         DataFusionError::Shared(inner) => from_df(inner, at),
         DataFusionError::Collection(errors) if !errors.is_empty() => from_df(&errors[0], at),
         DataFusionError::ArrowError(arrow, _) => match arrow.as_ref() {
@@ -25,9 +23,7 @@ pub(crate) fn from_df(error: &DataFusionError, at: Position) -> Error {
         },
         DataFusionError::SQL(parser, _) => syntax_error(&parser.to_string(), at),
         DataFusionError::SchemaError(schema, _) => match schema.as_ref() {
-            SchemaError::FieldNotFound { field, .. } => {
-                Error::not_found(ObjectKind::Column, field.flat_name())
-            }
+            SchemaError::FieldNotFound { field, .. } => Error::not_found(ObjectKind::Column, field.flat_name()),
             other => Error::Query(other.to_string()),
         },
         DataFusionError::Plan(message) => plan_error(message),
@@ -52,13 +48,9 @@ fn from_boxed(inner: &(dyn std::error::Error + Send + Sync + 'static), at: Posit
 fn plan_error(message: &str) -> Error {
     if let Some(rest) = message.strip_prefix("table '") {
         if let Some(name) = rest.strip_suffix("' not found") {
-            let name = name
-                .strip_prefix(&format!("{CATALOG_NAME}."))
-                .unwrap_or(name);
+            let name = name.strip_prefix(&format!("{CATALOG_NAME}.")).unwrap_or(name);
             return match name.strip_prefix("default.") {
-                Some(bare) => Error::InvalidArgument(format!(
-                    "table name '{bare}' must be written namespace.table"
-                )),
+                Some(bare) => Error::InvalidArgument(format!("table name '{bare}' must be written namespace.table")),
                 None => Error::not_found(ObjectKind::Table, name),
             };
         }

@@ -49,9 +49,7 @@ impl ScalarUDFImpl for SnowflakeId {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let ids: Int64Array = (0..args.number_rows)
-            .map(|_| Some(next_snowflake_id()))
-            .collect();
+        let ids: Int64Array = (0..args.number_rows).map(|_| Some(next_snowflake_id())).collect();
         Ok(ColumnarValue::Array(Arc::new(ids)))
     }
 }

@@ -46,6 +46,13 @@ pub(crate) enum Parsed {
         kind: TableKind,
         statement: Box<DfStatement>,
     },
+    /// `SUBSCRIBE TO <select>`.
+    Subscribe {
+        statement: SqlStatement,
+    },
+    KillLiveQuery {
+        id: String,
+    },
     /// Anything else: standard SQL for DataFusion (and our DDL on its AST).
     Standard(Box<DfStatement>),
 }
@@ -101,10 +108,7 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let if_not_exists = cursor.keywords(&["IF", "NOT", "EXISTS"]);
             let name = cursor.ident("a namespace name")?;
             cursor.end()?;
-            Parsed::CreateNamespace {
-                name,
-                if_not_exists,
-            }
+            Parsed::CreateNamespace { name, if_not_exists }
         }
         (Some("DROP"), Some("NAMESPACE")) => {
             cursor.advance(2);
@@ -140,6 +144,26 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             cursor.end()?;
             Parsed::Describe { table }
         }
+        (Some("SUBSCRIBE"), Some("TO")) => {
+            let Some(first) = cursor.nth_significant(2) else {
+                return Err(cursor.error_at_end("Expected: SELECT after SUBSCRIBE TO"));
+            };
+            let padded = pad(statement);
+            let lines = LineIndex::new(&padded);
+            Parsed::Subscribe {
+                statement: SqlStatement {
+                    sql: padded[lines.position(span_start(first))..].to_string(),
+                    position: span_start(first),
+                },
+            }
+        }
+        (Some("KILL"), Some("LIVE")) => {
+            cursor.advance(2);
+            cursor.expect_keyword("QUERY")?;
+            let id = cursor.string("the live query id in quotes")?;
+            cursor.end()?;
+            Parsed::KillLiveQuery { id }
+        }
         (Some("EXECUTE"), Some("AS")) => {
             cursor.advance(2);
             cursor.expect_keyword("USER")?;
@@ -152,17 +176,10 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
                 .ok_or_else(|| cursor.error_at_end("Expected: ) after the statement"))?;
             let inner = &tokens[open + 1..close];
             let (Some(first), Some(last)) = (
-                inner
-                    .iter()
-                    .find(|t| !matches!(t.token, Token::Whitespace(_))),
-                inner
-                    .iter()
-                    .rev()
-                    .find(|t| !matches!(t.token, Token::Whitespace(_))),
+                inner.iter().find(|t| !matches!(t.token, Token::Whitespace(_))),
+                inner.iter().rev().find(|t| !matches!(t.token, Token::Whitespace(_))),
             ) else {
-                return Err(
-                    cursor.error_at_end("Expected: a statement inside EXECUTE AS USER (...)")
-                );
+                return Err(cursor.error_at_end("Expected: a statement inside EXECUTE AS USER (...)"));
             };
             if let Some(extra) = tokens[close + 1..]
                 .iter()
@@ -175,10 +192,7 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             }
             let padded = pad(statement);
             let lines = LineIndex::new(&padded);
-            let (from, to) = (
-                lines.position(span_start(first)),
-                lines.position(span_end(last)),
-            );
+            let (from, to) = (lines.position(span_start(first)), lines.position(span_end(last)));
             Parsed::ExecuteAs {
                 user,
                 statement: SqlStatement {
@@ -197,10 +211,7 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let word = cursor.nth_significant(1).expect("peeked above");
             let mut padded = pad(statement);
             let lines = LineIndex::new(&padded);
-            let (from, to) = (
-                lines.position(span_start(word)),
-                lines.position(span_end(word)),
-            );
+            let (from, to) = (lines.position(span_start(word)), lines.position(span_end(word)));
             let start = lines.position(statement.position);
             padded.replace_range(from..to, &" ".repeat(to - from));
             let sql = padded[start..].to_string();
@@ -278,13 +289,7 @@ fn pad(statement: &SqlStatement) -> String {
 /// The position just after the statement's last character.
 fn end_position(statement: &SqlStatement) -> Position {
     let lines = statement.sql.split('\n').count() as u64;
-    let last = statement
-        .sql
-        .rsplit('\n')
-        .next()
-        .unwrap_or("")
-        .chars()
-        .count() as u64;
+    let last = statement.sql.rsplit('\n').next().unwrap_or("").chars().count() as u64;
     if lines == 1 {
         Position {
             line: statement.position.line,
@@ -311,8 +316,7 @@ fn tokenize(sql: &str, at: Position) -> Result<Vec<TokenWithSpan>> {
     Ok(tokens
         .into_iter()
         .skip_while(|t| {
-            matches!(t.token, Token::Whitespace(_))
-                && (t.span.start.line, t.span.start.column) < (at.line, at.column)
+            matches!(t.token, Token::Whitespace(_)) && (t.span.start.line, t.span.start.column) < (at.line, at.column)
         })
         .collect())
 }
@@ -501,10 +505,7 @@ impl<'a> Cursor<'a> {
 
     fn unexpected(&self, expected: &str) -> Error {
         match self.nth_significant(0) {
-            Some(t) => self.error_at(
-                span_start(t),
-                &format!("Expected: {expected}, found: {}", t.token),
-            ),
+            Some(t) => self.error_at(span_start(t), &format!("Expected: {expected}, found: {}", t.token)),
             None => self.error_at_end(&format!("Expected: {expected}, found: end of statement")),
         }
     }
@@ -552,10 +553,6 @@ mod tests {
     fn syntax_errors_carry_script_positions() {
         let statements = split_statements("SELECT 1;\nSELEC x FROM y").unwrap();
         let err = parse(&statements[1]).unwrap_err();
-        assert_eq!(
-            err.position(),
-            Some(Position { line: 2, column: 1 }),
-            "{err}"
-        );
+        assert_eq!(err.position(), Some(Position { line: 2, column: 1 }), "{err}");
     }
 }

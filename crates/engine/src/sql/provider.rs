@@ -57,8 +57,7 @@ impl CatalogProvider for TidepoolCatalog {
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        let known =
-            name == SYSTEM_NAMESPACE || self.0.inner.catalog().namespaces.contains_key(name);
+        let known = name == SYSTEM_NAMESPACE || self.0.inner.catalog().namespaces.contains_key(name);
         known.then(|| {
             Arc::new(NamespaceSchema {
                 scope: self.0.clone(),
@@ -103,16 +102,10 @@ impl SchemaProvider for NamespaceSchema {
             return system::table(&self.scope, name).map_err(df_error);
         }
         let def = self.scope.inner.catalog().tables.get(&table_name).cloned();
-        Ok(def.map(|def| {
-            Arc::new(RocksTable::new(self.scope.clone(), def)) as Arc<dyn TableProvider>
-        }))
+        Ok(def.map(|def| Arc::new(RocksTable::new(self.scope.clone(), def)) as Arc<dyn TableProvider>))
     }
 
-    fn register_table(
-        &self,
-        name: String,
-        table: Arc<dyn TableProvider>,
-    ) -> DfResult<Option<Arc<dyn TableProvider>>> {
+    fn register_table(&self, name: String, table: Arc<dyn TableProvider>) -> DfResult<Option<Arc<dyn TableProvider>>> {
         if !self.scope.file_access {
             return Err(df_error(Error::NotAllowed(
                 "tables are created with CREATE TABLE; external tables need file access enabled for the session".into(),
@@ -188,9 +181,7 @@ impl RocksTable {
                 let expr = match c.default.as_ref()? {
                     DefaultExpr::SnowflakeId => functions::snowflake_id_expr(),
                     DefaultExpr::Now => datafusion::functions::expr_fn::now(),
-                    DefaultExpr::Literal(json) => {
-                        lit(Value::from_json(json, c.ty, &c.name).ok()?.to_scalar(c.ty))
-                    }
+                    DefaultExpr::Literal(json) => lit(Value::from_json(json, c.ty, &c.name).ok()?.to_scalar(c.ty)),
                 };
                 Some((c.name.clone(), expr))
             })
@@ -258,10 +249,7 @@ impl TableProvider for RocksTable {
         self.defaults.get(column)
     }
 
-    fn supports_filters_pushdown(
-        &self,
-        filters: &[&Expr],
-    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
         let view = self.view();
         Ok(filters
             .iter()
@@ -350,22 +338,13 @@ impl TableProvider for RocksTable {
         self.dml(state, DmlOp::Update(compiled), &filters)
     }
 
-    async fn delete_from(
-        &self,
-        state: &dyn DfSession,
-        filters: Vec<Expr>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn delete_from(&self, state: &dyn DfSession, filters: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
         self.dml(state, DmlOp::Delete, &filters)
     }
 }
 
 impl RocksTable {
-    fn dml(
-        &self,
-        state: &dyn DfSession,
-        op: DmlOp,
-        filters: &[Expr],
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn dml(&self, state: &dyn DfSession, op: DmlOp, filters: &[Expr]) -> DfResult<Arc<dyn ExecutionPlan>> {
         let predicate = filters
             .iter()
             .cloned()

@@ -75,10 +75,7 @@ impl KeyRanges {
         } else {
             let _ = write!(description, "key=[{}]", described.join(" AND "));
         }
-        KeyRanges {
-            ranges,
-            description,
-        }
+        KeyRanges { ranges, description }
     }
 }
 
@@ -95,10 +92,7 @@ fn first_key_column(def: &TableDef, view: &View) -> (String, SqlType) {
 fn intervals(filter: &Expr, name: &str, ty: SqlType) -> Option<Vec<Interval>> {
     match filter {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
-            Operator::And => Some(intersect(
-                &intervals(left, name, ty)?,
-                &intervals(right, name, ty)?,
-            )),
+            Operator::And => Some(intersect(&intervals(left, name, ty)?, &intervals(right, name, ty)?)),
             Operator::Or => {
                 let mut both = intervals(left, name, ty)?;
                 both.extend(intervals(right, name, ty)?);
@@ -218,8 +212,9 @@ fn min_upper(a: &Bound<Vec<u8>>, b: &Bound<Vec<u8>>) -> Bound<Vec<u8>> {
 fn empty(lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> bool {
     match (lo, hi) {
         (Bound::Included(l), Bound::Included(h)) => l > h,
-        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h))
-        | (Bound::Excluded(l), Bound::Included(h)) => l >= h,
+        (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(h)) | (Bound::Excluded(l), Bound::Included(h)) => {
+            l >= h
+        }
         _ => false,
     }
 }

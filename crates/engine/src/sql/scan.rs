@@ -11,9 +11,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 
 use crate::catalog::TableDef;
 use crate::convert::batch_from_columns;
@@ -113,18 +111,11 @@ impl ExecutionPlan for ScanExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(
-        self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
-    fn execute(
-        &self,
-        _partition: usize,
-        _context: Arc<TaskContext>,
-    ) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let inner = self.inner.clone();
         let def = self.def.clone();
@@ -138,7 +129,7 @@ impl ExecutionPlan for ScanExec {
             let mut batcher = Batcher::new(&schema, &types, &projection, view.offset());
             let mut produced = 0usize;
             'ranges: for (start, end) in &ranges {
-                for row in inner.rows(&def, start, end) {
+                for row in inner.rows(&def, None, start, end) {
                     if produced == limit {
                         break 'ranges;
                     }
@@ -153,10 +144,7 @@ impl ExecutionPlan for ScanExec {
                     produced += 1;
                     if batcher.len() == BATCH_ROWS {
                         // A closed receiver means the query stopped reading (LIMIT, error).
-                        if tx
-                            .blocking_send(batcher.finish().map_err(df_error))
-                            .is_err()
-                        {
+                        if tx.blocking_send(batcher.finish().map_err(df_error)).is_err() {
                             return;
                         }
                     }
@@ -166,12 +154,8 @@ impl ExecutionPlan for ScanExec {
                 let _ = tx.blocking_send(batcher.finish().map_err(df_error));
             }
         });
-        let stream =
-            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            self.schema.clone(),
-            stream,
-        )))
+        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
     }
 }
 
@@ -188,12 +172,7 @@ pub(crate) struct Batcher<'a> {
 }
 
 impl<'a> Batcher<'a> {
-    pub fn new(
-        schema: &'a SchemaRef,
-        types: &'a [SqlType],
-        projection: &'a [usize],
-        offset: usize,
-    ) -> Self {
+    pub fn new(schema: &'a SchemaRef, types: &'a [SqlType], projection: &'a [usize], offset: usize) -> Self {
         Batcher {
             schema,
             types,

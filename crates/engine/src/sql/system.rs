@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::sql::provider::{df_error, Scope};
 use crate::types::{SqlType, Value};
 
-pub(crate) const TABLES: [&str; 4] = ["namespaces", "tables", "columns", "stats"];
+pub(crate) const TABLES: [&str; 5] = ["namespaces", "tables", "columns", "live", "stats"];
 
 /// The columns of each system table.
 fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
@@ -47,6 +47,16 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("nullable", SqlType::Boolean),
             ("primary_key", SqlType::Boolean),
             ("default_value", SqlType::Text),
+        ],
+        "live" => &[
+            ("id", SqlType::Text),
+            ("user", SqlType::Text),
+            ("query", SqlType::Text),
+            ("created", SqlType::Timestamp),
+            ("delivered", SqlType::BigInt),
+            ("last_seq", SqlType::BigInt),
+            ("lag", SqlType::BigInt),
+            ("status", SqlType::Text),
         ],
         _ => &[("name", SqlType::Text), ("value", SqlType::BigInt)],
     }
@@ -93,17 +103,10 @@ pub(crate) fn table(scope: &Scope, name: &str) -> Result<Option<Arc<dyn TablePro
     let arrays = spec
         .iter()
         .enumerate()
-        .map(|(i, (_, ty))| {
-            build_array(
-                *ty,
-                rows.iter().map(|r| &r[i]).collect::<Vec<_>>().into_iter(),
-            )
-        })
+        .map(|(i, (_, ty))| build_array(*ty, rows.iter().map(|r| &r[i]).collect::<Vec<_>>().into_iter()))
         .collect::<Result<Vec<_>>>()?;
-    let batch =
-        RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Query(e.to_string()))?;
-    let memory =
-        MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::Query(e.to_string()))?;
+    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| Error::Query(e.to_string()))?;
+    let memory = MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::Query(e.to_string()))?;
     Ok(Some(Arc::new(SystemTable {
         name: format!("{SYSTEM_NAMESPACE}.{name}"),
         memory,
@@ -120,19 +123,10 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
     let opt = |v: Option<u64>| v.map(|v| Value::BigInt(v as i64)).unwrap_or(Value::Null);
     match name {
         "namespaces" => std::iter::once((SYSTEM_NAMESPACE, 0i64))
-            .chain(
-                catalog
-                    .namespaces
-                    .values()
-                    .map(|n| (n.name.as_str(), n.created_micros)),
-            )
+            .chain(catalog.namespaces.values().map(|n| (n.name.as_str(), n.created_micros)))
             .map(|(ns, created)| {
                 let tables = all_tables.iter().filter(|t| t.namespace == ns).count();
-                vec![
-                    text(ns),
-                    Value::BigInt(tables as i64),
-                    Value::Timestamp(created),
-                ]
+                vec![text(ns), Value::BigInt(tables as i64), Value::Timestamp(created)]
             })
             .collect(),
         "tables" => all_tables
@@ -153,11 +147,7 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     text(&t.name),
                     text(&t.kind.to_string()),
                     rows,
-                    if key.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::Text(key)
-                    },
+                    if key.is_empty() { Value::Null } else { Value::Text(key) },
                     opt(t.ttl_seconds),
                     opt(t.max_rows),
                     Value::Timestamp(t.created_micros),
@@ -179,23 +169,39 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                         Value::Null,
                     ]
                 });
-                owner
-                    .into_iter()
-                    .chain(t.columns.iter().enumerate().map(move |(i, c)| {
-                        vec![
-                            text(&t.namespace),
-                            text(&t.name),
-                            text(&c.name),
-                            Value::Int(i as i32 + 1),
-                            text(&c.ty.to_string()),
-                            Value::Boolean(c.nullable),
-                            Value::Boolean(t.is_key_column(i)),
-                            c.default
-                                .as_ref()
-                                .map(|d| Value::Text(d.to_string()))
-                                .unwrap_or(Value::Null),
-                        ]
-                    }))
+                owner.into_iter().chain(t.columns.iter().enumerate().map(move |(i, c)| {
+                    vec![
+                        text(&t.namespace),
+                        text(&t.name),
+                        text(&c.name),
+                        Value::Int(i as i32 + 1),
+                        text(&c.ty.to_string()),
+                        Value::Boolean(c.nullable),
+                        Value::Boolean(t.is_key_column(i)),
+                        c.default
+                            .as_ref()
+                            .map(|d| Value::Text(d.to_string()))
+                            .unwrap_or(Value::Null),
+                    ]
+                }))
+            })
+            .collect(),
+        "live" => inner
+            .live
+            .list()
+            .into_iter()
+            .filter(|l| scope.actor == crate::session::Actor::Admin || l.actor == scope.actor)
+            .map(|l| {
+                vec![
+                    text(&l.id),
+                    text(&l.actor.to_string()),
+                    text(&l.query),
+                    Value::Timestamp(l.created_micros),
+                    Value::BigInt(l.delivered as i64),
+                    Value::BigInt(l.last_seq as i64),
+                    Value::BigInt(l.queued as i64),
+                    text(l.status),
+                ]
             })
             .collect(),
         _ => {
@@ -223,10 +229,7 @@ struct SystemTable {
 
 impl SystemTable {
     fn read_only(&self) -> datafusion::error::DataFusionError {
-        df_error(Error::NotAllowed(format!(
-            "{} is a read-only SYSTEM table",
-            self.name
-        )))
+        df_error(Error::NotAllowed(format!("{} is a read-only SYSTEM table", self.name)))
     }
 }
 
@@ -268,11 +271,7 @@ impl TableProvider for SystemTable {
         Err(self.read_only())
     }
 
-    async fn delete_from(
-        &self,
-        _: &dyn DfSession,
-        _: Vec<Expr>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    async fn delete_from(&self, _: &dyn DfSession, _: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(self.read_only())
     }
 

@@ -101,20 +101,12 @@ pub(crate) fn encode_key_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.push(0),
         Value::Boolean(v) => out.push(*v as u8),
-        Value::Int(v) | Value::Date(v) => {
-            out.extend_from_slice(&((*v as u32) ^ (1 << 31)).to_be_bytes())
-        }
-        Value::BigInt(v) | Value::Timestamp(v) => {
-            out.extend_from_slice(&((*v as u64) ^ (1 << 63)).to_be_bytes())
-        }
+        Value::Int(v) | Value::Date(v) => out.extend_from_slice(&((*v as u32) ^ (1 << 31)).to_be_bytes()),
+        Value::BigInt(v) | Value::Timestamp(v) => out.extend_from_slice(&((*v as u64) ^ (1 << 63)).to_be_bytes()),
         Value::Double(v) => {
             let v = if *v == 0.0 { 0.0 } else { *v };
             let bits = v.to_bits();
-            let ordered = if bits >> 63 == 1 {
-                !bits
-            } else {
-                bits ^ (1 << 63)
-            };
+            let ordered = if bits >> 63 == 1 { !bits } else { bits ^ (1 << 63) };
             out.extend_from_slice(&ordered.to_be_bytes());
         }
         Value::Decimal(v) => out.extend_from_slice(&((*v as u128) ^ (1 << 127)).to_be_bytes()),
@@ -154,8 +146,7 @@ pub(crate) fn decode_key_text(input: &[u8]) -> Result<(String, usize)> {
             _ => return Err(Error::Storage("corrupt text in key".into())),
         }
     }
-    let text =
-        String::from_utf8(bytes).map_err(|_| Error::Storage("key text is not UTF-8".into()))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Storage("key text is not UTF-8".into()))?;
     Ok((text, i + 2))
 }
 
@@ -199,12 +190,7 @@ mod tests {
         ];
         for values in ordered {
             for pair in values.windows(2) {
-                assert!(
-                    enc(&pair[0]) < enc(&pair[1]),
-                    "{:?} < {:?}",
-                    pair[0],
-                    pair[1]
-                );
+                assert!(enc(&pair[0]) < enc(&pair[1]), "{:?} < {:?}", pair[0], pair[1]);
             }
         }
     }

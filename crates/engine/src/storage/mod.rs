@@ -5,4 +5,4 @@ pub(crate) mod keys;
 pub(crate) mod row;
 mod store;
 
-pub(crate) use store::Store;
+pub(crate) use store::{KeyValue, Store};

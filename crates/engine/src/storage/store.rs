@@ -32,10 +32,7 @@ impl Store {
                     path.display()
                 ))
             } else {
-                Error::Storage(format!(
-                    "cannot open database {}: {message}",
-                    path.display()
-                ))
+                Error::Storage(format!("cannot open database {}: {message}", path.display()))
             }
         })?;
         let mut write_options = WriteOptions::default();
@@ -57,6 +54,25 @@ impl Store {
         let mut read = ReadOptions::default();
         read.set_iterate_upper_bound(end.to_vec());
         self.db
+            .iterator_opt(IteratorMode::From(start, Direction::Forward), read)
+            .map(|item| item.map_err(Error::from))
+    }
+
+    /// A point-in-time view of the whole database.
+    pub fn snapshot(&self) -> rocksdb::Snapshot<'_> {
+        self.db.snapshot()
+    }
+
+    /// Like `range`, but reading from `snapshot`.
+    pub fn range_at<'a>(
+        &'a self,
+        snapshot: &rocksdb::Snapshot<'a>,
+        start: &[u8],
+        end: &[u8],
+    ) -> impl Iterator<Item = Result<KeyValue>> + 'a {
+        let mut read = ReadOptions::default();
+        read.set_iterate_upper_bound(end.to_vec());
+        snapshot
             .iterator_opt(IteratorMode::From(start, Direction::Forward), read)
             .map(|item| item.map_err(Error::from))
     }

@@ -1,0 +1,307 @@
+//! The live-query manager: the ordered queue between writers and subscribers.
+//!
+//! A committing transaction hands its row changes to `publish` while it still holds the
+//! writer lock, so events enter the queue in commit order; `publish` never blocks and
+//! never fails the write. One fan-out thread takes events in that order and, for each
+//! subscription on a touched table, turns the rows into that subscription's changes and
+//! queues them on its bounded channel without waiting. A subscription whose channel is
+//! full is marked lagging: its later changes are skipped and, when it has drained what
+//! it has, it is told `resync` and gets a fresh snapshot. Nothing is dropped silently.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, RwLock};
+
+use crate::live::delta::changes_for;
+use crate::live::message::LiveMessage;
+use crate::live::subscription::{Sub, SubState};
+use crate::session::Actor;
+use crate::types::Value;
+
+/// Rows of changes waiting in the central queue beyond which a commit's rows are not
+/// queued any more: the subscriptions of its tables are sent to resync instead, so a
+/// flood of writes cannot grow memory without bound.
+const MAX_QUEUED_ROWS: usize = 2_000_000;
+
+/// One row changed by a commit, with its images in table column order.
+#[derive(Debug, Clone)]
+pub(crate) struct RowChange {
+    pub table_id: u64,
+    /// The owner of a USER table row.
+    pub owner: Option<String>,
+    pub old: Option<Vec<Value>>,
+    pub new: Option<Vec<Value>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CommitEvent {
+    pub seq: u64,
+    pub committed_micros: i64,
+    pub changes: Vec<RowChange>,
+    /// Tables whose rows were not queued because the queue was full.
+    pub overflowed: Vec<u64>,
+}
+
+pub(crate) struct LiveManager {
+    queue: mpsc::Sender<CommitEvent>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Default)]
+pub(crate) struct Shared {
+    registry: RwLock<Registry>,
+    queued_rows: AtomicUsize,
+    /// The last commit handed to the queue and the last one the fan-out finished.
+    published: AtomicU64,
+    processed: AtomicU64,
+    processed_signal: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_id: HashMap<String, Arc<Sub>>,
+    by_table: HashMap<u64, Vec<Arc<Sub>>>,
+}
+
+/// A row of `system.live`.
+pub(crate) struct LiveInfo {
+    pub id: String,
+    pub actor: Actor,
+    pub query: String,
+    pub created_micros: i64,
+    pub delivered: u64,
+    pub last_seq: u64,
+    pub queued: usize,
+    pub status: &'static str,
+}
+
+impl LiveManager {
+    pub fn start() -> LiveManager {
+        let (queue, events) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        let fan_out = shared.clone();
+        // Should the thread fail to start, its receiver is dropped with it: publishing
+        // then finds a closed queue and writes go on, unaffected.
+        let _ = std::thread::Builder::new()
+            .name("tidepool-live".into())
+            .spawn(move || fan_out.run(events));
+        LiveManager { queue, shared }
+    }
+
+    /// Whether a commit touching `table_id` must capture its row changes.
+    pub fn watches(&self, table_id: u64) -> bool {
+        self.shared.registry().by_table.contains_key(&table_id)
+    }
+
+    /// Queues a commit's changes; called under the writer lock, in commit order.
+    pub fn publish(&self, seq: u64, committed_micros: i64, mut changes: Vec<RowChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut overflowed = Vec::new();
+        let queued = self.shared.queued_rows.load(Ordering::Relaxed);
+        if queued + changes.len() > MAX_QUEUED_ROWS {
+            overflowed = changes.iter().map(|c| c.table_id).collect();
+            overflowed.sort_unstable();
+            overflowed.dedup();
+            changes.clear();
+        }
+        self.shared.queued_rows.fetch_add(changes.len(), Ordering::Relaxed);
+        self.shared.published.store(seq, Ordering::SeqCst);
+        // The fan-out thread only stops when the manager is dropped, so a send error
+        // cannot happen while writers run; the write has committed either way.
+        let _ = self.queue.send(CommitEvent {
+            seq,
+            committed_micros,
+            changes,
+            overflowed,
+        });
+    }
+
+    /// Registers a subscription for fan-out (idempotent).
+    pub fn register(&self, sub: &Arc<Sub>) {
+        let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
+        if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
+            registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
+        }
+    }
+
+    pub fn unregister(&self, id: &str) -> Option<Arc<Sub>> {
+        let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
+        let sub = registry.by_id.remove(id)?;
+        let table = sub.query.def.id;
+        if let Some(subs) = registry.by_table.get_mut(&table) {
+            subs.retain(|s| s.id != id);
+            if subs.is_empty() {
+                registry.by_table.remove(&table);
+            }
+        }
+        Some(sub)
+    }
+
+    /// Ends a subscription (KILL LIVE QUERY); the subscriber receives `closed`.
+    /// `actor` may end its own subscriptions; an admin may end any.
+    pub fn kill(&self, id: &str, actor: &Actor) -> crate::error::Result<()> {
+        let sub = self.shared.registry().by_id.get(id).cloned();
+        match sub {
+            Some(sub) if *actor == Actor::Admin || sub.actor == *actor => {
+                self.unregister(id);
+                sub.close("killed");
+                Ok(())
+            }
+            _ => Err(crate::error::Error::not_found(crate::error::ObjectKind::LiveQuery, id)),
+        }
+    }
+
+    /// Ends every subscription on a dropped table.
+    pub fn table_dropped(&self, table_id: u64) {
+        let subs = self
+            .shared
+            .registry()
+            .by_table
+            .get(&table_id)
+            .cloned()
+            .unwrap_or_default();
+        for sub in subs {
+            self.unregister(&sub.id);
+            sub.close("table dropped");
+        }
+    }
+
+    pub fn list(&self) -> Vec<LiveInfo> {
+        let registry = self.shared.registry();
+        let mut list: Vec<LiveInfo> = registry.by_id.values().map(|s| s.info()).collect();
+        list.sort_by(|a, b| a.created_micros.cmp(&b.created_micros).then_with(|| a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Waits until the fan-out has handled every commit published so far.
+    pub async fn flushed(&self) {
+        let target = self.shared.published.load(Ordering::SeqCst);
+        loop {
+            let notified = self.shared.processed_signal.notified();
+            if self.shared.processed.load(Ordering::SeqCst) >= target {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+impl Shared {
+    fn registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.registry.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The fan-out loop: one event at a time, in commit order.
+    fn run(&self, events: mpsc::Receiver<CommitEvent>) {
+        while let Ok(event) = events.recv() {
+            self.queued_rows.fetch_sub(event.changes.len(), Ordering::Relaxed);
+            let mut tables: Vec<u64> = event.changes.iter().map(|c| c.table_id).collect();
+            tables.sort_unstable();
+            tables.dedup();
+            for table in &tables {
+                let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
+                for sub in subs {
+                    // A bug in one subscription's filter must not stop delivery to others.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver(&sub, &event)));
+                    if outcome.is_err() {
+                        sub.fail("internal error while computing changes");
+                        self.drop_sub(&sub.id);
+                    } else if sub.is_disconnected() {
+                        self.drop_sub(&sub.id);
+                    }
+                }
+            }
+            for table in &event.overflowed {
+                for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
+                    sub.mark_lagging(event.seq);
+                }
+            }
+            self.processed.store(event.seq, Ordering::SeqCst);
+            self.processed_signal.notify_waiters();
+        }
+    }
+
+    fn drop_sub(&self, id: &str) {
+        let mut registry = self.registry.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(sub) = registry.by_id.remove(id) {
+            if let Some(subs) = registry.by_table.get_mut(&sub.query.def.id) {
+                subs.retain(|s| s.id != id);
+            }
+            registry.by_table.retain(|_, subs| !subs.is_empty());
+        }
+    }
+}
+
+/// Queues one commit's changes for one subscription, without waiting.
+fn deliver(sub: &Sub, event: &CommitEvent) {
+    let rows: Vec<&RowChange> = event
+        .changes
+        .iter()
+        .filter(|c| c.table_id == sub.query.def.id)
+        .filter(|c| sub.query.view.owner.is_none() || c.owner == sub.query.view.owner)
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let changes = match changes_for(&sub.query, &rows) {
+        Ok(changes) => changes,
+        Err(e) => {
+            sub.fail(&e.to_string());
+            return;
+        }
+    };
+    if changes.is_empty() {
+        return;
+    }
+    let mut state = sub.lock_state();
+    let last = sub.last_seq.load(Ordering::SeqCst);
+    if event.seq <= last {
+        return; // Already in the snapshot this subscription was given.
+    }
+    let count = changes.len();
+    let message = LiveMessage::Changes {
+        subscription: sub.id.clone(),
+        from_seq: last + 1,
+        to_seq: event.seq,
+        committed_at: event.committed_micros,
+        changes,
+    };
+    match &mut *state {
+        SubState::Snapshotting { pending, pending_rows } => {
+            if *pending_rows + count > super::subscription::MAX_PENDING_ROWS {
+                let missed = pending.first().map(first_seq).unwrap_or(last + 1);
+                *state = SubState::Lagging { missed_from: missed };
+                sub.notify.notify_one();
+            } else {
+                pending.push(message);
+                *pending_rows += count;
+                sub.last_seq.store(event.seq, Ordering::SeqCst);
+            }
+        }
+        SubState::Live => match sub.tx.try_send(message) {
+            Ok(()) => {
+                sub.last_seq.store(event.seq, Ordering::SeqCst);
+                sub.delivered.fetch_add(count as u64, Ordering::Relaxed);
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                *state = SubState::Lagging { missed_from: last + 1 };
+                sub.notify.notify_one();
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
+                *state = SubState::Closed {
+                    reason: "subscriber disconnected".into(),
+                };
+            }
+        },
+        SubState::Lagging { .. } | SubState::Closed { .. } => {}
+    }
+}
+
+fn first_seq(message: &LiveMessage) -> u64 {
+    match message {
+        LiveMessage::Changes { from_seq, .. } => *from_seq,
+        _ => 0,
+    }
+}

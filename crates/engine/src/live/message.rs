@@ -1,0 +1,102 @@
+//! The subscription protocol (DESIGN §3), as the messages a subscriber receives.
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+/// One message of a subscription, in the order a subscriber receives them:
+/// `Subscribed`, `Snapshot` batches (the last one has `last: true`), then `Changes`
+/// batches in commit order. `Resync` means changes were dropped because the subscriber
+/// fell behind; a fresh `Subscribed` + snapshot follows. `Closed` ends the stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveMessage {
+    Subscribed {
+        subscription: String,
+        /// The subscribed columns, in row order.
+        columns: Vec<LiveColumn>,
+        /// The key columns (`_user` first for an admin on a USER table), in `key` order.
+        key: Vec<String>,
+        /// The snapshot shows the table as of this commit; changes follow from the next.
+        snapshot_seq: u64,
+        /// How many rows the snapshot has.
+        row_count: u64,
+    },
+    Snapshot {
+        subscription: String,
+        rows: Vec<Vec<Json>>,
+        /// The keys of `rows`, one per row.
+        keys: Vec<Vec<Json>>,
+        last: bool,
+    },
+    /// The changes of the commits `from_seq..=to_seq` that concern this subscription.
+    /// `from_seq` is always the previous batch's `to_seq + 1` (or the snapshot's seq + 1):
+    /// anything else is a gap.
+    Changes {
+        subscription: String,
+        from_seq: u64,
+        to_seq: u64,
+        /// Commit time of `to_seq`, microseconds since the Unix epoch.
+        committed_at: i64,
+        changes: Vec<Change>,
+    },
+    Resync {
+        subscription: String,
+        missed_from_seq: u64,
+    },
+    Error {
+        subscription: String,
+        message: String,
+    },
+    Closed {
+        subscription: String,
+        reason: String,
+    },
+}
+
+impl LiveMessage {
+    pub fn subscription(&self) -> &str {
+        match self {
+            LiveMessage::Subscribed { subscription, .. }
+            | LiveMessage::Snapshot { subscription, .. }
+            | LiveMessage::Changes { subscription, .. }
+            | LiveMessage::Resync { subscription, .. }
+            | LiveMessage::Error { subscription, .. }
+            | LiveMessage::Closed { subscription, .. } => subscription,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveColumn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+}
+
+/// One row change as the subscription sees it: a row that starts matching the filter
+/// is an `Insert`, one that stops matching is a `Delete`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Insert {
+        key: Vec<Json>,
+        row: Vec<Json>,
+    },
+    Update {
+        key: Vec<Json>,
+        row: Vec<Json>,
+        old: Vec<Json>,
+    },
+    Delete {
+        key: Vec<Json>,
+        old: Vec<Json>,
+    },
+}
+
+impl Change {
+    pub fn key(&self) -> &[Json] {
+        match self {
+            Change::Insert { key, .. } | Change::Update { key, .. } | Change::Delete { key, .. } => key,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Live queries (DESIGN §3): `SELECT <columns> FROM <table> [WHERE ...]` kept current.
+//!
+//! - `query` compiles the SELECT once (DataFusion checks it; the filter becomes a
+//!   physical expression);
+//! - `subscription` registers it at a consistent commit, sends the snapshot, and is the
+//!   handle the subscriber reads `message`s from;
+//! - `manager` is the ordered queue from committing writers to a fan-out thread, which
+//!   uses `delta` to turn each commit's row images into inserts, updates and deletes as
+//!   the subscription's filter sees them.
+
+mod delta;
+pub(crate) mod manager;
+mod message;
+pub(crate) mod query;
+pub(crate) mod subscription;
+
+pub use message::{Change, LiveColumn, LiveMessage};
+pub use subscription::Subscription;
