@@ -59,7 +59,16 @@ impl Harness {
         self.engine = Some(Engine::open_with(self.dir.path(), options).unwrap());
     }
 
+    /// Runs a block; subscription ids (random) are shown as their names.
     async fn run(&mut self, input: &str) -> String {
+        let mut output = self.run_block(input).await;
+        for (name, subscription) in &self.subscriptions {
+            output = output.replace(subscription.id(), name);
+        }
+        output
+    }
+
+    async fn run_block(&mut self, input: &str) -> String {
         let line = input.trim();
         if let Some(directive) = line.strip_prefix('.') {
             let (name, arg) = directive.split_once(' ').unwrap_or((directive, ""));
