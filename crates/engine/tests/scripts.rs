@@ -95,7 +95,13 @@ impl Harness {
                 "evict" => format!("evicted: {}", self.engine().evict_expired().unwrap()),
                 "recv" => self.recv().await,
                 "kill" => {
-                    let id = self.subscriptions.iter().find(|(name, _)| name == arg).expect("subscription").1.id();
+                    let id = self
+                        .subscriptions
+                        .iter()
+                        .find(|(name, _)| name == arg)
+                        .expect("subscription")
+                        .1
+                        .id();
                     let sql = format!("KILL LIVE QUERY '{id}'");
                     match self.engine().session(self.actor.clone()).execute(&sql).await {
                         Ok(_) => "ok".into(),

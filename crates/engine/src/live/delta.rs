@@ -43,7 +43,11 @@ pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<
                 if row == old {
                     continue;
                 }
-                Change::Update { key: key(query, owner, new), row, old }
+                Change::Update {
+                    key: key(query, owner, new),
+                    row,
+                    old,
+                }
             }
             (_, Some((new, true))) => Change::Insert {
                 key: key(query, owner, new),

@@ -10,8 +10,8 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::expr_rewriter::unnormalize_col;
-use datafusion::logical_expr::utils::split_conjunction_owned;
 use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::utils::split_conjunction_owned;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
@@ -136,7 +136,8 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
                     "{SHAPE}; the WHERE may not contain a subquery"
                 )));
             }
-            let df_schema = Arc::new(DFSchema::try_from(schema.as_ref().clone()).map_err(|e| Error::Query(e.to_string()))?);
+            let df_schema =
+                Arc::new(DFSchema::try_from(schema.as_ref().clone()).map_err(|e| Error::Query(e.to_string()))?);
             // The planner's expression as the optimizer would leave it (some functions,
             // e.g. coalesce, only run once simplified).
             let context = SimplifyContext::builder().with_schema(df_schema.clone()).build();

@@ -227,14 +227,23 @@ impl Subscription {
         match &*state {
             SubState::Lagging { missed_from } => {
                 let missed_from = *missed_from;
-                *state = SubState::Snapshotting { pending: Vec::new(), pending_rows: 0 };
+                *state = SubState::Snapshotting {
+                    pending: Vec::new(),
+                    pending_rows: 0,
+                };
                 drop(state);
                 spawn_snapshot(self.inner.clone(), self.sub.clone(), None);
-                Some(LiveMessage::Resync { subscription: self.sub.id.clone(), missed_from_seq: missed_from })
+                Some(LiveMessage::Resync {
+                    subscription: self.sub.id.clone(),
+                    missed_from_seq: missed_from,
+                })
             }
             SubState::Closed { reason } => {
                 self.finished = true;
-                Some(LiveMessage::Closed { subscription: self.sub.id.clone(), reason: reason.clone() })
+                Some(LiveMessage::Closed {
+                    subscription: self.sub.id.clone(),
+                    reason: reason.clone(),
+                })
             }
             _ => None,
         }

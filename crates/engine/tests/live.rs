@@ -1,0 +1,368 @@
+//! Live queries under load, named after the seed's checklist. Each test drives a real
+//! database directory and real subscriptions; a `Mirror` applies what a subscriber
+//! receives and checks the protocol (continuity of seqs, no insert of a present key,
+//! no update or delete of an absent one).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value as Json};
+use tidepool_engine::{
+    Actor, Change, Engine, LiveMessage, Row, Session, StatementResult, Subscription, TableName, Value,
+};
+
+/// What a subscriber knows: the rows by key, and the last seq it has seen.
+#[derive(Default, Debug)]
+struct Mirror {
+    rows: BTreeMap<String, Vec<Json>>,
+    last_seq: u64,
+    subscribed: bool,
+    snapshot_done: bool,
+    resyncs: usize,
+    changes: usize,
+    closed: Option<String>,
+}
+
+impl Mirror {
+    fn apply(&mut self, message: LiveMessage) {
+        match message {
+            LiveMessage::Subscribed { snapshot_seq, .. } => {
+                self.rows.clear();
+                self.last_seq = snapshot_seq;
+                self.subscribed = true;
+                self.snapshot_done = false;
+            }
+            LiveMessage::Snapshot { rows, keys, last, .. } => {
+                assert!(
+                    self.subscribed && !self.snapshot_done,
+                    "snapshot outside a subscription"
+                );
+                for (key, row) in keys.into_iter().zip(rows) {
+                    assert!(
+                        self.rows.insert(json!(key).to_string(), row).is_none(),
+                        "duplicate snapshot row"
+                    );
+                }
+                self.snapshot_done = last;
+            }
+            LiveMessage::Changes {
+                from_seq,
+                to_seq,
+                changes,
+                ..
+            } => {
+                assert!(self.snapshot_done, "changes before the snapshot ended");
+                assert_eq!(
+                    from_seq,
+                    self.last_seq + 1,
+                    "gap or overlap before {from_seq}..{to_seq}"
+                );
+                assert!(to_seq >= from_seq);
+                self.last_seq = to_seq;
+                for change in changes {
+                    self.changes += 1;
+                    let key = json!(change.key()).to_string();
+                    match change {
+                        Change::Insert { row, .. } => {
+                            assert!(self.rows.insert(key, row).is_none(), "insert of a present key")
+                        }
+                        Change::Update { row, old, .. } => {
+                            assert_eq!(self.rows.insert(key, row), Some(old), "update of a different old row")
+                        }
+                        Change::Delete { old, .. } => {
+                            assert_eq!(self.rows.remove(&key), Some(old), "delete of a different row")
+                        }
+                    }
+                }
+            }
+            LiveMessage::Resync { missed_from_seq, .. } => {
+                assert_eq!(
+                    missed_from_seq,
+                    self.last_seq + 1,
+                    "resync must say where the gap starts"
+                );
+                self.resyncs += 1;
+                self.subscribed = false;
+                self.snapshot_done = false;
+            }
+            LiveMessage::Error { message, .. } => panic!("subscription error: {message}"),
+            LiveMessage::Closed { reason, .. } => self.closed = Some(reason),
+        }
+    }
+}
+
+async fn setup() -> (tempfile::TempDir, Engine, Session) {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let admin = engine.session(Actor::Admin);
+    admin
+        .execute("CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, grp TEXT, n BIGINT)")
+        .await
+        .unwrap();
+    (dir, engine, admin)
+}
+
+/// Reads until the subscription has seen `seq` (and its snapshot), applying everything.
+async fn follow_until(subscription: &mut Subscription, mirror: &mut Mirror, engine: &Engine, seq: u64) {
+    engine.live_flushed().await;
+    loop {
+        while let Some(message) = subscription.try_recv() {
+            mirror.apply(message);
+        }
+        if !subscription.is_catching_up() && mirror.snapshot_done {
+            break;
+        }
+        let message = tokio::time::timeout(Duration::from_secs(60), subscription.recv())
+            .await
+            .expect("message")
+            .unwrap();
+        mirror.apply(message);
+    }
+    assert!(mirror.last_seq <= seq && engine.last_seq() >= seq);
+}
+
+/// The table as a query sees it, keyed like the mirror.
+async fn table_rows(session: &Session, sql: &str) -> BTreeMap<String, Vec<Json>> {
+    let StatementResult::Rows { batches, .. } = session.execute(sql).await.unwrap().pop().unwrap() else {
+        panic!("not a query")
+    };
+    tidepool_engine::rows_json(&batches)
+        .into_iter()
+        .map(|row| (json!([row[0]]).to_string(), row))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_table_insert_update_delete_each_notify_through_every_write_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let admin = engine.session(Actor::Admin);
+    admin
+        .execute("CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT)")
+        .await
+        .unwrap();
+    let alice = engine.session(Actor::User("alice".into()));
+    let mut sub = alice.subscribe("SELECT id, body FROM app.notes").await.unwrap();
+    let notes = TableName::parse("app.notes").unwrap();
+    let row =
+        |id: i32, body: &str| Row::from([("id".into(), Value::Int(id)), ("body".into(), Value::Text(body.into()))]);
+
+    alice.execute("INSERT INTO app.notes VALUES (1, 'sql')").await.unwrap();
+    alice.insert_rows(&notes, vec![row(2, "typed")]).unwrap();
+    alice
+        .execute("UPDATE app.notes SET body = 'sql update' WHERE id = 1")
+        .await
+        .unwrap();
+    alice
+        .update_row(
+            &notes,
+            vec![Value::Int(2)],
+            Row::from([("body".into(), Value::Text("typed update".into()))]),
+        )
+        .unwrap();
+    alice.execute("DELETE FROM app.notes WHERE id = 1").await.unwrap();
+    alice.delete_rows(&notes, vec![vec![Value::Int(2)]]).unwrap();
+
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.changes, 6, "every write path notifies");
+    assert!(mirror.rows.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_insert_of_100000_rows_delivers_every_row_exactly_once() {
+    let (_dir, engine, admin) = setup().await;
+    let mut sub = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let mut filtered = admin.subscribe("SELECT id FROM app.t WHERE n % 2 = 0").await.unwrap();
+    admin
+        .execute("INSERT INTO app.t SELECT value AS id, 'g' AS grp, value AS n FROM generate_series(1, 100000)")
+        .await
+        .unwrap();
+    let seq = engine.last_seq();
+
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, seq).await;
+    assert_eq!(mirror.rows.len(), 100_000);
+    assert_eq!(mirror.changes, 100_000, "each row exactly once");
+    assert_eq!(mirror.last_seq, seq, "one statement, one batch");
+
+    let mut even = Mirror::default();
+    follow_until(&mut filtered, &mut even, &engine, seq).await;
+    assert_eq!(even.rows.len(), 50_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_updates_of_one_row_arrive_all_and_in_order() {
+    let (_dir, engine, admin) = setup().await;
+    admin.execute("INSERT INTO app.t VALUES (1, 'g', 0)").await.unwrap();
+    let mut sub = admin.subscribe("SELECT id, n FROM app.t WHERE id = 1").await.unwrap();
+    let table = TableName::parse("app.t").unwrap();
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while seen.len() < 10_000 {
+            match sub.recv().await.unwrap() {
+                LiveMessage::Changes { changes, .. } => {
+                    for change in changes {
+                        let Change::Update { row, .. } = change else {
+                            panic!("expected updates")
+                        };
+                        seen.push(row[1].as_i64().unwrap());
+                    }
+                }
+                LiveMessage::Resync { .. } => panic!("a reading subscriber must not be resynced"),
+                _ => {}
+            }
+        }
+        seen
+    });
+    let writer = engine.session(Actor::Admin);
+    for n in 1..=10_000i64 {
+        writer
+            .update_row(
+                &table,
+                vec![Value::BigInt(1)],
+                Row::from([("n".into(), Value::BigInt(n))]),
+            )
+            .unwrap();
+        if n % 500 == 0 {
+            // Let the reader run on this two-thread runtime; writers never wait for it.
+            tokio::task::yield_now().await;
+        }
+    }
+    let seen = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, (1..=10_000).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_succeeds_when_a_subscriber_failed_panicked_or_disconnected() {
+    let (_dir, engine, admin) = setup().await;
+    // Disconnected: subscribed, then dropped.
+    drop(admin.subscribe("SELECT * FROM app.t").await.unwrap());
+    // Panicked: the task reading it panics on its first message.
+    let mut doomed = admin.subscribe("SELECT * FROM app.t").await.unwrap();
+    let panicked = tokio::spawn(async move {
+        doomed.recv().await;
+        panic!("subscriber bug");
+    });
+    assert!(panicked.await.is_err());
+    // Killed while its messages are unread.
+    let killed = admin.subscribe("SELECT * FROM app.t").await.unwrap();
+    admin
+        .execute(&format!("KILL LIVE QUERY '{}'", killed.id()))
+        .await
+        .unwrap();
+    // A healthy one alongside.
+    let mut healthy = admin.subscribe("SELECT * FROM app.t").await.unwrap();
+
+    for i in 0..50 {
+        admin
+            .execute(&format!("INSERT INTO app.t VALUES ({i}, 'g', {i})"))
+            .await
+            .unwrap();
+    }
+    let mut mirror = Mirror::default();
+    follow_until(&mut healthy, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.rows.len(), 50);
+    let live = table_rows(&admin, "SELECT count(*) FROM system.live").await;
+    assert_eq!(
+        live.values().next().unwrap()[0],
+        json!(1),
+        "only the healthy one is left: {live:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_is_consistent_with_writers_running_during_subscribe() {
+    let (_dir, engine, admin) = setup().await;
+    let engine = Arc::new(engine);
+    let mut seed = 0x1234_5678_u64;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    for round in 0..30 {
+        // Writers insert, update and delete random keys while we subscribe.
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..2)
+            .map(|w| {
+                let (engine, stop) = (engine.clone(), stop.clone());
+                let mut seed = (round * 7 + w) as u64 + 1;
+                tokio::spawn(async move {
+                    let session = engine.session(Actor::Admin);
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        let id = (seed >> 33) % 200;
+                        let sql = match (seed >> 20) % 3 {
+                            0 => format!("INSERT INTO app.t VALUES ({id}, 'g{}', {id})", id % 3),
+                            1 => format!(
+                                "UPDATE app.t SET n = n + 1, grp = 'g{}' WHERE id = {id}",
+                                (seed >> 40) % 3
+                            ),
+                            _ => format!("DELETE FROM app.t WHERE id = {id}"),
+                        };
+                        let _ = session.execute(&sql).await; // duplicate keys are expected
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(next() % 20)).await;
+        let mut sub = admin
+            .subscribe("SELECT id, grp, n FROM app.t WHERE grp <> 'g0'")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(5 + next() % 30)).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for w in writers {
+            w.await.unwrap();
+        }
+        let mut mirror = Mirror::default();
+        follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+        let expected = table_rows(&admin, "SELECT id, grp, n FROM app.t WHERE grp <> 'g0'").await;
+        assert_eq!(
+            mirror.rows, expected,
+            "round {round}: snapshot + changes differ from the table"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_subscriber_gets_resync_while_a_healthy_one_receives_everything() {
+    let (_dir, engine, admin) = setup().await;
+    let mut stalled = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let mut healthy = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let table = TableName::parse("app.t").unwrap();
+    let healthy_reader = tokio::spawn(async move {
+        let mut mirror = Mirror::default();
+        while mirror.changes < 3000 {
+            mirror.apply(healthy.recv().await.unwrap());
+        }
+        mirror
+    });
+    // 3,000 commits while `stalled` reads nothing: more than its channel holds. If
+    // writers waited for delivery this loop would never finish.
+    for i in 0..3000i64 {
+        let row = Row::from([("id".into(), Value::BigInt(i)), ("n".into(), Value::BigInt(i))]);
+        engine.session(Actor::Admin).insert_rows(&table, vec![row]).unwrap();
+    }
+    let mirror = tokio::time::timeout(Duration::from_secs(60), healthy_reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((mirror.rows.len(), mirror.resyncs), (3000, 0));
+
+    // The stalled subscriber now reads: what was queued, then resync, then a fresh
+    // snapshot that equals the table, then live changes again.
+    let mut mirror = Mirror::default();
+    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.resyncs, 1, "told exactly once that it fell behind");
+    assert_eq!(mirror.rows.len(), 3000);
+    admin.execute("DELETE FROM app.t WHERE id < 10").await.unwrap();
+    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.rows.len(), 2990);
+    let live = table_rows(&admin, "SELECT status FROM system.live").await;
+    assert!(live.values().all(|r| r[0] == json!("live")), "{live:?}");
+}
