@@ -1,0 +1,378 @@
+//! `tidepool-bench`: write throughput and latency with 0, 1, 5 and 50 live subscribers
+//! (unfiltered, and filtered to every tenth row), side by side with the floor (raw
+//! RocksDB puts with the engine's write options) and a peer (SQLite in WAL mode with a
+//! prepared insert and an update hook feeding subscriber threads), in one run on one
+//! machine. Prints a Markdown table; `scripts/bench` runs it in release mode.
+//!
+//! Every run inserts the same rows `(id BIGINT PRIMARY KEY, grp TEXT, n BIGINT, body TEXT)`
+//! into a fresh directory. Latency is per write call; commit-to-receive is from the
+//! commit time stamped on a change batch to the moment a subscriber task holds it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tidepool_engine::{Actor, Engine, LiveMessage, Row, TableName, Value};
+
+const BODY: &str = "a message body of about fifty bytes, give or take.";
+/// Subscriber configurations: (count, filtered).
+const CONFIGS: [(usize, bool); 7] = [
+    (0, false),
+    (1, false),
+    (1, true),
+    (5, false),
+    (5, true),
+    (50, false),
+    (50, true),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Typed,
+    Sql1,
+    Sql100,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Typed => "engine typed insert (1 row)",
+            Mode::Sql1 => "engine SQL INSERT (1 row)",
+            Mode::Sql100 => "engine SQL INSERT (100 rows)",
+        }
+    }
+
+    fn rows_per_call(self) -> u64 {
+        if self == Mode::Sql100 {
+            100
+        } else {
+            1
+        }
+    }
+}
+
+struct Run {
+    label: String,
+    subscribers: String,
+    rows: u64,
+    elapsed: Duration,
+    /// Per write call, nanoseconds.
+    latencies: Vec<u64>,
+    /// Commit to receive, microseconds (one sample per received batch).
+    receive: Vec<u64>,
+    delivered: u64,
+    expected: u64,
+}
+
+fn main() {
+    let rows: u64 = std::env::var("TIDEPOOL_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut runs = vec![raw_rocksdb(rows)];
+    for mode in [Mode::Typed, Mode::Sql1, Mode::Sql100] {
+        // SQL statements cost more to plan; fewer 1-row statements keep the run short.
+        let rows = if mode == Mode::Sql1 { rows / 4 } else { rows };
+        for (count, filtered) in CONFIGS {
+            runs.push(runtime.block_on(engine_run(mode, count, filtered, rows)));
+        }
+    }
+    for (count, filtered) in CONFIGS {
+        runs.push(sqlite_run(count, filtered, rows));
+    }
+    print_table(&runs);
+}
+
+fn describe(count: usize, filtered: bool) -> String {
+    match (count, filtered) {
+        (0, _) => "0".into(),
+        (n, false) => format!("{n}"),
+        (n, true) => format!("{n} filtered"),
+    }
+}
+
+fn body(i: u64) -> String {
+    format!("{i:08} {BODY}")
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+/// The floor: what RocksDB itself costs for a comparable commit (the row, the sequence
+/// number and the row count in one batch, WAL on, no fsync).
+fn raw_rocksdb(rows: u64) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut options = rocksdb::Options::default();
+    options.create_if_missing(true);
+    options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    let db = rocksdb::DB::open(&options, dir.path()).expect("open");
+    let mut write = rocksdb::WriteOptions::default();
+    write.set_sync(false);
+    let mut latencies = Vec::with_capacity(rows as usize);
+    let started = Instant::now();
+    for i in 0..rows {
+        let t = Instant::now();
+        let mut batch = rocksdb::WriteBatch::default();
+        let mut key = vec![b'd'];
+        key.extend_from_slice(&1u64.to_be_bytes());
+        key.extend_from_slice(&i.to_be_bytes());
+        batch.put(&key, format!("g{}{}{}", i % 7, i, body(i)).as_bytes());
+        batch.put(b"mseq", (i + 1).to_be_bytes());
+        batch.put(b"n1", (i + 1).to_be_bytes());
+        db.write_opt(batch, &write).expect("write");
+        latencies.push(t.elapsed().as_nanos() as u64);
+    }
+    Run {
+        label: "raw RocksDB put (floor)".into(),
+        subscribers: "0".into(),
+        rows,
+        elapsed: started.elapsed(),
+        latencies,
+        receive: Vec::new(),
+        delivered: 0,
+        expected: 0,
+    }
+}
+
+async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(dir.path()).expect("open");
+    let admin = engine.session(Actor::Admin);
+    admin
+        .execute("CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, grp TEXT, n BIGINT, body TEXT)")
+        .await
+        .expect("create");
+    let sql = if filtered {
+        "SELECT id, n, body FROM app.t WHERE n % 10 = 0"
+    } else {
+        "SELECT id, n, body FROM app.t"
+    };
+    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    let delivered = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for _ in 0..count {
+        let mut subscription = admin.subscribe(sql).await.expect("subscribe");
+        let delivered = delivered.clone();
+        readers.push(tokio::spawn(async move {
+            let mut receive = Vec::new();
+            let mut seen = 0;
+            while seen < expected_each {
+                match subscription.recv().await {
+                    Some(LiveMessage::Changes {
+                        changes, committed_at, ..
+                    }) => {
+                        receive.push((now_micros() - committed_at).max(0) as u64);
+                        seen += changes.len() as u64;
+                        delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            receive
+        }));
+    }
+
+    // The writer runs on its own thread with its own runtime, like an application thread.
+    let writer_engine = engine.clone();
+    let (latencies, elapsed) = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let session = writer_engine.session(Actor::Admin);
+        let table = TableName::new("app", "t");
+        let per_call = mode.rows_per_call();
+        let mut latencies = Vec::with_capacity((rows / per_call) as usize);
+        let started = Instant::now();
+        for call in 0..rows / per_call {
+            let first = call * per_call;
+            let t = Instant::now();
+            match mode {
+                Mode::Typed => {
+                    let row = Row::from([
+                        ("id".to_string(), Value::BigInt(first as i64)),
+                        ("grp".to_string(), Value::Text(format!("g{}", first % 7))),
+                        ("n".to_string(), Value::BigInt(first as i64)),
+                        ("body".to_string(), Value::Text(body(first))),
+                    ]);
+                    session.insert_rows(&table, vec![row]).expect("insert");
+                }
+                Mode::Sql1 | Mode::Sql100 => {
+                    let values: Vec<String> = (first..first + per_call)
+                        .map(|i| format!("({i}, 'g{}', {i}, '{}')", i % 7, body(i)))
+                        .collect();
+                    runtime
+                        .block_on(session.execute(&format!("INSERT INTO app.t VALUES {}", values.join(", "))))
+                        .expect("insert");
+                }
+            }
+            latencies.push(t.elapsed().as_nanos() as u64);
+        }
+        (latencies, started.elapsed())
+    })
+    .join()
+    .expect("writer");
+
+    let mut receive = Vec::new();
+    for reader in readers {
+        if let Ok(Ok(samples)) = tokio::time::timeout(Duration::from_secs(60), reader).await {
+            receive.extend(samples);
+        }
+    }
+    Run {
+        label: mode.label().into(),
+        subscribers: describe(count, filtered),
+        rows,
+        elapsed,
+        latencies,
+        receive,
+        delivered: delivered.load(Ordering::Relaxed),
+        expected: expected_each * count as u64,
+    }
+}
+
+/// The peer: SQLite in WAL mode (synchronous=NORMAL: no fsync per commit, like the
+/// engine), a prepared insert per row, and an update hook that hands (rowid, time) to
+/// each subscriber thread over a channel — the hook gives no row data, so SQLite's
+/// subscribers receive less than Tidepool's.
+fn sqlite_run(count: usize, filtered: bool, rows: u64) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut connection = rusqlite::Connection::open(dir.path().join("bench.sqlite")).expect("open");
+    connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .expect("synchronous");
+    connection
+        .execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, grp TEXT, n INTEGER, body TEXT)",
+            [],
+        )
+        .expect("create");
+    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    let mut senders = Vec::new();
+    let mut readers = Vec::new();
+    for _ in 0..count {
+        let (tx, rx) = mpsc::channel::<(i64, Instant)>();
+        senders.push(tx);
+        readers.push(std::thread::spawn(move || {
+            let mut receive = Vec::new();
+            let mut seen = 0;
+            while seen < expected_each {
+                let Ok((rowid, at)) = rx.recv() else { break };
+                if filtered && rowid % 10 != 0 {
+                    continue;
+                }
+                receive.push(at.elapsed().as_micros() as u64);
+                seen += 1;
+            }
+            (receive, seen)
+        }));
+    }
+    connection
+        .update_hook(Some(
+            move |_action: rusqlite::hooks::Action, _db: &str, _table: &str, rowid: i64| {
+                let at = Instant::now();
+                for tx in &senders {
+                    let _ = tx.send((rowid, at));
+                }
+            },
+        ))
+        .expect("update hook");
+    let mut latencies = Vec::with_capacity(rows as usize);
+    let started = Instant::now();
+    {
+        let mut insert = connection
+            .prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)")
+            .expect("prepare");
+        for i in 0..rows {
+            let t = Instant::now();
+            insert
+                .execute(rusqlite::params![i as i64, format!("g{}", i % 7), i as i64, body(i)])
+                .expect("insert");
+            latencies.push(t.elapsed().as_nanos() as u64);
+        }
+    }
+    let elapsed = started.elapsed();
+    // Dropping the hook drops the senders, so readers waiting for more rows stop.
+    connection
+        .update_hook(None::<fn(rusqlite::hooks::Action, &str, &str, i64)>)
+        .expect("update hook");
+    let mut receive = Vec::new();
+    let mut delivered = 0;
+    for reader in readers {
+        if let Ok((samples, seen)) = reader.join() {
+            receive.extend(samples);
+            delivered += seen;
+        }
+    }
+    Run {
+        label: "SQLite WAL prepared insert + update_hook".into(),
+        subscribers: describe(count, filtered),
+        rows,
+        elapsed,
+        latencies,
+        receive,
+        delivered,
+        expected: expected_each * count as u64,
+    }
+}
+
+fn percentile(samples: &mut [u64], p: f64) -> u64 {
+    if samples.is_empty() {
+        return 0;
+    }
+    samples.sort_unstable();
+    let rank = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[rank]
+}
+
+fn print_table(runs: &[Run]) {
+    println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | commit→receive p50 µs | p99 µs | delivered/expected |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    let mut baseline = 0.0;
+    for run in runs {
+        let rate = run.rows as f64 / run.elapsed.as_secs_f64();
+        if run.subscribers == "0" {
+            baseline = rate;
+        }
+        let overhead = if run.subscribers == "0" {
+            "—".to_string()
+        } else {
+            format!("{:+.1}%", (baseline / rate - 1.0) * 100.0)
+        };
+        let mut latencies = run.latencies.clone();
+        let mut receive = run.receive.clone();
+        let (p50, p99) = (percentile(&mut latencies, 0.50), percentile(&mut latencies, 0.99));
+        let (r50, r99) = (percentile(&mut receive, 0.50), percentile(&mut receive, 0.99));
+        let delivery = if run.expected == 0 {
+            "—".to_string()
+        } else {
+            format!("{}/{}", run.delivered, run.expected)
+        };
+        let receive_cols = if run.expected == 0 {
+            "— | —".to_string()
+        } else {
+            format!("{r50} | {r99}")
+        };
+        println!(
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+            run.label,
+            run.subscribers,
+            rate,
+            p50 as f64 / 1000.0,
+            p99 as f64 / 1000.0,
+            overhead,
+            receive_cols,
+            delivery
+        );
+    }
+}
