@@ -81,6 +81,9 @@ pub struct EngineOptions {
     pub clock: Clock,
     /// How often expired STREAM rows are evicted; `None` turns the evictor off.
     pub evict_interval: Option<Duration>,
+    /// Changed rows a live subscription may have queued and unread; beyond that it is
+    /// sent to resync. Bounds the memory a slow subscriber can hold.
+    pub live_queue_rows: usize,
 }
 
 impl Default for EngineOptions {
@@ -89,6 +92,7 @@ impl Default for EngineOptions {
             sync_writes: false,
             clock: Clock::System,
             evict_interval: Some(Duration::from_secs(1)),
+            live_queue_rows: 100_000,
         }
     }
 }
@@ -157,7 +161,7 @@ impl Engine {
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
-            live: LiveManager::start(),
+            live: LiveManager::start(options.live_queue_rows),
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value as Json};
 use tidepool_engine::{
-    Actor, Change, Engine, LiveMessage, Row, Session, StatementResult, Subscription, TableName, Value,
+    Actor, Change, Engine, EngineOptions, LiveMessage, Row, Session, StatementResult, Subscription, TableName, Value,
 };
 
 /// What a subscriber knows: the rows by key, and the last seq it has seen.
@@ -93,8 +93,12 @@ impl Mirror {
 }
 
 async fn setup() -> (tempfile::TempDir, Engine, Session) {
+    setup_with(EngineOptions::default()).await
+}
+
+async fn setup_with(options: EngineOptions) -> (tempfile::TempDir, Engine, Session) {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path()).unwrap();
+    let engine = Engine::open_with(dir.path(), options).unwrap();
     let admin = engine.session(Actor::Admin);
     admin
         .execute("CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, grp TEXT, n BIGINT)")
@@ -331,7 +335,12 @@ async fn snapshot_is_consistent_with_writers_running_during_subscribe() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_subscriber_gets_resync_while_a_healthy_one_receives_everything() {
-    let (_dir, engine, admin) = setup().await;
+    // A small queue bound, so 3,000 one-row commits overflow it.
+    let (_dir, engine, admin) = setup_with(EngineOptions {
+        live_queue_rows: 1000,
+        ..EngineOptions::default()
+    })
+    .await;
     let mut stalled = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
     let mut healthy = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
     let table = TableName::parse("app.t").unwrap();
@@ -342,7 +351,7 @@ async fn a_stalled_subscriber_gets_resync_while_a_healthy_one_receives_everythin
         }
         mirror
     });
-    // 3,000 commits while `stalled` reads nothing: more than its channel holds. If
+    // 3,000 commits while `stalled` reads nothing: more than its queue holds. If
     // writers waited for delivery this loop would never finish.
     for i in 0..3000i64 {
         let row = Row::from([("id".into(), Value::BigInt(i)), ("n".into(), Value::BigInt(i))]);

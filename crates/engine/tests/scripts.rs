@@ -52,9 +52,9 @@ impl Harness {
 
     fn open(&mut self) {
         let options = EngineOptions {
-            sync_writes: false,
             clock: self.clock.clone(),
             evict_interval: None,
+            ..EngineOptions::default()
         };
         self.engine = Some(Engine::open_with(self.dir.path(), options).unwrap());
     }

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 
 use crate::live::delta::changes_for;
-use crate::live::message::LiveMessage;
-use crate::live::subscription::{Sub, SubState};
+use crate::live::message::Change;
+use crate::live::subscription::Sub;
 use crate::session::Actor;
 use crate::types::Value;
 
@@ -45,6 +45,8 @@ pub(crate) struct CommitEvent {
 pub(crate) struct LiveManager {
     queue: mpsc::Sender<CommitEvent>,
     shared: Arc<Shared>,
+    /// Changed rows a subscription may have queued and unread before it lags.
+    queue_limit: usize,
 }
 
 #[derive(Default)]
@@ -76,7 +78,7 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start() -> LiveManager {
+    pub fn start(queue_limit: usize) -> LiveManager {
         let (queue, events) = mpsc::channel();
         let shared = Arc::new(Shared::default());
         let fan_out = shared.clone();
@@ -85,7 +87,15 @@ impl LiveManager {
         let _ = std::thread::Builder::new()
             .name("tidepool-live".into())
             .spawn(move || fan_out.run(events));
-        LiveManager { queue, shared }
+        LiveManager {
+            queue,
+            shared,
+            queue_limit,
+        }
+    }
+
+    pub fn queue_limit(&self) -> usize {
+        self.queue_limit
     }
 
     /// Whether a commit touching `table_id` must capture its row changes.
@@ -202,14 +212,27 @@ impl Shared {
             tables.dedup();
             for table in &tables {
                 let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
-                for sub in subs {
-                    // A bug in one subscription's filter must not stop delivery to others.
-                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver(&sub, &event)));
-                    if outcome.is_err() {
-                        sub.fail("internal error while computing changes");
-                        self.drop_sub(&sub.id);
-                    } else if sub.is_disconnected() {
-                        self.drop_sub(&sub.id);
+                // Subscriptions with the same query seen by the same user get the same
+                // changes: compute them once.
+                let mut computed: HashMap<QueryShape, Option<Result<Vec<Change>, String>>> = HashMap::new();
+                for sub in &subs {
+                    let query = &sub.query;
+                    let shape = (query.sql.as_str(), query.view.owner.as_deref(), query.view.owner_column);
+                    let changes = computed.entry(shape).or_insert_with(|| {
+                        // A bug in one query's filter must not stop delivery to others.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes_of(sub, &event))).ok()
+                    });
+                    match changes {
+                        Some(Ok(changes)) if changes.is_empty() => {}
+                        Some(Ok(changes)) => sub.push_changes(event.seq, event.committed_micros, changes.clone()),
+                        Some(Err(message)) => {
+                            sub.fail(message);
+                            self.drop_sub(&sub.id);
+                        }
+                        None => {
+                            sub.fail("internal error while computing changes");
+                            self.drop_sub(&sub.id);
+                        }
                     }
                 }
             }
@@ -234,8 +257,12 @@ impl Shared {
     }
 }
 
-/// Queues one commit's changes for one subscription, without waiting.
-fn deliver(sub: &Sub, event: &CommitEvent) {
+/// What makes two subscriptions see the same changes: the query text and the view
+/// (whose rows, whether `_user` is shown).
+type QueryShape<'a> = (&'a str, Option<&'a str>, bool);
+
+/// One commit's changes as one subscription sees them.
+fn changes_of(sub: &Sub, event: &CommitEvent) -> Result<Vec<Change>, String> {
     let rows: Vec<&RowChange> = event
         .changes
         .iter()
@@ -243,65 +270,7 @@ fn deliver(sub: &Sub, event: &CommitEvent) {
         .filter(|c| sub.query.view.owner.is_none() || c.owner == sub.query.view.owner)
         .collect();
     if rows.is_empty() {
-        return;
+        return Ok(Vec::new());
     }
-    let changes = match changes_for(&sub.query, &rows) {
-        Ok(changes) => changes,
-        Err(e) => {
-            sub.fail(&e.to_string());
-            return;
-        }
-    };
-    if changes.is_empty() {
-        return;
-    }
-    let mut state = sub.lock_state();
-    let last = sub.last_seq.load(Ordering::SeqCst);
-    if event.seq <= last {
-        return; // Already in the snapshot this subscription was given.
-    }
-    let count = changes.len();
-    let message = LiveMessage::Changes {
-        subscription: sub.id.clone(),
-        from_seq: last + 1,
-        to_seq: event.seq,
-        committed_at: event.committed_micros,
-        changes,
-    };
-    match &mut *state {
-        SubState::Snapshotting { pending, pending_rows } => {
-            if *pending_rows + count > super::subscription::MAX_PENDING_ROWS {
-                let missed = pending.first().map(first_seq).unwrap_or(last + 1);
-                *state = SubState::Lagging { missed_from: missed };
-                sub.notify.notify_one();
-            } else {
-                pending.push(message);
-                *pending_rows += count;
-                sub.last_seq.store(event.seq, Ordering::SeqCst);
-            }
-        }
-        SubState::Live => match sub.tx.try_send(message) {
-            Ok(()) => {
-                sub.last_seq.store(event.seq, Ordering::SeqCst);
-                sub.delivered.fetch_add(count as u64, Ordering::Relaxed);
-            }
-            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
-                *state = SubState::Lagging { missed_from: last + 1 };
-                sub.notify.notify_one();
-            }
-            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => {
-                *state = SubState::Closed {
-                    reason: "subscriber disconnected".into(),
-                };
-            }
-        },
-        SubState::Lagging { .. } | SubState::Closed { .. } => {}
-    }
-}
-
-fn first_seq(message: &LiveMessage) -> u64 {
-    match message {
-        LiveMessage::Changes { from_seq, .. } => *from_seq,
-        _ => 0,
-    }
+    changes_for(&sub.query, &rows).map_err(|e| e.to_string())
 }

@@ -1,38 +1,43 @@
-//! One subscription: its shared state (read by the fan-out thread) and the handle its
-//! subscriber holds.
+//! One subscription: its queue (filled by the fan-out thread and the snapshot sender,
+//! drained by the subscriber) and the handle its subscriber holds.
 //!
 //! Subscribing registers the subscription and takes a RocksDB snapshot while holding
 //! the writer lock, so the snapshot is exactly the state after commit S and every
 //! commit after S is fanned out to it: no gap, no duplicate. While the snapshot is
 //! being sent, changes wait in a bounded `pending` list and are queued right after the
 //! snapshot's last batch.
+//!
+//! The queue is bounded in changed rows. Change batches that arrive while the
+//! subscriber has not read the previous one are merged into it (up to a batch size), so
+//! a busy subscriber gets fewer, larger batches instead of one wake-up per commit. A
+//! subscriber that lets the queue fill up is marked lagging: nothing more is queued,
+//! and once it has read what is there it gets `resync` and a fresh snapshot.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-
-use tokio::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::live::delta::{key, matches, project};
 use crate::live::manager::LiveInfo;
-use crate::live::message::LiveMessage;
+use crate::live::message::{Change, LiveMessage};
 use crate::live::query::LiveQuery;
 use crate::session::Actor;
 
-/// Messages a subscriber may leave unread before it is sent to resync.
-pub(crate) const CHANNEL_CAPACITY: usize = 1024;
-/// Changed rows held back while a snapshot is sent, before the subscription resyncs.
-pub(crate) const MAX_PENDING_ROWS: usize = 200_000;
 /// Rows per snapshot message.
 const SNAPSHOT_BATCH: usize = 1000;
+/// Snapshot messages queued ahead of the subscriber before the sender waits.
+const SNAPSHOT_WINDOW: usize = 8;
+/// Changed rows a merged batch may grow to.
+const MAX_MERGED_ROWS: usize = 10_000;
 /// Rows read from storage per filter evaluation.
 const READ_CHUNK: usize = 4096;
 
-pub(crate) enum SubState {
+enum State {
     /// A snapshot is being sent; changes after it wait here.
     Snapshotting {
-        pending: Vec<LiveMessage>,
+        pending: VecDeque<LiveMessage>,
         pending_rows: usize,
     },
     Live,
@@ -45,67 +50,112 @@ pub(crate) enum SubState {
     },
 }
 
+struct Queue {
+    state: State,
+    messages: VecDeque<LiveMessage>,
+    /// Changed rows in `messages`.
+    rows: usize,
+    /// `to_seq` of the last changes queued or pending (the snapshot seq before any).
+    last_seq: u64,
+}
+
 pub(crate) struct Sub {
     pub id: String,
     pub actor: Actor,
     pub query: LiveQuery,
     pub created_micros: i64,
-    pub tx: mpsc::Sender<LiveMessage>,
-    state: Mutex<SubState>,
-    /// Wakes the subscriber when the state changes to lagging or closed.
-    pub notify: tokio::sync::Notify,
+    /// Changed rows the queue may hold before the subscription lags.
+    limit: usize,
+    queue: Mutex<Queue>,
+    /// Wakes the subscriber: a message was queued or the state changed.
+    ready: tokio::sync::Notify,
+    /// Wakes the snapshot sender: the subscriber took messages, or it went away.
+    space: Condvar,
     /// Changed rows handed to the subscriber.
-    pub delivered: AtomicU64,
-    /// `to_seq` of the last batch queued (the snapshot seq before the first).
-    pub last_seq: AtomicU64,
+    delivered: AtomicU64,
 }
 
 impl Sub {
-    pub fn lock_state(&self) -> MutexGuard<'_, SubState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Queues one commit's changes (from the fan-out thread, in commit order).
+    pub fn push_changes(&self, seq: u64, committed_at: i64, changes: Vec<Change>) {
+        let mut queue = self.lock();
+        if seq <= queue.last_seq {
+            return; // Already in the snapshot this subscription was given.
+        }
+        let from_seq = queue.last_seq + 1;
+        let count = changes.len();
+        let queue = &mut *queue;
+        match &mut queue.state {
+            State::Snapshotting { pending, pending_rows } => {
+                if *pending_rows > 0 && *pending_rows + count > self.limit {
+                    let missed_from = first_seq(pending.front()).unwrap_or(from_seq);
+                    queue.state = State::Lagging { missed_from };
+                    self.ready.notify_one();
+                } else {
+                    *pending_rows += count;
+                    merge_or_push(pending, &self.id, from_seq, seq, committed_at, changes);
+                    queue.last_seq = seq;
+                }
+            }
+            State::Live => {
+                if queue.rows > 0 && queue.rows + count > self.limit {
+                    queue.state = State::Lagging { missed_from: from_seq };
+                } else {
+                    queue.rows += count;
+                    merge_or_push(&mut queue.messages, &self.id, from_seq, seq, committed_at, changes);
+                    queue.last_seq = seq;
+                }
+                self.ready.notify_one();
+            }
+            State::Lagging { .. } | State::Closed { .. } => {}
+        }
+    }
+
+    /// Ends the subscription; the subscriber reads what is queued, then `closed`.
     pub fn close(&self, reason: &str) {
-        let mut state = self.lock_state();
-        if !matches!(*state, SubState::Closed { .. }) {
-            *state = SubState::Closed {
+        let mut queue = self.lock();
+        if !matches!(queue.state, State::Closed { .. }) {
+            queue.state = State::Closed {
                 reason: reason.to_string(),
             };
         }
-        self.notify.notify_one();
+        self.ready.notify_one();
+        self.space.notify_all();
     }
 
     /// An error the subscriber is told about before the subscription closes.
     pub fn fail(&self, message: &str) {
-        let _ = self.tx.try_send(LiveMessage::Error {
+        self.lock().messages.push_back(LiveMessage::Error {
             subscription: self.id.clone(),
             message: message.to_string(),
         });
         self.close("error");
     }
 
+    /// Changes after `seq` could not be queued (the central queue overflowed).
     pub fn mark_lagging(&self, seq: u64) {
-        let mut state = self.lock_state();
-        if matches!(*state, SubState::Live | SubState::Snapshotting { .. })
-            && seq > self.last_seq.load(Ordering::SeqCst)
-        {
-            *state = SubState::Lagging {
-                missed_from: self.last_seq.load(Ordering::SeqCst) + 1,
+        let mut queue = self.lock();
+        if matches!(queue.state, State::Live | State::Snapshotting { .. }) && seq > queue.last_seq {
+            let missed_from = match &queue.state {
+                State::Snapshotting { pending, .. } => first_seq(pending.front()).unwrap_or(queue.last_seq + 1),
+                _ => queue.last_seq + 1,
             };
-            self.notify.notify_one();
+            queue.state = State::Lagging { missed_from };
+            self.ready.notify_one();
         }
     }
 
-    pub fn is_disconnected(&self) -> bool {
-        self.tx.is_closed()
-    }
-
     pub fn info(&self) -> LiveInfo {
-        let status = match &*self.lock_state() {
-            SubState::Snapshotting { .. } => "snapshot",
-            SubState::Live => "live",
-            SubState::Lagging { .. } => "lagging",
-            SubState::Closed { .. } => "closed",
+        let queue = self.lock();
+        let status = match &queue.state {
+            State::Snapshotting { .. } => "snapshot",
+            State::Live => "live",
+            State::Lagging { .. } => "lagging",
+            State::Closed { .. } => "closed",
         };
         LiveInfo {
             id: self.id.clone(),
@@ -113,17 +163,131 @@ impl Sub {
             query: self.query.sql.clone(),
             created_micros: self.created_micros,
             delivered: self.delivered.load(Ordering::Relaxed),
-            last_seq: self.last_seq.load(Ordering::SeqCst),
-            queued: CHANNEL_CAPACITY - self.tx.capacity(),
+            last_seq: queue.last_seq,
+            queued: queue.messages.len(),
             status,
         }
     }
+
+    /// Starts a snapshot at `seq`: changes up to `seq` are in it, later ones pend.
+    fn begin_snapshot(&self, seq: u64) -> bool {
+        let mut queue = self.lock();
+        if matches!(queue.state, State::Closed { .. }) {
+            return false;
+        }
+        queue.last_seq = seq;
+        queue.state = State::Snapshotting {
+            pending: VecDeque::new(),
+            pending_rows: 0,
+        };
+        true
+    }
+
+    /// Queues a snapshot message, waiting while the subscriber has enough to read.
+    /// Returns false once the subscription is closed.
+    fn push_snapshot(&self, message: LiveMessage) -> bool {
+        let mut queue = self.lock();
+        loop {
+            match queue.state {
+                State::Closed { .. } => return false,
+                _ if queue.messages.len() < SNAPSHOT_WINDOW => break,
+                _ => queue = self.space.wait(queue).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
+        queue.messages.push_back(message);
+        self.ready.notify_one();
+        true
+    }
+
+    /// The snapshot is out: what arrived meanwhile follows it, and the subscription is live.
+    fn finish_snapshot(&self) {
+        let mut queue = self.lock();
+        if let State::Snapshotting { pending, pending_rows } = &mut queue.state {
+            let (pending, rows) = (std::mem::take(pending), *pending_rows);
+            queue.messages.extend(pending);
+            queue.rows += rows;
+            queue.state = State::Live;
+            self.ready.notify_one();
+        }
+    }
+
+    /// The subscriber's next step: a queued message, or what the state calls for once
+    /// the queue is empty (`resync` — the caller then starts a snapshot — or `closed`).
+    fn next(&self) -> Next {
+        let mut queue = self.lock();
+        if let Some(message) = queue.messages.pop_front() {
+            if let LiveMessage::Changes { changes, .. } = &message {
+                queue.rows -= changes.len();
+                self.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
+            }
+            self.space.notify_all();
+            return Next::Message(message);
+        }
+        match &queue.state {
+            State::Lagging { missed_from } => {
+                let missed_from_seq = *missed_from;
+                queue.state = State::Snapshotting {
+                    pending: VecDeque::new(),
+                    pending_rows: 0,
+                };
+                Next::Resync(LiveMessage::Resync {
+                    subscription: self.id.clone(),
+                    missed_from_seq,
+                })
+            }
+            State::Closed { reason } => Next::Closed(LiveMessage::Closed {
+                subscription: self.id.clone(),
+                reason: reason.clone(),
+            }),
+            _ => Next::Wait,
+        }
+    }
+}
+
+enum Next {
+    Message(LiveMessage),
+    Resync(LiveMessage),
+    Closed(LiveMessage),
+    Wait,
+}
+
+fn first_seq(message: Option<&LiveMessage>) -> Option<u64> {
+    match message {
+        Some(LiveMessage::Changes { from_seq, .. }) => Some(*from_seq),
+        _ => None,
+    }
+}
+
+/// Appends a commit's changes, merging them into the last queued batch when that one
+/// is a change batch with room left. A merged batch keeps the commit time of its
+/// first commit, so latency measured from it is never understated.
+fn merge_or_push(
+    queue: &mut VecDeque<LiveMessage>,
+    id: &str,
+    from_seq: u64,
+    seq: u64,
+    committed_at: i64,
+    mut new: Vec<Change>,
+) {
+    if let Some(LiveMessage::Changes { to_seq, changes, .. }) = queue.back_mut() {
+        if changes.len() + new.len() <= MAX_MERGED_ROWS {
+            changes.append(&mut new);
+            *to_seq = seq;
+            return;
+        }
+    }
+    queue.push_back(LiveMessage::Changes {
+        subscription: id.to_string(),
+        from_seq,
+        to_seq: seq,
+        committed_at,
+        changes: new,
+    });
 }
 
 /// A live query's stream of messages. Dropping it ends the subscription.
 pub struct Subscription {
     sub: Arc<Sub>,
-    rx: mpsc::Receiver<LiveMessage>,
     inner: Arc<Inner>,
     finished: bool,
 }
@@ -138,22 +302,27 @@ impl std::fmt::Debug for Subscription {
 }
 
 impl Subscription {
-    /// Registers the subscription and starts sending its snapshot.
+    /// Registers the subscription (every commit after this returns reaches it) and
+    /// starts sending its snapshot.
     pub(crate) async fn start(inner: Arc<Inner>, id: String, actor: Actor, query: LiveQuery) -> Subscription {
-        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let sub = Arc::new(Sub {
             id,
             actor,
             query,
             created_micros: inner.clock.now_micros(),
-            tx,
-            state: Mutex::new(SubState::Snapshotting {
-                pending: Vec::new(),
-                pending_rows: 0,
+            limit: inner.live.queue_limit(),
+            queue: Mutex::new(Queue {
+                state: State::Snapshotting {
+                    pending: VecDeque::new(),
+                    pending_rows: 0,
+                },
+                messages: VecDeque::new(),
+                rows: 0,
+                last_seq: 0,
             }),
-            notify: tokio::sync::Notify::new(),
+            ready: tokio::sync::Notify::new(),
+            space: Condvar::new(),
             delivered: AtomicU64::new(0),
-            last_seq: AtomicU64::new(0),
         });
         let (registered, is_registered) = tokio::sync::oneshot::channel();
         spawn_snapshot(inner.clone(), sub.clone(), Some(registered));
@@ -161,7 +330,6 @@ impl Subscription {
         let _ = is_registered.await;
         Subscription {
             sub,
-            rx,
             inner,
             finished: false,
         }
@@ -171,42 +339,20 @@ impl Subscription {
         &self.sub.id
     }
 
-    /// The next message; `None` once `closed` has been received.
+    /// The next message, waiting for one; `None` once `closed` has been received.
     pub async fn recv(&mut self) -> Option<LiveMessage> {
         loop {
+            // Created before looking, so a message queued in between is not missed.
+            let sub = self.sub.clone();
+            let ready = sub.ready.notified();
+            if let Some(message) = self.try_recv() {
+                return Some(message);
+            }
             if self.finished {
                 return None;
             }
-            match self.rx.try_recv() {
-                Ok(message) => return Some(self.seen(message)),
-                Err(mpsc::error::TryRecvError::Disconnected) => {
-                    self.finished = true;
-                    return None;
-                }
-                Err(mpsc::error::TryRecvError::Empty) => {}
-            }
-            // Everything queued has been read: act on a lag or a close now.
-            if let Some(message) = self.after_queue() {
-                return Some(message);
-            }
-            // A state change after the check above leaves a permit, so this cannot miss it.
-            let notified = self.sub.notify.notified();
-            tokio::select! {
-                message = self.rx.recv() => match message {
-                    Some(message) => return Some(self.seen(message)),
-                    None => {
-                        self.finished = true;
-                        return None;
-                    }
-                },
-                _ = notified => {}
-            }
+            ready.await;
         }
-    }
-
-    /// Whether a snapshot (the first, or one after `resync`) is still being sent.
-    pub fn is_catching_up(&self) -> bool {
-        matches!(*self.sub.lock_state(), SubState::Snapshotting { .. })
     }
 
     /// The next message if one is ready now, without waiting.
@@ -214,46 +360,23 @@ impl Subscription {
         if self.finished {
             return None;
         }
-        match self.rx.try_recv() {
-            Ok(message) => Some(self.seen(message)),
-            Err(_) => self.after_queue(),
-        }
-    }
-
-    /// Once the queue is drained: `resync` (starting a fresh snapshot) for a lagging
-    /// subscription, `closed` for a closed one.
-    fn after_queue(&mut self) -> Option<LiveMessage> {
-        let mut state = self.sub.lock_state();
-        match &*state {
-            SubState::Lagging { missed_from } => {
-                let missed_from = *missed_from;
-                *state = SubState::Snapshotting {
-                    pending: Vec::new(),
-                    pending_rows: 0,
-                };
-                drop(state);
+        match self.sub.next() {
+            Next::Message(message) => Some(message),
+            Next::Resync(message) => {
                 spawn_snapshot(self.inner.clone(), self.sub.clone(), None);
-                Some(LiveMessage::Resync {
-                    subscription: self.sub.id.clone(),
-                    missed_from_seq: missed_from,
-                })
+                Some(message)
             }
-            SubState::Closed { reason } => {
+            Next::Closed(message) => {
                 self.finished = true;
-                Some(LiveMessage::Closed {
-                    subscription: self.sub.id.clone(),
-                    reason: reason.clone(),
-                })
+                Some(message)
             }
-            _ => None,
+            Next::Wait => None,
         }
     }
 
-    fn seen(&mut self, message: LiveMessage) -> LiveMessage {
-        if matches!(message, LiveMessage::Closed { .. }) {
-            self.finished = true;
-        }
-        message
+    /// Whether a snapshot (the first, or one after `resync`) is still being sent.
+    pub fn is_catching_up(&self) -> bool {
+        matches!(self.sub.lock().state, State::Snapshotting { .. })
     }
 }
 
@@ -279,16 +402,8 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
     let query = &sub.query;
     let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
     let snapshot_seq = inner.last_seq();
-    {
-        let mut state = sub.lock_state();
-        if matches!(*state, SubState::Closed { .. }) {
-            return Ok(());
-        }
-        sub.last_seq.store(snapshot_seq, Ordering::SeqCst);
-        *state = SubState::Snapshotting {
-            pending: Vec::new(),
-            pending_rows: 0,
-        };
+    if !sub.begin_snapshot(snapshot_seq) {
+        return Ok(());
     }
     inner.live.register(sub);
     let snapshot = inner.store.snapshot();
@@ -301,7 +416,6 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
     // many rows follow, then the rows.
     let mut row_count = 0u64;
     for_each_match(inner, query, &snapshot, |_, _| row_count += 1)?;
-    let send = |message: LiveMessage| sub.tx.blocking_send(message).is_ok();
     let subscribed = LiveMessage::Subscribed {
         subscription: sub.id.clone(),
         columns: query.columns(),
@@ -309,7 +423,7 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
         snapshot_seq,
         row_count,
     };
-    if !send(subscribed) {
+    if !sub.push_snapshot(subscribed) {
         return Ok(());
     }
     let mut rows = Vec::with_capacity(SNAPSHOT_BATCH);
@@ -328,37 +442,18 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
                 keys: std::mem::take(&mut row_keys),
                 last: false,
             };
-            open = send(batch);
+            open = sub.push_snapshot(batch);
         }
     })?;
     drop(snapshot);
-    if !open
-        || !send(LiveMessage::Snapshot {
-            subscription: sub.id.clone(),
-            rows,
-            keys: row_keys,
-            last: true,
-        })
-    {
-        return Ok(());
-    }
-
-    let mut state = sub.lock_state();
-    if let SubState::Snapshotting { pending, .. } = &mut *state {
-        let pending = std::mem::take(pending);
-        *state = SubState::Live;
-        for message in pending {
-            let (from, count) = match &message {
-                LiveMessage::Changes { from_seq, changes, .. } => (*from_seq, changes.len() as u64),
-                _ => (0, 0),
-            };
-            if sub.tx.try_send(message).is_err() {
-                *state = SubState::Lagging { missed_from: from };
-                sub.notify.notify_one();
-                break;
-            }
-            sub.delivered.fetch_add(count, Ordering::Relaxed);
-        }
+    let last = LiveMessage::Snapshot {
+        subscription: sub.id.clone(),
+        rows,
+        keys: row_keys,
+        last: true,
+    };
+    if open && sub.push_snapshot(last) {
+        sub.finish_snapshot();
     }
     Ok(())
 }
