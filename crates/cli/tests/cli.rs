@@ -185,3 +185,42 @@ impl Drop for ChildGuard {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn a_script_prints_its_subscriptions_messages_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    tidepool(dir.path(), &["-c", SETUP], None);
+    let out = tidepool(
+        dir.path(),
+        &[
+            "--format",
+            "json",
+            "-c",
+            "SUBSCRIBE TO SELECT id, body FROM app.m WHERE room = 'a';
+             INSERT INTO app.m VALUES (3, 'a', 'new'), (4, 'b', 'other');
+             UPDATE app.m SET room = 'z' WHERE id = 1;",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let live: Vec<&serde_json::Value> = lines.iter().filter(|l| l.get("subscription").is_some()).collect();
+    assert_eq!(live[0]["type"], "subscribed");
+    assert_eq!(live[0]["row_count"], 1);
+    assert_eq!(live[1]["rows"], serde_json::json!([[1, "hi"]]));
+    // Every change the script's writes produced is printed before the command exits.
+    let changes: Vec<&serde_json::Value> = live
+        .iter()
+        .filter(|l| l["type"] == "changes")
+        .flat_map(|l| l["changes"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            &serde_json::json!({"op": "insert", "key": [3], "row": [3, "new"]}),
+            &serde_json::json!({"op": "delete", "key": [1], "old": [1, "hi"]}),
+        ]
+    );
+    let ids: std::collections::HashSet<&str> = live.iter().map(|l| l["subscription"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 1);
+}
