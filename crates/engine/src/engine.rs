@@ -246,16 +246,17 @@ impl Inner {
         Some(self.clock.now_micros() - (ttl as i64).saturating_mul(1_000_000))
     }
 
-    /// Reads the rows of `table` with keys in `[start, end)`, skipping expired STREAM
-    /// rows: from `snapshot` when given, else from a view taken now.
+    /// Reads the rows of `table` with keys in `[start, end)` (skipping expired STREAM
+    /// rows when `hide_expired`): from `snapshot` when given, else from a view taken now.
     pub fn rows<'a>(
         &'a self,
         table: &'a TableDef,
         snapshot: Option<&'a rocksdb::Snapshot<'a>>,
+        hide_expired: bool,
         start: &[u8],
         end: &[u8],
     ) -> impl Iterator<Item = Result<StoredRow>> + 'a {
-        let cutoff = self.stream_cutoff(table);
+        let cutoff = self.stream_cutoff(table).filter(|_| hide_expired);
         let items: Box<dyn Iterator<Item = Result<crate::storage::KeyValue>> + 'a> = match snapshot {
             Some(snapshot) => Box::new(self.store.range_at(snapshot, start, end)),
             None => Box::new(self.store.range(start, end)),
@@ -298,10 +299,10 @@ impl Inner {
                 continue;
             };
             let mut txn = Txn::begin(self);
-            // The table may have been dropped while we were not holding the lock.
-            if self.catalog().tables.values().all(|t| t.id != table.id) {
+            // The table may have been dropped or altered while we were not holding the lock.
+            let Some(table) = self.catalog().tables.values().find(|t| t.id == table.id).cloned() else {
                 continue;
-            }
+            };
             let prefix = keys::stream_index_prefix(table.id);
             let mut expired = Vec::new();
             for item in self.store.prefix(&prefix) {

@@ -27,9 +27,9 @@ impl Session {
     /// Inserts rows atomically: all of them or none.
     pub fn insert_rows(&self, table: &TableName, rows: Vec<Row>) -> Result<WriteOutcome> {
         let inner = &self.engine().inner;
+        let mut txn = Txn::begin(inner);
         let def = writable(self, table)?;
         let view = View::of(&def, self.actor());
-        let mut txn = Txn::begin(inner);
         let affected = rows.len() as u64;
         for mut row in rows {
             let owner = owner_of(&def, &view, row.remove(USER_COLUMN))?;
@@ -60,6 +60,7 @@ impl Session {
     /// `_user` comes first). Changing a key column moves the row.
     pub fn update_row(&self, table: &TableName, key: Vec<Value>, changes: Row) -> Result<WriteOutcome> {
         let inner = &self.engine().inner;
+        let mut txn = Txn::begin(inner);
         let def = writable(self, table)?;
         if def.kind == TableKind::Stream {
             return Err(Error::NotAllowed(format!(
@@ -67,7 +68,6 @@ impl Session {
             )));
         }
         let view = View::of(&def, self.actor());
-        let mut txn = Txn::begin(inner);
         let (owner, old_key) = key_of(&def, &view, key)?;
         let stored = txn
             .get(&old_key)?
@@ -90,9 +90,9 @@ impl Session {
     /// Deletes the rows with these keys; missing keys are skipped and not counted.
     pub fn delete_rows(&self, table: &TableName, keys: Vec<Vec<Value>>) -> Result<WriteOutcome> {
         let inner = &self.engine().inner;
+        let mut txn = Txn::begin(inner);
         let def = writable(self, table)?;
         let view = View::of(&def, self.actor());
-        let mut txn = Txn::begin(inner);
         let mut affected = 0;
         for key in keys {
             let (_, row_key) = key_of(&def, &view, key)?;
@@ -103,6 +103,8 @@ impl Session {
     }
 }
 
+/// The table to write, resolved while the caller holds the writer lock (so no DDL can
+/// change it before the commit).
 fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
     if table.namespace == crate::catalog::SYSTEM_NAMESPACE {
         return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));

@@ -128,9 +128,12 @@ impl LiveManager {
         });
     }
 
-    /// Registers a subscription for fan-out (idempotent).
+    /// Registers a subscription for fan-out (idempotent); a closed one is not.
     pub fn register(&self, sub: &Arc<Sub>) {
         let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
+        if sub.is_closed() {
+            return;
+        }
         if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
             registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
         }
@@ -217,7 +220,12 @@ impl Shared {
                 let mut computed: HashMap<QueryShape, Option<Result<Vec<Change>, String>>> = HashMap::new();
                 for sub in &subs {
                     let query = &sub.query;
-                    let shape = (query.sql.as_str(), query.view.owner.as_deref(), query.view.owner_column);
+                    let shape = (
+                        Arc::as_ptr(&query.def) as usize,
+                        query.sql.as_str(),
+                        query.view.owner.as_deref(),
+                        query.view.owner_column,
+                    );
                     let changes = computed.entry(shape).or_insert_with(|| {
                         // A bug in one query's filter must not stop delivery to others.
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes_of(sub, &event))).ok()
@@ -257,9 +265,9 @@ impl Shared {
     }
 }
 
-/// What makes two subscriptions see the same changes: the query text and the view
-/// (whose rows, whether `_user` is shown).
-type QueryShape<'a> = (&'a str, Option<&'a str>, bool);
+/// What makes two subscriptions see the same changes: the table definition they were
+/// compiled against, the query text and the view (whose rows, whether `_user` is shown).
+type QueryShape<'a> = (usize, &'a str, Option<&'a str>, bool);
 
 /// One commit's changes as one subscription sees them.
 fn changes_of(sub: &Sub, event: &CommitEvent) -> Result<Vec<Change>, String> {

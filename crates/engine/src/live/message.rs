@@ -35,7 +35,8 @@ pub enum LiveMessage {
         subscription: String,
         from_seq: u64,
         to_seq: u64,
-        /// Commit time of `to_seq`, microseconds since the Unix epoch.
+        /// Commit time of the batch's first (oldest) commit, microseconds since the Unix
+        /// epoch: latency measured from it is never understated.
         committed_at: i64,
         changes: Vec<Change>,
     },

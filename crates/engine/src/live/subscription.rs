@@ -35,6 +35,9 @@ const MAX_MERGED_ROWS: usize = 10_000;
 const READ_CHUNK: usize = 4096;
 
 enum State {
+    /// `resync` was handed out; a fresh snapshot is about to start. Changes are not
+    /// queued: the snapshot will contain them.
+    Restarting,
     /// A snapshot is being sent; changes after it wait here.
     Snapshotting {
         pending: VecDeque<LiveMessage>,
@@ -52,6 +55,8 @@ enum State {
 
 struct Queue {
     state: State,
+    /// Which snapshot is current: a sender whose snapshot was superseded stops.
+    generation: u64,
     messages: VecDeque<LiveMessage>,
     /// Changed rows in `messages`.
     rows: usize,
@@ -111,8 +116,12 @@ impl Sub {
                 }
                 self.ready.notify_one();
             }
-            State::Lagging { .. } | State::Closed { .. } => {}
+            State::Restarting | State::Lagging { .. } | State::Closed { .. } => {}
         }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.lock().state, State::Closed { .. })
     }
 
     /// Ends the subscription; the subscriber reads what is queued, then `closed`.
@@ -152,7 +161,7 @@ impl Sub {
     pub fn info(&self) -> LiveInfo {
         let queue = self.lock();
         let status = match &queue.state {
-            State::Snapshotting { .. } => "snapshot",
+            State::Restarting | State::Snapshotting { .. } => "snapshot",
             State::Live => "live",
             State::Lagging { .. } => "lagging",
             State::Closed { .. } => "closed",
@@ -169,39 +178,48 @@ impl Sub {
         }
     }
 
-    /// Starts a snapshot at `seq`: changes up to `seq` are in it, later ones pend.
-    fn begin_snapshot(&self, seq: u64) -> bool {
+    /// Starts a snapshot at `seq` (changes up to `seq` are in it, later ones pend) and
+    /// returns its generation, or `None` if the subscription is closed.
+    fn begin_snapshot(&self, seq: u64) -> Option<u64> {
         let mut queue = self.lock();
         if matches!(queue.state, State::Closed { .. }) {
-            return false;
+            return None;
         }
+        queue.generation += 1;
         queue.last_seq = seq;
         queue.state = State::Snapshotting {
             pending: VecDeque::new(),
             pending_rows: 0,
         };
-        true
+        Some(queue.generation)
     }
 
-    /// Queues a snapshot message, waiting while the subscriber has enough to read.
-    /// Returns false once the subscription is closed.
-    fn push_snapshot(&self, message: LiveMessage) -> bool {
+    /// Queues a message of snapshot `generation`, waiting while the subscriber has
+    /// enough to read. Returns false once that snapshot no longer counts (the
+    /// subscription closed, lagged or started another snapshot).
+    fn push_snapshot(&self, generation: u64, message: LiveMessage) -> bool {
         let mut queue = self.lock();
         loop {
-            match queue.state {
-                State::Closed { .. } => return false,
-                _ if queue.messages.len() < SNAPSHOT_WINDOW => break,
-                _ => queue = self.space.wait(queue).unwrap_or_else(|p| p.into_inner()),
+            if queue.generation != generation || !matches!(queue.state, State::Snapshotting { .. }) {
+                return false;
             }
+            if queue.messages.len() < SNAPSHOT_WINDOW {
+                break;
+            }
+            queue = self.space.wait(queue).unwrap_or_else(|p| p.into_inner());
         }
         queue.messages.push_back(message);
         self.ready.notify_one();
         true
     }
 
-    /// The snapshot is out: what arrived meanwhile follows it, and the subscription is live.
-    fn finish_snapshot(&self) {
+    /// Snapshot `generation` is out: what arrived meanwhile follows it, and the
+    /// subscription is live.
+    fn finish_snapshot(&self, generation: u64) {
         let mut queue = self.lock();
+        if queue.generation != generation {
+            return;
+        }
         if let State::Snapshotting { pending, pending_rows } = &mut queue.state {
             let (pending, rows) = (std::mem::take(pending), *pending_rows);
             queue.messages.extend(pending);
@@ -226,10 +244,8 @@ impl Sub {
         match &queue.state {
             State::Lagging { missed_from } => {
                 let missed_from_seq = *missed_from;
-                queue.state = State::Snapshotting {
-                    pending: VecDeque::new(),
-                    pending_rows: 0,
-                };
+                queue.state = State::Restarting;
+                queue.generation += 1;
                 Next::Resync(LiveMessage::Resync {
                     subscription: self.id.clone(),
                     missed_from_seq,
@@ -319,6 +335,7 @@ impl Subscription {
                 messages: VecDeque::new(),
                 rows: 0,
                 last_seq: 0,
+                generation: 0,
             }),
             ready: tokio::sync::Notify::new(),
             space: Condvar::new(),
@@ -376,7 +393,7 @@ impl Subscription {
 
     /// Whether a snapshot (the first, or one after `resync`) is still being sent.
     pub fn is_catching_up(&self) -> bool {
-        matches!(self.sub.lock().state, State::Snapshotting { .. })
+        matches!(self.sub.lock().state, State::Restarting | State::Snapshotting { .. })
     }
 }
 
@@ -387,13 +404,25 @@ impl Drop for Subscription {
     }
 }
 
+/// A snapshot sender waits for its subscriber to read, so it runs on a thread of its
+/// own rather than in tokio's blocking pool, which writes need.
 fn spawn_snapshot(inner: Arc<Inner>, sub: Arc<Sub>, registered: Option<tokio::sync::oneshot::Sender<()>>) {
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = send_snapshot(&inner, &sub, registered) {
-            sub.fail(&e.to_string());
-            inner.live.unregister(&sub.id);
+    let job = {
+        let sub = sub.clone();
+        move || {
+            if let Err(e) = send_snapshot(&inner, &sub, registered) {
+                sub.fail(&e.to_string());
+                inner.live.unregister(&sub.id);
+            }
         }
-    });
+    };
+    if std::thread::Builder::new()
+        .name("tidepool-snapshot".into())
+        .spawn(job)
+        .is_err()
+    {
+        sub.fail("cannot start a thread to send the snapshot");
+    }
 }
 
 /// Registers at a consistent point, sends `subscribed` and the snapshot, then the
@@ -401,10 +430,15 @@ fn spawn_snapshot(inner: Arc<Inner>, sub: Arc<Sub>, registered: Option<tokio::sy
 fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::oneshot::Sender<()>>) -> Result<()> {
     let query = &sub.query;
     let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-    let snapshot_seq = inner.last_seq();
-    if !sub.begin_snapshot(snapshot_seq) {
+    // The table may have been dropped since the query was compiled.
+    if inner.catalog().tables.values().all(|t| t.id != query.def.id) {
+        sub.close("table dropped");
         return Ok(());
     }
+    let snapshot_seq = inner.last_seq();
+    let Some(generation) = sub.begin_snapshot(snapshot_seq) else {
+        return Ok(());
+    };
     inner.live.register(sub);
     let snapshot = inner.store.snapshot();
     drop(writer);
@@ -423,7 +457,7 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
         snapshot_seq,
         row_count,
     };
-    if !sub.push_snapshot(subscribed) {
+    if !sub.push_snapshot(generation, subscribed) {
         return Ok(());
     }
     let mut rows = Vec::with_capacity(SNAPSHOT_BATCH);
@@ -442,7 +476,7 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
                 keys: std::mem::take(&mut row_keys),
                 last: false,
             };
-            open = sub.push_snapshot(batch);
+            open = sub.push_snapshot(generation, batch);
         }
     })?;
     drop(snapshot);
@@ -452,8 +486,8 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
         keys: row_keys,
         last: true,
     };
-    if open && sub.push_snapshot(last) {
-        sub.finish_snapshot();
+    if open && sub.push_snapshot(generation, last) {
+        sub.finish_snapshot(generation);
     }
     Ok(())
 }
@@ -477,7 +511,9 @@ fn for_each_match(
         Ok(())
     };
     for (start, end) in &query.ranges.ranges {
-        for row in inner.rows(&query.def, Some(snapshot), start, end) {
+        // Expired STREAM rows not yet evicted are included: their eviction arrives as a
+        // delete, which must find them.
+        for row in inner.rows(&query.def, Some(snapshot), false, start, end) {
             let row = row?;
             chunk.push((row.owner, row.values));
             if chunk.len() == READ_CHUNK {

@@ -73,9 +73,16 @@ pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade
     let mut catalog = inner.catalog_mut();
     for table in &tables {
         catalog.tables.remove(&TableName::new(&table.namespace, &table.name));
+        forget_table(inner, table.id);
     }
     catalog.namespaces.remove(name);
     Ok(())
+}
+
+/// After a DROP has committed: its subscriptions end and its row count goes.
+fn forget_table(inner: &Inner, table_id: u64) {
+    inner.live.table_dropped(table_id);
+    inner.counts.lock().unwrap_or_else(|p| p.into_inner()).remove(&table_id);
 }
 
 /// Deletes a table's definition, rows, STREAM index and row count.
@@ -234,7 +241,7 @@ pub(crate) fn drop_tables(inner: &Inner, names: &[ObjectName], if_exists: bool) 
     let mut catalog = inner.catalog_mut();
     for (name, table) in dropped {
         catalog.tables.remove(&name);
-        inner.live.table_dropped(table.id);
+        forget_table(inner, table.id);
     }
     Ok(())
 }
@@ -396,6 +403,9 @@ fn default_expr(expr: &SqlExpr, column: &ColumnDef) -> Result<Option<DefaultExpr
 }
 
 /// TTL_SECONDS and MAX_ROWS, which only STREAM tables take (TTL_SECONDS required).
+/// The largest TTL_SECONDS / MAX_ROWS: TTLs are computed in microseconds as i64.
+const MAX_OPTION_VALUE: u64 = (i64::MAX / 1_000_000) as u64;
+
 fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Option<u64>, Option<u64>)> {
     let list: &[SqlOption] = match options {
         CreateTableOptions::None => &[],
@@ -415,9 +425,12 @@ fn table_options(options: &CreateTableOptions, kind: TableKind) -> Result<(Optio
             .to_string()
             .parse::<u64>()
             .ok()
-            .filter(|n| *n > 0)
+            .filter(|n| *n > 0 && *n <= MAX_OPTION_VALUE)
             .ok_or_else(|| {
-                Error::InvalidArgument(format!("{} must be a positive whole number, got {value}", key.value))
+                Error::InvalidArgument(format!(
+                    "{} must be a whole number from 1 to {MAX_OPTION_VALUE}, got {value}",
+                    key.value
+                ))
             })?;
         match key.value.to_ascii_uppercase().as_str() {
             "TTL_SECONDS" => ttl = Some(number),

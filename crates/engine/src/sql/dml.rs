@@ -314,7 +314,7 @@ impl DmlJob {
         for (start, end) in &self.ranges {
             // Rows are read from the committed state, never from this statement's own
             // writes, so a row moved by a key update is not visited twice.
-            let mut rows = inner.rows(&self.def, None, start, end).peekable();
+            let mut rows = inner.rows(&self.def, None, true, start, end).peekable();
             while rows.peek().is_some() {
                 let mut chunk = Chunk {
                     keys: Vec::new(),

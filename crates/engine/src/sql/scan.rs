@@ -129,7 +129,7 @@ impl ExecutionPlan for ScanExec {
             let mut batcher = Batcher::new(&schema, &types, &projection, view.offset());
             let mut produced = 0usize;
             'ranges: for (start, end) in &ranges {
-                for row in inner.rows(&def, None, start, end) {
+                for row in inner.rows(&def, None, true, start, end) {
                     if produced == limit {
                         break 'ranges;
                     }
