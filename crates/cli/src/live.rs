@@ -37,13 +37,7 @@ impl Watchers {
                 }
             }
             // Stopping: print what is already there, including a snapshot in progress.
-            while subscription.is_catching_up() {
-                match subscription.recv().await {
-                    Some(message) => print(&message),
-                    None => return,
-                }
-            }
-            while let Some(message) = subscription.try_recv() {
+            for message in subscription.recv_ready().await {
                 print(&message);
             }
         }));

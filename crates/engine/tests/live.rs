@@ -111,10 +111,11 @@ async fn setup_with(options: EngineOptions) -> (tempfile::TempDir, Engine, Sessi
 async fn follow_until(subscription: &mut Subscription, mirror: &mut Mirror, engine: &Engine, seq: u64) {
     engine.live_flushed().await;
     loop {
-        while let Some(message) = subscription.try_recv() {
+        for message in subscription.recv_ready().await {
             mirror.apply(message);
         }
-        if !subscription.is_catching_up() && mirror.snapshot_done {
+        // After a resync the fresh snapshot may not have started yet.
+        if mirror.snapshot_done || mirror.closed.is_some() {
             break;
         }
         let message = tokio::time::timeout(Duration::from_secs(60), subscription.recv())

@@ -151,13 +151,7 @@ impl Harness {
         self.engine().live_flushed().await;
         let mut out = Vec::new();
         for (name, subscription) in &mut self.subscriptions {
-            let mut messages = Vec::new();
-            while subscription.is_catching_up() {
-                messages.extend(subscription.recv().await);
-            }
-            while let Some(message) = subscription.try_recv() {
-                messages.push(message);
-            }
+            let messages = subscription.recv_ready().await;
             for message in messages {
                 let closed = matches!(message, LiveMessage::Closed { .. });
                 let mut json = serde_json::to_value(&message).unwrap();

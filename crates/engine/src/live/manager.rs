@@ -217,7 +217,7 @@ impl Shared {
                 let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
                 // Subscriptions with the same query seen by the same user get the same
                 // changes: compute them once.
-                let mut computed: HashMap<QueryShape, Option<Result<Vec<Change>, String>>> = HashMap::new();
+                let mut computed: HashMap<QueryShape, Option<Computed>> = HashMap::new();
                 for sub in &subs {
                     let query = &sub.query;
                     let shape = (
@@ -228,7 +228,8 @@ impl Shared {
                     );
                     let changes = computed.entry(shape).or_insert_with(|| {
                         // A bug in one query's filter must not stop delivery to others.
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes_of(sub, &event))).ok()
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes_of(sub, &event).map(Arc::new)))
+                            .ok()
                     });
                     match changes {
                         Some(Ok(changes)) if changes.is_empty() => {}
@@ -268,6 +269,9 @@ impl Shared {
 /// What makes two subscriptions see the same changes: the table definition they were
 /// compiled against, the query text and the view (whose rows, whether `_user` is shown).
 type QueryShape<'a> = (usize, &'a str, Option<&'a str>, bool);
+
+/// A query shape's changes for one commit (shared by its subscriptions), or why not.
+type Computed = Result<Arc<Vec<Change>>, String>;
 
 /// One commit's changes as one subscription sees them.
 fn changes_of(sub: &Sub, event: &CommitEvent) -> Result<Vec<Change>, String> {

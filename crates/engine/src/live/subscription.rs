@@ -34,13 +34,36 @@ const MAX_MERGED_ROWS: usize = 10_000;
 /// Rows read from storage per filter evaluation.
 const READ_CHUNK: usize = 4096;
 
+/// A queued entry: a ready message, or change batches of consecutive commits kept as
+/// shared segments (subscriptions with the same query share them) and assembled into
+/// one `changes` message when the subscriber takes it, on the subscriber's thread.
+enum Item {
+    Message(LiveMessage),
+    Changes {
+        from_seq: u64,
+        to_seq: u64,
+        committed_at: i64,
+        rows: usize,
+        segments: Vec<Arc<Vec<Change>>>,
+    },
+}
+
+impl Item {
+    fn first_seq(&self) -> Option<u64> {
+        match self {
+            Item::Changes { from_seq, .. } => Some(*from_seq),
+            Item::Message(_) => None,
+        }
+    }
+}
+
 enum State {
     /// `resync` was handed out; a fresh snapshot is about to start. Changes are not
     /// queued: the snapshot will contain them.
     Restarting,
     /// A snapshot is being sent; changes after it wait here.
     Snapshotting {
-        pending: VecDeque<LiveMessage>,
+        pending: VecDeque<Item>,
         pending_rows: usize,
     },
     Live,
@@ -57,7 +80,7 @@ struct Queue {
     state: State,
     /// Which snapshot is current: a sender whose snapshot was superseded stops.
     generation: u64,
-    messages: VecDeque<LiveMessage>,
+    messages: VecDeque<Item>,
     /// Changed rows in `messages`.
     rows: usize,
     /// `to_seq` of the last changes queued or pending (the snapshot seq before any).
@@ -86,7 +109,7 @@ impl Sub {
     }
 
     /// Queues one commit's changes (from the fan-out thread, in commit order).
-    pub fn push_changes(&self, seq: u64, committed_at: i64, changes: Vec<Change>) {
+    pub fn push_changes(&self, seq: u64, committed_at: i64, changes: Arc<Vec<Change>>) {
         let mut queue = self.lock();
         if seq <= queue.last_seq {
             return; // Already in the snapshot this subscription was given.
@@ -97,12 +120,12 @@ impl Sub {
         match &mut queue.state {
             State::Snapshotting { pending, pending_rows } => {
                 if *pending_rows > 0 && *pending_rows + count > self.limit {
-                    let missed_from = first_seq(pending.front()).unwrap_or(from_seq);
+                    let missed_from = pending.front().and_then(Item::first_seq).unwrap_or(from_seq);
                     queue.state = State::Lagging { missed_from };
                     self.ready.notify_one();
                 } else {
                     *pending_rows += count;
-                    merge_or_push(pending, &self.id, from_seq, seq, committed_at, changes);
+                    merge_or_push(pending, from_seq, seq, committed_at, changes);
                     queue.last_seq = seq;
                 }
             }
@@ -111,7 +134,7 @@ impl Sub {
                     queue.state = State::Lagging { missed_from: from_seq };
                 } else {
                     queue.rows += count;
-                    merge_or_push(&mut queue.messages, &self.id, from_seq, seq, committed_at, changes);
+                    merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
                     queue.last_seq = seq;
                 }
                 self.ready.notify_one();
@@ -138,10 +161,11 @@ impl Sub {
 
     /// An error the subscriber is told about before the subscription closes.
     pub fn fail(&self, message: &str) {
-        self.lock().messages.push_back(LiveMessage::Error {
+        let error = LiveMessage::Error {
             subscription: self.id.clone(),
             message: message.to_string(),
-        });
+        };
+        self.lock().messages.push_back(Item::Message(error));
         self.close("error");
     }
 
@@ -150,7 +174,9 @@ impl Sub {
         let mut queue = self.lock();
         if matches!(queue.state, State::Live | State::Snapshotting { .. }) && seq > queue.last_seq {
             let missed_from = match &queue.state {
-                State::Snapshotting { pending, .. } => first_seq(pending.front()).unwrap_or(queue.last_seq + 1),
+                State::Snapshotting { pending, .. } => {
+                    pending.front().and_then(Item::first_seq).unwrap_or(queue.last_seq + 1)
+                }
                 _ => queue.last_seq + 1,
             };
             queue.state = State::Lagging { missed_from };
@@ -208,7 +234,7 @@ impl Sub {
             }
             queue = self.space.wait(queue).unwrap_or_else(|p| p.into_inner());
         }
-        queue.messages.push_back(message);
+        queue.messages.push_back(Item::Message(message));
         self.ready.notify_one();
         true
     }
@@ -233,12 +259,37 @@ impl Sub {
     /// the queue is empty (`resync` — the caller then starts a snapshot — or `closed`).
     fn next(&self) -> Next {
         let mut queue = self.lock();
-        if let Some(message) = queue.messages.pop_front() {
-            if let LiveMessage::Changes { changes, .. } = &message {
-                queue.rows -= changes.len();
-                self.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
-            }
+        if let Some(item) = queue.messages.pop_front() {
             self.space.notify_all();
+            let message = match item {
+                Item::Message(message) => message,
+                Item::Changes {
+                    from_seq,
+                    to_seq,
+                    committed_at,
+                    rows,
+                    segments,
+                } => {
+                    queue.rows -= rows;
+                    drop(queue);
+                    self.delivered.fetch_add(rows as u64, Ordering::Relaxed);
+                    let mut changes = Vec::with_capacity(rows);
+                    for segment in segments {
+                        // The last holder takes the changes; others copy them.
+                        match Arc::try_unwrap(segment) {
+                            Ok(mut owned) => changes.append(&mut owned),
+                            Err(shared) => changes.extend(shared.iter().cloned()),
+                        }
+                    }
+                    LiveMessage::Changes {
+                        subscription: self.id.clone(),
+                        from_seq,
+                        to_seq,
+                        committed_at,
+                        changes,
+                    }
+                }
+            };
             return Next::Message(message);
         }
         match &queue.state {
@@ -267,37 +318,28 @@ enum Next {
     Wait,
 }
 
-fn first_seq(message: Option<&LiveMessage>) -> Option<u64> {
-    match message {
-        Some(LiveMessage::Changes { from_seq, .. }) => Some(*from_seq),
-        _ => None,
-    }
-}
-
 /// Appends a commit's changes, merging them into the last queued batch when that one
 /// is a change batch with room left. A merged batch keeps the commit time of its
 /// first commit, so latency measured from it is never understated.
-fn merge_or_push(
-    queue: &mut VecDeque<LiveMessage>,
-    id: &str,
-    from_seq: u64,
-    seq: u64,
-    committed_at: i64,
-    mut new: Vec<Change>,
-) {
-    if let Some(LiveMessage::Changes { to_seq, changes, .. }) = queue.back_mut() {
-        if changes.len() + new.len() <= MAX_MERGED_ROWS {
-            changes.append(&mut new);
+fn merge_or_push(queue: &mut VecDeque<Item>, from_seq: u64, seq: u64, committed_at: i64, new: Arc<Vec<Change>>) {
+    let count = new.len();
+    if let Some(Item::Changes {
+        to_seq, rows, segments, ..
+    }) = queue.back_mut()
+    {
+        if *rows + count <= MAX_MERGED_ROWS {
+            segments.push(new);
+            *rows += count;
             *to_seq = seq;
             return;
         }
     }
-    queue.push_back(LiveMessage::Changes {
-        subscription: id.to_string(),
+    queue.push_back(Item::Changes {
         from_seq,
         to_seq: seq,
         committed_at,
-        changes: new,
+        rows: count,
+        segments: vec![new],
     });
 }
 
@@ -388,6 +430,24 @@ impl Subscription {
                 Some(message)
             }
             Next::Wait => None,
+        }
+    }
+
+    /// Every message available now, after waiting for a snapshot in progress (the
+    /// first, or one after `resync`) to be sent completely. Returns at once when
+    /// there is nothing to wait for.
+    pub async fn recv_ready(&mut self) -> Vec<LiveMessage> {
+        let mut messages = Vec::new();
+        loop {
+            let sub = self.sub.clone();
+            let ready = sub.ready.notified();
+            while let Some(message) = self.try_recv() {
+                messages.push(message);
+            }
+            if self.finished || !self.is_catching_up() {
+                return messages;
+            }
+            ready.await;
         }
     }
 
