@@ -5,7 +5,8 @@
 //! machine. Prints a Markdown table; `scripts/bench` runs it in release mode.
 //!
 //! Every run inserts the same rows `(id BIGINT PRIMARY KEY, grp TEXT, n BIGINT, body TEXT)`
-//! into a fresh directory. Latency is per write call; commit-to-receive is from the
+//! into a fresh directory, as fast as it can for a fixed time (throughput table), or at a
+//! steady rate (latency table). Latency is per write call; commit-to-receive is from the
 //! commit time stamped on a change batch to the moment a subscriber task holds it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,31 @@ const CONFIGS: [(usize, bool); 7] = [
     (50, false),
     (50, true),
 ];
+
+/// How long a run writes, and how fast.
+#[derive(Clone, Copy)]
+struct Pace {
+    duration: Duration,
+    max_rows: u64,
+    /// Write calls per second; `None` is as fast as possible.
+    rate: Option<u64>,
+}
+
+impl Pace {
+    /// Whether call number `call` may start, waiting for its slot when paced.
+    fn admit(&self, started: Instant, call: u64, rows: u64) -> bool {
+        if rows >= self.max_rows || started.elapsed() >= self.duration {
+            return false;
+        }
+        if let Some(rate) = self.rate {
+            let slot = started + Duration::from_secs_f64(call as f64 / rate as f64);
+            while Instant::now() < slot {
+                std::hint::spin_loop();
+            }
+        }
+        true
+    }
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -65,25 +91,42 @@ struct Run {
 }
 
 fn main() {
-    let rows: u64 = std::env::var("TIDEPOOL_BENCH_ROWS")
+    let seconds: f64 = std::env::var("TIDEPOOL_BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(2.0);
+    let flat_out = Pace {
+        duration: Duration::from_secs_f64(seconds),
+        max_rows: 2_000_000,
+        rate: None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let mut runs = vec![raw_rocksdb(rows)];
+
+    println!("## Throughput: each writer as fast as it can for {seconds} s\n");
+    let mut runs = vec![raw_rocksdb(flat_out)];
     for mode in [Mode::Typed, Mode::Sql1, Mode::Sql100] {
-        // SQL statements cost more to plan; fewer 1-row statements keep the run short.
-        let rows = if mode == Mode::Sql1 { rows / 4 } else { rows };
         for (count, filtered) in CONFIGS {
-            runs.push(runtime.block_on(engine_run(mode, count, filtered, rows)));
+            runs.push(runtime.block_on(engine_run(mode, count, filtered, flat_out)));
         }
     }
     for (count, filtered) in CONFIGS {
-        runs.push(sqlite_run(count, filtered, rows));
+        runs.push(sqlite_run(count, filtered, flat_out));
     }
+    print_table(&runs);
+
+    let rate = 10_000;
+    println!("\n## Latency at a steady {rate} commits/s (typed insert, 1 row each) for {seconds} s\n");
+    let paced = Pace {
+        rate: Some(rate),
+        ..flat_out
+    };
+    let runs: Vec<Run> = CONFIGS
+        .iter()
+        .map(|&(count, filtered)| runtime.block_on(engine_run(Mode::Typed, count, filtered, paced)))
+        .collect();
     print_table(&runs);
 }
 
@@ -108,7 +151,7 @@ fn now_micros() -> i64 {
 
 /// The floor: what RocksDB itself costs for a comparable commit (the row, the sequence
 /// number and the row count in one batch, WAL on, no fsync).
-fn raw_rocksdb(rows: u64) -> Run {
+fn raw_rocksdb(pace: Pace) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut options = rocksdb::Options::default();
     options.create_if_missing(true);
@@ -116,9 +159,10 @@ fn raw_rocksdb(rows: u64) -> Run {
     let db = rocksdb::DB::open(&options, dir.path()).expect("open");
     let mut write = rocksdb::WriteOptions::default();
     write.set_sync(false);
-    let mut latencies = Vec::with_capacity(rows as usize);
+    let mut latencies = Vec::new();
     let started = Instant::now();
-    for i in 0..rows {
+    let mut i = 0;
+    while pace.admit(started, i, i) {
         let t = Instant::now();
         let mut batch = rocksdb::WriteBatch::default();
         let mut key = vec![b'd'];
@@ -129,11 +173,12 @@ fn raw_rocksdb(rows: u64) -> Run {
         batch.put(b"n1", (i + 1).to_be_bytes());
         db.write_opt(batch, &write).expect("write");
         latencies.push(t.elapsed().as_nanos() as u64);
+        i += 1;
     }
     Run {
         label: "raw RocksDB put (floor)".into(),
         subscribers: "0".into(),
-        rows,
+        rows: i,
         elapsed: started.elapsed(),
         latencies,
         receive: Vec::new(),
@@ -142,7 +187,7 @@ fn raw_rocksdb(rows: u64) -> Run {
     }
 }
 
-async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run {
+async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = Engine::open(dir.path()).expect("open");
     let admin = engine.session(Actor::Admin);
@@ -155,26 +200,27 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run 
     } else {
         "SELECT id, n, body FROM app.t"
     };
-    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    // What each subscriber must receive: known once the writer is done.
+    let target = Arc::new(AtomicU64::new(u64::MAX));
     let delivered = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
     for _ in 0..count {
         let mut subscription = admin.subscribe(sql).await.expect("subscribe");
-        let delivered = delivered.clone();
+        let (delivered, target) = (delivered.clone(), target.clone());
         readers.push(tokio::spawn(async move {
             let mut receive = Vec::new();
             let mut seen = 0;
-            while seen < expected_each {
-                match subscription.recv().await {
-                    Some(LiveMessage::Changes {
+            while seen < target.load(Ordering::Relaxed) {
+                match tokio::time::timeout(Duration::from_millis(100), subscription.recv()).await {
+                    Ok(Some(LiveMessage::Changes {
                         changes, committed_at, ..
-                    }) => {
+                    })) => {
                         receive.push((now_micros() - committed_at).max(0) as u64);
                         seen += changes.len() as u64;
                         delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
                     }
-                    Some(_) => {}
-                    None => break,
+                    Ok(Some(_)) | Err(_) => {}
+                    Ok(None) => break,
                 }
             }
             receive
@@ -183,7 +229,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run 
 
     // The writer runs on its own thread with its own runtime, like an application thread.
     let writer_engine = engine.clone();
-    let (latencies, elapsed) = std::thread::spawn(move || {
+    let (latencies, elapsed, rows) = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -191,9 +237,10 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run 
         let session = writer_engine.session(Actor::Admin);
         let table = TableName::new("app", "t");
         let per_call = mode.rows_per_call();
-        let mut latencies = Vec::with_capacity((rows / per_call) as usize);
+        let mut latencies = Vec::new();
         let started = Instant::now();
-        for call in 0..rows / per_call {
+        let mut call = 0;
+        while pace.admit(started, call, call * per_call) {
             let first = call * per_call;
             let t = Instant::now();
             match mode {
@@ -216,15 +263,18 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run 
                 }
             }
             latencies.push(t.elapsed().as_nanos() as u64);
+            call += 1;
         }
-        (latencies, started.elapsed())
+        (latencies, started.elapsed(), call * per_call)
     })
     .join()
     .expect("writer");
 
+    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    target.store(expected_each, Ordering::Relaxed);
     let mut receive = Vec::new();
     for reader in readers {
-        if let Ok(Ok(samples)) = tokio::time::timeout(Duration::from_secs(60), reader).await {
+        if let Ok(Ok(samples)) = tokio::time::timeout(Duration::from_secs(120), reader).await {
             receive.extend(samples);
         }
     }
@@ -244,7 +294,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, rows: u64) -> Run 
 /// engine), a prepared insert per row, and an update hook that hands (rowid, time) to
 /// each subscriber thread over a channel — the hook gives no row data, so SQLite's
 /// subscribers receive less than Tidepool's.
-fn sqlite_run(count: usize, filtered: bool, rows: u64) -> Run {
+fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut connection = rusqlite::Connection::open(dir.path().join("bench.sqlite")).expect("open");
     connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
@@ -257,17 +307,22 @@ fn sqlite_run(count: usize, filtered: bool, rows: u64) -> Run {
             [],
         )
         .expect("create");
-    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    let target = Arc::new(AtomicU64::new(u64::MAX));
     let mut senders = Vec::new();
     let mut readers = Vec::new();
     for _ in 0..count {
         let (tx, rx) = mpsc::channel::<(i64, Instant)>();
         senders.push(tx);
+        let target = target.clone();
         readers.push(std::thread::spawn(move || {
             let mut receive = Vec::new();
             let mut seen = 0;
-            while seen < expected_each {
-                let Ok((rowid, at)) = rx.recv() else { break };
+            while seen < target.load(Ordering::Relaxed) {
+                let (rowid, at) = match rx.recv_timeout(Duration::from_millis(100)) {
+                    Ok(item) => item,
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 if filtered && rowid % 10 != 0 {
                     continue;
                 }
@@ -287,21 +342,26 @@ fn sqlite_run(count: usize, filtered: bool, rows: u64) -> Run {
             },
         ))
         .expect("update hook");
-    let mut latencies = Vec::with_capacity(rows as usize);
+    let mut latencies = Vec::new();
     let started = Instant::now();
+    let mut rows = 0;
     {
         let mut insert = connection
             .prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)")
             .expect("prepare");
-        for i in 0..rows {
+        while pace.admit(started, rows, rows) {
+            let i = rows;
             let t = Instant::now();
             insert
                 .execute(rusqlite::params![i as i64, format!("g{}", i % 7), i as i64, body(i)])
                 .expect("insert");
             latencies.push(t.elapsed().as_nanos() as u64);
+            rows += 1;
         }
     }
     let elapsed = started.elapsed();
+    let expected_each = if filtered { rows.div_ceil(10) } else { rows };
+    target.store(expected_each, Ordering::Relaxed);
     // Dropping the hook drops the senders, so readers waiting for more rows stop.
     connection
         .update_hook(None::<fn(rusqlite::hooks::Action, &str, &str, i64)>)
