@@ -343,7 +343,7 @@ fn spawn_evictor(inner: Weak<Inner>, interval: Duration) {
             // from scans meanwhile.
             let _ = inner.evict_expired();
         });
-    // Without the thread expired rows are still hidden; they are evicted on the next open.
+    // Should the thread fail to start, expired rows stay hidden from scans; only the disk space waits.
     drop(spawned);
 }
 
