@@ -253,6 +253,8 @@ impl Value {
             Value::BigInt(v) => J::from(*v),
             Value::Double(v) => serde_json::Number::from_f64(*v).map(J::Number).unwrap_or(J::Null),
             Value::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| J::String(v.clone())),
+            Value::Text(v) => J::String(v.clone()),
+            Value::Bytes(v) => J::String(encode_hex(v)),
             other => {
                 let text = other.to_scalar(ty).to_string();
                 match other {
