@@ -88,6 +88,8 @@ struct Run {
     receive: Vec<u64>,
     delivered: u64,
     expected: u64,
+    /// Subscribers told to resync because they fell behind.
+    resyncs: u64,
 }
 
 fn main() {
@@ -185,6 +187,7 @@ fn raw_rocksdb(pace: Pace) -> Run {
         receive: Vec::new(),
         delivered: 0,
         expected: 0,
+        resyncs: 0,
     }
 }
 
@@ -204,14 +207,19 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
     // What each subscriber must receive: known once the writer is done.
     let target = Arc::new(AtomicU64::new(u64::MAX));
     let delivered = Arc::new(AtomicU64::new(0));
+    let resyncs = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
     for _ in 0..count {
         let mut subscription = admin.subscribe(sql).await.expect("subscribe");
         let (delivered, target) = (delivered.clone(), target.clone());
+        let resyncs = resyncs.clone();
         readers.push(tokio::spawn(async move {
             let mut receive = Vec::new();
             let mut seen = 0;
-            while seen < target.load(Ordering::Relaxed) {
+            let mut idle = 0;
+            // Until everything arrived, or 2 s without a message once the writer is done
+            // (a subscriber that was resynced gets the rest as a snapshot, not as changes).
+            while seen < target.load(Ordering::Relaxed) && idle < 20 {
                 match tokio::time::timeout(Duration::from_millis(100), subscription.recv()).await {
                     Ok(Some(LiveMessage::Changes {
                         changes, committed_at, ..
@@ -219,8 +227,14 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
                         receive.push((now_micros() - committed_at).max(0) as u64);
                         seen += changes.len() as u64;
                         delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
+                        idle = 0;
                     }
-                    Ok(Some(_)) | Err(_) => {}
+                    Ok(Some(LiveMessage::Resync { .. })) => {
+                        resyncs.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(Some(_)) => {}
+                    Err(_) if target.load(Ordering::Relaxed) != u64::MAX => idle += 1,
+                    Err(_) => {}
                     Ok(None) => break,
                 }
             }
@@ -288,6 +302,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         receive,
         delivered: delivered.load(Ordering::Relaxed),
         expected: expected_each * count as u64,
+        resyncs: resyncs.load(Ordering::Relaxed),
     }
 }
 
@@ -384,6 +399,7 @@ fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
         receive,
         delivered,
         expected: expected_each * count as u64,
+        resyncs: 0,
     }
 }
 
@@ -397,8 +413,8 @@ fn percentile(samples: &mut [u64], p: f64) -> u64 {
 }
 
 fn print_table(runs: &[Run], paced: bool) {
-    println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | commit→receive p50 µs | p99 µs | delivered/expected |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | commit→receive p50 µs | p99 µs | delivered/expected | resyncs |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut baseline = 0.0;
     for run in runs {
         let rate = run.rows as f64 / run.elapsed.as_secs_f64();
@@ -425,7 +441,7 @@ fn print_table(runs: &[Run], paced: bool) {
             format!("{r50} | {r99}")
         };
         println!(
-            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |",
             run.label,
             run.subscribers,
             rate,
@@ -433,7 +449,8 @@ fn print_table(runs: &[Run], paced: bool) {
             p99 as f64 / 1000.0,
             overhead,
             receive_cols,
-            delivery
+            delivery,
+            run.resyncs
         );
     }
 }
