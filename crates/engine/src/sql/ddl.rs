@@ -472,3 +472,40 @@ fn check_name(name: &str, what: &str) -> Result<()> {
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::catalog::TableName;
+    use crate::session::Actor;
+    use crate::storage::keys;
+    use crate::Engine;
+
+    /// DROP TABLE and DROP NAMESPACE ... CASCADE delete the rows from RocksDB, not
+    /// just the catalog entry.
+    #[tokio::test]
+    async fn drop_removes_the_stored_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let admin = engine.session(Actor::Admin);
+        admin
+            .execute(
+                "CREATE NAMESPACE a; CREATE TABLE a.t (id INT PRIMARY KEY); INSERT INTO a.t VALUES (1), (2);
+                 CREATE STREAM TABLE a.s (id INT PRIMARY KEY) WITH (TTL_SECONDS = 60); INSERT INTO a.s VALUES (1);",
+            )
+            .await
+            .unwrap();
+        let ids: Vec<u64> = ["t", "s"]
+            .iter()
+            .map(|t| engine.table(&TableName::new("a", *t)).unwrap().id)
+            .collect();
+        let stored = |prefix: Vec<u8>| engine.inner.store.prefix(&prefix).count();
+        assert_eq!(stored(keys::data_prefix(ids[0])), 2);
+        admin.execute("DROP TABLE a.t").await.unwrap();
+        assert_eq!(stored(keys::data_prefix(ids[0])), 0);
+        assert_eq!(stored(keys::data_prefix(ids[1])), 1);
+        admin.execute("DROP NAMESPACE a CASCADE").await.unwrap();
+        assert_eq!(stored(keys::data_prefix(ids[1])), 0);
+        assert_eq!(stored(keys::stream_index_prefix(ids[1])), 0);
+        assert_eq!(stored(keys::count_key(ids[1])), 0);
+    }
+}
