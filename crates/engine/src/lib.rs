@@ -49,7 +49,7 @@ pub use catalog::{
 };
 pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
-pub use live::{Change, LiveColumn, LiveMessage, Subscription};
+pub use live::{Change, Changes, LiveColumn, LiveMessage, Subscription};
 pub use results::{cell_json, rows_json};
 pub use session::{Actor, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};

@@ -60,7 +60,7 @@ impl Mirror {
                 );
                 assert!(to_seq >= from_seq);
                 self.last_seq = to_seq;
-                for change in changes {
+                for change in changes.iter().cloned() {
                     self.changes += 1;
                     let key = json!(change.key()).to_string();
                     match change {
@@ -208,7 +208,7 @@ async fn ten_thousand_updates_of_one_row_arrive_all_and_in_order() {
         while seen.len() < 10_000 {
             match sub.recv().await.unwrap() {
                 LiveMessage::Changes { changes, .. } => {
-                    for change in changes {
+                    for change in changes.iter().cloned() {
                         let Change::Update { row, .. } = change else {
                             panic!("expected updates")
                         };

@@ -38,7 +38,7 @@ pub enum LiveMessage {
         /// Commit time of the batch's first (oldest) commit, microseconds since the Unix
         /// epoch: latency measured from it is never understated.
         committed_at: i64,
-        changes: Vec<Change>,
+        changes: Changes,
     },
     Resync {
         subscription: String,
@@ -99,5 +99,48 @@ impl Change {
         match self {
             Change::Insert { key, .. } | Change::Update { key, .. } | Change::Delete { key, .. } => key,
         }
+    }
+}
+
+/// The changes of a batch, in commit order. Subscriptions with the same query share
+/// the underlying lists, so handing a batch to fifty subscribers copies no rows;
+/// iterate it, or serialize it as one JSON array.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    segments: Vec<std::sync::Arc<Vec<Change>>>,
+    len: usize,
+}
+
+impl Changes {
+    pub(crate) fn from_segments(segments: Vec<std::sync::Arc<Vec<Change>>>) -> Changes {
+        let len = segments.iter().map(|s| s.len()).sum();
+        Changes { segments, len }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Change> + '_ {
+        self.segments.iter().flat_map(|s| s.iter())
+    }
+}
+
+impl<'a> IntoIterator for &'a Changes {
+    type Item = &'a Change;
+    type IntoIter = Box<dyn Iterator<Item = &'a Change> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl Serialize for Changes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }

@@ -14,5 +14,5 @@ mod message;
 pub(crate) mod query;
 pub(crate) mod subscription;
 
-pub use message::{Change, LiveColumn, LiveMessage};
+pub use message::{Change, Changes, LiveColumn, LiveMessage};
 pub use subscription::Subscription;

@@ -21,7 +21,7 @@ use crate::engine::Inner;
 use crate::error::Result;
 use crate::live::delta::{key, matches, project};
 use crate::live::manager::LiveInfo;
-use crate::live::message::{Change, LiveMessage};
+use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::LiveQuery;
 use crate::session::Actor;
 
@@ -273,14 +273,7 @@ impl Sub {
                     queue.rows -= rows;
                     drop(queue);
                     self.delivered.fetch_add(rows as u64, Ordering::Relaxed);
-                    let mut changes = Vec::with_capacity(rows);
-                    for segment in segments {
-                        // The last holder takes the changes; others copy them.
-                        match Arc::try_unwrap(segment) {
-                            Ok(mut owned) => changes.append(&mut owned),
-                            Err(shared) => changes.extend(shared.iter().cloned()),
-                        }
-                    }
+                    let changes = Changes::from_segments(segments);
                     LiveMessage::Changes {
                         subscription: self.id.clone(),
                         from_seq,
