@@ -3,10 +3,12 @@
 //! A committing transaction hands its row changes to `publish` while it still holds the
 //! writer lock, so events enter the queue in commit order; `publish` never blocks and
 //! never fails the write. One fan-out thread takes events in that order and, for each
-//! subscription on a touched table, turns the rows into that subscription's changes and
-//! queues them on its bounded channel without waiting. A subscription whose channel is
-//! full is marked lagging: its later changes are skipped and, when it has drained what
-//! it has, it is told `resync` and gets a fresh snapshot. Nothing is dropped silently.
+//! subscription on a touched table, turns the rows into that subscription's changes
+//! (once per distinct query and user, shared by the subscriptions that have it) and
+//! queues them on the subscription's queue, which is bounded in rows, without waiting.
+//! A subscription whose queue is full is marked lagging: its later changes are skipped
+//! and, when it has read what it has, it is told `resync` and gets a fresh snapshot.
+//! Nothing is dropped silently.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
