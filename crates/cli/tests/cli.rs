@@ -146,35 +146,34 @@ fn user_sessions_see_only_their_rows() {
 #[test]
 fn a_database_in_use_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let _open = tidepool_engine_guard(dir.path());
-    let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("is in use by another process"),
-        "{}",
-        stderr(&out)
-    );
-}
-
-/// Holds the database open in a child process (RocksDB's lock is per process).
-fn tidepool_engine_guard(db: &std::path::Path) -> ChildGuard {
-    let child = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+    // A prompt reading from a pipe that stays open holds the database.
+    let holder = Command::new(env!("CARGO_BIN_EXE_tidepool"))
         .arg("sql")
         .arg("--db")
-        .arg(db)
+        .arg(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the child has the lock.
-    for _ in 0..100 {
-        if db.join("LOCK").exists() && std::fs::read_dir(db).map(|d| d.count() > 3).unwrap_or(false) {
-            break;
+    let _holder = ChildGuard(holder);
+    // The holder needs a moment to open the directory; until then our command succeeds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
+        if out.status.code() == Some(1) {
+            assert!(
+                stderr(&out).contains("is in use by another process"),
+                "{}",
+                stderr(&out)
+            );
+            return;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database was never reported in use"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    ChildGuard(child)
 }
 
 struct ChildGuard(std::process::Child);

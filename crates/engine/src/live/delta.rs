@@ -18,11 +18,13 @@ use crate::types::Value;
 pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<Change>> {
     let old_matches = matches(
         query,
-        rows.iter().filter_map(|c| Some((c.owner.clone(), c.old.clone()?))),
+        rows.iter()
+            .filter_map(|c| Some((c.owner.as_deref(), c.old.as_deref()?))),
     )?;
     let new_matches = matches(
         query,
-        rows.iter().filter_map(|c| Some((c.owner.clone(), c.new.clone()?))),
+        rows.iter()
+            .filter_map(|c| Some((c.owner.as_deref(), c.new.as_deref()?))),
     )?;
     let (mut old_at, mut new_at) = (0, 0);
     let mut changes = Vec::new();
@@ -65,9 +67,10 @@ pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<
 }
 
 /// Whether each row image satisfies the subscription's filter (NULL counts as no).
-pub(crate) fn matches(
+/// Images are copied into an Arrow batch only when there is a filter to evaluate.
+pub(crate) fn matches<'a>(
     query: &LiveQuery,
-    images: impl Iterator<Item = (Option<String>, Vec<Value>)>,
+    images: impl Iterator<Item = (Option<&'a str>, &'a [Value])>,
 ) -> Result<Vec<bool>> {
     let Some(predicate) = &query.predicate else {
         return Ok(images.map(|_| true).collect());
@@ -75,7 +78,7 @@ pub(crate) fn matches(
     let all: Vec<usize> = (0..query.schema.fields().len()).collect();
     let mut batcher = Batcher::new(&query.schema, &query.types, &all, query.view.offset());
     for (owner, values) in images {
-        batcher.push(owner, values);
+        batcher.push(owner.map(str::to_string), values.to_vec());
     }
     if batcher.len() == 0 {
         return Ok(Vec::new());

@@ -554,7 +554,7 @@ fn for_each_match(
 ) -> Result<()> {
     let mut chunk = Vec::with_capacity(READ_CHUNK);
     let mut flush = |chunk: &mut Vec<(Option<String>, Vec<crate::types::Value>)>| -> Result<()> {
-        let accepted = matches(query, chunk.iter().cloned())?;
+        let accepted = matches(query, chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())))?;
         for ((owner, values), ok) in chunk.iter().zip(accepted) {
             if ok {
                 f(owner.as_deref(), values);
