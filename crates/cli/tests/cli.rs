@@ -145,35 +145,32 @@ fn user_sessions_see_only_their_rows() {
 
 #[test]
 fn a_database_in_use_is_a_clear_error() {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    // A prompt reading from a pipe that stays open holds the database.
-    let holder = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+    // A following subscriber holds the database open until it is killed; its first
+    // message on stdout proves it has the directory.
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_tidepool"))
         .arg("sql")
         .arg("--db")
         .arg(dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .args(["--follow", "-c", &format!("{SETUP} SUBSCRIBE TO SELECT id FROM app.m;")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let holder_out = holder.stdout.take().unwrap();
     let _holder = ChildGuard(holder);
-    // The holder needs a moment to open the directory; until then our command succeeds.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
-        if out.status.code() == Some(1) {
-            assert!(
-                stderr(&out).contains("is in use by another process"),
-                "{}",
-                stderr(&out)
-            );
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the database was never reported in use"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut first = String::new();
+    std::io::BufReader::new(holder_out).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "the holder exited before opening the database");
+
+    let out = tidepool(dir.path(), &["-c", "SELECT 1"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("is in use by another process"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 struct ChildGuard(std::process::Child);

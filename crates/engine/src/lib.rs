@@ -40,6 +40,7 @@ mod results;
 mod session;
 mod sql;
 mod storage;
+mod summary;
 mod typed;
 mod types;
 mod write;
@@ -50,9 +51,10 @@ pub use catalog::{
 pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
 pub use live::{Change, Changes, LiveColumn, LiveMessage, Subscription};
-pub use results::{cell_json, rows_json};
+pub use results::{cell_json, column_type_name, rows_json};
 pub use session::{Actor, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};
+pub use summary::{NamespaceSummary, TableSummary};
 pub use typed::{Row, WriteOutcome};
 pub use types::{SqlType, Value};
 

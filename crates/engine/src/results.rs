@@ -85,3 +85,24 @@ pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
         other => Json::String(other.to_string()),
     }
 }
+
+/// A result column's type as SQL: the table column's declared type when the column
+/// comes straight from a table, else the SQL name of its Arrow type.
+pub fn column_type_name(field: &datafusion::arrow::datatypes::Field) -> String {
+    use datafusion::arrow::datatypes::DataType as D;
+    if let Some(ty) = field.metadata().get(TYPE_METADATA) {
+        return ty.clone();
+    }
+    match field.data_type() {
+        D::Boolean => "BOOLEAN".into(),
+        D::Int8 | D::Int16 | D::Int32 | D::UInt8 | D::UInt16 => "INT".into(),
+        D::Int64 | D::UInt32 | D::UInt64 => "BIGINT".into(),
+        D::Float16 | D::Float32 | D::Float64 => "DOUBLE".into(),
+        D::Decimal128(p, s) | D::Decimal256(p, s) => format!("DECIMAL({p},{s})"),
+        D::Utf8 | D::LargeUtf8 | D::Utf8View => "TEXT".into(),
+        D::Binary | D::LargeBinary | D::BinaryView | D::FixedSizeBinary(_) => "BYTES".into(),
+        D::Date32 | D::Date64 => "DATE".into(),
+        D::Timestamp(_, _) => "TIMESTAMP".into(),
+        other => other.to_string().to_uppercase(),
+    }
+}

@@ -391,6 +391,11 @@ impl Subscription {
         &self.sub.id
     }
 
+    /// The table the subscription watches.
+    pub fn table(&self) -> &Arc<crate::catalog::TableDef> {
+        &self.sub.query.def
+    }
+
     /// The next message, waiting for one; `None` once `closed` has been received.
     pub async fn recv(&mut self) -> Option<LiveMessage> {
         loop {

@@ -63,7 +63,7 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
 }
 
 /// The system tables' own definitions, so they list themselves.
-fn system_defs() -> Vec<TableDef> {
+pub(crate) fn system_defs() -> Vec<TableDef> {
     TABLES
         .iter()
         .map(|name| TableDef {

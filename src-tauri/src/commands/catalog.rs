@@ -1,0 +1,10 @@
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::ipc::CatalogView;
+use crate::state::AppState;
+
+#[tauri::command]
+pub fn catalog(state: State<'_, AppState>) -> IpcResult<CatalogView> {
+    Ok(crate::catalog::view(&state.engine()?))
+}

@@ -1,0 +1,125 @@
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tauri::{AppHandle, Runtime, State, WebviewWindow};
+use tidepool_engine::{column_type_name, rows_json, StatementResult};
+
+use crate::error::{IpcError, IpcResult};
+use crate::ipc::{
+    js_safe_row, ConsoleRun, HistoryEntry, ResultColumn, StatementFailure, StatementOutput, StatementResultView,
+};
+use crate::pane::Pane;
+use crate::state::AppState;
+
+/// Rows of one result sent to the console; `row_count` still tells the total.
+pub const ROW_LIMIT: usize = 10_000;
+
+/// Runs every statement of `sql` in order as `user` (admin when absent), stopping at
+/// the first error. `SUBSCRIBE TO ...` opens a live pane in the calling window.
+#[tauri::command]
+pub async fn run_sql<R: Runtime>(
+    app: AppHandle<R>,
+    window: WebviewWindow<R>,
+    state: State<'_, AppState>,
+    sql: String,
+    user: Option<String>,
+) -> IpcResult<ConsoleRun> {
+    let session = state.session(user.clone())?;
+    let mut run = ConsoleRun {
+        outputs: Vec::new(),
+        error: None,
+    };
+    match session.split(&sql) {
+        Err(e) => {
+            run.error = Some(StatementFailure {
+                sql: sql.clone(),
+                error: e.into(),
+                elapsed_ms: 0.0,
+            })
+        }
+        Ok(statements) => {
+            for statement in statements {
+                let started = Instant::now();
+                let outcome = match session.execute_statement(&statement).await {
+                    Ok(StatementResult::Subscription(subscription)) => {
+                        // The pane subscribes again itself; this one ends here.
+                        drop(subscription);
+                        let id = state.new_pane_id();
+                        let pane_session = state.session(user.clone())?;
+                        Pane::open(
+                            &app,
+                            id,
+                            window.label().to_string(),
+                            pane_session,
+                            statement.sql.clone(),
+                        )
+                        .await
+                        .map(|pane| {
+                            state.add_pane(pane.clone());
+                            StatementResultView::Live { pane: pane.info() }
+                        })
+                    }
+                    Ok(result) => Ok(view(result)),
+                    Err(e) => Err(IpcError::from(e)),
+                };
+                let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                match outcome {
+                    Ok(result) => run.outputs.push(StatementOutput {
+                        sql: statement.sql,
+                        line: statement.position.line as u32,
+                        column: statement.position.column as u32,
+                        elapsed_ms,
+                        result,
+                    }),
+                    Err(error) => {
+                        run.error = Some(StatementFailure {
+                            sql: statement.sql,
+                            error,
+                            elapsed_ms,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    state.history.record(&HistoryEntry {
+        sql,
+        at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0),
+        ok: run.error.is_none(),
+        database: session.engine().path().display().to_string(),
+    });
+    Ok(run)
+}
+
+fn view(result: StatementResult) -> StatementResultView {
+    match result {
+        StatementResult::Rows { schema, batches } => {
+            let rows = rows_json(&batches);
+            let row_count = rows.len() as u64;
+            StatementResultView::Rows {
+                columns: schema
+                    .fields()
+                    .iter()
+                    .map(|f| ResultColumn {
+                        name: f.name().clone(),
+                        sql_type: column_type_name(f),
+                    })
+                    .collect(),
+                truncated: rows.len() > ROW_LIMIT,
+                rows: rows.iter().take(ROW_LIMIT).map(|r| js_safe_row(r)).collect(),
+                row_count,
+            }
+        }
+        StatementResult::Affected(rows) => StatementResultView::Affected { rows },
+        StatementResult::Done | StatementResult::Subscription(_) => StatementResultView::Done,
+    }
+}
+
+/// The console history, oldest first.
+#[tauri::command]
+pub fn history(state: State<'_, AppState>) -> Vec<HistoryEntry> {
+    state.history.entries()
+}

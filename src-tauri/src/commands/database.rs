@@ -1,0 +1,28 @@
+use std::path::PathBuf;
+
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use crate::catalog::{info_of, view};
+use crate::error::{IpcError, IpcResult};
+use crate::ipc::{DatabaseInfo, CATALOG_EVENT};
+use crate::state::AppState;
+
+#[tauri::command]
+pub fn database_info(state: State<'_, AppState>) -> IpcResult<DatabaseInfo> {
+    Ok(info_of(&state.engine()?))
+}
+
+/// Opens the database at `path`, creating it when it does not exist; open panes close.
+#[tauri::command]
+pub fn open_database<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: String,
+) -> IpcResult<DatabaseInfo> {
+    if path.trim().is_empty() {
+        return Err(IpcError::invalid("no database folder given"));
+    }
+    let engine = state.open(&PathBuf::from(path))?;
+    let _ = app.emit(CATALOG_EVENT, view(&engine));
+    Ok(info_of(&engine))
+}

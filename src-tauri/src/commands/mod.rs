@@ -1,0 +1,8 @@
+//! The commands the UI invokes, one module per concern. Each parses its arguments,
+//! calls the engine and maps the error to `IpcError`; nothing here panics on bad input.
+
+pub mod catalog;
+pub mod console;
+pub mod database;
+pub mod edit;
+pub mod panes;

@@ -1,0 +1,51 @@
+//! The one error type that crosses the IPC boundary. Every command maps its failure to
+//! it; the UI shows `message` and, for SQL, marks `line`/`column` in the editor.
+
+use serde::Serialize;
+use tidepool_engine::Error as EngineError;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS, thiserror::Error)]
+#[error("{message}")]
+pub struct IpcError {
+    /// A stable machine-readable class: the engine's codes (`syntax`, `not_null`,
+    /// `duplicate_key`, ...) plus `no_database`, `no_pane` and `invalid_request`.
+    pub code: String,
+    pub message: String,
+    /// 1-based position in the SQL text, for errors that have one.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+impl IpcError {
+    pub fn new(code: &str, message: impl Into<String>) -> IpcError {
+        IpcError {
+            code: code.to_string(),
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> IpcError {
+        IpcError::new("invalid_request", message)
+    }
+
+    pub fn no_pane(pane: &str) -> IpcError {
+        IpcError::new("no_pane", format!("pane '{pane}' is not open"))
+    }
+}
+
+impl From<EngineError> for IpcError {
+    fn from(e: EngineError) -> IpcError {
+        let position = e.position();
+        IpcError {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            line: position.map(|p| p.line as u32),
+            column: position.map(|p| p.column as u32),
+        }
+    }
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;

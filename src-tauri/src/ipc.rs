@@ -1,0 +1,271 @@
+//! Every type that crosses the IPC boundary besides the error: command results and
+//! event payloads. They are exported to `ui/src/bindings/` with ts-rs
+//! (`cargo test --test bindings` fails when the committed files are stale).
+//!
+//! Cells and keys are JSON values as the engine renders them, except that integers
+//! JavaScript cannot hold exactly (beyond ±2^53) travel as decimal strings; the
+//! commands accept them back in either form.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use ts_rs::TS;
+
+/// The open database.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DatabaseInfo {
+    pub path: String,
+    pub last_seq: u64,
+}
+
+/// The catalog tree's data, sent by `catalog` and by the `catalog` event whenever a
+/// commit changes it (tables, row counts).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CatalogView {
+    pub database: DatabaseInfo,
+    pub namespaces: Vec<CatalogNamespace>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CatalogNamespace {
+    pub name: String,
+    pub tables: Vec<CatalogTable>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub enum TableKind {
+    #[serde(rename = "USER")]
+    User,
+    #[serde(rename = "SHARED")]
+    Shared,
+    #[serde(rename = "STREAM")]
+    Stream,
+    #[serde(rename = "SYSTEM")]
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CatalogTable {
+    pub namespace: String,
+    pub name: String,
+    pub kind: TableKind,
+    /// Stored rows; `null` for SYSTEM tables (computed when read).
+    pub rows: Option<u64>,
+    pub ttl_seconds: Option<u64>,
+    pub columns: Vec<CatalogColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct CatalogColumn {
+    pub name: String,
+    pub sql_type: String,
+    pub nullable: bool,
+    pub primary_key: bool,
+    /// Shown as SQL, e.g. `SNOWFLAKE_ID()`.
+    pub default: Option<String>,
+}
+
+/// What `run_sql` did: one output per statement that ran, and the error that stopped
+/// the run, if any (earlier statements stay committed, later ones did not run).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ConsoleRun {
+    pub outputs: Vec<StatementOutput>,
+    pub error: Option<StatementFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct StatementOutput {
+    /// The statement's text and where it starts in the script (1-based).
+    pub sql: String,
+    pub line: u32,
+    pub column: u32,
+    pub elapsed_ms: f64,
+    pub result: StatementResultView,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct StatementFailure {
+    pub sql: String,
+    pub error: crate::error::IpcError,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StatementResultView {
+    /// A query's rows; at most `ROW_LIMIT` of them are sent (`row_count` is the total).
+    Rows {
+        columns: Vec<ResultColumn>,
+        rows: Vec<Vec<Json>>,
+        row_count: u64,
+        truncated: bool,
+    },
+    Affected {
+        rows: u64,
+    },
+    Done,
+    /// `SUBSCRIBE TO ...`: a live pane was opened for it.
+    Live {
+        pane: PaneInfo,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ResultColumn {
+    pub name: String,
+    pub sql_type: String,
+}
+
+/// One console history entry; the newest is last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HistoryEntry {
+    pub sql: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: f64,
+    pub ok: bool,
+    pub database: String,
+}
+
+/// A live pane: a subscription whose rows the app keeps in key order, served to the
+/// grid by window (`pane_rows`), with changes announced by `pane` events.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PaneInfo {
+    pub pane: String,
+    pub generation: u64,
+    /// The subscribed query.
+    pub sql: String,
+    /// `ns.table`: the table edits go to; `null` when the pane cannot be edited
+    /// (SYSTEM tables, projections without the key).
+    pub table: Option<String>,
+    /// The acting user; `null` is admin.
+    pub user: Option<String>,
+    pub columns: Vec<PaneColumn>,
+    /// The key columns, in key order (`_user` first for an admin on a USER table).
+    pub key: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PaneColumn {
+    pub name: String,
+    pub sql_type: String,
+    pub key: bool,
+    pub nullable: bool,
+    pub editable: bool,
+}
+
+/// Rows `start..start + rows.len()` of a pane, in key order, as of `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct RowWindow {
+    pub generation: u64,
+    pub seq: u64,
+    pub total: u64,
+    pub start: u64,
+    pub keys: Vec<Vec<Json>>,
+    pub rows: Vec<Vec<Json>>,
+    /// Where the requested anchor key is now, if it is still in the pane.
+    pub anchor_index: Option<u64>,
+    /// The snapshot is still arriving.
+    pub loading: bool,
+}
+
+/// The result of a write command.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, TS)]
+pub struct WriteResult {
+    pub seq: u64,
+    pub affected: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    Insert,
+    Update,
+    Delete,
+}
+
+/// One changed row, for the grid's cues: which row, and for updates which columns.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ChangeMark {
+    pub op: ChangeOp,
+    pub key: Vec<Json>,
+    /// Indexes of the columns whose value changed (updates only).
+    pub columns: Vec<u32>,
+}
+
+/// The `pane` event: what happened to a pane since the previous event, at most one
+/// event per pane every 16 ms. `generation` changes when the pane resubscribes; events
+/// of an older generation are stale.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PaneEvent {
+    /// Snapshot rows arrived (`loading` until the last batch); the pane shows the
+    /// table as of `seq`.
+    Snapshot {
+        pane: String,
+        generation: u64,
+        seq: u64,
+        total: u64,
+        loading: bool,
+    },
+    /// The commits `from_seq..=to_seq` were applied: `from_seq` is the previous event's
+    /// `to_seq + 1` (or the snapshot's `seq + 1`); anything else is a gap.
+    Changes {
+        pane: String,
+        generation: u64,
+        from_seq: u64,
+        to_seq: u64,
+        /// Commit time of the oldest commit in the event, ms since the Unix epoch.
+        committed_at: f64,
+        /// How many row changes the event covers.
+        count: u64,
+        total: u64,
+        /// The changed rows, for cues; at most `MARK_LIMIT` (then `truncated`).
+        marks: Vec<ChangeMark>,
+        truncated: bool,
+    },
+    /// The pane is paused; `waiting` row changes are held back until resumed.
+    Paused {
+        pane: String,
+        generation: u64,
+        waiting: u64,
+    },
+    /// The pane fell behind and changes were dropped: resubscribe.
+    Resync {
+        pane: String,
+        generation: u64,
+        missed_from_seq: u64,
+    },
+    Error {
+        pane: String,
+        generation: u64,
+        message: String,
+    },
+    /// The subscription ended (KILL LIVE QUERY, table dropped, database closed).
+    Closed {
+        pane: String,
+        generation: u64,
+        reason: String,
+    },
+}
+
+/// The name of the event carrying `PaneEvent`s, emitted to the pane's window.
+pub const PANE_EVENT: &str = "pane";
+/// The name of the event carrying the `CatalogView`, emitted to every window.
+pub const CATALOG_EVENT: &str = "catalog";
+
+/// An integer cell beyond ±2^53 becomes a decimal string (JSON documents inside a
+/// cell are left as they are).
+pub fn js_safe(value: Json) -> Json {
+    const LIMIT: i64 = 1 << 53;
+    match value {
+        Json::Number(n) => match n.as_i64() {
+            Some(i) if !(-LIMIT..=LIMIT).contains(&i) => Json::String(i.to_string()),
+            None if n.as_u64().is_some() => Json::String(n.to_string()),
+            _ => Json::Number(n),
+        },
+        other => other,
+    }
+}
+
+pub fn js_safe_row(row: &[Json]) -> Vec<Json> {
+    row.iter().cloned().map(js_safe).collect()
+}

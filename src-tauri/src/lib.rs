@@ -1,0 +1,86 @@
+//! Tidepool Studio, the desktop app: the engine embedded in a Tauri v2 window.
+//!
+//! The life of a grid edit, layer by layer:
+//! 1. The UI (`ui/src/ipc.ts`, the only module that talks to Tauri) invokes
+//!    `update_cell`; `commands/edit.rs` converts the JSON values with the table's types
+//!    and calls the engine's typed write API, which commits one RocksDB WriteBatch.
+//! 2. The commit hands its row changes to the engine's live-query manager and returns;
+//!    the command answers with the commit's `seq`.
+//! 3. Every pane watching the table has an engine subscription. Its bridge task
+//!    (`pane/bridge.rs`) applies the change to the pane's rows (`pane/model.rs`, kept in
+//!    key order) and, within 16 ms, emits one `pane` event to the pane's window naming
+//!    the commits it covers and the changed rows.
+//! 4. The pane (`ui/src/features/table-pane`) checks the seqs follow on, marks the
+//!    changed cells, and fetches the rows on screen with `pane_rows`.
+//!
+//! Console runs go through `commands/console.rs`; the catalog tree is refreshed by
+//! `catalog.rs`'s watcher after every commit. All IPC types are in `ipc.rs` and
+//! `error.rs`, exported to TypeScript with ts-rs.
+
+pub mod catalog;
+pub mod commands;
+pub mod error;
+pub mod history;
+pub mod ipc;
+mod menu;
+pub mod pane;
+pub mod state;
+
+use std::path::PathBuf;
+
+use tauri::Runtime;
+
+use crate::state::AppState;
+
+/// Registers the state and every command: the part of the app that runs the same in a
+/// window and under Tauri's mock runtime in tests.
+pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::database::database_info,
+            commands::database::open_database,
+            commands::catalog::catalog,
+            commands::console::run_sql,
+            commands::console::history,
+            commands::panes::open_pane,
+            commands::panes::pane_rows,
+            commands::panes::set_pane_paused,
+            commands::panes::resubscribe_pane,
+            commands::panes::close_pane,
+            commands::edit::insert_row,
+            commands::edit::update_cell,
+            commands::edit::delete_rows,
+        ])
+        .setup(|app| {
+            catalog::spawn_watcher(app.handle().clone());
+            Ok(())
+        })
+}
+
+/// Starts the app: `tidepool-studio [--db DIR]` (the default database otherwise).
+pub fn run() {
+    let mut args = std::env::args_os().skip(1);
+    let mut database: Option<PathBuf> = None;
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            database = args.next().map(PathBuf::from);
+        }
+    }
+    let Some(data_dir) = state::data_dir() else {
+        eprintln!("tidepool-studio: no home folder to keep the app's data in");
+        std::process::exit(1);
+    };
+    let state = AppState::new(&data_dir);
+    match database.or_else(tidepool_engine::default_database_dir) {
+        // A failure is shown in the window instead of the catalog.
+        Some(path) => drop(state.open(&path)),
+        None => eprintln!("tidepool-studio: no database folder given and no default one"),
+    }
+    configure(tauri::Builder::default(), state)
+        .plugin(tauri_plugin_dialog::init())
+        .menu(menu::build)
+        .on_menu_event(menu::handle)
+        .run(tauri::generate_context!())
+        .expect("Tidepool Studio could not start its window");
+}

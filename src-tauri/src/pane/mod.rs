@@ -1,0 +1,171 @@
+//! Live panes. A pane is an engine subscription plus the rows it shows, kept in key
+//! order (`model.rs`); the bridge (`bridge.rs`) applies the subscription's messages to
+//! the rows and tells the pane's window what changed, one event per 16 ms at most.
+//! The grid reads rows by window with `pane_rows`, so a million-row table costs the
+//! webview only the rows on screen.
+
+mod bridge;
+mod model;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tauri::{AppHandle, Runtime};
+use tidepool_engine::{Actor, LiveMessage, Session, TableKind, USER_COLUMN};
+use tokio::sync::mpsc;
+
+use crate::error::{IpcError, IpcResult};
+use crate::ipc::{PaneColumn, PaneInfo};
+pub use bridge::{Control, MARK_LIMIT};
+pub use model::{cmp_key, Key, OrderedRows};
+
+/// One open pane.
+pub struct Pane {
+    pub id: String,
+    /// The label of the window that owns the pane: its events go there only.
+    pub window: String,
+    sql: String,
+    session: Session,
+    state: Mutex<PaneState>,
+    control: Mutex<mpsc::UnboundedSender<Control>>,
+}
+
+/// The rows as the bridge last left them.
+pub struct PaneState {
+    pub info: PaneInfo,
+    pub rows: OrderedRows,
+    /// The commit the rows reflect.
+    pub seq: u64,
+    pub loading: bool,
+}
+
+impl Pane {
+    /// Subscribes and starts the pane's bridge. Errors in the query come back here.
+    pub async fn open<R: Runtime>(
+        app: &AppHandle<R>,
+        id: String,
+        window: String,
+        session: Session,
+        sql: String,
+    ) -> IpcResult<Arc<Pane>> {
+        let (subscription, info, seq) = subscribe(&session, &sql, &id, 1).await?;
+        let (control, receiver) = mpsc::unbounded_channel();
+        let pane = Arc::new(Pane {
+            id,
+            window,
+            sql,
+            session,
+            state: Mutex::new(PaneState {
+                info,
+                rows: OrderedRows::default(),
+                seq,
+                loading: true,
+            }),
+            control: Mutex::new(control),
+        });
+        bridge::spawn(app.clone(), pane.clone(), subscription, 1, receiver);
+        Ok(pane)
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, PaneState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn info(&self) -> PaneInfo {
+        self.state().info.clone()
+    }
+
+    /// Pauses or resumes delivery; while paused the rows do not change and the window
+    /// is told how many changes wait.
+    pub fn set_paused(&self, paused: bool) {
+        let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = control.send(if paused { Control::Pause } else { Control::Resume });
+    }
+
+    /// Replaces the subscription with a fresh one (new generation, fresh snapshot):
+    /// what the UI does after a gap or `resync`.
+    pub async fn resubscribe<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>) -> IpcResult<PaneInfo> {
+        let generation = self.state().info.generation + 1;
+        let (subscription, info, seq) = subscribe(&self.session, &self.sql, &self.id, generation).await?;
+        let (control, receiver) = mpsc::unbounded_channel();
+        {
+            let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = old.send(Control::Stop);
+            *old = control;
+        }
+        {
+            let mut state = self.state();
+            state.info = info.clone();
+            state.rows.clear();
+            state.seq = seq;
+            state.loading = true;
+        }
+        bridge::spawn(app.clone(), self.clone(), subscription, generation, receiver);
+        Ok(info)
+    }
+
+    /// Ends the subscription.
+    pub fn close(&self) {
+        let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = control.send(Control::Stop);
+    }
+}
+
+/// Subscribes and reads the `subscribed` message, which describes the columns.
+async fn subscribe(
+    session: &Session,
+    sql: &str,
+    pane: &str,
+    generation: u64,
+) -> IpcResult<(tidepool_engine::Subscription, PaneInfo, u64)> {
+    let mut subscription = session.subscribe(sql).await?;
+    let first = subscription.recv().await;
+    let Some(LiveMessage::Subscribed {
+        columns,
+        key,
+        snapshot_seq,
+        ..
+    }) = first
+    else {
+        let message = match first {
+            Some(LiveMessage::Error { message, .. }) => message,
+            other => format!("the subscription did not start: {other:?}"),
+        };
+        return Err(IpcError::new("query", message));
+    };
+    let def = subscription.table().clone();
+    let has_key = def
+        .primary_key
+        .iter()
+        .all(|&i| columns.iter().any(|c| c.name == def.columns[i].name));
+    let editable_table = def.kind != TableKind::System && has_key;
+    let columns = columns
+        .into_iter()
+        .map(|c| {
+            let column = def
+                .column_index(&c.name)
+                .map(|i| (&def.columns[i], def.is_key_column(i)));
+            PaneColumn {
+                key: key.contains(&c.name),
+                nullable: column.is_none_or(|(col, _)| col.nullable),
+                // Keys are not edited in place (delete and insert instead); `_user` is
+                // the owner, fixed by the session.
+                editable: editable_table && column.is_some_and(|(_, is_key)| !is_key) && c.name != USER_COLUMN,
+                sql_type: c.ty,
+                name: c.name,
+            }
+        })
+        .collect();
+    let info = PaneInfo {
+        pane: pane.to_string(),
+        generation,
+        sql: sql.to_string(),
+        table: editable_table.then(|| def.full_name()),
+        user: match session.actor() {
+            Actor::Admin => None,
+            Actor::User(user) => Some(user.clone()),
+        },
+        columns,
+        key,
+    };
+    Ok((subscription, info, snapshot_seq))
+}

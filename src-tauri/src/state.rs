@@ -1,0 +1,111 @@
+//! What the app holds: the open database, its live panes, and where the app keeps its
+//! own files (console history).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tidepool_engine::{Actor, Engine, Session};
+
+use crate::error::{IpcError, IpcResult};
+use crate::history::History;
+use crate::pane::Pane;
+
+pub struct AppState {
+    database: RwLock<Option<Engine>>,
+    /// Why the database could not be opened, shown instead of the tree.
+    open_error: Mutex<Option<String>>,
+    panes: Mutex<HashMap<String, Arc<Pane>>>,
+    next_pane: AtomicU64,
+    pub history: History,
+}
+
+impl AppState {
+    /// `data_dir` holds the app's own files.
+    pub fn new(data_dir: &Path) -> AppState {
+        AppState {
+            database: RwLock::new(None),
+            open_error: Mutex::new(None),
+            panes: Mutex::new(HashMap::new()),
+            next_pane: AtomicU64::new(1),
+            history: History::new(data_dir.join("history.jsonl")),
+        }
+    }
+
+    /// Opens (creating if needed) the database at `path`, closing the current one and
+    /// its panes first.
+    pub fn open(&self, path: &Path) -> IpcResult<Engine> {
+        for pane in self.panes.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            pane.1.close();
+        }
+        let mut database = self.database.write().unwrap_or_else(|e| e.into_inner());
+        // Release the old directory before opening: it may be the same one.
+        *database = None;
+        match Engine::open(path) {
+            Ok(engine) => {
+                *database = Some(engine.clone());
+                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(engine)
+            }
+            Err(e) => {
+                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+
+    pub fn engine(&self) -> IpcResult<Engine> {
+        let database = self.database.read().unwrap_or_else(|e| e.into_inner());
+        database.clone().ok_or_else(|| {
+            let why = self.open_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            IpcError::new("no_database", why.unwrap_or_else(|| "no database is open".into()))
+        })
+    }
+
+    /// A session acting as `user` (admin when `None` or empty).
+    pub fn session(&self, user: Option<String>) -> IpcResult<Session> {
+        let actor = match user {
+            Some(user) if !user.trim().is_empty() => Actor::User(user.trim().to_string()),
+            _ => Actor::Admin,
+        };
+        Ok(self.engine()?.session(actor))
+    }
+
+    pub fn new_pane_id(&self) -> String {
+        format!("pane-{}", self.next_pane.fetch_add(1, Ordering::Relaxed))
+    }
+
+    pub fn add_pane(&self, pane: Arc<Pane>) {
+        self.panes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(pane.id.clone(), pane);
+    }
+
+    pub fn pane(&self, id: &str) -> IpcResult<Arc<Pane>> {
+        self.panes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+            .ok_or_else(|| IpcError::no_pane(id))
+    }
+
+    pub fn remove_pane(&self, id: &str) -> Option<Arc<Pane>> {
+        self.panes.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
+    }
+}
+
+/// Where the app keeps its own files: `$TIDEPOOL_STUDIO_DATA_DIR`, else the OS app-data
+/// folder that also holds the default database.
+pub fn data_dir() -> Option<PathBuf> {
+    std::env::var_os("TIDEPOOL_STUDIO_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            tidepool_engine::default_database_dir()?
+                .parent()?
+                .parent()
+                .map(Path::to_path_buf)
+        })
+}

@@ -1,0 +1,471 @@
+//! The app's commands and live bridge, driven through Tauri's mock runtime: real IPC
+//! requests against a real engine in a temporary directory, events read back as the
+//! webview would receive them.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
+use tidepool_studio::state::AppState;
+
+struct Harness {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    events: Arc<Mutex<Vec<Json>>>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+fn harness() -> Harness {
+    let db = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(data.path());
+    state.open(db.path()).unwrap();
+    let app = tidepool_studio::configure(mock_builder(), state)
+        // The app's real context: its capability must grant every command used here.
+        .build(tauri::generate_context!(test = true))
+        .unwrap();
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    window.listen("pane", move |event| {
+        sink.lock()
+            .unwrap()
+            .push(serde_json::from_str(event.payload()).unwrap());
+    });
+    Harness {
+        _app: app,
+        window,
+        events,
+        _dirs: (db, data),
+    }
+}
+
+impl Harness {
+    fn invoke(&self, cmd: &str, args: Json) -> Result<Json, Json> {
+        invoke(&self.window, cmd, args)
+    }
+
+    fn ok(&self, cmd: &str, args: Json) -> Json {
+        self.invoke(cmd, args).unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn sql(&self, sql: &str) -> Json {
+        let run = self.ok("run_sql", json!({ "sql": sql }));
+        assert!(run["error"].is_null(), "{sql}: {}", run["error"]);
+        run
+    }
+
+    /// Waits until an event of `pane` satisfies `done`; returns that pane's events so far.
+    fn wait_for(&self, pane: &str, done: impl Fn(&[Json]) -> bool) -> Vec<Json> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let events: Vec<Json> = self
+                .events
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e["pane"] == pane)
+                .cloned()
+                .collect();
+            if done(&events) {
+                return events;
+            }
+            assert!(Instant::now() < deadline, "timed out; events so far: {events:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn open(&self, table: &str, filter: Option<&str>) -> (String, Json) {
+        let info = self.ok("open_pane", json!({ "table": table, "filter": filter }));
+        let pane = info["pane"].as_str().unwrap().to_string();
+        self.wait_for(&pane, |events| {
+            events.iter().any(|e| e["type"] == "snapshot" && e["loading"] == false)
+        });
+        (pane, info)
+    }
+
+    fn rows(&self, pane: &str) -> Vec<Json> {
+        let window = self.ok("pane_rows", json!({ "pane": pane, "start": 0, "count": 5000 }));
+        window["rows"].as_array().unwrap().clone()
+    }
+}
+
+fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Json) -> Result<Json, Json> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Json>().unwrap())
+}
+
+/// Every `changes` event of a pane follows on from the one before.
+fn assert_continuous(events: &[Json]) -> u64 {
+    let mut seq = None;
+    let mut count = 0;
+    for event in events {
+        match event["type"].as_str().unwrap() {
+            "snapshot" => seq = event["seq"].as_u64(),
+            "changes" => {
+                let from = event["from_seq"].as_u64().unwrap();
+                assert_eq!(Some(from), seq.map(|s| s + 1), "gap before {event}");
+                seq = event["to_seq"].as_u64();
+                count += event["count"].as_u64().unwrap();
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
+const SETUP: &str = "CREATE NAMESPACE app;
+CREATE TABLE app.items (id BIGINT PRIMARY KEY, name TEXT NOT NULL, qty INT);
+INSERT INTO app.items VALUES (1, 'apple', 3), (2, 'pear', 0);";
+
+#[test]
+fn the_console_runs_statements_in_order_and_stops_at_the_first_error() {
+    let h = harness();
+    let run = h.ok(
+        "run_sql",
+        json!({ "sql": format!("{SETUP}\nSELECT name FROM app.items ORDER BY id;\nSELEC oops;\nINSERT INTO app.items VALUES (3, 'fig', 1);") }),
+    );
+    let outputs = run["outputs"].as_array().unwrap();
+    assert_eq!(outputs.len(), 4);
+    assert_eq!(outputs[2]["result"], json!({ "type": "affected", "rows": 2 }));
+    assert_eq!(outputs[3]["result"]["rows"], json!([["apple"], ["pear"]]));
+    assert_eq!(
+        outputs[3]["result"]["columns"],
+        json!([{ "name": "name", "sql_type": "TEXT" }])
+    );
+    assert_eq!(outputs[3]["line"], 4);
+    let error = &run["error"]["error"];
+    assert_eq!(error["code"], "syntax");
+    assert_eq!(error["line"], 5);
+    assert_eq!(error["column"], 1);
+    // The statement after the error did not run.
+    let count = h.sql("SELECT COUNT(*) FROM app.items");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+    // Every run is in the history, failed ones marked.
+    let history = h.ok("history", json!({}));
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["ok"], false);
+    assert_eq!(history[1]["sql"], "SELECT COUNT(*) FROM app.items");
+}
+
+#[test]
+fn a_ten_thousand_row_insert_reaches_the_pane_complete_in_order_and_batched() {
+    let h = harness();
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.bulk (id BIGINT PRIMARY KEY, v TEXT);");
+    let (pane, _) = h.open("app.bulk", None);
+    let values: Vec<String> = (0..10_000).rev().map(|i| format!("({i}, 'v{i}')")).collect();
+    h.sql(&format!("INSERT INTO app.bulk VALUES {}", values.join(",")));
+    let events = h.wait_for(&pane, |events| events.last().is_some_and(|e| e["total"] == 10_000));
+    assert_eq!(assert_continuous(&events), 10_000);
+    let changes: Vec<&Json> = events.iter().filter(|e| e["type"] == "changes").collect();
+    // One statement is one commit: it arrives as one batch, not 10,000 events.
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        changes[0]["marks"].as_array().unwrap().len(),
+        tidepool_studio::pane::MARK_LIMIT
+    );
+    assert_eq!(changes[0]["truncated"], true);
+    // The pane holds every row, in key order, served by window.
+    let window = h.ok("pane_rows", json!({ "pane": pane, "start": 9_990, "count": 100 }));
+    assert_eq!(window["total"], 10_000);
+    let ids: Vec<u64> = window["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, (9_990..10_000).collect::<Vec<_>>());
+    let anchored = h.ok(
+        "pane_rows",
+        json!({ "pane": pane, "start": 0, "count": 1, "anchor": [4321] }),
+    );
+    assert_eq!(anchored["anchor_index"], 4321);
+}
+
+#[test]
+fn many_small_commits_arrive_in_commit_order_in_far_fewer_events() {
+    let h = harness();
+    h.sql(SETUP);
+    let (pane, _) = h.open("app.items", None);
+    for qty in 1..=2_000 {
+        let result = h.ok(
+            "update_cell",
+            json!({ "table": "app.items", "key": [1], "column": "qty", "value": qty }),
+        );
+        assert_eq!(result["affected"], 1);
+    }
+    let events = h.wait_for(&pane, |events| {
+        events.iter().map(|e| e["count"].as_u64().unwrap_or(0)).sum::<u64>() == 2_000
+    });
+    assert_eq!(assert_continuous(&events), 2_000);
+    let batches = events.iter().filter(|e| e["type"] == "changes").count();
+    assert!(batches < 2_000, "{batches} events for 2,000 commits");
+    // Each update marks the changed column (qty is column 2).
+    let last = events.iter().rev().find(|e| e["type"] == "changes").unwrap();
+    assert_eq!(last["marks"][0], json!({ "op": "update", "key": [1], "columns": [2] }));
+    assert_eq!(h.rows(&pane)[0], json!([1, "apple", 2000]));
+}
+
+#[test]
+fn grid_edits_write_through_the_engine_and_bad_input_changes_nothing() {
+    let h = harness();
+    h.sql(SETUP);
+    let (pane, info) = h.open("app.items", None);
+    assert_eq!(info["table"], "app.items");
+    assert_eq!(info["key"], json!(["id"]));
+    let editable: Vec<bool> = info["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["editable"].as_bool().unwrap())
+        .collect();
+    assert_eq!(editable, [false, true, true]);
+
+    h.ok(
+        "insert_row",
+        json!({ "table": "app.items", "values": { "id": "3", "name": "fig" } }),
+    );
+    h.ok(
+        "update_cell",
+        json!({ "table": "app.items", "key": [2], "column": "qty", "value": "7" }),
+    );
+    h.ok("delete_rows", json!({ "table": "app.items", "keys": [[1]] }));
+    h.wait_for(&pane, |events| {
+        events.iter().map(|e| e["count"].as_u64().unwrap_or(0)).sum::<u64>() == 3
+    });
+    let expected = json!([[2, "pear", 7], [3, "fig", null]]);
+    assert_eq!(Json::Array(h.rows(&pane)), expected);
+
+    let not_null = h.invoke(
+        "update_cell",
+        json!({ "table": "app.items", "key": [2], "column": "name", "value": null }),
+    );
+    assert_eq!(not_null.unwrap_err()["code"], "not_null");
+    let duplicate = h.invoke(
+        "insert_row",
+        json!({ "table": "app.items", "values": { "id": 2, "name": "again" } }),
+    );
+    assert_eq!(duplicate.unwrap_err()["code"], "duplicate_key");
+    let mismatch = h.invoke(
+        "update_cell",
+        json!({ "table": "app.items", "key": [2], "column": "qty", "value": "lots" }),
+    );
+    assert_eq!(mismatch.unwrap_err()["code"], "type_mismatch");
+    let bad_key = h.invoke("delete_rows", json!({ "table": "app.items", "keys": [[2, 3]] }));
+    assert_eq!(bad_key.unwrap_err()["code"], "invalid_request");
+    let system = h.invoke("insert_row", json!({ "table": "system.tables", "values": {} }));
+    assert_eq!(system.unwrap_err()["code"], "not_allowed");
+    let select = h.sql("SELECT * FROM app.items ORDER BY id");
+    assert_eq!(select["outputs"][0]["result"]["rows"], expected);
+}
+
+#[test]
+fn a_filtered_pane_sees_rows_enter_and_leave_while_the_full_pane_keeps_them() {
+    let h = harness();
+    h.sql(SETUP);
+    let (all, _) = h.open("app.items", None);
+    let (some, _) = h.open("app.items", Some("qty > 0"));
+    assert_eq!(h.rows(&some), vec![json!([1, "apple", 3])]);
+    h.sql("UPDATE app.items SET qty = 5 WHERE id = 2");
+    h.wait_for(&some, |events| events.iter().any(|e| e["type"] == "changes"));
+    assert_eq!(h.rows(&some).len(), 2);
+    h.sql("UPDATE app.items SET qty = 0 WHERE id = 1");
+    let events = h.wait_for(&some, |events| {
+        events.iter().filter(|e| e["type"] == "changes").count() == 2
+    });
+    let last = events.last().unwrap();
+    assert_eq!(last["marks"][0]["op"], "delete");
+    assert_eq!(h.rows(&some), vec![json!([2, "pear", 5])]);
+    h.wait_for(&all, |events| {
+        events.iter().filter(|e| e["type"] == "changes").count() == 2
+    });
+    assert_eq!(h.rows(&all).len(), 2);
+
+    let bad = h.invoke("open_pane", json!({ "table": "app.items", "filter": "nope >" }));
+    assert_eq!(bad.unwrap_err()["code"], "syntax");
+    let injected = h.invoke(
+        "open_pane",
+        json!({ "table": "app.items", "filter": "1=1; DROP TABLE app.items" }),
+    );
+    assert_eq!(injected.unwrap_err()["code"], "invalid_request");
+}
+
+#[test]
+fn a_paused_pane_holds_changes_and_delivers_them_in_order_on_resume() {
+    let h = harness();
+    h.sql(SETUP);
+    let (pane, _) = h.open("app.items", None);
+    h.ok("set_pane_paused", json!({ "pane": pane, "paused": true }));
+    for i in 10..15 {
+        h.sql(&format!("INSERT INTO app.items VALUES ({i}, 'n{i}', {i})"));
+    }
+    h.wait_for(&pane, |events| {
+        events.iter().any(|e| e["type"] == "paused" && e["waiting"] == 5)
+    });
+    assert_eq!(h.rows(&pane).len(), 2, "rows do not change while paused");
+    h.ok("set_pane_paused", json!({ "pane": pane, "paused": false }));
+    let events = h.wait_for(&pane, |events| events.last().is_some_and(|e| e["total"] == 7));
+    assert_eq!(assert_continuous(&events), 5);
+    assert_eq!(h.rows(&pane).len(), 7);
+}
+
+#[test]
+fn resubscribing_starts_a_new_generation_with_a_fresh_snapshot() {
+    let h = harness();
+    h.sql(SETUP);
+    let (pane, info) = h.open("app.items", None);
+    assert_eq!(info["generation"], 1);
+    let next = h.ok("resubscribe_pane", json!({ "pane": pane }));
+    assert_eq!(next["generation"], 2);
+    h.wait_for(&pane, |events| {
+        events
+            .iter()
+            .any(|e| e["generation"] == 2 && e["type"] == "snapshot" && e["loading"] == false)
+    });
+    h.sql("INSERT INTO app.items VALUES (9, 'kiwi', 1)");
+    let events = h.wait_for(&pane, |events| {
+        events.iter().any(|e| e["generation"] == 2 && e["type"] == "changes")
+    });
+    let fresh: Vec<Json> = events.into_iter().filter(|e| e["generation"] == 2).collect();
+    assert_eq!(assert_continuous(&fresh), 1);
+    h.ok("close_pane", json!({ "pane": pane }));
+    assert_eq!(
+        h.invoke("pane_rows", json!({ "pane": pane, "start": 0, "count": 1 }))
+            .unwrap_err()["code"],
+        "no_pane"
+    );
+}
+
+#[test]
+fn console_subscribe_opens_a_live_pane_and_kill_closes_it() {
+    let h = harness();
+    h.sql(SETUP);
+    let run = h.sql("SUBSCRIBE TO SELECT id, name FROM app.items WHERE qty > 0");
+    let info = &run["outputs"][0]["result"];
+    assert_eq!(info["type"], "live");
+    let pane = info["pane"]["pane"].as_str().unwrap().to_string();
+    // Without the key's columns... the key is here (id), so the pane is editable.
+    assert_eq!(info["pane"]["table"], "app.items");
+    h.wait_for(&pane, |events| {
+        events.iter().any(|e| e["type"] == "snapshot" && e["loading"] == false)
+    });
+    assert_eq!(h.rows(&pane), vec![json!([1, "apple"])]);
+    let live = h.sql("SELECT id FROM system.live");
+    for row in live["outputs"][0]["result"]["rows"].as_array().unwrap() {
+        h.sql(&format!("KILL LIVE QUERY '{}'", row[0].as_str().unwrap()));
+    }
+    let events = h.wait_for(&pane, |events| events.iter().any(|e| e["type"] == "closed"));
+    assert!(
+        events.last().unwrap()["reason"].as_str().unwrap().contains("kill"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn pane_events_go_only_to_the_window_that_owns_the_pane() {
+    let h = harness();
+    h.sql(SETUP);
+    let other = WebviewWindowBuilder::new(h.window.app_handle(), "other", Default::default())
+        .build()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(0));
+    let counter = seen.clone();
+    other.listen("pane", move |_| *counter.lock().unwrap() += 1);
+    let (pane, _) = h.open("app.items", None);
+    h.sql("INSERT INTO app.items VALUES (5, 'plum', 2)");
+    h.wait_for(&pane, |events| events.iter().any(|e| e["type"] == "changes"));
+    assert_eq!(*seen.lock().unwrap(), 0);
+}
+
+#[test]
+fn only_the_main_window_may_invoke_commands() {
+    let h = harness();
+    let other = WebviewWindowBuilder::new(h.window.app_handle(), "other", Default::default())
+        .build()
+        .unwrap();
+    let denied = invoke(&other, "run_sql", json!({ "sql": "CREATE NAMESPACE sneaky" })).unwrap_err();
+    assert!(denied.as_str().unwrap().contains("not allowed"), "{denied}");
+    let namespaces = h.ok("catalog", json!({}))["namespaces"].as_array().unwrap().len();
+    assert_eq!(namespaces, 1);
+}
+
+#[test]
+fn malformed_requests_are_errors_and_never_panics() {
+    let h = harness();
+    h.sql(SETUP);
+    for (cmd, args) in [
+        ("run_sql", json!({})),
+        ("run_sql", json!({ "sql": 42 })),
+        ("open_pane", json!({ "table": "no.such" })),
+        ("open_pane", json!({ "table": "not a name!" })),
+        ("pane_rows", json!({ "pane": "pane-999", "start": 0, "count": 10 })),
+        ("pane_rows", json!({ "pane": "pane-1", "start": -1, "count": 10 })),
+        (
+            "update_cell",
+            json!({ "table": "app.items", "key": "1", "column": "qty", "value": 1 }),
+        ),
+        (
+            "update_cell",
+            json!({ "table": "app.items", "key": [404], "column": "qty", "value": 1 }),
+        ),
+        (
+            "update_cell",
+            json!({ "table": "app.items", "key": [1], "column": "nope", "value": 1 }),
+        ),
+        ("insert_row", json!({ "table": "app.items", "values": [] })),
+        ("open_database", json!({ "path": "" })),
+        ("no_such_command", json!({})),
+    ] {
+        assert!(h.invoke(cmd, args.clone()).is_err(), "{cmd} {args} should fail");
+    }
+    // The database is untouched and still answers.
+    let count = h.sql("SELECT COUNT(*) FROM app.items");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+}
+
+#[test]
+fn the_catalog_lists_namespaces_tables_kinds_and_row_counts() {
+    let h = harness();
+    h.sql(SETUP);
+    h.sql("CREATE STREAM TABLE app.events (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), body TEXT) WITH (TTL_SECONDS = 60)");
+    let view = h.ok("catalog", json!({}));
+    let namespaces: Vec<&str> = view["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(namespaces, ["system", "app"]);
+    let app = &view["namespaces"][1]["tables"];
+    assert_eq!(app[0]["name"], "events");
+    assert_eq!(app[0]["kind"], "STREAM");
+    assert_eq!(app[0]["ttl_seconds"], 60);
+    assert_eq!(app[0]["columns"][0]["default"], "SNOWFLAKE_ID()");
+    assert_eq!(app[1]["name"], "items");
+    assert_eq!(app[1]["kind"], "SHARED");
+    assert_eq!(app[1]["rows"], 2);
+    assert!(view["namespaces"][0]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["kind"] == "SYSTEM" && t["rows"].is_null()));
+    assert!(view["database"]["last_seq"].as_u64().unwrap() > 0);
+}

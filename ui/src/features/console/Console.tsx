@@ -1,0 +1,149 @@
+// The SQL console: editor, run (all or the selection), one result tab per statement,
+// errors marked in the editor, and a history that survives restarts.
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import type { CatalogView } from "../../bindings/CatalogView";
+import type { ConsoleRun } from "../../bindings/ConsoleRun";
+import type { HistoryEntry } from "../../bindings/HistoryEntry";
+import type { PaneInfo } from "../../bindings/PaneInfo";
+import { api, asIpcError } from "../../ipc";
+import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./editor";
+import { ResultGrid } from "./ResultGrid";
+
+const DRAFT_KEY = "tidepool.console.draft";
+
+export function Console({ catalog, user, onLive }: { catalog: CatalogView | null; user: string | null; onLive: (info: PaneInfo) => void }) {
+  const host = useRef<HTMLDivElement>(null);
+  const editor = useRef<ConsoleEditor | null>(null);
+  const [run, setRun] = useState<ConsoleRun | null>(null);
+  const [active, setActive] = useState(0);
+  const [running, setRunning] = useState(false);
+  const [history, setHistory] = useState<HistoryEntry[]>([]);
+  const [showHistory, setShowHistory] = useState(false);
+  const runRef = useRef<() => void>(() => undefined);
+
+  useEffect(() => {
+    if (!host.current) return;
+    const draft = localStorage.getItem(DRAFT_KEY) ?? "SELECT * FROM system.tables;";
+    const created = createEditor(
+      host.current,
+      draft,
+      () => runRef.current(),
+      (text) => localStorage.setItem(DRAFT_KEY, text),
+    );
+    editor.current = created;
+    return () => created.view.destroy();
+  }, []);
+
+  useEffect(() => editor.current?.setSchema(completionSchema(catalog)), [catalog]);
+
+  const loadHistory = useCallback(() => {
+    api.history().then(setHistory).catch(() => undefined);
+  }, []);
+  useEffect(loadHistory, [loadHistory]);
+
+  const execute = useCallback(async () => {
+    const ed = editor.current;
+    if (!ed || running) return;
+    const { text, offset } = ed.runnable();
+    if (!text.trim()) return;
+    ed.clearMarks();
+    setRunning(true);
+    try {
+      const result = await api.runSql(text, user);
+      setRun(result);
+      setActive(result.error ? result.outputs.length : 0);
+      for (const output of result.outputs) if (output.result.type === "live") onLive(output.result.pane);
+      const failure = result.error;
+      if (failure) {
+        const { line, column } = failure.error;
+        const at =
+          line !== null && column !== null ? offsetOf(text, line, column, offset) : offset + Math.max(0, text.indexOf(failure.sql));
+        ed.markError(at, failure.error.message);
+      }
+    } catch (e) {
+      setRun({ outputs: [], error: { sql: text, error: asIpcError(e), elapsed_ms: 0 } });
+    } finally {
+      setRunning(false);
+      loadHistory();
+    }
+  }, [running, user, onLive, loadHistory]);
+  runRef.current = () => void execute();
+
+  const tabs = run ? [...run.outputs.map((o, i) => ({ i, label: `${i + 1}`, ok: true, o })), ...(run.error ? [{ i: run.outputs.length, label: "error", ok: false, o: null }] : [])] : [];
+  const shown = tabs[active];
+  return (
+    <div className="console">
+      <div className="console-toolbar">
+        <button className="primary" onClick={() => void execute()} disabled={running} title="Run all, or the selection (Ctrl/Cmd+Enter)">
+          {running ? "Running…" : "▶ Run"}
+        </button>
+        <span className="hint">Ctrl/Cmd+Enter runs everything or the selection</span>
+        <div className="spacer" />
+        <button onClick={() => setShowHistory((s) => !s)}>History ({history.length})</button>
+      </div>
+      <div className="console-body">
+        <div className="editor" ref={host} data-testid="sql-editor" />
+        {showHistory && (
+          <ul className="history" aria-label="History">
+            {[...history].reverse().map((h, i) => (
+              <li key={i} className={h.ok ? "" : "failed"}>
+                <button
+                  onClick={() => {
+                    editor.current?.setText(h.sql);
+                    setShowHistory(false);
+                  }}
+                  title={new Date(h.at).toLocaleString()}
+                >
+                  {h.sql.length > 200 ? `${h.sql.slice(0, 200)}…` : h.sql}
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div className="results">
+        <div className="result-tabs" role="tablist">
+          {tabs.map((t) => (
+            <button key={t.i} role="tab" aria-selected={active === t.i} className={`${active === t.i ? "active" : ""} ${t.ok ? "" : "failed"}`} onClick={() => setActive(t.i)}>
+              {t.label}
+            </button>
+          ))}
+        </div>
+        {shown?.o && <StatementView output={shown.o} />}
+        {shown && !shown.ok && run?.error && (
+          <div className="result-error" role="alert">
+            <strong>{run.error.error.line !== null ? `Error at line ${run.error.error.line}, column ${run.error.error.column}` : "Error"}</strong>
+            <pre>{run.error.error.message}</pre>
+            <code>{run.error.sql}</code>
+          </div>
+        )}
+        {!run && <div className="empty">Run a statement to see its results here.</div>}
+      </div>
+    </div>
+  );
+}
+
+function StatementView({ output }: { output: ConsoleRun["outputs"][number] }) {
+  const r = output.result;
+  const time = `${output.elapsed_ms.toFixed(1)} ms`;
+  switch (r.type) {
+    case "rows":
+      return (
+        <div className="result">
+          <div className="result-meta">
+            {r.row_count.toLocaleString()} rows{r.truncated ? ` (first ${r.rows.length.toLocaleString()} shown)` : ""} · {time}
+          </div>
+          <div className="result-grid">
+            <ResultGrid columns={r.columns} rows={r.rows} />
+          </div>
+        </div>
+      );
+    case "affected":
+      return <div className="result-meta">{r.rows.toLocaleString()} rows affected · {time}</div>;
+    case "done":
+      return <div className="result-meta">Done · {time}</div>;
+    case "live":
+      return <div className="result-meta">Live pane opened: {r.pane.sql} · {time}</div>;
+  }
+}

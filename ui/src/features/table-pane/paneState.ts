@@ -1,0 +1,144 @@
+// The live state of a pane, as a pure reducer over the bridge's `pane` events: seq
+// continuity (a gap or a resync asks for a resubscribe), flash marks for changed
+// cells and new rows, the pause counter and the changes/second meter. The rows
+// themselves stay in the app and are fetched by window.
+import type { PaneEvent } from "../../bindings/PaneEvent";
+import { keyString } from "../../json";
+
+/** How long a changed cell or a new row stays marked. */
+export const FLASH_MS = 1000;
+/** The window the changes/second meter averages over. */
+const RATE_WINDOW_MS = 1000;
+
+export interface Flash {
+  /** Changed column indexes, or "row" for a new row. */
+  columns: number[] | "row";
+  until: number;
+}
+
+export interface PaneLive {
+  generation: number;
+  /** The last commit applied; null until the snapshot's seq is known. */
+  seq: number | null;
+  total: number;
+  loading: boolean;
+  paused: boolean;
+  waiting: number;
+  flashes: Map<string, Flash>;
+  /** Recent change counts, for the meter. */
+  samples: { at: number; count: number }[];
+  /** Commit time of the newest batch applied (ms since epoch), for latency. */
+  lastCommittedAt: number | null;
+  /** Bumped whenever the rows on screen must be fetched again. */
+  version: number;
+  error: string | null;
+  closed: string | null;
+}
+
+/** What the pane must do after an event. */
+export type Effect = "none" | "refetch" | "resubscribe";
+
+export function initialLive(generation: number): PaneLive {
+  return {
+    generation,
+    seq: null,
+    total: 0,
+    loading: true,
+    paused: false,
+    waiting: 0,
+    flashes: new Map(),
+    samples: [],
+    lastCommittedAt: null,
+    version: 0,
+    error: null,
+    closed: null,
+  };
+}
+
+export function applyEvent(state: PaneLive, event: PaneEvent, now: number): [PaneLive, Effect] {
+  if (event.generation < state.generation) return [state, "none"]; // from a replaced subscription
+  if (event.generation > state.generation) state = initialLive(event.generation);
+  switch (event.type) {
+    case "snapshot":
+      return [
+        { ...state, seq: event.seq, total: event.total, loading: event.loading, version: state.version + 1 },
+        "refetch",
+      ];
+    case "changes": {
+      if (state.seq === null || event.from_seq !== state.seq + 1) {
+        return [{ ...state, error: gapMessage(state.seq, event.from_seq) }, "resubscribe"];
+      }
+      const flashes = new Map(state.flashes);
+      const until = now + FLASH_MS;
+      for (const mark of event.marks) {
+        const key = keyString(mark.key);
+        if (mark.op === "delete") {
+          flashes.delete(key);
+        } else if (mark.op === "insert") {
+          flashes.set(key, { columns: "row", until });
+        } else {
+          const previous = flashes.get(key);
+          const columns =
+            previous && previous.columns !== "row" && previous.until > now
+              ? [...new Set([...previous.columns, ...mark.columns])]
+              : previous?.columns === "row" && previous.until > now
+                ? "row"
+                : mark.columns;
+          flashes.set(key, { columns, until });
+        }
+      }
+      const samples = [...state.samples.filter((s) => s.at > now - RATE_WINDOW_MS), { at: now, count: event.count }];
+      return [
+        {
+          ...state,
+          seq: event.to_seq,
+          total: event.total,
+          flashes,
+          samples,
+          lastCommittedAt: event.committed_at,
+          version: state.version + 1,
+          error: null,
+        },
+        "refetch",
+      ];
+    }
+    case "paused":
+      return [{ ...state, waiting: Number(event.waiting) }, "none"];
+    case "resync":
+      return [{ ...state, error: `fell behind at seq ${event.missed_from_seq}; reloading` }, "resubscribe"];
+    case "error":
+      return [{ ...state, error: event.message }, "none"];
+    case "closed":
+      return [{ ...state, closed: event.reason }, "none"];
+  }
+}
+
+function gapMessage(seq: number | null, from: number): string {
+  return seq === null ? "changes arrived before the snapshot; reloading" : `missed seq ${seq + 1}..${from - 1}; reloading`;
+}
+
+export function setPaused(state: PaneLive, paused: boolean): PaneLive {
+  return { ...state, paused, waiting: 0 };
+}
+
+/** Drops flash marks that have run out; returns the same state when none did. */
+export function expireFlashes(state: PaneLive, now: number): PaneLive {
+  let expired = false;
+  for (const flash of state.flashes.values()) if (flash.until <= now) expired = true;
+  if (!expired) return state;
+  const flashes = new Map([...state.flashes].filter(([, f]) => f.until > now));
+  return { ...state, flashes, version: state.version + 1 };
+}
+
+export function changesPerSecond(state: PaneLive, now: number): number {
+  const recent = state.samples.filter((s) => s.at > now - RATE_WINDOW_MS);
+  return recent.reduce((sum, s) => sum + s.count, 0) / (RATE_WINDOW_MS / 1000);
+}
+
+/** Whether a cell is flashing; `column` null asks about the whole row. */
+export function flashOf(state: PaneLive, key: string, column: number | null, now: number): "row" | "cell" | null {
+  const flash = state.flashes.get(key);
+  if (!flash || flash.until <= now) return null;
+  if (flash.columns === "row") return "row";
+  return column !== null && flash.columns.includes(column) ? "cell" : null;
+}

@@ -1,0 +1,58 @@
+// The only module that talks to Tauri: every command and event the UI uses, typed
+// with the bindings generated from the Rust IPC types.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+import type { CatalogView } from "./bindings/CatalogView";
+import type { ConsoleRun } from "./bindings/ConsoleRun";
+import type { DatabaseInfo } from "./bindings/DatabaseInfo";
+import type { HistoryEntry } from "./bindings/HistoryEntry";
+import type { IpcError } from "./bindings/IpcError";
+import type { PaneEvent } from "./bindings/PaneEvent";
+import type { PaneInfo } from "./bindings/PaneInfo";
+import type { RowWindow } from "./bindings/RowWindow";
+import type { WriteResult } from "./bindings/WriteResult";
+import type { Json } from "./json";
+
+/** Every command rejects with an IpcError; anything else is turned into one. */
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw asIpcError(e);
+  }
+}
+
+export function asIpcError(e: unknown): IpcError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) return e as IpcError;
+  return { code: "ipc", message: String(e), line: null, column: null };
+}
+
+export const api = {
+  databaseInfo: () => call<DatabaseInfo>("database_info"),
+  openDatabase: (path: string) => call<DatabaseInfo>("open_database", { path }),
+  catalog: () => call<CatalogView>("catalog"),
+  runSql: (sql: string, user: string | null) => call<ConsoleRun>("run_sql", { sql, user }),
+  history: () => call<HistoryEntry[]>("history"),
+  openPane: (table: string, filter: string | null, user: string | null) =>
+    call<PaneInfo>("open_pane", { table, filter, user }),
+  paneRows: (pane: string, start: number, count: number, anchor: Json[] | null) =>
+    call<RowWindow>("pane_rows", { pane, start, count, anchor }),
+  setPanePaused: (pane: string, paused: boolean) => call<void>("set_pane_paused", { pane, paused }),
+  resubscribePane: (pane: string) => call<PaneInfo>("resubscribe_pane", { pane }),
+  closePane: (pane: string) => call<void>("close_pane", { pane }),
+  insertRow: (table: string, user: string | null, values: Record<string, Json>) =>
+    call<WriteResult>("insert_row", { table, user, values }),
+  updateCell: (table: string, user: string | null, key: Json[], column: string, value: Json) =>
+    call<WriteResult>("update_cell", { table, user, key, column, value }),
+  deleteRows: (table: string, user: string | null, keys: Json[][]) =>
+    call<WriteResult>("delete_rows", { table, user, keys }),
+};
+
+export function onPaneEvent(handler: (event: PaneEvent) => void): Promise<UnlistenFn> {
+  return listen<PaneEvent>("pane", (e) => handler(e.payload));
+}
+
+export function onCatalog(handler: (view: CatalogView) => void): Promise<UnlistenFn> {
+  return listen<CatalogView>("catalog", (e) => handler(e.payload));
+}

@@ -1,0 +1,9 @@
+import { createRoot } from "react-dom/client";
+import "@glideapps/glide-data-grid/dist/index.css";
+
+import { App } from "./App";
+import "./styles.css";
+
+// No StrictMode: pane event handlers start fetches from state updates, which
+// StrictMode would run twice.
+createRoot(document.getElementById("root")!).render(<App />);

@@ -1,0 +1,45 @@
+// Light and dark follow the OS; the grid needs its colours as values.
+import { useEffect, useState } from "react";
+import type { Theme } from "@glideapps/glide-data-grid";
+
+const query = "(prefers-color-scheme: dark)";
+
+export function useDarkMode(): boolean {
+  const [dark, setDark] = useState(() => window.matchMedia?.(query).matches ?? false);
+  useEffect(() => {
+    const media = window.matchMedia?.(query);
+    if (!media) return;
+    const update = () => setDark(media.matches);
+    media.addEventListener("change", update);
+    return () => media.removeEventListener("change", update);
+  }, []);
+  return dark;
+}
+
+export function gridTheme(dark: boolean): Partial<Theme> {
+  return dark
+    ? {
+        accentColor: "#4f9cf9",
+        accentLight: "rgba(79, 156, 249, 0.2)",
+        textDark: "#e6e8eb",
+        textMedium: "#b0b5bd",
+        textLight: "#8a9099",
+        textHeader: "#c9cdd3",
+        bgCell: "#1b1e23",
+        bgCellMedium: "#22262c",
+        bgHeader: "#23272e",
+        bgHeaderHasFocus: "#2c313a",
+        bgHeaderHovered: "#2c313a",
+        borderColor: "rgba(255, 255, 255, 0.08)",
+        horizontalBorderColor: "rgba(255, 255, 255, 0.06)",
+        drilldownBorder: "rgba(255, 255, 255, 0.2)",
+        linkColor: "#4f9cf9",
+        fontFamily: "ui-sans-serif, system-ui, sans-serif",
+        baseFontStyle: "13px",
+      }
+    : { fontFamily: "ui-sans-serif, system-ui, sans-serif", baseFontStyle: "13px" };
+}
+
+export function flashColors(dark: boolean): { cell: string; row: string } {
+  return dark ? { cell: "#5c4a12", row: "#173d2a" } : { cell: "#ffe58a", row: "#d3f5dd" };
+}
