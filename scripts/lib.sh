@@ -3,8 +3,14 @@
 
 set -euo pipefail
 
-# Debian/Ubuntu packages the build needs (clang + libclang-dev: bindgen in librocksdb-sys).
-SYSTEM_PACKAGES=(build-essential pkg-config clang libclang-dev)
+# Debian/Ubuntu packages the build needs: a C/C++ toolchain, clang + libclang-dev
+# (bindgen in librocksdb-sys), Tauri's WebKitGTK stack, and for the end-to-end suite
+# Xvfb and WebKitGTK's WebDriver.
+SYSTEM_PACKAGES=(
+  build-essential pkg-config clang libclang-dev
+  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver
+)
 
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -21,6 +27,35 @@ install_system_packages() {
     sudo_if_needed apt-get update -qq
     sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+# Node.js (with npm) must be there already; the UI's packages are installed from the
+# lock file when it changed since the last install.
+require_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "setup: Node.js 20 or newer with npm is needed (https://nodejs.org)" >&2
+    exit 1
+  fi
+}
+
+npm_install() {
+  local dir=$1
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "setup: installing the npm packages of $dir"
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# The UI that the app embeds (ui/dist), built from ui/.
+build_ui() {
+  require_node
+  npm_install ui
+  npm --prefix ui run --silent build
+}
+
+# tauri-driver bridges WebDriver clients to WebKitWebDriver for the end-to-end suite.
+install_tauri_driver() {
+  command -v tauri-driver >/dev/null || cargo install tauri-driver --version '^2' --locked --quiet
 }
 
 install_rust_components() {

@@ -18,6 +18,7 @@ export function Console({ catalog, user, onLive }: { catalog: CatalogView | null
   const [run, setRun] = useState<ConsoleRun | null>(null);
   const [active, setActive] = useState(0);
   const [running, setRunning] = useState(false);
+  const [runs, setRuns] = useState(0);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [showHistory, setShowHistory] = useState(false);
   const runRef = useRef<() => void>(() => undefined);
@@ -65,6 +66,7 @@ export function Console({ catalog, user, onLive }: { catalog: CatalogView | null
       setRun({ outputs: [], error: { sql: text, error: asIpcError(e), elapsed_ms: 0 } });
     } finally {
       setRunning(false);
+      setRuns((n) => n + 1);
       loadHistory();
     }
   }, [running, user, onLive, loadHistory]);
@@ -73,7 +75,7 @@ export function Console({ catalog, user, onLive }: { catalog: CatalogView | null
   const tabs = run ? [...run.outputs.map((o, i) => ({ i, label: `${i + 1}`, ok: true, o })), ...(run.error ? [{ i: run.outputs.length, label: "error", ok: false, o: null }] : [])] : [];
   const shown = tabs[active];
   return (
-    <div className="console">
+    <div className="console" data-runs={runs}>
       <div className="console-toolbar">
         <button className="primary" onClick={() => void execute()} disabled={running} title="Run all, or the selection (Ctrl/Cmd+Enter)">
           {running ? "Running…" : "▶ Run"}

@@ -5,11 +5,18 @@ import { DataEditor, GridCellKind, type GridCell, type Item } from "@glideapps/g
 import type { ResultColumn } from "../../bindings/ResultColumn";
 import { cellText, type Json } from "../../json";
 import { gridTheme, useDarkMode } from "../../theme";
+import { typeIcon } from "../table-pane/TablePane";
 
 export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: Json[][] }) {
   const dark = useDarkMode();
   const gridColumns = useMemo(
-    () => columns.map((c) => ({ id: c.name, title: c.name, width: Math.max(90, Math.min(260, c.name.length * 9 + 50)) })),
+    () =>
+      columns.map((c) => ({
+        id: c.name,
+        title: c.name,
+        icon: typeIcon(c.sql_type),
+        width: Math.max(90, Math.min(260, c.name.length * 9 + 50)),
+      })),
     [columns],
   );
   const getCell = useCallback(

@@ -5,6 +5,7 @@ import {
   CompactSelection,
   DataEditor,
   GridCellKind,
+  GridColumnIcon,
   type DataEditorRef,
   type EditableGridCell,
   type GridCell,
@@ -21,6 +22,16 @@ import { flashColors, gridTheme, useDarkMode } from "../../theme";
 import { registerPane } from "./paneEvents";
 import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, type PaneLive } from "./paneState";
 import { AddRowForm } from "./AddRowForm";
+
+/** The header icon for a column type (key columns get the key icon). */
+export function typeIcon(sqlType: string): GridColumnIcon {
+  const type = sqlType.toUpperCase();
+  if (/INT|DOUBLE|DECIMAL|FLOAT|REAL/.test(type)) return GridColumnIcon.HeaderNumber;
+  if (type === "BOOLEAN") return GridColumnIcon.HeaderBoolean;
+  if (type === "DATE" || type.startsWith("TIMESTAMP")) return GridColumnIcon.HeaderDate;
+  if (type === "JSON") return GridColumnIcon.HeaderCode;
+  return GridColumnIcon.HeaderString;
+}
 
 /** Rows fetched above and below the visible ones. */
 const OVERSCAN = 60;
@@ -133,7 +144,8 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     () =>
       info.columns.map((c) => ({
         id: c.name,
-        title: c.key ? `🔑 ${c.name}` : c.name,
+        title: c.name,
+        icon: c.key ? GridColumnIcon.HeaderRowID : typeIcon(c.sql_type),
         width: Math.max(90, Math.min(260, c.name.length * 9 + 60)),
       })),
     [info.columns],
