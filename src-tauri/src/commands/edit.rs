@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 use tauri::State;
-use tidepool_engine::{Actor, Row, Session, SqlType, TableDef, TableKind, TableName, Value, USER_COLUMN};
+use tidepool_engine::{
+    Actor, Error as EngineError, Row, Session, SqlType, TableDef, TableKind, TableName, Value, SYSTEM_NAMESPACE,
+    USER_COLUMN,
+};
 
 use crate::error::{IpcError, IpcResult};
 use crate::ipc::WriteResult;
@@ -66,6 +69,9 @@ fn target(
 ) -> IpcResult<(Session, TableName, std::sync::Arc<TableDef>)> {
     let session = state.session(user)?;
     let name = TableName::parse(table)?;
+    if name.namespace == SYSTEM_NAMESPACE {
+        return Err(EngineError::NotAllowed(format!("{name} is a read-only SYSTEM table")).into());
+    }
     let def = session.engine().table(&name)?;
     Ok((session, name, def))
 }
