@@ -2,7 +2,7 @@
 // WebKitWebDriver) and hands back a WebdriverIO browser for its window. Each launch
 // gets its own database and app-data folders unless given existing ones.
 import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
@@ -40,13 +40,16 @@ export function tempDir(prefix) {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Launches the app; `db` and `data` default to fresh temporary folders. */
-export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-") } = {}) {
+/**
+ * Launches the app; `db` and `data` default to fresh temporary folders. With
+ * `db: null` the app opens its default database, under `home`.
+ */
+export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-"), home } = {}) {
   if (!process.env.DISPLAY) throw new Error("no DISPLAY: run the end-to-end suite under xvfb-run");
   if (!existsSync(binary)) throw new Error(`${binary} is missing: build the app first`);
   const port = await freePort();
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], {
-    env: { ...process.env, TIDEPOOL_STUDIO_DATA_DIR: data },
+    env: { ...process.env, TIDEPOOL_STUDIO_DATA_DIR: data, ...(home ? { HOME: home, XDG_DATA_HOME: join(home, ".local/share") } : {}) },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let driverLog = "";
@@ -60,7 +63,7 @@ export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir(
     capabilities: {
       browserName: "wry",
       "wdio:enforceWebDriverClassic": true,
-      "tauri:options": { application: binary, args: ["--db", db] },
+      "tauri:options": { application: binary, args: db ? ["--db", db] : [] },
     },
   });
   const app = {
@@ -79,7 +82,102 @@ export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir(
     },
   };
   await browser.$("nav.tree").waitForExist({ timeout: 30_000 });
+  // Keep the webview's console messages for failure reports.
+  await browser.execute(() => {
+    const logs = (window.__e2eLogs = []);
+    for (const level of ["log", "info", "warn", "error"]) {
+      const original = console[level].bind(console);
+      console[level] = (...args) => {
+        logs.push(`${level}: ${args.map(String).join(" ")}`);
+        original(...args);
+      };
+    }
+    window.addEventListener("error", (e) => logs.push(`uncaught: ${e.message}`));
+    window.addEventListener("unhandledrejection", (e) => logs.push(`unhandled rejection: ${e.reason}`));
+  });
   return app;
+}
+
+const artifacts = resolve(import.meta.dirname, "artifacts");
+
+/**
+ * Runs `body` against a freshly launched app; on failure saves a screenshot and the
+ * webview's console log under ui/e2e/artifacts/ before rethrowing.
+ */
+export async function withApp(name, options, body) {
+  const app = await launch(options);
+  try {
+    await body(app);
+  } catch (error) {
+    mkdirSync(artifacts, { recursive: true });
+    const base = join(artifacts, name.replace(/[^a-z0-9]+/gi, "-"));
+    try {
+      await app.browser.saveScreenshot(`${base}.png`);
+      const logs = await app.browser.execute(() => window.__e2eLogs ?? []);
+      writeFileSync(`${base}.log`, [...logs, "--- tauri-driver ---", app.driverLog()].join("\n"));
+    } catch (e) {
+      writeFileSync(`${base}.log`, `could not capture the window: ${e}\n${app.driverLog()}`);
+    }
+    throw error;
+  } finally {
+    await app.close();
+  }
+}
+
+/** The visible tab page. */
+export function page(browser) {
+  return browser.$(".tab-page:not([hidden])");
+}
+
+export async function showTab(browser, title) {
+  await browser.$(`.tab[data-tab="${title}"] button[role="tab"]`).click();
+}
+
+/** Opens a table from the catalog tree (a new tab, shown) and waits for its snapshot. */
+export async function openTable(browser, name) {
+  const item = await browser.$(`[data-table="${name}"]`);
+  await item.waitForExist({ timeout: 10_000 });
+  const tabs = async () => (await browser.$$(`.tab[data-tab="${name}"]`)).length;
+  const before = await tabs();
+  await item.click();
+  await browser.waitUntil(async () => (await tabs()) > before, { timeout: 10_000, timeoutMsg: `${name} did not open` });
+  const pane = await page(browser).$(".pane");
+  await browser.waitUntil(async () => (await pane.getAttribute("data-loading")) === "false", { timeout: 30_000 });
+  await browser.waitUntil(async () => (await gridHeaders(browser)).length > 0, { timeout: 10_000 });
+  return pane;
+}
+
+/** The rows the visible grid shows, read from its accessible table (header excluded). */
+export async function gridRows(browser) {
+  return browser.execute(() => {
+    const table = document.querySelector('.tab-page:not([hidden]) table[role="grid"]');
+    if (!table) return [];
+    return [...table.querySelectorAll("tbody tr")].map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent));
+  });
+}
+
+export async function gridHeaders(browser) {
+  return browser.execute(() =>
+    [...document.querySelectorAll('.tab-page:not([hidden]) table[role="grid"] thead th')].map((th) => th.textContent),
+  );
+}
+
+/** Waits until `check` (an async predicate) holds. */
+export function eventually(browser, check, message, timeout = 15_000) {
+  return browser.waitUntil(check, { timeout, interval: 100, timeoutMsg: message });
+}
+
+/** Calls an app command from inside the webview, as the UI does. */
+export function invoke(browser, command, args) {
+  return browser.executeAsync(
+    (command, args, done) =>
+      window.__TAURI_INTERNALS__.invoke(command, args).then(
+        (value) => done({ ok: value }),
+        (error) => done({ error }),
+      ),
+    command,
+    args,
+  );
 }
 
 /** Types into the console editor (replacing its text) and runs it with Ctrl+Enter. */
@@ -100,4 +198,27 @@ export async function runSql(browser, sql) {
     timeout: 60_000,
     timeoutMsg: "the console run did not finish",
   });
+}
+
+/** Grid geometry, as TablePane.tsx fixes it. */
+const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
+const columnWidth = (name) => Math.max(90, Math.min(260, name.length * 9 + 60));
+
+/** Double-clicks a cell of the visible pane's grid (col/row 0-based, data cells only). */
+export async function editCell(browser, col, row, text) {
+  const headers = await gridHeaders(browser);
+  const canvas = await page(browser).$('canvas[data-testid="data-grid-canvas"]');
+  const x = GRID.markerWidth + headers.slice(0, col).reduce((sum, h) => sum + columnWidth(h), 0) + 20;
+  const y = GRID.headerHeight + row * GRID.rowHeight + GRID.rowHeight / 2;
+  const { width, height } = await canvas.getSize();
+  // WebDriver offsets are from the element's centre.
+  await canvas.click({ x: Math.round(x - width / 2), y: Math.round(y - height / 2) });
+  const editor = await browser.$("#portal textarea, #portal input");
+  // A click on the cell already selected opens the editor itself; otherwise Enter does.
+  await browser.pause(150);
+  if (!(await editor.isExisting())) await browser.keys(["Enter"]);
+  await editor.waitForExist({ timeout: 5_000 });
+  await browser.execute((el) => el.select(), editor);
+  await editor.addValue(text);
+  await browser.keys(["Enter"]);
 }

@@ -33,6 +33,13 @@ export function typeIcon(sqlType: string): GridColumnIcon {
   return GridColumnIcon.HeaderString;
 }
 
+/** Grid geometry, fixed so that the end-to-end suite can point at cells. */
+export const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
+
+export function columnWidth(name: string): number {
+  return Math.max(90, Math.min(260, name.length * 9 + 60));
+}
+
 /** Rows fetched above and below the visible ones. */
 const OVERSCAN = 60;
 
@@ -146,7 +153,7 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         id: c.name,
         title: c.name,
         icon: c.key ? GridColumnIcon.HeaderRowID : typeIcon(c.sql_type),
-        width: Math.max(90, Math.min(260, c.name.length * 9 + 60)),
+        width: columnWidth(c.name),
       })),
     [info.columns],
   );
@@ -239,7 +246,14 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
 
   const rate = changesPerSecond(live, now);
   return (
-    <div className="pane" data-pane={info.pane} data-rows={live.total} data-seq={live.seq ?? ""}>
+    <div
+      className="pane"
+      data-pane={info.pane}
+      data-rows={live.total}
+      data-seq={live.seq ?? ""}
+      data-loading={live.loading}
+      data-flashing={[...live.flashes.values()].filter((f) => f.until > now).length}
+    >
       <div className="pane-toolbar">
         {table !== null && (
           <form
@@ -293,7 +307,9 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
           onCellEdited={onEdited}
           gridSelection={selection}
           onGridSelectionChange={setSelection}
-          rowMarkers="both"
+          rowMarkers={{ kind: "both", width: GRID.markerWidth }}
+          rowHeight={GRID.rowHeight}
+          headerHeight={GRID.headerHeight}
           smoothScrollY
           smoothScrollX
           theme={gridTheme(dark)}

@@ -1,0 +1,201 @@
+// The end-to-end scenarios: the real debug build of Tidepool Studio under Xvfb,
+// driven through tauri-driver + WebKitWebDriver, each on a fresh database folder.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  editCell,
+  eventually,
+  gridHeaders,
+  gridRows,
+  invoke,
+  openTable,
+  page,
+  runSql,
+  showTab,
+  tempDir,
+  withApp,
+} from "./app.mjs";
+
+const text = async (browser, selector) => (await browser.$(selector)).getText();
+
+async function lastResult(browser) {
+  return text(browser, ".tab-page:not([hidden]) .results");
+}
+
+test("1. start: the window opens on the default database and the tree shows system", async () => {
+  const home = tempDir("tidepool-e2e-home-");
+  await withApp("start", { db: null, home }, async ({ browser }) => {
+    await eventually(
+      browser,
+      async () => (await text(browser, ".db-path")).endsWith("dev.tidepool.studio/databases/default"),
+      "the status bar does not show the default database",
+    );
+    assert.ok((await text(browser, ".db-path")).startsWith(home));
+    await browser.$('[data-namespace="system"]').waitForExist({ timeout: 5_000 });
+    assert.ok(await browser.$('[data-table="system.tables"]').isExisting());
+  });
+});
+
+test("2. console: DDL shows in the tree without refresh and SELECT shows the rows", async () => {
+  await withApp("console", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app;\nCREATE TABLE app.notes (id INT PRIMARY KEY, body TEXT);");
+    await browser.$('[data-table="app.notes"]').waitForExist({ timeout: 5_000 });
+    assert.match(await text(browser, '[data-table="app.notes"]'), /SHARED/);
+    await runSql(browser, "INSERT INTO app.notes VALUES (1, 'first'), (2, 'second');\nSELECT * FROM app.notes ORDER BY id;");
+    await browser.$(".tab-page:not([hidden]) .result-tabs button:nth-child(2)").click();
+    await eventually(browser, async () => (await gridRows(browser)).length === 2, "the result grid has no rows");
+    assert.deepEqual(await gridRows(browser), [
+      ["1", "first"],
+      ["2", "second"],
+    ]);
+    assert.match(await lastResult(browser), /2 rows/);
+    await eventually(
+      browser,
+      async () => (await text(browser, '[data-table="app.notes"] .count')) === "2",
+      "the tree's row count did not follow",
+    );
+  });
+});
+
+test("3. live insert, update and delete reach an open pane", async () => {
+  await withApp("live", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, name TEXT);");
+    const pane = await openTable(browser, "app.t");
+    await showTab(browser, "Console");
+    await runSql(browser, "INSERT INTO app.t VALUES (1, 'born');");
+    await showTab(browser, "app.t");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","born"]]', "the insert did not appear");
+    await showTab(browser, "Console");
+    await runSql(browser, "UPDATE app.t SET name = 'changed' WHERE id = 1;");
+    await showTab(browser, "app.t");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","changed"]]', "the update did not appear");
+    await eventually(browser, async () => Number(await pane.getAttribute("data-flashing")) > 0, "the changed cell did not flash");
+    await eventually(browser, async () => Number(await pane.getAttribute("data-flashing")) === 0, "the flash did not end");
+    await showTab(browser, "Console");
+    await runSql(browser, "DELETE FROM app.t WHERE id = 1;");
+    await showTab(browser, "app.t");
+    await eventually(browser, async () => (await pane.getAttribute("data-rows")) === "0", "the delete did not remove the row");
+    assert.deepEqual(await gridRows(browser), []);
+  });
+});
+
+test("4. a filtered pane gains and loses rows while the unfiltered pane keeps them", async () => {
+  await withApp("filtered", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, qty INT); INSERT INTO app.t VALUES (1, 0), (2, 5);");
+    const all = await openTable(browser, "app.t");
+    await openTable(browser, "app.t");
+    const tabs = await browser.$$('.tab[data-tab="app.t"] button[role="tab"]');
+    assert.equal(tabs.length, 2);
+    const filtered = await page(browser).$(".pane");
+    await page(browser).$('input[aria-label="Filter"]').setValue("qty > 0");
+    await browser.keys(["Enter"]);
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["2","5"]]', "the filter was not applied");
+    await invoke(browser, "run_sql", { sql: "UPDATE app.t SET qty = 3 WHERE id = 1", user: null });
+    await eventually(browser, async () => (await filtered.getAttribute("data-rows")) === "2", "the row did not enter the filter");
+    await invoke(browser, "run_sql", { sql: "UPDATE app.t SET qty = 0 WHERE id = 2", user: null });
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","3"]]', "the row did not leave the filter");
+    await tabs[0].click();
+    await eventually(browser, async () => (await all.getAttribute("data-rows")) === "2", "the unfiltered pane lost a row");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","3"],["2","0"]]', "the unfiltered pane shows other rows");
+  });
+});
+
+test("5. bulk: one INSERT of 10,000 rows reaches the pane with every id", async () => {
+  await withApp("bulk", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.bulk (id INT PRIMARY KEY, v TEXT);");
+    const pane = await openTable(browser, "app.bulk");
+    const values = Array.from({ length: 10_000 }, (_, i) => `(${i}, 'v${i}')`).join(",");
+    const result = await invoke(browser, "run_sql", { sql: `INSERT INTO app.bulk VALUES ${values}`, user: null });
+    assert.equal(result.error, undefined);
+    await eventually(browser, async () => (await pane.getAttribute("data-rows")) === "10000", "the pane did not reach 10,000 rows");
+    // Every id, read through the window API the grid reads from.
+    const paneId = await pane.getAttribute("data-pane");
+    const ids = [];
+    for (let start = 0; start < 10_000; start += 5_000) {
+      const window = await invoke(browser, "pane_rows", { pane: paneId, start, count: 5_000, anchor: null });
+      ids.push(...window.ok.rows.map((r) => r[0]));
+    }
+    assert.deepEqual(ids, Array.from({ length: 10_000 }, (_, i) => i));
+    await eventually(browser, async () => JSON.stringify((await gridRows(browser))[0]) === '["0","v0"]', "the grid does not show the first rows");
+  });
+});
+
+test("6. editing a cell writes through the app; a NOT NULL violation shows inline and changes nothing", async () => {
+  await withApp("editing", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, name TEXT NOT NULL); INSERT INTO app.t VALUES (1, 'old');");
+    await openTable(browser, "app.t");
+    assert.deepEqual(await gridHeaders(browser), ["id", "name"]);
+    await editCell(browser, 1, 0, "new");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","new"]]', "the edit did not show");
+    await editCell(browser, 1, 0, "NULL");
+    const error = await page(browser).$(".inline-error");
+    await error.waitForExist({ timeout: 5_000 });
+    assert.match(await error.getText(), /name/);
+    await showTab(browser, "Console");
+    await runSql(browser, "SELECT name FROM app.t;");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["new"]]', "the console does not show the edited value");
+  });
+});
+
+test("7. a syntax error shows line and column and changes nothing", async () => {
+  await withApp("errors", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY);");
+    const seq = await text(browser, ".statusbar");
+    await runSql(browser, "INSERT INTO app.t VALUES (1);\nSELEC * FROM app.t;");
+    const error = await page(browser).$(".result-error");
+    await error.waitForExist({ timeout: 5_000 });
+    assert.match(await error.getText(), /line 2, column 1/);
+    assert.ok(await page(browser).$(".cm-lint-marker-error").isExisting(), "the editor does not mark the error");
+    // The first statement ran (earlier statements stay), the failing one changed nothing.
+    await runSql(browser, "SELECT COUNT(*) AS n FROM app.t;");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1"]]', "unexpected row count");
+    await runSql(browser, "SELEC oops;");
+    await runSql(browser, "SELECT COUNT(*) AS n FROM app.t;");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1"]]', "the failed statement changed data");
+    assert.notEqual(seq, "");
+  });
+});
+
+test("8. restart: data and console history survive closing and reopening the app", async () => {
+  const db = tempDir("tidepool-e2e-db-");
+  const data = tempDir("tidepool-e2e-data-");
+  await withApp("restart-1", { db, data }, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.kept (id INT PRIMARY KEY); INSERT INTO app.kept VALUES (7);");
+  });
+  await withApp("restart-2", { db, data }, async ({ browser }) => {
+    await browser.$('[data-table="app.kept"]').waitForExist({ timeout: 10_000 });
+    await page(browser).$("button=History (1)").waitForExist({ timeout: 5_000 });
+    await page(browser).$("button=History (1)").click();
+    assert.match(await text(browser, ".history"), /INSERT INTO app\.kept VALUES \(7\)/);
+    await runSql(browser, "SELECT id FROM app.kept;");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["7"]]', "the data is gone");
+  });
+});
+
+test("9. USER table: the acting user sees their rows, admin sees both with _user", async () => {
+  await withApp("user-table", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT);");
+    const acting = await browser.$('input[aria-label="Acting user"]');
+    await acting.setValue("alice");
+    await runSql(browser, "INSERT INTO app.notes VALUES (1, 'from alice');");
+    await acting.setValue("bob");
+    await runSql(browser, "INSERT INTO app.notes VALUES (1, 'from bob');");
+    const rowsAre = (expected) =>
+      eventually(browser, async () => JSON.stringify(await gridRows(browser)) === JSON.stringify(expected), `expected ${JSON.stringify(expected)}`);
+    await openTable(browser, "app.notes");
+    await rowsAre([["1", "from bob"]]);
+    await acting.setValue("alice");
+    await openTable(browser, "app.notes");
+    await rowsAre([["1", "from alice"]]);
+    await acting.click();
+    await browser.keys(["Control", "a"]);
+    await browser.keys(["Backspace"]);
+    await openTable(browser, "app.notes");
+    assert.deepEqual(await gridHeaders(browser), ["_user", "id", "body"]);
+    await rowsAre([
+      ["alice", "1", "from alice"],
+      ["bob", "1", "from bob"],
+    ]);
+  });
+});
