@@ -17,6 +17,8 @@
 //! `catalog.rs`'s watcher after every commit. All IPC types are in `ipc.rs` and
 //! `error.rs`, exported to TypeScript with ts-rs.
 
+#[cfg(feature = "bench-writer")]
+mod bench_writer;
 pub mod catalog;
 pub mod commands;
 pub mod error;
@@ -54,6 +56,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         ])
         .setup(|app| {
             catalog::spawn_watcher(app.handle().clone());
+            #[cfg(feature = "bench-writer")]
+            bench_writer::spawn_from_env(app.handle().clone());
             Ok(())
         })
 }

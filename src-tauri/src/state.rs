@@ -36,9 +36,23 @@ impl AppState {
     /// Opens (creating if needed) the database at `path`, closing the current one and
     /// its panes first.
     pub fn open(&self, path: &Path) -> IpcResult<Engine> {
-        for pane in self.panes.lock().unwrap_or_else(|e| e.into_inner()).drain() {
-            pane.1.close();
+        let panes: Vec<Arc<Pane>> = self
+            .panes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .map(|(_, pane)| pane)
+            .collect();
+        for pane in &panes {
+            pane.close();
         }
+        // Each bridge task holds its pane (and through it the engine) until it has
+        // stopped; the directory is free once they all have.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while panes.iter().any(|pane| Arc::strong_count(pane) > 1) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        drop(panes);
         let mut database = self.database.write().unwrap_or_else(|e| e.into_inner());
         // Release the old directory before opening: it may be the same one.
         *database = None;
@@ -90,6 +104,15 @@ impl AppState {
             .get(id)
             .cloned()
             .ok_or_else(|| IpcError::no_pane(id))
+    }
+
+    /// Whether a pane shows `table` (`ns.table`).
+    pub fn has_pane_on(&self, table: &str) -> bool {
+        self.panes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .any(|pane| pane.info().table.as_deref() == Some(table))
     }
 
     pub fn remove_pane(&self, id: &str) -> Option<Arc<Pane>> {

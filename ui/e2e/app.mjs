@@ -44,12 +44,17 @@ export function tempDir(prefix) {
  * Launches the app; `db` and `data` default to fresh temporary folders. With
  * `db: null` the app opens its default database, under `home`.
  */
-export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-"), home } = {}) {
+export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-"), home, env = {} } = {}) {
   if (!process.env.DISPLAY) throw new Error("no DISPLAY: run the end-to-end suite under xvfb-run");
   if (!existsSync(binary)) throw new Error(`${binary} is missing: build the app first`);
   const port = await freePort();
   const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], {
-    env: { ...process.env, TIDEPOOL_STUDIO_DATA_DIR: data, ...(home ? { HOME: home, XDG_DATA_HOME: join(home, ".local/share") } : {}) },
+    env: {
+      ...process.env,
+      TIDEPOOL_STUDIO_DATA_DIR: data,
+      ...(home ? { HOME: home, XDG_DATA_HOME: join(home, ".local/share") } : {}),
+      ...env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let driverLog = "";
@@ -203,6 +208,15 @@ export async function runSql(browser, sql) {
 /** Grid geometry, as TablePane.tsx fixes it. */
 const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
 const columnWidth = (name) => Math.max(90, Math.min(260, name.length * 9 + 60));
+
+/** Clicks the row marker (the checkbox column) of a visible row (0-based). */
+export async function selectRow(browser, row) {
+  const canvas = await page(browser).$('canvas[data-testid="data-grid-canvas"]');
+  const { width, height } = await canvas.getSize();
+  const x = GRID.markerWidth / 2;
+  const y = GRID.headerHeight + row * GRID.rowHeight + GRID.rowHeight / 2;
+  await canvas.click({ x: Math.round(x - width / 2), y: Math.round(y - height / 2) });
+}
 
 /** Double-clicks a cell of the visible pane's grid (col/row 0-based, data cells only). */
 export async function editCell(browser, col, row, text) {

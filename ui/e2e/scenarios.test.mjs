@@ -12,6 +12,7 @@ import {
   openTable,
   page,
   runSql,
+  selectRow,
   showTab,
   tempDir,
   withApp,
@@ -121,7 +122,7 @@ test("5. bulk: one INSERT of 10,000 rows reaches the pane with every id", async 
   });
 });
 
-test("6. editing a cell writes through the app; a NOT NULL violation shows inline and changes nothing", async () => {
+test("6. editing: a cell edit, an added row and a deleted row go through the app; a NOT NULL violation shows inline and changes nothing", async () => {
   await withApp("editing", {}, async ({ browser }) => {
     await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, name TEXT NOT NULL); INSERT INTO app.t VALUES (1, 'old');");
     await openTable(browser, "app.t");
@@ -132,6 +133,18 @@ test("6. editing a cell writes through the app; a NOT NULL violation shows inlin
     const error = await page(browser).$(".inline-error");
     await error.waitForExist({ timeout: 5_000 });
     assert.match(await error.getText(), /name/);
+    await page(browser).$(".inline-error .dismiss").click();
+    // + Row, then select it and Delete.
+    await page(browser).$("button=+ Row").click();
+    await page(browser).$('.add-row input[name="id"]').setValue("2");
+    await page(browser).$('.add-row input[name="name"]').setValue("two");
+    await page(browser).$("button=Insert").click();
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","new"],["2","two"]]', "the added row did not show");
+    await selectRow(browser, 1);
+    const remove = await page(browser).$("button*=Delete");
+    await eventually(browser, async () => (await remove.getText()) === "Delete 1", "the row was not selected");
+    await remove.click();
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","new"]]', "the selected row was not deleted");
     await showTab(browser, "Console");
     await runSql(browser, "SELECT name FROM app.t;");
     await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["new"]]', "the console does not show the edited value");

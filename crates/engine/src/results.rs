@@ -3,6 +3,7 @@
 
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::scalar::ScalarValue;
 use serde_json::{json, Value as Json};
 
@@ -82,6 +83,15 @@ pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
                 .map(Json::Number)
                 .unwrap_or(Json::String(text))
         }
+        // Dates and timestamps as ISO text, the way the table format shows them.
+        ScalarValue::Date32(_)
+        | ScalarValue::Date64(_)
+        | ScalarValue::TimestampSecond(..)
+        | ScalarValue::TimestampMillisecond(..)
+        | ScalarValue::TimestampMicrosecond(..)
+        | ScalarValue::TimestampNanosecond(..) => array_value_to_string(array, row)
+            .map(Json::String)
+            .unwrap_or(Json::Null),
         other => Json::String(other.to_string()),
     }
 }

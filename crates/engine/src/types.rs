@@ -255,6 +255,8 @@ impl Value {
             Value::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| J::String(v.clone())),
             Value::Text(v) => J::String(v.clone()),
             Value::Bytes(v) => J::String(encode_hex(v)),
+            // ISO text (`2024-02-29T13:45:00.123456`), as query results show it.
+            Value::Date(_) | Value::Timestamp(_) => iso_text(self, ty),
             other => {
                 let text = other.to_scalar(ty).to_string();
                 match other {
@@ -267,6 +269,15 @@ impl Value {
             }
         }
     }
+}
+
+fn iso_text(value: &Value, ty: SqlType) -> serde_json::Value {
+    let text = value
+        .to_scalar(ty)
+        .to_array()
+        .ok()
+        .and_then(|array| datafusion::arrow::util::display::array_value_to_string(&array, 0).ok());
+    text.map(serde_json::Value::String).unwrap_or(serde_json::Value::Null)
 }
 
 impl fmt::Display for Value {

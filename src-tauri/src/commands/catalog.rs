@@ -5,6 +5,6 @@ use crate::ipc::CatalogView;
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn catalog(state: State<'_, AppState>) -> IpcResult<CatalogView> {
+pub async fn catalog(state: State<'_, AppState>) -> IpcResult<CatalogView> {
     Ok(crate::catalog::view(&state.engine()?))
 }

@@ -120,6 +120,6 @@ fn view(result: StatementResult) -> StatementResultView {
 
 /// The console history, oldest first.
 #[tauri::command]
-pub fn history(state: State<'_, AppState>) -> Vec<HistoryEntry> {
-    state.history.entries()
+pub async fn history(state: State<'_, AppState>) -> IpcResult<Vec<HistoryEntry>> {
+    Ok(state.history.entries())
 }

@@ -8,13 +8,13 @@ use crate::ipc::{DatabaseInfo, CATALOG_EVENT};
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn database_info(state: State<'_, AppState>) -> IpcResult<DatabaseInfo> {
+pub async fn database_info(state: State<'_, AppState>) -> IpcResult<DatabaseInfo> {
     Ok(info_of(&state.engine()?))
 }
 
 /// Opens the database at `path`, creating it when it does not exist; open panes close.
 #[tauri::command]
-pub fn open_database<R: Runtime>(
+pub async fn open_database<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     path: String,

@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// Inserts one row; omitted columns take their defaults.
 #[tauri::command]
-pub fn insert_row(
+pub async fn insert_row(
     state: State<'_, AppState>,
     table: String,
     user: Option<String>,
@@ -32,7 +32,7 @@ pub fn insert_row(
 
 /// Sets one cell of the row with `key` (as the pane lists it).
 #[tauri::command]
-pub fn update_cell(
+pub async fn update_cell(
     state: State<'_, AppState>,
     table: String,
     user: Option<String>,
@@ -48,7 +48,7 @@ pub fn update_cell(
 
 /// Deletes the rows with these keys in one commit.
 #[tauri::command]
-pub fn delete_rows(
+pub async fn delete_rows(
     state: State<'_, AppState>,
     table: String,
     user: Option<String>,

@@ -17,8 +17,18 @@ use crate::ipc::{js_safe_row, ChangeMark, ChangeOp, PaneEvent, PANE_EVENT};
 
 /// How long the bridge gathers messages before emitting: one frame.
 pub const FRAME: Duration = Duration::from_millis(16);
+
+/// Batching can be turned off (`TIDEPOOL_STUDIO_EVENT_BATCHING=off`): then every
+/// subscription message — one commit, unless the engine merged a backlog — is its own
+/// event, at once. The throughput measurement uses it to show what batching buys.
+fn batching() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("TIDEPOOL_STUDIO_EVENT_BATCHING").as_deref() != Ok("off"))
+}
 /// Change marks per event; the count stays exact beyond it.
 pub const MARK_LIMIT: usize = 2_000;
+/// Subscription messages taken at once before the bridge looks at its deadline again.
+const DRAIN_LIMIT: usize = 16;
 /// Row changes held while paused; beyond this the pane must resubscribe on resume.
 const HOLD_LIMIT: u64 = 200_000;
 
@@ -54,8 +64,15 @@ async fn run<R: Runtime>(
     let mut held_changes = 0u64;
     let mut paused = false;
     let mut overflowed = false;
+    // After `resync` the UI resubscribes; until this task is stopped it applies nothing,
+    // so no event follows a resync in its generation.
+    let mut stale = false;
     loop {
         let deadline = out.deadline;
+        if deadline.is_some_and(|d| d <= Instant::now()) {
+            out.flush(emit);
+            continue;
+        }
         let messages = tokio::select! {
             messages = next_messages(&mut subscription) => messages,
             command = control.recv() => {
@@ -65,6 +82,8 @@ async fn run<R: Runtime>(
                         paused = false;
                         if overflowed {
                             overflowed = false;
+                            held_changes = 0;
+                            stale = true;
                             let missed = pane.state().seq + 1;
                             out.flush(emit);
                             emit(PaneEvent::Resync { pane: pane.id.clone(), generation, missed_from_seq: missed });
@@ -104,8 +123,11 @@ async fn run<R: Runtime>(
         }
         for message in messages {
             match message {
+                _ if stale => {}
                 LiveMessage::Resync { missed_from_seq, .. } => {
                     held.clear();
+                    held_changes = 0;
+                    stale = true;
                     out.flush(emit);
                     emit(PaneEvent::Resync {
                         pane: pane.id.clone(),
@@ -147,7 +169,12 @@ async fn run<R: Runtime>(
                     out.paused = Some(held_changes);
                     out.arm();
                 }
-                message => apply(&mut state, message, &mut out),
+                message => {
+                    apply(&mut state, message, &mut out);
+                    if !batching() {
+                        out.flush(emit);
+                    }
+                }
             }
         }
     }
@@ -161,8 +188,12 @@ async fn next_messages(subscription: &mut Subscription) -> Vec<LiveMessage> {
         return Vec::new();
     };
     let mut messages = vec![first];
-    while let Some(message) = subscription.try_recv() {
-        messages.push(message);
+    // Bounded, so a long snapshot is shown as it arrives rather than after its end.
+    while messages.len() < DRAIN_LIMIT {
+        match subscription.try_recv() {
+            Some(message) => messages.push(message),
+            None => break,
+        }
     }
     messages
 }

@@ -7,6 +7,7 @@
 mod bridge;
 mod model;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::{AppHandle, Runtime};
@@ -27,6 +28,12 @@ pub struct Pane {
     session: Session,
     state: Mutex<PaneState>,
     control: Mutex<mpsc::UnboundedSender<Control>>,
+    /// The newest generation handed out; resubscribes never reuse one.
+    generations: AtomicU64,
+    /// One resubscribe at a time.
+    resubscribing: tokio::sync::Mutex<()>,
+    /// Set by `close` under the control lock: nothing is started after it.
+    closed: AtomicBool,
 }
 
 /// The rows as the bridge last left them.
@@ -61,6 +68,9 @@ impl Pane {
                 loading: true,
             }),
             control: Mutex::new(control),
+            generations: AtomicU64::new(1),
+            resubscribing: tokio::sync::Mutex::new(()),
+            closed: AtomicBool::new(false),
         });
         bridge::spawn(app.clone(), pane.clone(), subscription, 1, receiver);
         Ok(pane)
@@ -84,15 +94,18 @@ impl Pane {
     /// Replaces the subscription with a fresh one (new generation, fresh snapshot):
     /// what the UI does after a gap or `resync`.
     pub async fn resubscribe<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>) -> IpcResult<PaneInfo> {
-        let generation = self.state().info.generation + 1;
+        let _one_at_a_time = self.resubscribing.lock().await;
+        let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let (subscription, info, seq) = subscribe(&self.session, &self.sql, &self.id, generation).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         {
             let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(IpcError::no_pane(&self.id));
+            }
             let _ = old.send(Control::Stop);
             *old = control;
-        }
-        {
+            // Under the control lock, so a concurrent close stops the new task too.
             let mut state = self.state();
             state.info = info.clone();
             state.rows.clear();
@@ -103,9 +116,10 @@ impl Pane {
         Ok(info)
     }
 
-    /// Ends the subscription.
+    /// Ends the subscription; a resubscribe racing with it starts nothing.
     pub fn close(&self) {
         let control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        self.closed.store(true, Ordering::SeqCst);
         let _ = control.send(Control::Stop);
     }
 }

@@ -17,6 +17,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use crate::catalog::TableKind;
+
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::live::delta::{key, matches, project};
@@ -464,6 +466,13 @@ impl Drop for Subscription {
 
 /// A snapshot sender waits for its subscriber to read, so it runs on a thread of its
 /// own rather than in tokio's blocking pool, which writes need.
+/// The stored row count, when the query matches every stored row: no filter, every
+/// owner's rows, and no expired STREAM rows to hide.
+fn stored_count(inner: &Inner, query: &LiveQuery) -> Option<u64> {
+    let all = query.predicate.is_none() && query.view.owner.is_none() && query.def.kind != TableKind::Stream;
+    all.then(|| inner.row_count(query.def.id).max(0) as u64)
+}
+
 fn spawn_snapshot(inner: Arc<Inner>, sub: Arc<Sub>, registered: Option<tokio::sync::oneshot::Sender<()>>) {
     let job = {
         let sub = sub.clone();
@@ -499,15 +508,23 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
     };
     inner.live.register(sub);
     let snapshot = inner.store.snapshot();
+    // Read under the writer lock, so it counts exactly the snapshot's rows.
+    let stored = stored_count(inner, query);
     drop(writer);
     if let Some(registered) = registered {
         let _ = registered.send(());
     }
 
-    // Two passes over the same snapshot: the count first, so `subscribed` can say how
-    // many rows follow, then the rows.
-    let mut row_count = 0u64;
-    for_each_match(inner, query, &snapshot, |_, _| row_count += 1)?;
+    // `subscribed` says how many rows follow. When every stored row matches, that is
+    // the table's row count; otherwise a first pass over the same snapshot counts them.
+    let row_count = match stored {
+        Some(count) => count,
+        None => {
+            let mut count = 0u64;
+            for_each_match(inner, query, &snapshot, |_, _| count += 1)?;
+            count
+        }
+    };
     let subscribed = LiveMessage::Subscribed {
         subscription: sub.id.clone(),
         columns: query.columns(),

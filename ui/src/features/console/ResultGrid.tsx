@@ -9,6 +9,7 @@ import { typeIcon } from "../table-pane/TablePane";
 
 export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: Json[][] }) {
   const dark = useDarkMode();
+  const theme = useMemo(() => gridTheme(dark), [dark]);
   const gridColumns = useMemo(
     () =>
       columns.map((c) => ({
@@ -39,7 +40,7 @@ export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: J
       rows={rows.length}
       getCellContent={getCell}
       rowMarkers="number"
-      theme={gridTheme(dark)}
+      theme={theme}
       width="100%"
       height="100%"
       smoothScrollY

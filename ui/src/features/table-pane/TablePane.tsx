@@ -22,6 +22,7 @@ import { flashColors, gridTheme, useDarkMode } from "../../theme";
 import { registerPane } from "./paneEvents";
 import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, type PaneLive } from "./paneState";
 import { AddRowForm } from "./AddRowForm";
+import { notePainted, noteBatch } from "./perf";
 
 /** The header icon for a column type (key columns get the key icon). */
 export function typeIcon(sqlType: string): GridColumnIcon {
@@ -36,15 +37,22 @@ export function typeIcon(sqlType: string): GridColumnIcon {
 /** Grid geometry, fixed so that the end-to-end suite can point at cells. */
 export const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
 
+const ROW_MARKERS = { kind: "both", width: GRID.markerWidth } as const;
+
 export function columnWidth(name: string): number {
   return Math.max(90, Math.min(260, name.length * 9 + 60));
 }
 
-/** Rows fetched above and below the visible ones. */
-const OVERSCAN = 60;
+/** Rows one delete may take (the keys are fetched when they are not on screen). */
+const SELECT_LIMIT = 5_000;
 
-interface Window {
+/** Rows fetched above and below the visible ones. */
+const OVERSCAN = 30;
+
+interface RowsWindow {
   start: number;
+  /** The commit the rows show. */
+  seq: number;
   keys: Json[][];
   rows: Json[][];
 }
@@ -60,7 +68,7 @@ export interface TablePaneProps {
 export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps) {
   const [info, setInfo] = useState(initial);
   const [live, setLive] = useState<PaneLive>(() => initialLive(Number(initial.generation)));
-  const [window_, setWindow] = useState<Window>({ start: 0, keys: [], rows: [] });
+  const [window_, setWindow] = useState<RowsWindow>({ start: 0, seq: 0, keys: [], rows: [] });
   const [filter, setFilter] = useState(initialFilter);
   const [filterError, setFilterError] = useState<string | null>(null);
   const [editError, setEditError] = useState<string | null>(null);
@@ -69,16 +77,34 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     columns: CompactSelection.empty(),
     rows: CompactSelection.empty(),
   });
+  /** The keys of the selected rows, taken when they were selected. */
+  const [selectedKeys, setSelectedKeys] = useState<Json[][]>([]);
   const [now, setNow] = useState(() => Date.now());
   const grid = useRef<DataEditorRef>(null);
   const visible = useRef({ y: 0, height: 40 });
   const windowRef = useRef(window_);
-  windowRef.current = window_;
   const fetching = useRef<"idle" | "busy" | "again">("idle");
   const paneId = useRef(initial.pane);
   paneId.current = info.pane;
+  // The live state's source of truth: events are applied here in order, outside React's
+  // updaters; cells read the flash marks from here, so an event alone does not redraw
+  // the grid (it redraws when the rows it announced arrive, or a flash runs out).
+  const liveRef = useRef(live);
+  const updateLive = useCallback((change: (state: PaneLive) => PaneLive) => {
+    liveRef.current = change(liveRef.current);
+    setLive(liveRef.current);
+  }, []);
+  /** While a resubscribe is in flight: the generation it replaces. */
+  const replacing = useRef<number | null>(null);
   const dark = useDarkMode();
   const colors = flashColors(dark);
+  // Stable props: a new theme or marker object makes the grid lay everything out again.
+  const theme = useMemo(() => gridTheme(dark), [dark]);
+
+  const showWindow = useCallback((next: RowsWindow) => {
+    windowRef.current = next;
+    setWindow(next);
+  }, []);
 
   const fetchRows = useCallback(async () => {
     if (fetching.current !== "idle") {
@@ -94,9 +120,8 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         const topKey = y > 0 ? (current.keys[y - current.start] ?? null) : null;
         const start = Math.max(0, y - OVERSCAN);
         const result = await api.paneRows(paneId.current, start, height + 2 * OVERSCAN, topKey);
-        const moved = result.anchor_index !== null && result.anchor_index !== y;
-        setWindow({ start: result.start, keys: result.keys, rows: result.rows });
-        if (moved && result.anchor_index !== null) {
+        showWindow({ start: result.start, seq: result.seq, keys: result.keys, rows: result.rows });
+        if (result.anchor_index !== null && result.anchor_index !== y) {
           // Rows arrived (or left) above the top visible row: keep that row on top.
           visible.current = { y: result.anchor_index, height };
           grid.current?.scrollTo(0, result.anchor_index, "vertical", 0, 0, { vAlign: "start" });
@@ -106,32 +131,46 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     } catch {
       // The pane is closing or was replaced; its next event will tell.
     } finally {
+      const again = fetching.current === "again";
       fetching.current = "idle";
+      if (again) void fetchRows();
     }
-  }, []);
+  }, [showWindow]);
 
   const resubscribe = useCallback(async () => {
+    if (replacing.current !== null) return;
+    const pane = paneId.current;
+    replacing.current = liveRef.current.generation;
     try {
-      const next = await api.resubscribePane(paneId.current);
+      const next = await api.resubscribePane(pane);
+      if (paneId.current !== pane) return;
+      const generation = Number(next.generation);
+      // The new generation's first events may have come before this reply.
+      updateLive((s) => (s.generation >= generation ? s : initialLive(generation)));
       setInfo(next);
-      setLive(initialLive(Number(next.generation)));
     } catch (e) {
-      setLive((s) => ({ ...s, error: (e as { message: string }).message }));
+      updateLive((s) => ({ ...s, error: (e as { message: string }).message }));
+    } finally {
+      replacing.current = null;
     }
-  }, []);
+  }, [updateLive]);
 
   useEffect(
     () =>
       registerPane(info.pane, (event) => {
-        setLive((state) => {
-          const [next, effect] = applyEvent(state, event, Date.now());
-          if (effect === "refetch") queueMicrotask(fetchRows);
-          if (effect === "resubscribe") queueMicrotask(resubscribe);
-          return next;
-        });
+        if (event.pane !== paneId.current) return;
+        // The subscription being replaced may still send a little; it no longer counts.
+        if (replacing.current !== null && event.generation <= replacing.current) return;
+        if (event.type === "changes") noteBatch(event.to_seq, event.committed_at, event.count);
+        const [next, effect] = applyEvent(liveRef.current, event, Date.now());
+        updateLive(() => next);
+        if (effect === "refetch") void fetchRows();
+        if (effect === "resubscribe") void resubscribe();
       }),
-    [info.pane, fetchRows, resubscribe],
+    [info.pane, fetchRows, resubscribe, updateLive],
   );
+
+  useEffect(() => notePainted(window_.seq), [window_]);
 
   useEffect(() => {
     const pane = info.pane;
@@ -142,10 +181,10 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     const timer = setInterval(() => {
       const t = Date.now();
       setNow(t);
-      setLive((s) => expireFlashes(s, t));
+      if (liveRef.current.flashes.size > 0) updateLive((s) => expireFlashes(s, t));
     }, 250);
     return () => clearInterval(timer);
-  }, []);
+  }, [updateLive]);
 
   const columns: GridColumn[] = useMemo(
     () =>
@@ -165,8 +204,12 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
       if (!values) return { kind: GridCellKind.Loading, allowOverlay: false };
       const value = values[col];
       const column = info.columns[col];
-      const flash = flashOf(live, keyString(window_.keys[i]), col, now);
+      const rowKey = window_.keys[i];
+      const flash = flashOf(liveRef.current, keyString(rowKey), col, now);
+      // The row's key rides along with the cell into the editor, so an edit goes to the
+      // row it was started on even if rows move meanwhile.
       return {
+        rowKey,
         kind: GridCellKind.Text,
         data: cellText(value),
         displayData: cellText(value),
@@ -174,17 +217,17 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         readonly: !column.editable || info.table === null,
         style: value === null ? "faded" : "normal",
         themeOverride: flash === "cell" ? { bgCell: colors.cell } : undefined,
-      };
+      } as GridCell;
     },
-    [window_, info, live, now, colors.cell],
+    [window_, info, now, colors.cell],
   );
 
   const rowTheme = useCallback(
     (row: number) => {
       const key = window_.keys[row - window_.start];
-      return key && flashOf(live, keyString(key), null, now) === "row" ? { bgCell: colors.row } : undefined;
+      return key && flashOf(liveRef.current, keyString(key), null, now) === "row" ? { bgCell: colors.row } : undefined;
     },
-    [window_, live, now, colors.row],
+    [window_, now, colors.row],
   );
 
   const onVisible = useCallback(
@@ -199,7 +242,7 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
   const onEdited = useCallback(
     ([col, row]: Item, value: EditableGridCell) => {
       if (value.kind !== GridCellKind.Text || info.table === null) return;
-      const key = window_.keys[row - window_.start];
+      const key = (value as { rowKey?: Json[] }).rowKey ?? windowRef.current.keys[row - windowRef.current.start];
       if (!key) return;
       const text = value.data;
       setEditError(null);
@@ -207,20 +250,50 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         .updateCell(info.table, info.user, key, info.columns[col].name, text === "NULL" ? null : text)
         .catch((e: { message: string }) => setEditError(e.message));
     },
-    [window_, info],
+    [info],
   );
 
-  const selectedKeys = useMemo(
-    () => selection.rows.toArray().flatMap((row) => window_.keys[row - window_.start] ?? []),
-    [selection, window_],
-  ) as Json[][];
+  /** Keeps the selection and the keys of its rows as they are now. */
+  const onSelection = useCallback(
+    async (next: GridSelection) => {
+      setSelection(next);
+      const rows = next.rows.toArray();
+      if (rows.length === 0) {
+        setSelectedKeys([]);
+        return;
+      }
+      const w = windowRef.current;
+      const known = rows.map((row) => w.keys[row - w.start]);
+      if (known.every(Boolean)) {
+        setSelectedKeys(known);
+        return;
+      }
+      const first = rows[0];
+      const span = rows[rows.length - 1] - first + 1;
+      if (span > SELECT_LIMIT) {
+        setSelectedKeys([]);
+        setEditError(`Select at most ${SELECT_LIMIT.toLocaleString()} rows to delete at once.`);
+        return;
+      }
+      try {
+        const fetched = await api.paneRows(paneId.current, first, span, null);
+        setSelectedKeys(rows.map((row) => fetched.keys[row - fetched.start]).filter(Boolean));
+      } catch (e) {
+        setEditError((e as { message: string }).message);
+      }
+    },
+    [],
+  );
 
   const deleteSelected = useCallback(() => {
     if (info.table === null || selectedKeys.length === 0) return;
     setEditError(null);
     api
       .deleteRows(info.table, info.user, selectedKeys)
-      .then(() => setSelection({ columns: CompactSelection.empty(), rows: CompactSelection.empty() }))
+      .then(() => {
+        setSelection({ columns: CompactSelection.empty(), rows: CompactSelection.empty() });
+        setSelectedKeys([]);
+      })
       .catch((e: { message: string }) => setEditError(e.message));
   }, [info, selectedKeys]);
 
@@ -230,19 +303,21 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
       const next = await api.openPane(table, filter.trim() || null, info.user);
       setFilterError(null);
       void api.closePane(info.pane).catch(() => undefined);
-      setWindow({ start: 0, keys: [], rows: [] });
-      setLive(initialLive(Number(next.generation)));
+      paneId.current = next.pane;
+      showWindow({ start: 0, seq: 0, keys: [], rows: [] });
+      updateLive(() => initialLive(Number(next.generation)));
+      setSelectedKeys([]);
       setInfo(next);
     } catch (e) {
       setFilterError((e as { message: string }).message);
     }
-  }, [table, filter, info]);
+  }, [table, filter, info, showWindow, updateLive]);
 
   const togglePause = useCallback(() => {
-    const paused = !live.paused;
-    setLive((s) => setPaused(s, paused));
+    const paused = !liveRef.current.paused;
+    updateLive((s) => setPaused(s, paused));
     void api.setPanePaused(info.pane, paused);
-  }, [live.paused, info.pane]);
+  }, [info.pane, updateLive]);
 
   const rate = changesPerSecond(live, now);
   return (
@@ -306,13 +381,13 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
           onVisibleRegionChanged={onVisible}
           onCellEdited={onEdited}
           gridSelection={selection}
-          onGridSelectionChange={setSelection}
-          rowMarkers={{ kind: "both", width: GRID.markerWidth }}
+          onGridSelectionChange={(next) => void onSelection(next)}
+          rowMarkers={ROW_MARKERS}
           rowHeight={GRID.rowHeight}
           headerHeight={GRID.headerHeight}
           smoothScrollY
           smoothScrollX
-          theme={gridTheme(dark)}
+          theme={theme}
           width="100%"
           height="100%"
           onDelete={() => {
