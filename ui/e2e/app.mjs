@@ -1,7 +1,7 @@
 // Starts the real Tidepool Studio binary under tauri-driver (which drives WebKitGTK's
 // WebKitWebDriver) and hands back a WebdriverIO browser for its window. Each launch
 // gets its own database and app-data folders unless given existing ones.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -44,7 +44,21 @@ export function tempDir(prefix) {
  * Launches the app; `db` and `data` default to fresh temporary folders. With
  * `db: null` the app opens its default database, under `home`.
  */
-export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-"), home, env = {} } = {}) {
+export async function launch(options = {}) {
+  // WebKitGTK under Xvfb now and then starts a window that never loads its page; that
+  // launch is abandoned (and reported) and the app started once more.
+  try {
+    return await launchOnce(options);
+  } catch (error) {
+    if (!String(error).includes(STARTUP_FAILED)) throw error;
+    console.error(`retrying a launch whose window did not load: ${error}`);
+    return launchOnce(options);
+  }
+}
+
+const STARTUP_FAILED = "the window did not load";
+
+async function launchOnce({ db = tempDir("tidepool-e2e-db-"), data = tempDir("tidepool-e2e-data-"), home, env = {} } = {}) {
   if (!process.env.DISPLAY) throw new Error("no DISPLAY: run the end-to-end suite under xvfb-run");
   if (!existsSync(binary)) throw new Error(`${binary} is missing: build the app first`);
   const port = await freePort();
@@ -61,16 +75,25 @@ export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir(
   driver.stderr.on("data", (d) => (driverLog += d));
   driver.on("error", (e) => (driverLog += String(e)));
   await waitForPort(port, driver);
-  const browser = await remote({
-    hostname: "127.0.0.1",
-    port,
-    logLevel: "error",
-    capabilities: {
-      browserName: "wry",
-      "wdio:enforceWebDriverClassic": true,
-      "tauri:options": { application: binary, args: db ? ["--db", db] : [] },
-    },
-  });
+  let browser;
+  try {
+    browser = await remote({
+      hostname: "127.0.0.1",
+      port,
+      logLevel: "error",
+      connectionRetryTimeout: 60_000,
+      connectionRetryCount: 0,
+      capabilities: {
+        browserName: "wry",
+        "wdio:enforceWebDriverClassic": true,
+        "tauri:options": { application: binary, args: db ? ["--db", db] : [] },
+      },
+    });
+  } catch (error) {
+    driver.kill();
+    if (db) spawnSync("pkill", ["-f", `tidepool-studio --db ${db}`]);
+    throw new Error(`${STARTUP_FAILED} (no WebDriver session): ${error}`);
+  }
   const app = {
     browser,
     db,
@@ -84,9 +107,16 @@ export async function launch({ db = tempDir("tidepool-e2e-db-"), data = tempDir(
       }
       driver.kill();
       await new Promise((r) => (driver.exitCode !== null ? r() : driver.on("exit", r)));
+      // A window whose session never started is not closed by the driver.
+      if (db) spawnSync("pkill", ["-f", `tidepool-studio --db ${db}`]);
     },
   };
-  await browser.$("nav.tree").waitForExist({ timeout: 30_000 });
+  try {
+    await browser.$("nav.tree").waitForExist({ timeout: 30_000 });
+  } catch (error) {
+    await app.close();
+    throw new Error(`${STARTUP_FAILED}: ${error}`);
+  }
   // Keep the webview's console messages for failure reports.
   await browser.execute(() => {
     const logs = (window.__e2eLogs = []);

@@ -20,7 +20,16 @@ import { api } from "../../ipc";
 import { cellText, keyString, type Json } from "../../json";
 import { flashColors, gridTheme, useDarkMode } from "../../theme";
 import { registerPane } from "./paneEvents";
-import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, type PaneLive } from "./paneState";
+import {
+  applyEvent,
+  changesPerSecond,
+  expireFlashes,
+  flashOf,
+  initialLive,
+  setPaused,
+  touchesShown,
+  type PaneLive,
+} from "./paneState";
 import { AddRowForm } from "./AddRowForm";
 import { notePainted, noteBatch } from "./perf";
 
@@ -80,6 +89,8 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
   /** The keys of the selected rows, taken when they were selected. */
   const [selectedKeys, setSelectedKeys] = useState<Json[][]>([]);
   const [now, setNow] = useState(() => Date.now());
+  /** Bumped when flash marks run out: the grid redraws for it, not for every tick. */
+  const [flashVersion, setFlashVersion] = useState(0);
   const grid = useRef<DataEditorRef>(null);
   const visible = useRef({ y: 0, height: 40 });
   const windowRef = useRef(window_);
@@ -161,16 +172,27 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         if (event.pane !== paneId.current) return;
         // The subscription being replaced may still send a little; it no longer counts.
         if (replacing.current !== null && event.generation <= replacing.current) return;
-        if (event.type === "changes") noteBatch(event.to_seq, event.committed_at, event.count);
-        const [next, effect] = applyEvent(liveRef.current, event, Date.now());
+        const before = liveRef.current;
+        const [next, effect] = applyEvent(before, event, Date.now());
+        // A batch that changes none of the rows the grid holds only moves the count:
+        // no need to fetch them again (unless a fetch is under way, which may not
+        // have seen it).
+        const held = windowRef.current;
+        const needsRows =
+          effect === "refetch" &&
+          (event.type !== "changes" ||
+            fetching.current !== "idle" ||
+            touchesShown(event.marks, event.truncated, { start: held.start, keys: held.keys, total: before.total }));
+        if (event.type === "changes") noteBatch(event.to_seq, event.committed_at, event.count, needsRows);
         updateLive(() => next);
-        if (effect === "refetch") void fetchRows();
+        if (needsRows) void fetchRows();
         if (effect === "resubscribe") void resubscribe();
       }),
     [info.pane, fetchRows, resubscribe, updateLive],
   );
 
-  useEffect(() => notePainted(window_.seq), [window_]);
+  useEffect(() => notePainted(window_.seq, "rows"), [window_]);
+  useEffect(() => notePainted(live.seq ?? 0, "live"), [live.seq]);
 
   useEffect(() => {
     const pane = info.pane;
@@ -181,7 +203,11 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     const timer = setInterval(() => {
       const t = Date.now();
       setNow(t);
-      if (liveRef.current.flashes.size > 0) updateLive((s) => expireFlashes(s, t));
+      const before = liveRef.current;
+      if (before.flashes.size > 0) {
+        updateLive((s) => expireFlashes(s, t));
+        if (liveRef.current !== before) setFlashVersion((v) => v + 1);
+      }
     }, 250);
     return () => clearInterval(timer);
   }, [updateLive]);
@@ -205,7 +231,7 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
       const value = values[col];
       const column = info.columns[col];
       const rowKey = window_.keys[i];
-      const flash = flashOf(liveRef.current, keyString(rowKey), col, now);
+      const flash = flashOf(liveRef.current, keyString(rowKey), col, Date.now());
       // The row's key rides along with the cell into the editor, so an edit goes to the
       // row it was started on even if rows move meanwhile.
       return {
@@ -219,15 +245,18 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
         themeOverride: flash === "cell" ? { bgCell: colors.cell } : undefined,
       } as GridCell;
     },
-    [window_, info, now, colors.cell],
+    // flashVersion: redraw when marks run out.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [window_, info, flashVersion, colors.cell],
   );
 
   const rowTheme = useCallback(
     (row: number) => {
       const key = window_.keys[row - window_.start];
-      return key && flashOf(liveRef.current, keyString(key), null, now) === "row" ? { bgCell: colors.row } : undefined;
+      return key && flashOf(liveRef.current, keyString(key), null, Date.now()) === "row" ? { bgCell: colors.row } : undefined;
     },
-    [window_, now, colors.row],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [window_, flashVersion, colors.row],
   );
 
   const onVisible = useCallback(

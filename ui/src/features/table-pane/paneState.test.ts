@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ChangeMark } from "../../bindings/ChangeMark";
 import type { PaneEvent } from "../../bindings/PaneEvent";
 import { keyString } from "../../json";
-import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, FLASH_MS } from "./paneState";
+import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, touchesShown, FLASH_MS } from "./paneState";
 
 const pane = "pane-1";
 
@@ -121,5 +121,37 @@ describe("rate meter", () => {
     expect(changesPerSecond(state, 700)).toBe(50);
     expect(changesPerSecond(state, 1500)).toBe(20);
     expect(changesPerSecond(state, 5000)).toBe(0);
+  });
+});
+
+describe("which batches need the rows again", () => {
+  const shown = { start: 10, keys: [[10], [11], [12]], total: 100 };
+  const mark = (op: ChangeMark["op"], key: number | string): ChangeMark => ({ op, key: [key], columns: [] });
+
+  it("needs them for changes among the held rows", () => {
+    expect(touchesShown([mark("update", 11)], false, shown)).toBe(true);
+    expect(touchesShown([mark("delete", 12)], false, shown)).toBe(true);
+  });
+
+  it("needs them for inserts and deletes above, which shift positions, but not for updates there", () => {
+    expect(touchesShown([mark("insert", 3)], false, shown)).toBe(true);
+    expect(touchesShown([mark("delete", 3)], false, shown)).toBe(true);
+    expect(touchesShown([mark("update", 3)], false, shown)).toBe(false);
+  });
+
+  it("does not need them for changes below, unless the held rows reach the end", () => {
+    expect(touchesShown([mark("insert", 50), mark("update", 60)], false, shown)).toBe(false);
+    expect(touchesShown([mark("insert", 50)], false, { ...shown, total: 13 })).toBe(true);
+    expect(touchesShown([mark("update", 50)], false, { ...shown, total: 13 })).toBe(false);
+  });
+
+  it("always needs them when marks were truncated or nothing is held", () => {
+    expect(touchesShown([], true, shown)).toBe(true);
+    expect(touchesShown([mark("update", 50)], false, { start: 0, keys: [], total: 0 })).toBe(true);
+  });
+
+  it("orders keys like the engine, big integers included", () => {
+    expect(touchesShown([mark("update", "9007199254740993")], false, { start: 0, keys: [["9007199254740992"], ["9007199254740995"]], total: 9 })).toBe(true);
+    expect(touchesShown([mark("update", "10000000000000000000")], false, { start: 0, keys: [["9007199254740992"], ["9007199254740995"]], total: 9 })).toBe(false);
   });
 });

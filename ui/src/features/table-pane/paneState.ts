@@ -3,7 +3,8 @@
 // cells and new rows, the pause counter and the changes/second meter. The rows
 // themselves stay in the app and are fetched by window.
 import type { PaneEvent } from "../../bindings/PaneEvent";
-import { keyString } from "../../json";
+import type { ChangeMark } from "../../bindings/ChangeMark";
+import { compareKeys, keyString, type Json } from "../../json";
 
 /** How long a changed cell or a new row stays marked. */
 export const FLASH_MS = 1000;
@@ -141,4 +142,30 @@ export function flashOf(state: PaneLive, key: string, column: number | null, now
   if (!flash || flash.until <= now) return null;
   if (flash.columns === "row") return "row";
   return column !== null && flash.columns.includes(column) ? "cell" : null;
+}
+
+/** The rows the grid holds: keys in order, from position `start`, out of `total`. */
+export interface ShownRows {
+  start: number;
+  keys: Json[][];
+  total: number;
+}
+
+/**
+ * Whether a batch changes what the grid holds, so its rows must be fetched again:
+ * a change inside the held key range, an insert or delete before it (which shifts
+ * positions), or an insert after it when the held rows reach the end. A batch whose
+ * marks were truncated always does. Changes elsewhere only move the row count.
+ */
+export function touchesShown(marks: readonly ChangeMark[], truncated: boolean, shown: ShownRows): boolean {
+  if (truncated || shown.keys.length === 0) return true;
+  const first = shown.keys[0];
+  const last = shown.keys[shown.keys.length - 1];
+  const atEnd = shown.start + shown.keys.length >= shown.total;
+  return marks.some((mark) => {
+    const key = mark.key as Json[];
+    if (compareKeys(key, first) < 0) return mark.op !== "update";
+    if (compareKeys(key, last) <= 0) return true;
+    return atEnd && mark.op === "insert";
+  });
 }

@@ -8,6 +8,8 @@ interface Pending {
   toSeq: number;
   committedAt: number;
   count: number;
+  /** The batch changed rows the grid holds: painted when they have been fetched. */
+  needsRows: boolean;
 }
 
 export interface PerfResult {
@@ -34,18 +36,22 @@ function countFrame() {
   requestAnimationFrame(countFrame);
 }
 
-export function noteBatch(toSeq: number, committedAt: number, count: number): void {
+export function noteBatch(toSeq: number, committedAt: number, count: number, needsRows: boolean): void {
   if (!running) return;
   events += 1;
-  pending.push({ toSeq, committedAt, count });
+  pending.push({ toSeq, committedAt, count, needsRows });
 }
 
-export function notePainted(seq: number): void {
+/**
+ * The pane rendered state up to `seq`: from fetched rows (`rows`), or only its live
+ * state — row count and status — which is all a batch that changed no held row shows.
+ */
+export function notePainted(seq: number, from: "rows" | "live"): void {
   if (!running || pending.length === 0) return;
   requestAnimationFrame(() => {
     const now = Date.now();
     pending = pending.filter((batch) => {
-      if (batch.toSeq > seq) return true;
+      if (batch.toSeq > seq || (from === "live" && batch.needsRows)) return true;
       latencies.push(now - batch.committedAt);
       delivered += batch.count;
       return false;
