@@ -404,6 +404,29 @@ fn pane_events_go_only_to_the_window_that_owns_the_pane() {
 }
 
 #[test]
+fn opening_another_database_closes_the_panes_and_switches_the_catalog() {
+    let h = harness();
+    h.sql(SETUP);
+    let (pane, _) = h.open("app.items", None);
+    let other = tempfile::tempdir().unwrap();
+    let info = h.ok("open_database", json!({ "path": other.path() }));
+    assert_eq!(info["path"], other.path().display().to_string());
+    let catalog = h.ok("catalog", json!({}));
+    assert_eq!(
+        catalog["namespaces"].as_array().unwrap().len(),
+        1,
+        "only system in a new database"
+    );
+    let gone = h.invoke("pane_rows", json!({ "pane": pane, "start": 0, "count": 1 }));
+    assert_eq!(gone.unwrap_err()["code"], "no_pane");
+    // The first database's directory was released: it opens again, with its data.
+    let first = h.ok("open_database", json!({ "path": h._dirs.0.path() }));
+    assert_eq!(first["path"], h._dirs.0.path().display().to_string());
+    let count = h.sql("SELECT COUNT(*) FROM app.items");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+}
+
+#[test]
 fn only_the_main_window_may_invoke_commands() {
     let h = harness();
     let other = WebviewWindowBuilder::new(h.window.app_handle(), "other", Default::default())
