@@ -41,8 +41,6 @@ pub async fn run_sql<R: Runtime>(
                 let started = Instant::now();
                 let outcome = match session.execute_statement(&statement).await {
                     Ok(StatementResult::Subscription(subscription)) => {
-                        // The pane subscribes again itself; this one ends here.
-                        drop(subscription);
                         let id = state.new_pane_id();
                         let pane_session = state.session(user.clone())?;
                         Pane::open(
@@ -51,6 +49,7 @@ pub async fn run_sql<R: Runtime>(
                             window.label().to_string(),
                             pane_session,
                             statement.sql.clone(),
+                            subscription,
                         )
                         .await
                         .map(|pane| {

@@ -30,7 +30,16 @@ pub async fn open_pane<R: Runtime>(
         sql.push_str(filter);
     }
     let session = state.session(user)?;
-    let pane = Pane::open(&app, state.new_pane_id(), window.label().to_string(), session, sql).await?;
+    let subscription = session.subscribe(&sql).await?;
+    let pane = Pane::open(
+        &app,
+        state.new_pane_id(),
+        window.label().to_string(),
+        session,
+        sql,
+        subscription,
+    )
+    .await?;
     state.add_pane(pane.clone());
     Ok(pane.info())
 }

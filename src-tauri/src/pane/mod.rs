@@ -11,13 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::{AppHandle, Runtime};
-use tidepool_engine::{Actor, LiveMessage, Session, TableKind, USER_COLUMN};
+use tidepool_engine::{Actor, LiveMessage, Session, Subscription, TableKind, USER_COLUMN};
 use tokio::sync::mpsc;
 
 use crate::error::{IpcError, IpcResult};
 use crate::ipc::{PaneColumn, PaneInfo};
-pub use bridge::{Control, MARK_LIMIT};
-pub use model::{cmp_key, Key, OrderedRows};
+use bridge::Control;
+pub use bridge::MARK_LIMIT;
+use model::OrderedRows;
 
 /// One open pane.
 pub struct Pane {
@@ -46,15 +47,17 @@ pub struct PaneState {
 }
 
 impl Pane {
-    /// Subscribes and starts the pane's bridge. Errors in the query come back here.
+    /// Starts the pane's bridge on `subscription`, made by `session` from `sql` (which
+    /// a resubscribe runs again).
     pub async fn open<R: Runtime>(
         app: &AppHandle<R>,
         id: String,
         window: String,
         session: Session,
         sql: String,
+        subscription: Subscription,
     ) -> IpcResult<Arc<Pane>> {
-        let (subscription, info, seq) = subscribe(&session, &sql, &id, 1).await?;
+        let (subscription, info, seq) = describe(subscription, &session, &sql, &id, 1).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         let pane = Arc::new(Pane {
             id,
@@ -96,7 +99,8 @@ impl Pane {
     pub async fn resubscribe<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>) -> IpcResult<PaneInfo> {
         let _one_at_a_time = self.resubscribing.lock().await;
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        let (subscription, info, seq) = subscribe(&self.session, &self.sql, &self.id, generation).await?;
+        let subscription = self.session.subscribe(&self.sql).await?;
+        let (subscription, info, seq) = describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         {
             let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -125,13 +129,13 @@ impl Pane {
 }
 
 /// Subscribes and reads the `subscribed` message, which describes the columns.
-async fn subscribe(
+async fn describe(
+    mut subscription: Subscription,
     session: &Session,
     sql: &str,
     pane: &str,
     generation: u64,
-) -> IpcResult<(tidepool_engine::Subscription, PaneInfo, u64)> {
-    let mut subscription = session.subscribe(sql).await?;
+) -> IpcResult<(Subscription, PaneInfo, u64)> {
     let first = subscription.recv().await;
     let Some(LiveMessage::Subscribed {
         columns,

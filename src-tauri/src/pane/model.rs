@@ -75,12 +75,6 @@ impl OrderedRows {
         }
     }
 
-    pub fn get(&self, key: &[Json]) -> Option<&[Json]> {
-        let chunk = self.chunks.get(self.chunk_for(key))?;
-        let i = chunk.binary_search_by(|(k, _)| cmp_key(k, key)).ok()?;
-        Some(&chunk[i].1)
-    }
-
     /// The position of a key in the pane.
     pub fn position(&self, key: &[Json]) -> Option<usize> {
         if self.chunks.is_empty() {
@@ -178,7 +172,7 @@ mod tests {
             .map(|(k, _)| k[0].as_i64().unwrap())
             .collect();
         assert_eq!(all, (0..10_000).collect::<Vec<_>>());
-        assert_eq!(rows.get(&key(5)), Some(&[json!("five")][..]));
+        assert_eq!(rows.window(5, 1).next().unwrap().1, vec![json!("five")]);
         for i in (0..10_000).filter(|i| i % 3 == 0) {
             assert!(rows.remove(&key(i)));
         }

@@ -71,7 +71,6 @@ export interface TablePaneProps {
   /** `ns.table` when the pane was opened from the tree: its filter can be changed. */
   table: string | null;
   initialFilter?: string;
-  onClose?: () => void;
 }
 
 export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps) {
