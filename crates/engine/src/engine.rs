@@ -14,6 +14,7 @@ use crate::session::{Actor, Session};
 use crate::storage::keys;
 use crate::storage::row::{decode_row, row_time};
 use crate::storage::Store;
+use crate::tokens::{TokenInfo, Tokens};
 use crate::types::Value;
 use crate::write::Txn;
 
@@ -84,6 +85,9 @@ pub struct EngineOptions {
     /// Changed rows a live subscription may have queued and unread; beyond that it is
     /// sent to resync. Bounds the memory a slow subscriber can hold.
     pub live_queue_rows: usize,
+    /// Changed rows of recent commits kept for subscribers that resume from a seq
+    /// (only for tables that have had a subscriber); 0 keeps none.
+    pub live_history_rows: usize,
 }
 
 impl Default for EngineOptions {
@@ -93,6 +97,7 @@ impl Default for EngineOptions {
             clock: Clock::System,
             evict_interval: Some(Duration::from_secs(1)),
             live_queue_rows: 100_000,
+            live_history_rows: 100_000,
         }
     }
 }
@@ -114,6 +119,7 @@ pub(crate) struct Inner {
     pub counts: Mutex<HashMap<u64, i64>>,
     pub clock: Clock,
     pub live: LiveManager,
+    pub tokens: Tokens,
 }
 
 impl Engine {
@@ -153,6 +159,7 @@ impl Engine {
                 .tables
                 .insert(TableName::new(&table.namespace, &table.name), Arc::new(table));
         }
+        let tokens = Tokens::load(&store)?;
         let inner = Arc::new(Inner {
             path: path.to_path_buf(),
             store,
@@ -161,7 +168,8 @@ impl Engine {
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
-            live: LiveManager::start(options.live_queue_rows),
+            live: LiveManager::start(options.live_queue_rows, options.live_history_rows),
+            tokens,
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);
@@ -190,6 +198,27 @@ impl Engine {
     /// A table's definition.
     pub fn table(&self, name: &TableName) -> Result<Arc<TableDef>> {
         self.inner.table(name)
+    }
+
+    /// Creates an API token acting as `user` (admin when `None`). Returns its
+    /// description and its text, which is not stored and cannot be shown again.
+    pub fn create_token(&self, user: Option<&str>, label: &str) -> Result<(TokenInfo, String)> {
+        crate::tokens::create(&self.inner, user, label)
+    }
+
+    /// Revokes a token by id; requests with it are refused from now on.
+    pub fn revoke_token(&self, id: &str) -> Result<()> {
+        crate::tokens::revoke(&self.inner, id)
+    }
+
+    /// Every token, oldest first.
+    pub fn tokens(&self) -> Vec<TokenInfo> {
+        self.inner.tokens.list()
+    }
+
+    /// Who a token acts as, if it is a valid, unrevoked token.
+    pub fn authenticate(&self, token: &str) -> Option<TokenInfo> {
+        self.inner.tokens.authenticate(token)
     }
 
     /// Waits until every change committed so far has been handed to its subscriptions.

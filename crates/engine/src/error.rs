@@ -75,6 +75,7 @@ pub enum ObjectKind {
     Column,
     Row,
     LiveQuery,
+    Token,
 }
 
 impl fmt::Display for ObjectKind {
@@ -85,6 +86,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Column => "column",
             ObjectKind::Row => "row",
             ObjectKind::LiveQuery => "live query",
+            ObjectKind::Token => "token",
         })
     }
 }

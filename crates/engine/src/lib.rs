@@ -41,6 +41,7 @@ mod session;
 mod sql;
 mod storage;
 mod summary;
+mod tokens;
 mod typed;
 mod types;
 mod write;
@@ -55,6 +56,7 @@ pub use results::{cell_json, column_type_name, rows_json};
 pub use session::{Actor, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};
 pub use summary::{NamespaceSummary, TableSummary};
+pub use tokens::TokenInfo;
 pub use typed::{Row, WriteOutcome};
 pub use types::{SqlType, Value};
 

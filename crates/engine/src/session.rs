@@ -213,10 +213,20 @@ impl Session {
             }
             Parsed::Subscribe { statement } => {
                 return Ok(StatementResult::Subscription(
-                    self.subscribe_statement(&statement).await?,
+                    self.subscribe_statement(&statement, None).await?,
                 ));
             }
             Parsed::KillLiveQuery { id } => inner.live.kill(&id, &self.scope.actor)?,
+            Parsed::CreateToken { user, label } => {
+                self.require_admin("CREATE TOKEN")?;
+                let label = label.unwrap_or_default();
+                let (info, token) = crate::tokens::create(inner, user.as_deref(), &label)?;
+                return Ok(token_result(&info, &token));
+            }
+            Parsed::DropToken { id } => {
+                self.require_admin("DROP TOKEN")?;
+                crate::tokens::revoke(inner, &id)?;
+            }
             Parsed::Standard(statement) => return self.execute_standard(*statement, at).await,
         }
         Ok(StatementResult::Done)
@@ -318,6 +328,20 @@ impl Session {
     /// `SUBSCRIBE TO` is accepted too). Errors in the query are returned here; the
     /// subscription's first message is `subscribed`, then the snapshot, then changes.
     pub async fn subscribe(&self, sql: &str) -> Result<Subscription> {
+        self.subscribe_from(sql, None).await
+    }
+
+    /// Subscribes as [`Session::subscribe`] does, for a subscriber that already has the
+    /// query's rows as of commit `from_seq`: it gets `subscribed` (with `resumed`) and
+    /// only the changes after that seq, or — when those are no longer kept — `resync`
+    /// followed by a full snapshot.
+    pub async fn subscribe_from(&self, sql: &str, from_seq: Option<u64>) -> Result<Subscription> {
+        let last_seq = self.scope.inner.last_seq();
+        if let Some(from) = from_seq.filter(|&from| from > last_seq) {
+            return Err(Error::InvalidArgument(format!(
+                "from_seq {from} is ahead of the database, whose last commit is {last_seq}"
+            )));
+        }
         let mut statements = split_statements(sql)?;
         let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
             return Err(Error::InvalidArgument(
@@ -325,15 +349,16 @@ impl Session {
             ));
         };
         match parse(&statement)? {
-            Parsed::Subscribe { statement } => self.subscribe_statement(&statement).await,
-            _ => self.subscribe_statement(&statement).await,
+            Parsed::Subscribe { statement } => self.subscribe_statement(&statement, from_seq).await,
+            _ => self.subscribe_statement(&statement, from_seq).await,
         }
     }
 
-    async fn subscribe_statement(&self, statement: &SqlStatement) -> Result<Subscription> {
+    async fn subscribe_statement(&self, statement: &SqlStatement, from_seq: Option<u64>) -> Result<Subscription> {
         let query = crate::live::query::compile(self, statement).await?;
         let id = format!("{:016x}", functions::next_snowflake_id());
-        Ok(Subscription::start(self.scope.inner.clone(), id, self.scope.actor.clone(), query).await)
+        let (inner, actor) = (self.scope.inner.clone(), self.scope.actor.clone());
+        Ok(Subscription::start(inner, id, actor, query, from_seq).await)
     }
 
     pub(crate) fn ctx(&self) -> &SessionContext {
@@ -410,6 +435,24 @@ impl Session {
             }
         }
         Ok(())
+    }
+}
+
+/// The one row `CREATE TOKEN` returns: the only time the token's text is shown.
+fn token_result(info: &crate::tokens::TokenInfo, token: &str) -> StatementResult {
+    use datafusion::arrow::array::StringArray;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let schema: SchemaRef = Arc::new(Schema::new(
+        ["id", "user", "label", "token"]
+            .map(|name| Field::new(name, DataType::Utf8, true))
+            .to_vec(),
+    ));
+    let user = info.user.clone().unwrap_or_else(|| "admin".into());
+    let columns = [info.id.as_str(), &user, &info.label, token].map(|v| Arc::new(StringArray::from(vec![v])) as _);
+    let batch = RecordBatch::try_new(schema.clone(), columns.to_vec()).expect("four text columns of one row");
+    StatementResult::Rows {
+        schema,
+        batches: vec![batch],
     }
 }
 

@@ -27,11 +27,17 @@ struct Mirror {
 impl Mirror {
     fn apply(&mut self, message: LiveMessage) {
         match message {
-            LiveMessage::Subscribed { snapshot_seq, .. } => {
-                self.rows.clear();
+            LiveMessage::Subscribed {
+                snapshot_seq, resumed, ..
+            } => {
+                if resumed {
+                    assert_eq!(snapshot_seq, self.last_seq, "resumed from another seq");
+                } else {
+                    self.rows.clear();
+                }
                 self.last_seq = snapshot_seq;
                 self.subscribed = true;
-                self.snapshot_done = false;
+                self.snapshot_done = resumed;
             }
             LiveMessage::Snapshot { rows, keys, last, .. } => {
                 assert!(
@@ -375,4 +381,118 @@ async fn a_stalled_subscriber_gets_resync_while_a_healthy_one_receives_everythin
     assert_eq!(mirror.rows.len(), 2990);
     let live = table_rows(&admin, "SELECT status FROM system.live").await;
     assert!(live.values().all(|r| r[0] == json!("live")), "{live:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_resumes_from_its_seq_and_receives_only_later_changes() {
+    let (_dir, engine, admin) = setup().await;
+    admin
+        .execute("INSERT INTO app.t VALUES (1, 'a', 1), (2, 'b', 2), (3, 'a', 3)")
+        .await
+        .unwrap();
+    let query = "SELECT id, n FROM app.t WHERE grp = 'a'";
+    let mut first = admin.subscribe(query).await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut first, &mut mirror, &engine, engine.last_seq()).await;
+    admin.execute("UPDATE app.t SET n = 10 WHERE id = 1").await.unwrap();
+    follow_until(&mut first, &mut mirror, &engine, engine.last_seq()).await;
+    drop(first); // The connection is gone; the client keeps its rows and seq.
+
+    admin.execute("INSERT INTO app.t VALUES (4, 'a', 4)").await.unwrap();
+    admin.execute("UPDATE app.t SET grp = 'b' WHERE id = 3").await.unwrap();
+    admin.execute("INSERT INTO app.t VALUES (5, 'b', 5)").await.unwrap();
+    let before = mirror.changes;
+    let mut resumed = admin.subscribe_from(query, Some(mirror.last_seq)).await.unwrap();
+    follow_until(&mut resumed, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.resyncs, 0);
+    assert_eq!(mirror.changes - before, 2, "only the insert of 4 and the leave of 3");
+    assert_eq!(
+        mirror.rows,
+        table_rows(&admin, "SELECT id, n FROM app.t WHERE grp = 'a'").await
+    );
+
+    // Live changes follow the replayed ones without a gap.
+    admin.execute("UPDATE app.t SET n = 40 WHERE id = 4").await.unwrap();
+    follow_until(&mut resumed, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(
+        mirror.rows,
+        table_rows(&admin, "SELECT id, n FROM app.t WHERE grp = 'a'").await
+    );
+
+    // Resuming at the current seq gets nothing to replay.
+    let mut current = admin.subscribe_from(query, Some(engine.last_seq())).await.unwrap();
+    let messages = current.recv_ready().await;
+    assert!(
+        matches!(
+            &messages[..],
+            [LiveMessage::Subscribed {
+                resumed: true,
+                row_count: 0,
+                ..
+            }]
+        ),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_from_history_that_is_gone_gets_resync_and_a_snapshot() {
+    let options = EngineOptions {
+        live_history_rows: 10,
+        ..EngineOptions::default()
+    };
+    let (_dir, engine, admin) = setup_with(options).await;
+    admin.execute("INSERT INTO app.t VALUES (1, 'a', 1)").await.unwrap();
+    let seq_before_any_subscriber = engine.last_seq();
+
+    // No subscriber ever watched the table before: nothing was kept.
+    let mut sub = admin.subscribe_from("SELECT id, n FROM app.t", Some(0)).await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.resyncs, 1);
+    assert_eq!(mirror.rows.len(), 1);
+    let had = mirror.last_seq;
+    assert_eq!(had, seq_before_any_subscriber);
+    drop(sub);
+
+    // More changes than the history keeps.
+    admin
+        .execute("INSERT INTO app.t SELECT value AS id, 'g' AS grp, value AS n FROM generate_series(2, 20)")
+        .await
+        .unwrap();
+    let mut sub = admin
+        .subscribe_from("SELECT id, n FROM app.t", Some(had))
+        .await
+        .unwrap();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.resyncs, 2);
+    assert_eq!(mirror.rows.len(), 20);
+
+    // A seq the database has not reached is refused.
+    let ahead = admin
+        .subscribe_from("SELECT id FROM app.t", Some(engine.last_seq() + 1))
+        .await;
+    assert!(ahead.unwrap_err().to_string().contains("ahead of the database"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_alter_table_resyncs_because_old_rows_have_another_shape() {
+    let (_dir, engine, admin) = setup().await;
+    let mut sub = admin.subscribe("SELECT * FROM app.t").await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    drop(sub);
+    admin.execute("INSERT INTO app.t VALUES (1, 'a', 1)").await.unwrap();
+    admin.execute("ALTER TABLE app.t ADD COLUMN note TEXT").await.unwrap();
+    let mut sub = admin
+        .subscribe_from("SELECT id, n FROM app.t", Some(mirror.last_seq))
+        .await
+        .unwrap();
+    let mut mirror = Mirror {
+        last_seq: mirror.last_seq,
+        ..Mirror::default()
+    };
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.resyncs, 1);
+    assert_eq!(mirror.rows.len(), 1);
 }

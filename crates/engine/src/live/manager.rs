@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 
 use crate::live::delta::changes_for;
+use crate::live::history::{Commit, History};
 use crate::live::message::Change;
 use crate::live::subscription::Sub;
 use crate::session::Actor;
@@ -39,7 +40,7 @@ pub(crate) struct RowChange {
 pub(crate) struct CommitEvent {
     pub seq: u64,
     pub committed_micros: i64,
-    pub changes: Vec<RowChange>,
+    pub changes: Arc<Vec<RowChange>>,
     /// Tables whose rows were not queued because the queue was full.
     pub overflowed: Vec<u64>,
 }
@@ -49,6 +50,8 @@ pub(crate) struct LiveManager {
     shared: Arc<Shared>,
     /// Changed rows a subscription may have queued and unread before it lags.
     queue_limit: usize,
+    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
+    pub history: History,
 }
 
 #[derive(Default)]
@@ -80,7 +83,7 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start(queue_limit: usize) -> LiveManager {
+    pub fn start(queue_limit: usize, history_limit: usize) -> LiveManager {
         let (queue, events) = mpsc::channel();
         let shared = Arc::new(Shared::default());
         let fan_out = shared.clone();
@@ -93,6 +96,7 @@ impl LiveManager {
             queue,
             shared,
             queue_limit,
+            history: History::new(history_limit),
         }
     }
 
@@ -100,23 +104,30 @@ impl LiveManager {
         self.queue_limit
     }
 
-    /// Whether a commit touching `table_id` must capture its row changes.
+    /// Whether a commit touching `table_id` must capture its row changes: it has
+    /// subscribers, or had some and its history is kept.
     pub fn watches(&self, table_id: u64) -> bool {
-        self.shared.registry().by_table.contains_key(&table_id)
+        self.shared.registry().by_table.contains_key(&table_id) || self.history.records(table_id)
     }
 
     /// Queues a commit's changes; called under the writer lock, in commit order.
-    pub fn publish(&self, seq: u64, committed_micros: i64, mut changes: Vec<RowChange>) {
+    pub fn publish(&self, seq: u64, committed_micros: i64, changes: Vec<RowChange>) {
         if changes.is_empty() {
             return;
         }
+        let mut changes = Arc::new(changes);
+        self.history.push(Commit {
+            seq,
+            committed_micros,
+            changes: changes.clone(),
+        });
         let mut overflowed = Vec::new();
         let queued = self.shared.queued_rows.load(Ordering::Relaxed);
         if queued + changes.len() > MAX_QUEUED_ROWS {
             overflowed = changes.iter().map(|c| c.table_id).collect();
             overflowed.sort_unstable();
             overflowed.dedup();
-            changes.clear();
+            changes = Arc::default();
         }
         self.shared.queued_rows.fetch_add(changes.len(), Ordering::Relaxed);
         self.shared.published.store(seq, Ordering::SeqCst);
@@ -130,12 +141,15 @@ impl LiveManager {
         });
     }
 
-    /// Registers a subscription for fan-out (idempotent); a closed one is not.
-    pub fn register(&self, sub: &Arc<Sub>) {
+    /// Registers a subscription for fan-out (idempotent); a closed one is not. Called
+    /// under the writer lock: every commit after `seq` reaches it, and its table's
+    /// commits are kept in the history from then on.
+    pub fn register(&self, sub: &Arc<Sub>, seq: u64) {
         let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
         if sub.is_closed() {
             return;
         }
+        self.history.record_table(sub.query.def.id, seq);
         if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
             registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
         }
@@ -168,8 +182,14 @@ impl LiveManager {
         }
     }
 
+    /// A table's columns changed at `seq`: earlier history no longer fits its rows.
+    pub fn table_altered(&self, table_id: u64, seq: u64) {
+        self.history.restart_table(table_id, seq, false);
+    }
+
     /// Ends every subscription on a dropped table.
     pub fn table_dropped(&self, table_id: u64) {
+        self.history.restart_table(table_id, 0, true);
         let subs = self
             .shared
             .registry()
@@ -230,8 +250,10 @@ impl Shared {
                     );
                     let changes = computed.entry(shape).or_insert_with(|| {
                         // A bug in one query's filter must not stop delivery to others.
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes_of(sub, &event).map(Arc::new)))
-                            .ok()
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            changes_of(sub, &event.changes).map(Arc::new)
+                        }))
+                        .ok()
                     });
                     match changes {
                         Some(Ok(changes)) if changes.is_empty() => {}
@@ -276,9 +298,8 @@ type QueryShape<'a> = (usize, &'a str, Option<&'a str>, bool);
 type Computed = Result<Arc<Vec<Change>>, String>;
 
 /// One commit's changes as one subscription sees them.
-fn changes_of(sub: &Sub, event: &CommitEvent) -> Result<Vec<Change>, String> {
-    let rows: Vec<&RowChange> = event
-        .changes
+pub(crate) fn changes_of(sub: &Sub, changes: &[RowChange]) -> Result<Vec<Change>, String> {
+    let rows: Vec<&RowChange> = changes
         .iter()
         .filter(|c| c.table_id == sub.query.def.id)
         .filter(|c| sub.query.view.owner.is_none() || c.owner == sub.query.view.owner)

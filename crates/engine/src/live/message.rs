@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 /// One message of a subscription, in the order a subscriber receives them:
-/// `Subscribed`, `Snapshot` batches (the last one has `last: true`), then `Changes`
-/// batches in commit order. `Resync` means changes were dropped because the subscriber
+/// `Subscribed`, `Snapshot` batches (the last one has `last: true`; none when the
+/// subscription resumed from a seq), then `Changes` batches in commit order. `Resync` means changes were dropped because the subscriber
 /// fell behind; a fresh `Subscribed` + snapshot follows. `Closed` ends the stream.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -18,8 +18,11 @@ pub enum LiveMessage {
         key: Vec<String>,
         /// The snapshot shows the table as of this commit; changes follow from the next.
         snapshot_seq: u64,
-        /// How many rows the snapshot has.
+        /// How many rows the snapshot has (0 when resumed: no snapshot follows).
         row_count: u64,
+        /// The subscriber asked to resume from `snapshot_seq` and its history was kept:
+        /// no snapshot follows, only the changes after `snapshot_seq`.
+        resumed: bool,
     },
     Snapshot {
         subscription: String,

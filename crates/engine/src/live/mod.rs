@@ -6,9 +6,12 @@
 //!   handle the subscriber reads `message`s from;
 //! - `manager` is the ordered queue from committing writers to a fan-out thread, which
 //!   uses `delta` to turn each commit's row images into inserts, updates and deletes as
-//!   the subscription's filter sees them.
+//!   the subscription's filter sees them;
+//! - `history` keeps recent commits of subscribed tables, so a subscriber can resume
+//!   from a seq it already has.
 
 mod delta;
+mod history;
 pub(crate) mod manager;
 mod message;
 pub(crate) mod query;

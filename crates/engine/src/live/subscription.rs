@@ -20,8 +20,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use crate::catalog::TableKind;
 
 use crate::engine::Inner;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::live::delta::{key, matches, project};
+use crate::live::history::Commit;
+use crate::live::manager::changes_of;
 use crate::live::manager::LiveInfo;
 use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::LiveQuery;
@@ -357,7 +359,16 @@ impl std::fmt::Debug for Subscription {
 impl Subscription {
     /// Registers the subscription (every commit after this returns reaches it) and
     /// starts sending its snapshot.
-    pub(crate) async fn start(inner: Arc<Inner>, id: String, actor: Actor, query: LiveQuery) -> Subscription {
+    /// With `resume_from`, the subscriber already has the rows as of that seq: when
+    /// the history since then is kept it gets only the later changes, otherwise
+    /// `resync` and a snapshot.
+    pub(crate) async fn start(
+        inner: Arc<Inner>,
+        id: String,
+        actor: Actor,
+        query: LiveQuery,
+        resume_from: Option<u64>,
+    ) -> Subscription {
         let sub = Arc::new(Sub {
             id,
             actor,
@@ -379,7 +390,7 @@ impl Subscription {
             delivered: AtomicU64::new(0),
         });
         let (registered, is_registered) = tokio::sync::oneshot::channel();
-        spawn_snapshot(inner.clone(), sub.clone(), Some(registered));
+        spawn_snapshot(inner.clone(), sub.clone(), Some(registered), resume_from);
         // An error before registering is reported as the subscription's first message.
         let _ = is_registered.await;
         Subscription {
@@ -422,7 +433,7 @@ impl Subscription {
         match self.sub.next() {
             Next::Message(message) => Some(message),
             Next::Resync(message) => {
-                spawn_snapshot(self.inner.clone(), self.sub.clone(), None);
+                spawn_snapshot(self.inner.clone(), self.sub.clone(), None, None);
                 Some(message)
             }
             Next::Closed(message) => {
@@ -473,11 +484,16 @@ fn stored_count(inner: &Inner, query: &LiveQuery) -> Option<u64> {
     all.then(|| inner.row_count(query.def.id).max(0) as u64)
 }
 
-fn spawn_snapshot(inner: Arc<Inner>, sub: Arc<Sub>, registered: Option<tokio::sync::oneshot::Sender<()>>) {
+fn spawn_snapshot(
+    inner: Arc<Inner>,
+    sub: Arc<Sub>,
+    registered: Option<tokio::sync::oneshot::Sender<()>>,
+    resume_from: Option<u64>,
+) {
     let job = {
         let sub = sub.clone();
         move || {
-            if let Err(e) = send_snapshot(&inner, &sub, registered) {
+            if let Err(e) = send_snapshot(&inner, &sub, registered, resume_from) {
                 sub.fail(&e.to_string());
                 inner.live.unregister(&sub.id);
             }
@@ -492,9 +508,14 @@ fn spawn_snapshot(inner: Arc<Inner>, sub: Arc<Sub>, registered: Option<tokio::sy
     }
 }
 
-/// Registers at a consistent point, sends `subscribed` and the snapshot, then the
-/// changes that arrived meanwhile.
-fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::oneshot::Sender<()>>) -> Result<()> {
+/// Registers at a consistent point, sends `subscribed` and the snapshot (or, resuming,
+/// the kept changes since the subscriber's seq), then the changes that arrived meanwhile.
+fn send_snapshot(
+    inner: &Inner,
+    sub: &Arc<Sub>,
+    registered: Option<tokio::sync::oneshot::Sender<()>>,
+    resume_from: Option<u64>,
+) -> Result<()> {
     let query = &sub.query;
     let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
     // The table may have been dropped since the query was compiled.
@@ -506,13 +527,27 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
     let Some(generation) = sub.begin_snapshot(snapshot_seq) else {
         return Ok(());
     };
-    inner.live.register(sub);
+    let kept = resume_from.map(|from| (from, inner.live.history.since(query.def.id, from, snapshot_seq)));
+    inner.live.register(sub, snapshot_seq);
     let snapshot = inner.store.snapshot();
     // Read under the writer lock, so it counts exactly the snapshot's rows.
     let stored = stored_count(inner, query);
     drop(writer);
     if let Some(registered) = registered {
         let _ = registered.send(());
+    }
+    match kept {
+        Some((from, Some(commits))) => return resume(inner, sub, generation, (from, snapshot_seq), &commits),
+        Some((from, None)) => {
+            let resync = LiveMessage::Resync {
+                subscription: sub.id.clone(),
+                missed_from_seq: from + 1,
+            };
+            if !sub.push_snapshot(generation, resync) {
+                return Ok(());
+            }
+        }
+        None => {}
     }
 
     // `subscribed` says how many rows follow. When every stored row matches, that is
@@ -531,6 +566,7 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
         key: query.key_names(),
         snapshot_seq,
         row_count,
+        resumed: false,
     };
     if !sub.push_snapshot(generation, subscribed) {
         return Ok(());
@@ -564,6 +600,49 @@ fn send_snapshot(inner: &Inner, sub: &Arc<Sub>, registered: Option<tokio::sync::
     if open && sub.push_snapshot(generation, last) {
         sub.finish_snapshot(generation);
     }
+    Ok(())
+}
+
+/// Resumes a subscriber that has the rows as of `from`: `subscribed` with that seq,
+/// then one batch with the kept changes of `from + 1 ..= to` (empty when none concern
+/// it, so the seqs stay continuous), then what arrived meanwhile.
+fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), commits: &[Arc<Commit>]) -> Result<()> {
+    let (from, to) = seqs;
+    let subscribed = LiveMessage::Subscribed {
+        subscription: sub.id.clone(),
+        columns: sub.query.columns(),
+        key: sub.query.key_names(),
+        snapshot_seq: from,
+        row_count: 0,
+        resumed: true,
+    };
+    if !sub.push_snapshot(generation, subscribed) {
+        return Ok(());
+    }
+    if from < to {
+        let mut segments = Vec::with_capacity(commits.len());
+        for commit in commits {
+            let changes = changes_of(sub, &commit.changes).map_err(Error::Query)?;
+            if !changes.is_empty() {
+                segments.push(Arc::new(changes));
+            }
+        }
+        let changes = Changes::from_segments(segments);
+        sub.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
+        let batch = LiveMessage::Changes {
+            subscription: sub.id.clone(),
+            from_seq: from + 1,
+            to_seq: to,
+            committed_at: commits
+                .first()
+                .map_or_else(|| inner.clock.now_micros(), |c| c.committed_micros),
+            changes,
+        };
+        if !sub.push_snapshot(generation, batch) {
+            return Ok(());
+        }
+    }
+    sub.finish_snapshot(generation);
     Ok(())
 }
 

@@ -304,7 +304,8 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
         def.columns.push(column);
     }
     txn.put_meta(&keys::table_def_key(def.id), &to_json(&def));
-    txn.commit()?;
+    let seq = txn.commit()?;
+    inner.live.table_altered(def.id, seq);
     inner.catalog_mut().tables.insert(name, Arc::new(def));
     Ok(())
 }

@@ -53,6 +53,15 @@ pub(crate) enum Parsed {
     KillLiveQuery {
         id: String,
     },
+    /// `CREATE TOKEN [FOR USER '<name>' | FOR ADMIN] [LABEL '<text>']`.
+    CreateToken {
+        user: Option<String>,
+        label: Option<String>,
+    },
+    /// `DROP TOKEN '<id>'` (or `REVOKE TOKEN`).
+    DropToken {
+        id: String,
+    },
     /// Anything else: standard SQL for DataFusion (and our DDL on its AST).
     Standard(Box<DfStatement>),
 }
@@ -163,6 +172,28 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let id = cursor.string("the live query id in quotes")?;
             cursor.end()?;
             Parsed::KillLiveQuery { id }
+        }
+        (Some("CREATE"), Some("TOKEN")) => {
+            cursor.advance(2);
+            let user = if cursor.keywords(&["FOR", "USER"]) {
+                Some(cursor.string("the user name in quotes")?)
+            } else {
+                cursor.keywords(&["FOR", "ADMIN"]);
+                None
+            };
+            let label = if cursor.keywords(&["LABEL"]) {
+                Some(cursor.string("the label in quotes")?)
+            } else {
+                None
+            };
+            cursor.end()?;
+            Parsed::CreateToken { user, label }
+        }
+        (Some("DROP" | "REVOKE"), Some("TOKEN")) => {
+            cursor.advance(2);
+            let id = cursor.string("the token id in quotes")?;
+            cursor.end()?;
+            Parsed::DropToken { id }
         }
         (Some("EXECUTE"), Some("AS")) => {
             cursor.advance(2);

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::sql::provider::{df_error, Scope};
 use crate::types::{SqlType, Value};
 
-pub(crate) const TABLES: [&str; 5] = ["namespaces", "tables", "columns", "live", "stats"];
+pub(crate) const TABLES: [&str; 6] = ["namespaces", "tables", "columns", "live", "stats", "tokens"];
 
 /// The columns of each system table.
 fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
@@ -57,6 +57,12 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("last_seq", SqlType::BigInt),
             ("lag", SqlType::BigInt),
             ("status", SqlType::Text),
+        ],
+        "tokens" => &[
+            ("id", SqlType::Text),
+            ("user", SqlType::Text),
+            ("label", SqlType::Text),
+            ("created", SqlType::Timestamp),
         ],
         _ => &[("name", SqlType::Text), ("value", SqlType::BigInt)],
     }
@@ -201,6 +207,21 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     Value::BigInt(l.last_seq as i64),
                     Value::BigInt(l.queued as i64),
                     text(l.status),
+                ]
+            })
+            .collect(),
+        // Users see their own tokens; only ids and labels, never anything usable.
+        "tokens" => inner
+            .tokens
+            .list()
+            .into_iter()
+            .filter(|t| scope.actor == crate::session::Actor::Admin || t.actor() == scope.actor)
+            .map(|t| {
+                vec![
+                    text(&t.id),
+                    text(&t.actor().to_string()),
+                    text(&t.label),
+                    Value::Timestamp(t.created_micros),
                 ]
             })
             .collect(),

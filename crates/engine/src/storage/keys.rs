@@ -8,6 +8,7 @@
 //! | `m` `next_table` | next table id (u64 BE) |
 //! | `c` `n` name | namespace definition (JSON) |
 //! | `c` `t` table id | table definition (JSON) |
+//! | `k` token id | API token: user, label, SHA-256 of the token (JSON) |
 //! | `n` table id | row count of the table (i64 BE) |
 //! | `d` table id [user] pk... | a row (see `row.rs`) |
 //! | `x` table id commit-time pk... | STREAM insertion-time index (empty value) |
@@ -22,6 +23,7 @@ pub(crate) const SEQ: &[u8] = b"mseq";
 pub(crate) const NEXT_TABLE_ID: &[u8] = b"mnext_table";
 pub(crate) const NAMESPACE_PREFIX: &[u8] = b"cn";
 pub(crate) const TABLE_PREFIX: &[u8] = b"ct";
+pub(crate) const TOKEN_PREFIX: &[u8] = b"k";
 
 const COUNT_TAG: u8 = b'n';
 const DATA_TAG: u8 = b'd';
@@ -33,6 +35,10 @@ pub(crate) fn namespace_key(name: &str) -> Vec<u8> {
 
 pub(crate) fn table_def_key(table_id: u64) -> Vec<u8> {
     [TABLE_PREFIX, &table_id.to_be_bytes()].concat()
+}
+
+pub(crate) fn token_key(id: &str) -> Vec<u8> {
+    [TOKEN_PREFIX, id.as_bytes()].concat()
 }
 
 pub(crate) fn count_key(table_id: u64) -> Vec<u8> {
