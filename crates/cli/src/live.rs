@@ -69,6 +69,11 @@ async fn futures_join(tasks: Vec<JoinHandle<()>>) {
 }
 
 fn print(message: &LiveMessage) {
+    print_line(message);
+}
+
+/// Prints one message as a JSON line, flushed at once so a reader sees it now.
+pub fn print_line(message: &impl serde::Serialize) {
     let mut out = std::io::stdout().lock();
     if let Ok(line) = serde_json::to_string(message) {
         let _ = writeln!(out, "{line}");

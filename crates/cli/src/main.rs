@@ -1,18 +1,23 @@
-//! `tidepool`: the headless front door onto a Tidepool database directory.
+//! `tidepool`: the headless front door onto a Tidepool database — a directory opened
+//! in-process, or a running server (`tidepool serve`, or Tidepool Studio with its
+//! Local API on) reached through its local API.
 
 mod live;
 mod output;
+mod remote;
 mod repl;
+mod serve;
+mod target;
+mod token;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use tidepool_engine::{Actor, Engine, Session, StatementResult};
 
-use crate::live::Watchers;
-use crate::output::{print_error, Printer};
+use crate::output::Printer;
+use crate::target::Target;
 
 #[derive(Parser)]
 #[command(name = "tidepool", version, about = "Tidepool: a database whose every view is live")]
@@ -23,18 +28,40 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run SQL against a database directory (created if missing).
+    /// Run SQL against a database directory or a running server.
     Sql(SqlArgs),
+    /// Serve a database directory over the local API (HTTP SQL and live WebSocket).
+    Serve(serve::ServeArgs),
+    /// Print a live query's messages as JSON lines until interrupted.
+    Subscribe(SubscribeArgs),
+    /// Create, list and revoke API tokens (admin).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// Where the SQL goes: a database directory, or a running server.
+#[derive(clap::Args, Clone)]
+pub struct Connect {
+    /// The database directory (created if missing); the app's default database when
+    /// neither this nor --server is given.
+    #[arg(long, conflicts_with = "server")]
+    db: Option<PathBuf>,
+    /// A running server's local API, e.g. http://127.0.0.1:7447.
+    #[arg(long, env = "TIDEPOOL_SERVER")]
+    server: Option<String>,
+    /// The API token for --server.
+    #[arg(long, env = "TIDEPOOL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Act as this user (USER tables show only their rows); the token's user, or
+    /// admin, when omitted.
+    #[arg(long)]
+    user: Option<String>,
 }
 
 #[derive(clap::Args)]
 struct SqlArgs {
-    /// The database directory (created if missing); the app's default database when omitted.
-    #[arg(long)]
-    db: Option<PathBuf>,
-    /// Act as this user (USER tables show only their rows); admin when omitted.
-    #[arg(long)]
-    user: Option<String>,
+    #[command(flatten)]
+    connect: Connect,
     /// How results are printed.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -44,12 +71,25 @@ struct SqlArgs {
     /// A file of SQL statements to run.
     #[arg(short = 'f', long)]
     file: Option<PathBuf>,
-    /// Allow statements that read or write files (CREATE EXTERNAL TABLE, COPY).
-    #[arg(long)]
+    /// Allow statements that read or write files (CREATE EXTERNAL TABLE, COPY); only
+    /// for a database directory, never through a server.
+    #[arg(long, conflicts_with = "server")]
     file_access: bool,
     /// Keep printing the messages of the script's SUBSCRIBE statements until interrupted.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     follow: bool,
+}
+
+#[derive(clap::Args)]
+struct SubscribeArgs {
+    #[command(flatten)]
+    connect: Connect,
+    /// Resume from this seq (the last one you have): only later changes are printed,
+    /// or `resync` and a snapshot if the server no longer has them.
+    #[arg(long)]
+    from_seq: Option<u64>,
+    /// The live query: SELECT <columns> FROM <table> [WHERE ...].
+    query: String,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -68,83 +108,49 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
-        Command::Sql(args) => runtime.block_on(sql(args)),
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Sql(args) => sql(args).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Subscribe(args) => subscribe(args).await,
+            Command::Token(command) => token::run(command).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
     }
 }
 
-async fn sql(args: SqlArgs) -> ExitCode {
-    let Some(db) = args.db.or_else(tidepool_engine::default_database_dir) else {
-        eprintln!("error: no --db given and no home folder to put the default database in");
-        return ExitCode::FAILURE;
-    };
-    let engine = match Engine::open(&db) {
-        Ok(engine) => engine,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let actor = match args.user {
-        Some(user) if !user.is_empty() => Actor::User(user),
-        _ => Actor::Admin,
-    };
-    let session = engine.session(actor).with_file_access(args.file_access);
+async fn sql(args: SqlArgs) -> Result<ExitCode, String> {
+    let mut target = Target::connect(&args.connect, args.file_access)?;
     let printer = Printer::new(args.format);
     let script = if let Some(command) = args.command {
         command
     } else if let Some(file) = args.file {
-        match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", file.display());
-                return ExitCode::FAILURE;
-            }
-        }
+        std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
     } else if std::io::stdin().is_terminal() {
-        return repl::run(&session, &printer).await;
+        return Ok(repl::run(&mut target, &printer).await);
     } else {
         let mut text = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-            eprintln!("error: cannot read standard input: {e}");
-            return ExitCode::FAILURE;
-        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
         text
     };
-    let mut watchers = Watchers::new();
-    let ok = run_script(&session, &printer, &script, &mut watchers).await;
-    if args.follow && ok && !watchers.is_empty() {
-        watchers.follow().await;
-    } else {
-        watchers.finish(&engine).await;
-    }
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let ok = target.run_script(&printer, &script).await;
+    target.finish(args.follow && ok).await;
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Runs the statements in order, printing each result as it completes; stops at the
-/// first error (earlier statements stay committed). Returns whether all succeeded.
-pub(crate) async fn run_script(session: &Session, printer: &Printer, script: &str, watchers: &mut Watchers) -> bool {
-    let statements = match session.split(script) {
-        Ok(statements) => statements,
-        Err(e) => {
-            print_error(&e, script);
-            return false;
-        }
+async fn subscribe(args: SubscribeArgs) -> Result<ExitCode, String> {
+    let target = Target::connect(&args.connect, false)?;
+    let ended = tokio::select! {
+        ended = target.subscribe(&args.query, args.from_seq) => ended?,
+        _ = tokio::signal::ctrl_c() => true,
     };
-    for statement in statements {
-        let started = std::time::Instant::now();
-        match session.execute_statement(&statement).await {
-            Ok(StatementResult::Subscription(subscription)) => watchers.watch(subscription),
-            Ok(result) => printer.print(&result, started.elapsed()),
-            Err(e) => {
-                print_error(&e, script);
-                return false;
-            }
-        }
-    }
-    true
+    Ok(if ended { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

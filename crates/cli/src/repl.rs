@@ -2,19 +2,16 @@
 
 use std::process::ExitCode;
 
+use crate::output::Printer;
+use crate::target::Target;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
-use tidepool_engine::Session;
-
-use crate::live::Watchers;
-use crate::output::Printer;
-use crate::run_script;
 
 fn history_path() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".tidepool_history"))
 }
 
-pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
+pub async fn run(target: &mut Target, printer: &Printer) -> ExitCode {
     let mut editor = match DefaultEditor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -27,13 +24,11 @@ pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
         let _ = editor.load_history(path);
     }
     println!(
-        "tidepool {} on {} as {} — end statements with ';', quit with \\q",
+        "tidepool {} on {} — end statements with ';', quit with \\q",
         env!("CARGO_PKG_VERSION"),
-        session.engine().path().display(),
-        session.actor()
+        target.describe()
     );
     // Subscriptions opened at the prompt print their messages as they arrive.
-    let mut watchers = Watchers::new();
     let mut buffer = String::new();
     loop {
         let prompt = if buffer.is_empty() { "tidepool> " } else { "      ... " };
@@ -47,7 +42,7 @@ pub async fn run(session: &Session, printer: &Printer) -> ExitCode {
                 buffer.push('\n');
                 if trimmed.ends_with(';') {
                     let _ = editor.add_history_entry(buffer.trim());
-                    run_script(session, printer, &buffer, &mut watchers).await;
+                    target.run_script(printer, &buffer).await;
                     buffer.clear();
                 }
             }

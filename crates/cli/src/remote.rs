@@ -1,0 +1,157 @@
+//! A client of a running server's local API: SQL over HTTP, live queries over a
+//! WebSocket.
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value as Json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The answer of `POST /v1/sql`: each statement's result, and the error that stopped
+/// the script if one did.
+pub struct SqlAnswer {
+    pub results: Vec<Json>,
+    /// How long each statement took on the server.
+    pub elapsed_ms: Vec<f64>,
+    pub error: Option<Json>,
+}
+
+pub struct Remote {
+    /// `host:port`.
+    authority: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Remote {
+    /// `server` is `http://host:port`, `ws://host:port` or just `host:port`.
+    pub fn new(server: &str, token: Option<String>) -> Result<Remote, String> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Err("--server needs a token: pass --token or set TIDEPOOL_TOKEN".into());
+        };
+        let rest = match server.split_once("://") {
+            Some(("http" | "ws", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "cannot reach {server}: the local API speaks plain http:// (got {scheme}://)"
+                ))
+            }
+            None => server,
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.is_empty() || authority.contains('/') {
+            return Err(format!("--server must be http://HOST:PORT, got '{server}'"));
+        }
+        Ok(Remote {
+            authority: authority.to_string(),
+            token,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    pub async fn sql(&self, sql: &str, user: Option<&str>) -> Result<SqlAnswer, String> {
+        let mut body = json!({ "sql": sql });
+        if let Some(user) = user {
+            body["user"] = json!(user);
+        }
+        let url = format!("http://{}/v1/sql", self.authority);
+        let response = self
+            .http
+            .post(&url)
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach the server at {url}: {e}"))?;
+        let status = response.status();
+        let answer: Json = response
+            .json()
+            .await
+            .map_err(|e| format!("the server at {url} answered {status} with something that is not JSON: {e}"))?;
+        let results = answer.get("results").and_then(Json::as_array).cloned();
+        let error = answer.get("error").cloned();
+        let elapsed_ms = answer["elapsed_ms"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Json::as_f64).collect())
+            .unwrap_or_default();
+        match (results, error) {
+            (None, Some(error)) => Err(error_text(&error)),
+            (Some(results), error) => Ok(SqlAnswer {
+                results,
+                elapsed_ms,
+                error,
+            }),
+            (None, None) => Err(format!("the server at {url} answered {status} without results")),
+        }
+    }
+
+    /// Subscribes and calls `each` with every message until the subscription closes.
+    /// Returns whether it ended without an error.
+    pub async fn subscribe(
+        &self,
+        sql: &str,
+        user: Option<&str>,
+        from_seq: Option<u64>,
+        mut each: impl FnMut(&Json),
+    ) -> Result<bool, String> {
+        let url = format!("ws://{}/v1/live", self.authority);
+        let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
+        let bearer = HeaderValue::from_str(&format!("Bearer {}", self.token))
+            .map_err(|_| "the token has characters a header cannot carry".to_string())?;
+        request.headers_mut().insert("authorization", bearer);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|e| refused(&url, e))?;
+        let mut subscribe = json!({ "type": "subscribe", "id": "cli", "sql": sql });
+        if let Some(user) = user {
+            subscribe["user"] = json!(user);
+        }
+        if let Some(seq) = from_seq {
+            subscribe["from_seq"] = json!(seq);
+        }
+        socket
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .map_err(|e| e.to_string())?;
+        while let Some(frame) = socket.next().await {
+            let text = match frame.map_err(|e| format!("the connection to {url} broke: {e}"))? {
+                Message::Text(text) => text,
+                Message::Close(_) => return Err(format!("the server at {url} closed the connection")),
+                _ => continue,
+            };
+            let message: Json = serde_json::from_str(text.as_str()).map_err(|e| e.to_string())?;
+            each(&message);
+            match message["type"].as_str() {
+                Some("closed") => return Ok(true),
+                Some("error") if message.get("subscription").is_none() => return Ok(false),
+                _ => {}
+            }
+        }
+        Err(format!("the server at {url} closed the connection"))
+    }
+}
+
+/// The `error` object of an answer as one line.
+pub fn error_text(error: &Json) -> String {
+    let message = error["message"].as_str().unwrap_or("unknown error");
+    match error["code"].as_str() {
+        Some("unauthorized") => format!("{message} (the server refused the token)"),
+        _ => message.to_string(),
+    }
+}
+
+fn refused(url: &str, error: tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error;
+    match error {
+        Error::Http(response) => {
+            let body = response
+                .body()
+                .as_deref()
+                .and_then(|b| serde_json::from_slice::<Json>(b).ok())
+                .map(|b| error_text(&b["error"]))
+                .unwrap_or_default();
+            format!("the server at {url} refused: {} {body}", response.status())
+        }
+        other => format!("cannot reach the server at {url}: {other}"),
+    }
+}

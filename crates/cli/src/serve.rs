@@ -1,0 +1,89 @@
+//! `tidepool serve`: the local API for a database directory, until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tidepool_engine::Engine;
+use tidepool_server::{Config, Server, DEFAULT_PORT};
+
+/// The label of the admin token `tidepool serve` creates on its first start.
+const ADMIN_LABEL: &str = "tidepool serve";
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The database directory (created if missing); the app's default database when omitted.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The address to listen on. Anything but loopback lets other machines connect.
+    #[arg(long, default_value_t = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)))]
+    listen: SocketAddr,
+    /// A browser origin (scheme://host[:port]) allowed to call the API; repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
+    /// A host name requests may address the server by, besides its address and
+    /// localhost; repeatable.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allowed_hosts: Vec<String>,
+    /// The largest request body or WebSocket message, in bytes.
+    #[arg(long, default_value_t = Config::default().max_request_bytes)]
+    max_request_bytes: usize,
+    /// Live subscriptions one WebSocket connection may hold.
+    #[arg(long, default_value_t = Config::default().max_subscriptions)]
+    max_subscriptions: usize,
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    let db = args
+        .db
+        .or_else(tidepool_engine::default_database_dir)
+        .ok_or("no --db given and no home folder to put the default database in")?;
+    let engine = Engine::open(&db).map_err(|e| e.to_string())?;
+    let has_admin_token = engine
+        .tokens()
+        .iter()
+        .any(|t| t.user.is_none() && t.label == ADMIN_LABEL);
+    if !has_admin_token {
+        let (_, token) = engine.create_token(None, ADMIN_LABEL).map_err(|e| e.to_string())?;
+        println!("admin token: {token}");
+        println!("(shown once and stored only as a hash; make more with `tidepool token create`)");
+    }
+    let config = Config {
+        listen: args.listen,
+        allowed_origins: args.allowed_origins,
+        allowed_hosts: args.allowed_hosts,
+        max_request_bytes: args.max_request_bytes,
+        max_subscriptions: args.max_subscriptions,
+    };
+    if !config.is_loopback() {
+        eprintln!(
+            "warning: listening on {}, which other machines can reach; every request still needs a token",
+            config.listen
+        );
+    }
+    let server = Server::start(engine, config)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    println!("serving {} on http://{}", db.display(), server.address());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    stopped().await;
+    server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,165 @@
+//! What a command talks to: a database directory opened in this process, or a server.
+
+use std::time::Instant;
+
+use serde_json::Value as Json;
+use tidepool_engine::{Actor, Engine, Session, StatementResult};
+
+use crate::live::{print_line, Watchers};
+use crate::output::{print_error, print_error_at, Printer};
+use crate::remote::{error_text, Remote};
+use crate::Connect;
+
+pub enum Target {
+    Local {
+        engine: Engine,
+        session: Session,
+        watchers: Watchers,
+    },
+    Remote {
+        remote: Remote,
+        server: String,
+        user: Option<String>,
+    },
+}
+
+impl Target {
+    pub fn connect(connect: &Connect, file_access: bool) -> Result<Target, String> {
+        if let Some(server) = &connect.server {
+            return Ok(Target::Remote {
+                remote: Remote::new(server, connect.token.clone())?,
+                server: server.clone(),
+                user: connect.user.clone(),
+            });
+        }
+        let db = connect
+            .db
+            .clone()
+            .or_else(tidepool_engine::default_database_dir)
+            .ok_or("no --db given and no home folder to put the default database in")?;
+        let engine = Engine::open(&db).map_err(|e| e.to_string())?;
+        let actor = match &connect.user {
+            Some(user) if !user.is_empty() => Actor::User(user.clone()),
+            _ => Actor::Admin,
+        };
+        let session = engine.session(actor).with_file_access(file_access);
+        Ok(Target::Local {
+            engine,
+            session,
+            watchers: Watchers::new(),
+        })
+    }
+
+    /// What the prompt's banner says it is connected to.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Local { session, .. } => {
+                format!("{} as {}", session.engine().path().display(), session.actor())
+            }
+            Target::Remote { server, user, .. } => match user {
+                Some(user) => format!("{server} as {user}"),
+                None => server.clone(),
+            },
+        }
+    }
+
+    /// Runs the statements in order, printing each result as it completes; stops at
+    /// the first error (earlier statements stay committed). Returns whether all
+    /// succeeded.
+    pub async fn run_script(&mut self, printer: &Printer, script: &str) -> bool {
+        match self {
+            Target::Local { session, watchers, .. } => run_local(session, printer, script, watchers).await,
+            Target::Remote { remote, user, .. } => match remote.sql(script, user.as_deref()).await {
+                Ok(answer) => {
+                    for (i, result) in answer.results.iter().enumerate() {
+                        let ms = answer.elapsed_ms.get(i).copied().unwrap_or(0.0);
+                        printer.print_json(result, std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+                    }
+                    match answer.error {
+                        None => true,
+                        Some(error) => {
+                            let position = error["line"].as_u64().zip(error["column"].as_u64());
+                            print_error_at(&error_text(&error), position, script);
+                            false
+                        }
+                    }
+                }
+                Err(message) => {
+                    print_error_at(&message, None, script);
+                    false
+                }
+            },
+        }
+    }
+
+    /// Runs SQL and returns each statement's result as JSON, or the error's message.
+    pub async fn query_json(&mut self, script: &str) -> Result<Vec<Json>, String> {
+        match self {
+            Target::Local { session, .. } => {
+                let results = session.execute(script).await.map_err(|e| e.to_string())?;
+                Ok(results.iter().map(StatementResult::to_json).collect())
+            }
+            Target::Remote { remote, user, .. } => {
+                let answer = remote.sql(script, user.as_deref()).await?;
+                match answer.error {
+                    Some(error) => Err(error_text(&error)),
+                    None => Ok(answer.results),
+                }
+            }
+        }
+    }
+
+    /// After a script: prints what its subscriptions produced (until interrupted with
+    /// `follow`), then ends them.
+    pub async fn finish(self, follow: bool) {
+        if let Target::Local { engine, watchers, .. } = self {
+            if follow && !watchers.is_empty() {
+                watchers.follow().await;
+            } else {
+                watchers.finish(&engine).await;
+            }
+        }
+    }
+
+    /// Prints a live query's messages as JSON lines until it closes; returns whether it
+    /// ended without an error.
+    pub async fn subscribe(&self, query: &str, from_seq: Option<u64>) -> Result<bool, String> {
+        match self {
+            Target::Local { session, .. } => {
+                let mut subscription = session
+                    .subscribe_from(query, from_seq)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let mut ok = true;
+                while let Some(message) = subscription.recv().await {
+                    ok &= !matches!(message, tidepool_engine::LiveMessage::Error { .. });
+                    print_line(&message);
+                }
+                Ok(ok)
+            }
+            Target::Remote { remote, user, .. } => remote.subscribe(query, user.as_deref(), from_seq, print_line).await,
+        }
+    }
+}
+
+async fn run_local(session: &Session, printer: &Printer, script: &str, watchers: &mut Watchers) -> bool {
+    let statements = match session.split(script) {
+        Ok(statements) => statements,
+        Err(e) => {
+            print_error(&e, script);
+            return false;
+        }
+    };
+    for statement in statements {
+        let started = Instant::now();
+        match session.execute_statement(&statement).await {
+            Ok(StatementResult::Subscription(subscription)) => watchers.watch(subscription),
+            Ok(result) => printer.print(&result, started.elapsed()),
+            Err(e) => {
+                print_error(&e, script);
+                return false;
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,697 @@
+//! A real `tidepool serve` on an ephemeral loopback port, driven by the CLI and by a
+//! raw WebSocket client: the seed's WebSocket integration tests, made real.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value as Json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A running `tidepool serve`; killed when dropped.
+struct Served {
+    child: Child,
+    address: String,
+    /// The admin token printed on first start (`None` on later starts).
+    admin_token: Option<String>,
+}
+
+impl Served {
+    fn start(db: &Path) -> Served {
+        Served::start_with(db, &[])
+    }
+
+    fn start_with(db: &Path, args: &[&str]) -> Served {
+        let child = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run tidepool serve");
+        // Owned by the guard from here on, so a failed start is still reaped.
+        let mut served = Served {
+            child,
+            address: String::new(),
+            admin_token: None,
+        };
+        let mut lines = BufReader::new(served.child.stdout.take().unwrap()).lines();
+        while served.address.is_empty() {
+            let line = lines
+                .next()
+                .expect("tidepool serve exited before printing its address")
+                .unwrap();
+            if let Some(token) = line.strip_prefix("admin token: ") {
+                served.admin_token = Some(token.to_string());
+            }
+            if let Some((_, address)) = line.split_once(" on http://") {
+                served.address = address.to_string();
+            }
+        }
+        served
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// `tidepool <args> --server URL --token TOKEN`.
+    fn cli(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tidepool"))
+            .args(args)
+            .args(["--server", &self.url(), "--token", token])
+            .env_remove("TIDEPOOL_TOKEN")
+            .env_remove("TIDEPOOL_SERVER")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    fn sql(&self, token: &str, sql: &str) -> Json {
+        let (status, body) = http(
+            &self.address,
+            "POST",
+            "/v1/sql",
+            &[("Authorization", &bearer(token))],
+            &json!({ "sql": sql }).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    async fn ws(&self, token: &str) -> Ws {
+        let mut request = format!("ws://{}/v1/live", self.address).into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", bearer(token).parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+        Ws { socket }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// One HTTP/1.1 request written by hand, so Host and Origin are exactly as given.
+fn http(address: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Json) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) {
+        request.push_str(&format!("Host: {address}\r\n"));
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("Content-Type: application/json\r\n\r\n");
+    // A refused request may be answered before the whole body is sent.
+    let _ = stream
+        .write_all(request.as_bytes())
+        .and_then(|()| stream.write_all(body.as_bytes()));
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Json::Null))
+}
+
+struct Ws {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Ws {
+    async fn send(&mut self, message: Json) {
+        self.socket.send(Message::text(message.to_string())).await.unwrap();
+    }
+
+    async fn send_raw(&mut self, message: Message) {
+        self.socket.send(message).await.unwrap();
+    }
+
+    async fn next(&mut self) -> Json {
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(60), self.socket.next())
+                .await
+                .expect("a message within 60 s")
+                .expect("the connection is open")
+                .unwrap();
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
+    async fn subscribe(&mut self, id: &str, sql: &str) -> Mirror {
+        self.send(json!({ "type": "subscribe", "id": id, "sql": sql })).await;
+        let mut mirror = Mirror::default();
+        while !mirror.snapshot_done {
+            let message = self.next().await;
+            mirror.apply(&message);
+        }
+        mirror
+    }
+
+    /// Applies messages until `done` holds.
+    async fn follow_until(&mut self, mirror: &mut Mirror, done: impl Fn(&Mirror) -> bool) {
+        while !done(mirror) || !mirror.snapshot_done {
+            let message = self.next().await;
+            mirror.apply(&message);
+        }
+    }
+
+    /// Applies messages until the mirror has seen `seq`.
+    async fn follow(&mut self, mirror: &mut Mirror, seq: u64) {
+        while mirror.last_seq < seq || !mirror.snapshot_done {
+            let message = self.next().await;
+            mirror.apply(&message);
+        }
+    }
+}
+
+/// What a client knows from the protocol; checks seq continuity and change sanity.
+#[derive(Default, Debug)]
+struct Mirror {
+    rows: std::collections::BTreeMap<String, Json>,
+    last_seq: u64,
+    snapshot_done: bool,
+    changes: Vec<Json>,
+    resyncs: usize,
+}
+
+impl Mirror {
+    fn apply(&mut self, message: &Json) {
+        match message["type"].as_str().unwrap() {
+            "subscribed" => {
+                if message["resumed"] == true {
+                    assert_eq!(message["snapshot_seq"], self.last_seq);
+                } else {
+                    self.rows.clear();
+                }
+                self.last_seq = message["snapshot_seq"].as_u64().unwrap();
+                self.snapshot_done = message["resumed"] == true;
+            }
+            "snapshot" => {
+                for (key, row) in message["keys"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .zip(message["rows"].as_array().unwrap())
+                {
+                    assert!(self.rows.insert(key.to_string(), row.clone()).is_none());
+                }
+                self.snapshot_done = message["last"] == true;
+            }
+            "changes" => {
+                assert_eq!(
+                    message["from_seq"].as_u64().unwrap(),
+                    self.last_seq + 1,
+                    "gap or overlap"
+                );
+                self.last_seq = message["to_seq"].as_u64().unwrap();
+                for change in message["changes"].as_array().unwrap() {
+                    let key = change["key"].to_string();
+                    match change["op"].as_str().unwrap() {
+                        "insert" => assert!(
+                            self.rows.insert(key, change["row"].clone()).is_none(),
+                            "insert of a present row"
+                        ),
+                        "update" => assert_eq!(
+                            self.rows.insert(key, change["row"].clone()),
+                            Some(change["old"].clone())
+                        ),
+                        _ => assert_eq!(self.rows.remove(&key), Some(change["old"].clone())),
+                    }
+                    self.changes.push(change.clone());
+                }
+            }
+            "resync" => {
+                self.resyncs += 1;
+                self.snapshot_done = false;
+            }
+            other => panic!("unexpected {other}: {message}"),
+        }
+    }
+}
+
+const SETUP: &str = "CREATE NAMESPACE app; CREATE TABLE app.m (id BIGINT PRIMARY KEY, room TEXT, n BIGINT)";
+
+fn last_seq(served: &Served, token: &str) -> u64 {
+    let (_, status) = http(
+        &served.address,
+        "GET",
+        "/v1/status",
+        &[("Authorization", &bearer(token))],
+        "",
+    );
+    status["last_seq"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_update_delete_notify_a_websocket_subscriber() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().expect("first start prints the admin token");
+    served.sql(&admin, SETUP);
+    let mut ws = served.ws(&admin).await;
+    let mut mirror = ws.subscribe("room-a", "SELECT id, n FROM app.m WHERE room = 'a'").await;
+
+    served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1), (2, 'b', 2)");
+    served.sql(&admin, "UPDATE app.m SET n = 10 WHERE id = 1");
+    served.sql(&admin, "DELETE FROM app.m WHERE id = 1");
+    ws.follow(&mut mirror, last_seq(&served, &admin)).await;
+    let ops: Vec<&str> = mirror.changes.iter().map(|c| c["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["insert", "update", "delete"]);
+    assert_eq!(mirror.changes[1]["row"], json!([1, 10]));
+    assert!(mirror.rows.is_empty());
+
+    // Unsubscribing ends it with `closed`; the id can then be used again.
+    ws.send(json!({ "type": "unsubscribe", "id": "room-a" })).await;
+    let closed = ws.next().await;
+    assert_eq!(
+        (closed["type"].as_str(), closed["id"].as_str()),
+        (Some("closed"), Some("room-a"))
+    );
+    let again = ws.subscribe("room-a", "SELECT id FROM app.m").await;
+    assert_eq!(again.rows.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_10000_row_insert_arrives_once_and_1000_updates_of_one_row_arrive_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    let mut ws = served.ws(&admin).await;
+    let mut mirror = ws.subscribe("all", "SELECT id, n FROM app.m").await;
+
+    served.sql(
+        &admin,
+        "INSERT INTO app.m SELECT value AS id, 'r' AS room, 0 AS n FROM generate_series(1, 10000)",
+    );
+    ws.follow(&mut mirror, last_seq(&served, &admin)).await;
+    assert_eq!(mirror.rows.len(), 10_000);
+    assert_eq!(mirror.changes.len(), 10_000, "every row exactly once");
+
+    // 1,000 separate commits from the CLI's own connection-less HTTP requests.
+    let updates: String = (1..=1000)
+        .map(|i| format!("UPDATE app.m SET n = {i} WHERE id = 7;"))
+        .collect();
+    served.sql(&admin, &updates);
+    ws.follow(&mut mirror, last_seq(&served, &admin)).await;
+    let values: Vec<i64> = mirror.changes[10_000..]
+        .iter()
+        .map(|c| c["row"][1].as_i64().unwrap())
+        .collect();
+    assert_eq!(values, (1..=1000).collect::<Vec<_>>(), "all of them, in commit order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_resumes_from_its_seq_after_reconnecting() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1)");
+    let mut ws = served.ws(&admin).await;
+    let mut mirror = ws.subscribe("s", "SELECT id, n FROM app.m").await;
+    drop(ws);
+
+    served.sql(&admin, "INSERT INTO app.m VALUES (2, 'a', 2)");
+    served.sql(&admin, "UPDATE app.m SET n = 11 WHERE id = 1");
+    let mut ws = served.ws(&admin).await;
+    ws.send(json!({ "type": "subscribe", "id": "s", "sql": "SELECT id, n FROM app.m", "from_seq": mirror.last_seq }))
+        .await;
+    ws.follow(&mut mirror, last_seq(&served, &admin)).await;
+    assert_eq!(mirror.resyncs, 0);
+    assert_eq!(mirror.changes.len(), 2, "only what happened while away");
+    assert_eq!(
+        mirror.rows.values().cloned().collect::<Vec<_>>(),
+        vec![json!([1, 11]), json!([2, 2])]
+    );
+
+    // The CLI resumes the same way and prints JSON lines.
+    let seq = last_seq(&served, &admin).to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+        .args([
+            "subscribe",
+            "--server",
+            &served.url(),
+            "--token",
+            &admin,
+            "--from-seq",
+            &seq,
+            "SELECT id, n FROM app.m",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let subscribed: Json = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (subscribed["type"].as_str(), subscribed["resumed"].as_bool()),
+        (Some("subscribed"), Some(true))
+    );
+    served.sql(&admin, "DELETE FROM app.m WHERE id = 2");
+    let changes: Json = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(
+        changes["changes"],
+        json!([{ "op": "delete", "key": [2], "old": [2, 2] }])
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_user_tokens_see_only_their_own_user_rows_and_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(
+        &admin,
+        "CREATE NAMESPACE app; CREATE USER TABLE app.notes (id INT PRIMARY KEY, body TEXT)",
+    );
+    let token_for = |user: &str| {
+        let out = served.cli(&admin, &["token", "create", "--for-user", user, "--label", "test"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("token: "))
+            .unwrap()
+            .to_string()
+    };
+    let (alice, bob) = (token_for("alice"), token_for("bob"));
+    let mut alice_ws = served.ws(&alice).await;
+    let mut bob_ws = served.ws(&bob).await;
+    let mut alice_view = alice_ws.subscribe("n", "SELECT id, body FROM app.notes").await;
+    let mut bob_view = bob_ws.subscribe("n", "SELECT id, body FROM app.notes").await;
+
+    served.sql(
+        &alice,
+        "INSERT INTO app.notes VALUES (1, 'alice one'), (2, 'alice two')",
+    );
+    served.sql(&bob, "INSERT INTO app.notes VALUES (1, 'bob one')");
+    // Bob's insert commits after alice's: were alice's rows sent to bob, they would
+    // arrive before his own.
+    alice_ws.follow_until(&mut alice_view, |m| m.rows.len() == 2).await;
+    bob_ws.follow_until(&mut bob_view, |m| m.rows.len() == 1).await;
+    assert_eq!(alice_view.rows.len(), 2);
+    assert_eq!(
+        bob_view.rows.values().cloned().collect::<Vec<_>>(),
+        vec![json!([1, "bob one"])]
+    );
+    assert_eq!(bob_view.changes.len(), 1, "bob is never told about alice's rows");
+
+    let bob_reads = served.sql(&bob, "SELECT body FROM app.notes");
+    assert_eq!(bob_reads["results"][0]["rows"], json!([["bob one"]]));
+    // A user token cannot act as someone else, nor create tokens.
+    let body = json!({ "sql": "SELECT * FROM app.notes", "user": "alice" }).to_string();
+    let (status, answer) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &[("Authorization", &bearer(&bob))],
+        &body,
+    );
+    assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("not_allowed")));
+    let out = served.cli(&bob, &["token", "create"]);
+    assert!(!out.status.success());
+    // An admin token may act as a user.
+    let body = json!({ "sql": "SELECT body FROM app.notes ORDER BY id", "user": "alice" }).to_string();
+    let (status, answer) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &[("Authorization", &bearer(&admin))],
+        &body,
+    );
+    assert_eq!(
+        (status, &answer["results"][0]["rows"]),
+        (200, &json!([["alice one"], ["alice two"]]))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_or_missing_tokens_foreign_origins_and_wrong_hosts_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_with(dir.path(), &["--allow-origin", "http://localhost:5173"]);
+    let admin = served.admin_token.clone().unwrap();
+    let select = json!({ "sql": "SELECT 1" }).to_string();
+    let post = |headers: &[(&str, &str)]| http(&served.address, "POST", "/v1/sql", headers, &select);
+
+    let (status, body) = post(&[]);
+    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthorized")));
+    let (status, _) = post(&[("Authorization", "Bearer tp_0000000000000000_nope")]);
+    assert_eq!(status, 401);
+    let (status, _) = post(&[("Authorization", &admin)]);
+    assert_eq!(status, 401, "the token without 'Bearer'");
+    let revoked = served.cli(&admin, &["token", "create", "--for-user", "eve"]);
+    let text = String::from_utf8(revoked.stdout).unwrap();
+    let (id, token) = (
+        text.lines()
+            .find_map(|l| l.strip_prefix("id:"))
+            .unwrap()
+            .trim()
+            .to_string(),
+        text.lines()
+            .find_map(|l| l.strip_prefix("token: "))
+            .unwrap()
+            .to_string(),
+    );
+    assert_eq!(post(&[("Authorization", &bearer(&token))]).0, 200);
+    assert!(served.cli(&admin, &["token", "revoke", &id]).status.success());
+    assert_eq!(post(&[("Authorization", &bearer(&token))]).0, 401, "revoked at once");
+
+    let auth = bearer(&admin);
+    let (status, body) = post(&[("Authorization", &auth), ("Origin", "https://evil.example")]);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("origin_not_allowed"))
+    );
+    assert_eq!(
+        post(&[("Authorization", &auth), ("Origin", "http://localhost:5173")]).0,
+        200
+    );
+    let (status, body) = post(&[("Authorization", &auth), ("Host", "evil.example")]);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("host_not_allowed"))
+    );
+    let port = served.address.rsplit(':').next().unwrap();
+    assert_eq!(
+        post(&[("Authorization", &auth), ("Host", &format!("localhost:{port}"))]).0,
+        200
+    );
+    assert_eq!(
+        post(&[("Authorization", &auth), ("Host", "localhost:1")]).0,
+        403,
+        "another port"
+    );
+
+    // The WebSocket handshake is checked the same way: no cross-site hijacking.
+    for (name, value) in [("Origin", "https://evil.example"), ("Host", "evil.example")] {
+        let mut request = format!("ws://{}/v1/live", served.address)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert("authorization", auth.parse().unwrap());
+        request.headers_mut().insert(name, value.parse().unwrap());
+        let refused = tokio_tungstenite::connect_async(request).await.unwrap_err();
+        assert!(refused.to_string().contains("403"), "{name}: {refused}");
+    }
+    let mut request = format!("ws://{}/v1/live", served.address)
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", "Bearer nope".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request)
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("401"));
+
+    // The CLI reports a refused token clearly.
+    let out = served.cli("tp_bad", &["sql", "-c", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid or revoked token"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_with(dir.path(), &["--max-request-bytes", "4096", "--max-subscriptions", "2"]);
+    let admin = served.admin_token.clone().unwrap();
+    let auth = [("Authorization", bearer(&admin))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    served.sql(&admin, SETUP);
+
+    let huge = json!({ "sql": format!("SELECT '{}'", "x".repeat(10_000)) }).to_string();
+    let (status, body) = http(&served.address, "POST", "/v1/sql", &auth, &huge);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("request_too_large"))
+    );
+    for bad in [
+        "{\"sql\": ",
+        "[1, 2]",
+        "{\"sql\": 5}",
+        "{\"sql\": \"SELECT 1\", \"extra\": true}",
+    ] {
+        let (status, body) = http(&served.address, "POST", "/v1/sql", &auth, bad);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}"
+        );
+    }
+    let (status, body) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &auth,
+        &json!({ "sql": "SELECT 1;\n  SELEC 2" }).to_string(),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["results"], json!([{ "columns": ["Int64(1)"], "rows": [[1]] }]));
+    assert_eq!(
+        (
+            body["error"]["code"].as_str(),
+            &body["error"]["line"],
+            &body["error"]["column"]
+        ),
+        (Some("syntax"), &json!(2), &json!(3))
+    );
+    let (status, body) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &auth,
+        &json!({ "sql": "SUBSCRIBE TO SELECT id FROM app.m" }).to_string(),
+    );
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unsupported")));
+
+    let mut bad = served.ws(&admin).await;
+    let mut good = served.ws(&admin).await;
+    let mut mirror = good.subscribe("g", "SELECT id FROM app.m").await;
+    for (frame, code) in [
+        (Message::text("not json"), "bad_message"),
+        (Message::text("{\"type\":\"subscribe\",\"id\":\"x\"}"), "bad_message"),
+        (Message::text("{\"type\":\"dance\",\"id\":\"x\"}"), "bad_message"),
+        (Message::binary(vec![1u8, 2, 3]), "bad_message"),
+        (
+            Message::text("{\"type\":\"unsubscribe\",\"id\":\"nobody\"}"),
+            "not_found",
+        ),
+        (
+            Message::text("{\"type\":\"subscribe\",\"id\":\"q\",\"sql\":\"SELECT nope FROM app.m\"}"),
+            "not_found",
+        ),
+        (
+            Message::text("{\"type\":\"subscribe\",\"id\":\"q\",\"sql\":\"SELECT 1\"}"),
+            "unsupported",
+        ),
+        (
+            Message::text("{\"type\":\"subscribe\",\"id\":\"q\",\"sql\":\"SELECT id FROM app.m WHERE\"}"),
+            "syntax",
+        ),
+        (
+            Message::text("{\"type\":\"subscribe\",\"id\":\"q\",\"sql\":\"SELECT id FROM app.m\",\"from_seq\":99999}"),
+            "invalid_argument",
+        ),
+    ] {
+        bad.send_raw(frame).await;
+        let reply = bad.next().await;
+        assert_eq!(
+            (reply["type"].as_str(), reply["code"].as_str()),
+            (Some("error"), Some(code)),
+            "{reply}"
+        );
+    }
+    bad.subscribe("one", "SELECT id FROM app.m").await;
+    bad.subscribe("two", "SELECT id FROM app.m").await;
+    bad.send(json!({ "type": "subscribe", "id": "two", "sql": "SELECT id FROM app.m" }))
+        .await;
+    assert_eq!(bad.next().await["code"], "duplicate_id");
+    bad.send(json!({ "type": "subscribe", "id": "three", "sql": "SELECT id FROM app.m" }))
+        .await;
+    assert_eq!(bad.next().await["code"], "too_many_subscriptions");
+    // A message over the size limit ends only that connection.
+    let _ = bad.socket.send(Message::text("x".repeat(10_000))).await;
+
+    served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1)");
+    good.follow(&mut mirror, last_seq(&served, &admin)).await;
+    assert_eq!(mirror.rows.len(), 1, "the other connection is served throughout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_mid_stream_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    let mut ws = served.ws(&admin).await;
+    let mut mirror = ws.subscribe("all", "SELECT id FROM app.m").await;
+
+    // A writer keeps inserting; every insert the server answered 200 was acknowledged.
+    let address = served.address.clone();
+    let token = admin.clone();
+    let writer = std::thread::spawn(move || {
+        let mut acknowledged = Vec::new();
+        for id in 1.. {
+            let body = json!({ "sql": format!("INSERT INTO app.m VALUES ({id}, 'w', {id})") }).to_string();
+            let auth = bearer(&token);
+            match http(&address, "POST", "/v1/sql", &[("Authorization", &auth)], &body) {
+                (200, _) => acknowledged.push(id),
+                _ => return acknowledged,
+            }
+        }
+        acknowledged
+    });
+    while mirror.rows.len() < 50 {
+        let message = ws.next().await;
+        mirror.apply(&message);
+    }
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    let acknowledged = writer.join().unwrap();
+    assert!(acknowledged.len() >= 10, "{} acknowledged", acknowledged.len());
+    drop(ws);
+
+    let restarted = Served::start(dir.path());
+    assert!(restarted.admin_token.is_none(), "the admin token is made only once");
+    let rows = restarted.sql(&admin, "SELECT id FROM app.m ORDER BY id");
+    let stored: Vec<i64> = rows["results"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_i64().unwrap())
+        .collect();
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged insert {id} lost");
+    }
+    // The restarted server has no history: a resume is answered with resync and a snapshot.
+    let mut ws = restarted.ws(&admin).await;
+    ws.send(json!({ "type": "subscribe", "id": "all", "sql": "SELECT id FROM app.m", "from_seq": mirror.last_seq }))
+        .await;
+    let resync = ws.next().await;
+    assert_eq!(resync["type"], "resync");
+    mirror.apply(&resync);
+    ws.follow(&mut mirror, last_seq(&restarted, &admin)).await;
+    assert_eq!(mirror.rows.len(), stored.len());
+}

@@ -1,0 +1,76 @@
+//! The API's error body, `{"error": {"code", "message", "line"?, "column"?}}`, with an
+//! HTTP status chosen from the engine's stable error code.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value as Json};
+use tidepool_engine::{Error, Position};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub position: Option<Position>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            position: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// An engine error; `at` is where the failing statement starts, for errors that do
+    /// not point into the SQL themselves.
+    pub fn engine(error: &Error, at: Option<Position>) -> ApiError {
+        let status = match error {
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::AlreadyExists { .. } | Error::DuplicateKey { .. } => StatusCode::CONFLICT,
+            Error::NotAllowed(_) => StatusCode::FORBIDDEN,
+            Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            status,
+            code: error.code(),
+            message: error.to_string(),
+            position: error.position().or(at),
+        }
+    }
+
+    /// The `error` object.
+    pub fn body(&self) -> Json {
+        let mut body = json!({ "code": self.code, "message": self.message });
+        if let Some(position) = self.position {
+            body["line"] = json!(position.line);
+            body["column"] = json!(position.column);
+        }
+        body
+    }
+
+    /// The response with `fields` beside `error` (e.g. the results before it).
+    pub fn respond_with(self, mut fields: serde_json::Map<String, Json>) -> Response {
+        fields.insert("error".into(), self.body());
+        let mut response = (self.status, axum::Json(Json::Object(fields))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.respond_with(serde_json::Map::new())
+    }
+}

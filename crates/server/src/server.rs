@@ -1,0 +1,90 @@
+//! Binding, routing and stopping the server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde_json::json;
+use tidepool_engine::{Engine, TokenInfo};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::{guard, live, sql};
+
+/// What every handler sees.
+pub struct Shared {
+    pub engine: Engine,
+    pub config: Config,
+    /// The address actually bound (the port is known even when 0 was asked for).
+    pub address: SocketAddr,
+    /// Turns true when the server stops; open WebSockets close.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// A running server; [`Server::stop`] ends it and closes its connections.
+pub struct Server {
+    address: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `config.listen` and serves `engine` until stopped. Must be called inside a
+    /// tokio runtime.
+    pub async fn start(engine: Engine, config: Config) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let address = listener.local_addr()?;
+        let (stop, shutdown) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            engine,
+            config,
+            address,
+            shutdown: shutdown.clone(),
+        });
+        let app = Router::new()
+            .route("/v1/sql", post(sql::run))
+            .route("/v1/live", get(live::upgrade))
+            .route("/v1/status", get(status))
+            .layer(DefaultBodyLimit::max(shared.config.max_request_bytes))
+            .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
+            .with_state(shared);
+        let mut stopping = shutdown;
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            });
+            if let Err(e) = serve.await {
+                eprintln!("local API stopped: {e}");
+            }
+        });
+        Ok(Server { address, stop, task })
+    }
+
+    /// The address the server listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Stops accepting, closes open WebSockets and waits for requests in flight.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// `GET /v1/status`: who the token acts as and where the database is.
+async fn status(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    Extension(token): Extension<TokenInfo>,
+) -> Json<serde_json::Value> {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "database": shared.engine.path().display().to_string(),
+        "last_seq": shared.engine.last_seq(),
+        "acting_as": token.actor().to_string(),
+    }))
+}

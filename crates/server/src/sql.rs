@@ -1,0 +1,106 @@
+//! `POST /v1/sql`: `{"sql": "...", "user"?: "..."}` → `{"results": [...],
+//! "elapsed_ms": [...]}`, one result per statement in the shape of `tidepool sql
+//! --format json`, with how long each took. Statements run in
+//! order, each atomically; the first error stops the script, and the answer then has
+//! the results before it and the error (earlier statements stay committed).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tidepool_engine::{StatementResult, TokenInfo};
+
+use crate::error::ApiError;
+use crate::guard::acting_as;
+use crate::server::Shared;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SqlRequest {
+    sql: String,
+    user: Option<String>,
+}
+
+pub async fn run(
+    State(shared): State<Arc<Shared>>,
+    Extension(token): Extension<TokenInfo>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request = match parse(&shared, body) {
+        Ok(request) => request,
+        Err(e) => return e.into_response(),
+    };
+    let actor = match acting_as(&token, request.user.as_deref()) {
+        Ok(actor) => actor,
+        Err(e) => return e.into_response(),
+    };
+    // The script runs in a task of its own: a client that hangs up does not cancel a
+    // statement half-way, and a bug that panics becomes an error answer.
+    let engine = shared.engine.clone();
+    let script = tokio::spawn(async move {
+        let session = engine.session(actor);
+        let mut results = Vec::new();
+        let statements = match session.split(&request.sql) {
+            Ok(statements) => statements,
+            Err(e) => return (results, Some(ApiError::engine(&e, None))),
+        };
+        for statement in statements {
+            let started = std::time::Instant::now();
+            match session.execute_statement(&statement).await {
+                Ok(StatementResult::Subscription(_)) => {
+                    let mut error = ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unsupported",
+                        "SUBSCRIBE needs a live connection: subscribe over the WebSocket at /v1/live",
+                    );
+                    error.position = Some(statement.position);
+                    return (results, Some(error));
+                }
+                Ok(result) => results.push((result.to_json(), started.elapsed().as_secs_f64() * 1000.0)),
+                Err(e) => return (results, Some(ApiError::engine(&e, Some(statement.position)))),
+            }
+        }
+        (results, None)
+    });
+    match script.await {
+        Ok((results, error)) => {
+            let (results, elapsed): (Vec<Value>, Vec<f64>) = results.into_iter().unzip();
+            let fields = Map::from_iter([
+                ("results".to_string(), Value::from(results)),
+                ("elapsed_ms".to_string(), json!(elapsed)),
+            ]);
+            match error {
+                None => Json(Value::Object(fields)).into_response(),
+                Some(error) => error.respond_with(fields),
+            }
+        }
+        Err(_) => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the statement failed unexpectedly; statements before it are committed",
+        )
+        .into_response(),
+    }
+}
+
+fn parse(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<SqlRequest, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request_too_large",
+                format!("the request is larger than {} bytes", shared.config.max_request_bytes),
+            )
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body must be JSON like {{\"sql\": \"SELECT 1\"}}: {e}")))
+}
