@@ -22,6 +22,9 @@ fn main() {
         "insert_row",
         "update_cell",
         "delete_rows",
+        "local_api_status",
+        "set_local_api",
+        "new_local_api_token",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

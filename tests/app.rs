@@ -500,3 +500,75 @@ fn the_catalog_lists_namespaces_tables_kinds_and_row_counts() {
         .all(|t| t["kind"] == "SYSTEM" && t["rows"].is_null()));
     assert!(view["database"]["last_seq"].as_u64().unwrap() > 0);
 }
+
+/// `POST /v1/sql` to a local API, by hand: (status, body).
+fn post_sql(url: &str, token: &str, sql: &str) -> (u16, Json) {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let body = json!({ "sql": sql }).to_string();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /v1/sql HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Json::Null))
+}
+
+#[test]
+fn with_the_local_api_on_another_programs_writes_reach_the_open_pane() {
+    let h = harness();
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, name TEXT)");
+    let (pane, _) = h.open("app.t", None);
+    let off = h.ok("local_api_status", json!({}));
+    assert_eq!(
+        (&off["enabled"], &off["url"], &off["token"]),
+        (&json!(false), &Json::Null, &Json::Null)
+    );
+
+    let on = h.ok("set_local_api", json!({ "enabled": true, "port": 0 }));
+    let (url, token) = (on["url"].as_str().unwrap(), on["token"].as_str().unwrap());
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let (status, answer) = post_sql(url, token, "INSERT INTO app.t VALUES (1, 'from a script')");
+    assert_eq!((status, &answer["results"]), (200, &json!([{ "affected": 1 }])));
+    h.wait_for(&pane, |events| events.iter().any(|e| e["type"] == "changes"));
+    assert_eq!(h.rows(&pane), vec![json!([1, "from a script"])]);
+
+    // A new token replaces the old one at once.
+    let renewed = h.ok("new_local_api_token", json!({}));
+    let new_token = renewed["token"].as_str().unwrap();
+    assert_ne!(new_token, token);
+    assert_eq!(post_sql(url, token, "SELECT 1").0, 401);
+    assert_eq!(post_sql(url, new_token, "SELECT 1").0, 200);
+    // The token is kept for the next start, in a file only the user can read.
+    let settings = h._dirs.1.path().join("local-api.json");
+    assert!(std::fs::read_to_string(&settings).unwrap().contains(new_token));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    // Opening another database serves that one instead.
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path().display().to_string() }));
+    let moved = h.ok("local_api_status", json!({}));
+    let (url, token) = (moved["url"].as_str().unwrap(), moved["token"].as_str().unwrap());
+    let (status, answer) = post_sql(url, token, "SHOW TABLES IN app");
+    assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("not_found")));
+
+    let off = h.ok("set_local_api", json!({ "enabled": false, "port": 0 }));
+    assert!(off["url"].is_null());
+    assert!(
+        std::net::TcpStream::connect(url.trim_start_matches("http://")).is_err(),
+        "still listening"
+    );
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tidepool_studio::error::IpcError;
 use tidepool_studio::ipc::{
-    CatalogView, ConsoleRun, DatabaseInfo, HistoryEntry, PaneEvent, PaneInfo, RowWindow, WriteResult,
+    CatalogView, ConsoleRun, DatabaseInfo, HistoryEntry, LocalApiStatus, PaneEvent, PaneInfo, RowWindow, WriteResult,
 };
 use ts_rs::{Config, TS};
 
@@ -17,6 +17,7 @@ fn export_all(dir: &Path) {
     ConsoleRun::export_all(&config).unwrap();
     DatabaseInfo::export_all(&config).unwrap();
     HistoryEntry::export_all(&config).unwrap();
+    LocalApiStatus::export_all(&config).unwrap();
     PaneEvent::export_all(&config).unwrap();
     PaneInfo::export_all(&config).unwrap();
     RowWindow::export_all(&config).unwrap();

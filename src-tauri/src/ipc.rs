@@ -10,6 +10,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use ts_rs::TS;
 
+/// The Local API setting and what it is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct LocalApiStatus {
+    /// The setting: serve the open database to other programs.
+    pub enabled: bool,
+    /// The port asked for (0: any free one).
+    pub port: u16,
+    /// Where it listens, while it runs.
+    pub url: Option<String>,
+    /// The app's admin token for the open database, while it runs.
+    pub token: Option<String>,
+    /// Why it is not running although enabled (e.g. the port is taken).
+    pub error: Option<String>,
+}
+
 /// The open database.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct DatabaseInfo {
@@ -251,6 +266,10 @@ pub enum PaneEvent {
 pub const PANE_EVENT: &str = "pane";
 /// The name of the event carrying the `CatalogView`, emitted to every window.
 pub const CATALOG_EVENT: &str = "catalog";
+
+/// Sent with a `LocalApiStatus` when the Local API starts or stops on its own (at
+/// start, when another database opens).
+pub const LOCAL_API_EVENT: &str = "local-api";
 
 /// An integer cell beyond ±2^53 becomes a decimal string (JSON documents inside a
 /// cell are left as they are).

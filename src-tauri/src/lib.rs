@@ -24,13 +24,14 @@ pub mod commands;
 pub mod error;
 pub mod history;
 pub mod ipc;
+pub mod local_api;
 mod menu;
 pub mod pane;
 pub mod state;
 
 use std::path::PathBuf;
 
-use tauri::Runtime;
+use tauri::{Emitter, Manager, Runtime};
 
 use crate::state::AppState;
 
@@ -53,9 +54,21 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::edit::insert_row,
             commands::edit::update_cell,
             commands::edit::delete_rows,
+            commands::local_api::local_api_status,
+            commands::local_api::set_local_api,
+            commands::local_api::new_local_api_token,
         ])
         .setup(|app| {
             catalog::spawn_watcher(app.handle().clone());
+            // The Local API setting outlives the app: serve the database if it is on.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let state = handle.state::<AppState>();
+                if let Ok(engine) = state.engine() {
+                    state.local_api.resume(engine).await;
+                    let _ = handle.emit(ipc::LOCAL_API_EVENT, state.local_api.status().await);
+                }
+            });
             #[cfg(feature = "bench-writer")]
             bench_writer::spawn_from_env(app.handle().clone());
             Ok(())

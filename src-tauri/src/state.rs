@@ -10,6 +10,7 @@ use tidepool_engine::{Actor, Engine, Session};
 
 use crate::error::{IpcError, IpcResult};
 use crate::history::History;
+use crate::local_api::LocalApi;
 use crate::pane::Pane;
 
 pub struct AppState {
@@ -19,6 +20,7 @@ pub struct AppState {
     panes: Mutex<HashMap<String, Arc<Pane>>>,
     next_pane: AtomicU64,
     pub history: History,
+    pub local_api: LocalApi,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             panes: Mutex::new(HashMap::new()),
             next_pane: AtomicU64::new(1),
             history: History::new(data_dir.join("history.jsonl")),
+            local_api: LocalApi::new(data_dir),
         }
     }
 

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import net from "node:net";
 import { remote } from "webdriverio";
 
-const root = resolve(import.meta.dirname, "../..");
+export const root = resolve(import.meta.dirname, "../..");
 export const binary = process.env.TIDEPOOL_STUDIO_BIN ?? join(root, "target/debug/tidepool-studio");
 
 function freePort() {

@@ -1,6 +1,8 @@
 // The end-to-end scenarios: the real debug build of Tidepool Studio under Xvfb,
 // driven through tauri-driver + WebKitWebDriver, each on a fresh database folder.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { test } from "node:test";
 
 import {
@@ -11,6 +13,7 @@ import {
   invoke,
   openTable,
   page,
+  root,
   runSql,
   selectRow,
   showTab,
@@ -210,5 +213,41 @@ test("9. USER table: the acting user sees their rows, admin sees both with _user
       ["alice", "1", "from alice"],
       ["bob", "1", "from bob"],
     ]);
+  });
+});
+
+test("10. Local API: with it on, a write from the tidepool CLI appears in an open pane", async () => {
+  await withApp("local-api", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.jobs (id INT PRIMARY KEY, state TEXT);");
+    await openTable(browser, "app.jobs");
+    assert.equal(await text(browser, ".api-button"), "API off");
+    await browser.$(".api-button").click();
+    const port = await browser.$('.local-api input[aria-label="Port"]');
+    await port.setValue("0");
+    await browser.$('.local-api input[aria-label="Serve this database"]').click();
+    const urlField = await browser.$(".local-api input[data-url]");
+    await urlField.waitForExist({ timeout: 10_000 });
+    const url = await urlField.getAttribute("data-url");
+    const token = await browser.$(".local-api input[data-token]").getAttribute("data-token");
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    await browser.keys(["Escape"]);
+    assert.match(await text(browser, ".api-button"), /^API 127\.0\.0\.1:\d+$/);
+
+    const cli = process.env.TIDEPOOL_BIN ?? join(root, "target/debug/tidepool");
+    const out = execFileSync(cli, ["sql", "--server", url, "--token", token, "-c", "INSERT INTO app.jobs VALUES (1, 'queued'), (2, 'running')"], {
+      encoding: "utf8",
+    });
+    assert.match(out, /2 rows affected/);
+    await eventually(
+      browser,
+      async () => JSON.stringify(await gridRows(browser)) === JSON.stringify([["1", "queued"], ["2", "running"]]),
+      "the CLI's rows did not reach the pane",
+    );
+    execFileSync(cli, ["sql", "--server", url, "--token", token, "-c", "UPDATE app.jobs SET state = 'done' WHERE id = 2"]);
+    await eventually(
+      browser,
+      async () => JSON.stringify(await gridRows(browser)) === JSON.stringify([["1", "queued"], ["2", "done"]]),
+      "the CLI's update did not reach the pane",
+    );
   });
 });

@@ -1,5 +1,6 @@
 // Takes the README's screenshots from the real app: the catalog tree with a live pane
-// mid-update, the console with results, and the console with an error.
+// mid-update, the console with results, the console with an error, and the Local API
+// setting.
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -61,6 +62,13 @@ ORDER BY revenue DESC;`,
   });
   await browser.pause(1200);
   await browser.saveScreenshot(join(out, "live-pane.png"));
+
+  await browser.$(".api-button").click();
+  await browser.$('.local-api input[aria-label="Port"]').setValue("0");
+  await browser.$('.local-api input[aria-label="Serve this database"]').click();
+  await browser.$(".local-api input[data-url]").waitForExist({ timeout: 10_000 });
+  await browser.pause(300);
+  await browser.saveScreenshot(join(out, "local-api.png"));
   console.log(`screenshots written to ${out}`);
 } finally {
   await app.close();

@@ -6,6 +6,7 @@ import type { CatalogTable } from "./bindings/CatalogTable";
 import type { CatalogView } from "./bindings/CatalogView";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import { CatalogTree } from "./features/catalog/CatalogTree";
+import { LocalApiButton } from "./features/settings/LocalApi";
 import { Console } from "./features/console/Console";
 import { startPaneEvents } from "./features/table-pane/paneEvents";
 import { TablePane } from "./features/table-pane/TablePane";
@@ -124,6 +125,7 @@ export function App() {
         </span>
         <span>seq {catalog?.database.last_seq ?? "–"}</span>
         <div className="spacer" />
+        <LocalApiButton />
         <label className="acting-user">
           acting as
           <input value={user} onChange={(e) => setUser(e.target.value)} placeholder="admin" aria-label="Acting user" />

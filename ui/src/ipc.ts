@@ -8,6 +8,7 @@ import type { ConsoleRun } from "./bindings/ConsoleRun";
 import type { DatabaseInfo } from "./bindings/DatabaseInfo";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
 import type { IpcError } from "./bindings/IpcError";
+import type { LocalApiStatus } from "./bindings/LocalApiStatus";
 import type { PaneEvent } from "./bindings/PaneEvent";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import type { RowWindow } from "./bindings/RowWindow";
@@ -47,10 +48,17 @@ export const api = {
     call<WriteResult>("update_cell", { table, user, key, column, value }),
   deleteRows: (table: string, user: string | null, keys: Json[][]) =>
     call<WriteResult>("delete_rows", { table, user, keys }),
+  localApiStatus: () => call<LocalApiStatus>("local_api_status"),
+  setLocalApi: (enabled: boolean, port: number) => call<LocalApiStatus>("set_local_api", { enabled, port }),
+  newLocalApiToken: () => call<LocalApiStatus>("new_local_api_token"),
 };
 
 export function onPaneEvent(handler: (event: PaneEvent) => void): Promise<UnlistenFn> {
   return listen<PaneEvent>("pane", (e) => handler(e.payload));
+}
+
+export function onLocalApi(handler: (status: LocalApiStatus) => void): Promise<UnlistenFn> {
+  return listen<LocalApiStatus>("local-api", (e) => handler(e.payload));
 }
 
 export function onCatalog(handler: (view: CatalogView) => void): Promise<UnlistenFn> {

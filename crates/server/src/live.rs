@@ -177,9 +177,11 @@ impl Connection {
         self.subscriptions.insert(id.clone(), (number, stop));
         let session = self.shared.engine.session(actor);
         let (outbox, ended) = (self.outbox.clone(), self.ended.clone());
+        let shared = self.shared.clone();
         tokio::spawn(async move {
             forward(session, &id, &sql, from_seq, outbox, stopped).await;
             let _ = ended.send((id, number));
+            drop(shared); // See `Server::stop`.
         });
     }
 

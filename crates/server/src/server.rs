@@ -30,6 +30,9 @@ pub struct Server {
     address: SocketAddr,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Held by every connection and subscription task, which hold the engine: once
+    /// only this one is left, the database is free to close.
+    shared: Arc<Shared>,
 }
 
 impl Server {
@@ -51,7 +54,7 @@ impl Server {
             .route("/v1/status", get(status))
             .layer(DefaultBodyLimit::max(shared.config.max_request_bytes))
             .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
-            .with_state(shared);
+            .with_state(shared.clone());
         let mut stopping = shutdown;
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -61,7 +64,12 @@ impl Server {
                 eprintln!("local API stopped: {e}");
             }
         });
-        Ok(Server { address, stop, task })
+        Ok(Server {
+            address,
+            stop,
+            task,
+            shared,
+        })
     }
 
     /// The address the server listens on.
@@ -69,10 +77,15 @@ impl Server {
         self.address
     }
 
-    /// Stops accepting, closes open WebSockets and waits for requests in flight.
+    /// Stops accepting, closes open WebSockets and waits for requests in flight and
+    /// for the connections to let go of the engine (at most a few seconds).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while Arc::strong_count(&self.shared) > 1 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
 

@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod console;
 pub mod database;
 pub mod edit;
+pub mod local_api;
 pub mod panes;
