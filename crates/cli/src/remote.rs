@@ -85,14 +85,15 @@ impl Remote {
         }
     }
 
-    /// Subscribes and calls `each` with every message until the subscription closes.
+    /// Subscribes and calls `each` with every message (its JSON text, as sent) until the
+    /// subscription closes.
     /// Returns whether it ended without an error.
     pub async fn subscribe(
         &self,
         sql: &str,
         user: Option<&str>,
         from_seq: Option<u64>,
-        mut each: impl FnMut(&Json),
+        mut each: impl FnMut(&str),
     ) -> Result<bool, String> {
         let url = format!("ws://{}/v1/live", self.authority);
         let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
@@ -120,7 +121,7 @@ impl Remote {
                 _ => continue,
             };
             let message: Json = serde_json::from_str(text.as_str()).map_err(|e| e.to_string())?;
-            each(&message);
+            each(text.as_str());
             match message["type"].as_str() {
                 Some("closed") => return Ok(true),
                 Some("error") if message.get("subscription").is_none() => return Ok(false),

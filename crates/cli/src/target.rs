@@ -137,7 +137,15 @@ impl Target {
                 }
                 Ok(ok)
             }
-            Target::Remote { remote, user, .. } => remote.subscribe(query, user.as_deref(), from_seq, print_line).await,
+            Target::Remote { remote, user, .. } => {
+                let print_text = |text: &str| {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{text}");
+                    let _ = out.flush();
+                };
+                remote.subscribe(query, user.as_deref(), from_seq, print_text).await
+            }
         }
     }
 }

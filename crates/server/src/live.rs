@@ -60,7 +60,7 @@ pub async fn upgrade(
 struct Connection {
     shared: Arc<Shared>,
     token: TokenInfo,
-    outbox: mpsc::Sender<Json>,
+    outbox: mpsc::Sender<String>,
     /// Live subscriptions by client id, each with a number that tells it from an
     /// earlier one under the same id; dropping the sender stops it.
     subscriptions: HashMap<String, (u64, oneshot::Sender<()>)>,
@@ -71,11 +71,11 @@ struct Connection {
 
 async fn connection(socket: WebSocket, shared: Arc<Shared>, token: TokenInfo) {
     let (mut sink, mut stream) = socket.split();
-    let (outbox, mut outgoing) = mpsc::channel::<Json>(OUTBOX_FRAMES);
+    let (outbox, mut outgoing) = mpsc::channel::<String>(OUTBOX_FRAMES);
     let mut shutdown = shared.shutdown.clone();
     let writer = tokio::spawn(async move {
         while let Some(frame) = outgoing.recv().await {
-            if sink.send(Message::Text(frame.to_string().into())).await.is_err() {
+            if sink.send(Message::Text(frame.into())).await.is_err() {
                 return;
             }
         }
@@ -202,7 +202,7 @@ async fn forward(
     id: &str,
     sql: &str,
     from_seq: Option<u64>,
-    outbox: mpsc::Sender<Json>,
+    outbox: mpsc::Sender<String>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let mut subscription = match session.subscribe_from(sql, from_seq).await {
@@ -222,13 +222,12 @@ async fn forward(
                 }
             }
             _ = &mut stopped => {
-                let closed = json!({
-                    "type": "closed",
-                    "id": id,
-                    "subscription": subscription.id(),
-                    "reason": "unsubscribed",
-                });
+                let closed = LiveMessage::Closed {
+                    subscription: subscription.id().to_string(),
+                    reason: "unsubscribed".into(),
+                };
                 drop(subscription);
+                let closed = frame(id, &closed);
                 let _ = outbox.send(closed).await;
                 return;
             }
@@ -236,20 +235,28 @@ async fn forward(
     }
 }
 
-/// A subscription message with the client's id.
-fn frame(id: &str, message: &LiveMessage) -> Json {
-    let mut value = serde_json::to_value(message).unwrap_or_else(
-        |e| json!({ "type": "error", "subscription": message.subscription(), "message": e.to_string() }),
-    );
-    value["id"] = Json::from(id);
-    value
+/// A subscription message with the client's id first, its own fields in protocol
+/// order after it.
+fn frame(id: &str, message: &LiveMessage) -> String {
+    let body = serde_json::to_string(message).unwrap_or_else(|e| {
+        json!({ "type": "error", "subscription": message.subscription(), "message": e.to_string() }).to_string()
+    });
+    with_id(Some(id), &body)
 }
 
-fn error_frame(id: Option<&str>, error: &ApiError) -> Json {
-    let mut value = error.body();
-    value["type"] = Json::from("error");
-    if let Some(id) = id {
-        value["id"] = Json::from(id);
+fn error_frame(id: Option<&str>, error: &ApiError) -> String {
+    // The error object always has fields: `code` and `message`.
+    let fields = error.body().to_string();
+    with_id(id, &format!("{{\"type\":\"error\",{}", &fields[1..]))
+}
+
+/// `{"id":<id>,` followed by the fields of the JSON object `body`.
+fn with_id(id: Option<&str>, body: &str) -> String {
+    match (id, body.strip_prefix('{')) {
+        (Some(id), Some(rest)) => {
+            let comma = if rest == "}" { "" } else { "," };
+            format!("{{\"id\":{}{comma}{rest}", Json::from(id))
+        }
+        _ => body.to_string(),
     }
-    value
 }
