@@ -46,8 +46,9 @@ pub struct Connect {
     /// neither this nor --server is given.
     #[arg(long, conflicts_with = "server")]
     db: Option<PathBuf>,
-    /// A running server's local API, e.g. http://127.0.0.1:7447.
-    #[arg(long, env = "TIDEPOOL_SERVER")]
+    /// A running server's local API, e.g. http://127.0.0.1:7447 ($TIDEPOOL_SERVER when
+    /// neither this nor --db is given).
+    #[arg(long)]
     server: Option<String>,
     /// The API token for --server.
     #[arg(long, env = "TIDEPOOL_TOKEN", hide_env_values = true)]
@@ -127,6 +128,9 @@ fn main() -> ExitCode {
 
 async fn sql(args: SqlArgs) -> Result<ExitCode, String> {
     let mut target = Target::connect(&args.connect, args.file_access)?;
+    if args.follow && matches!(target, Target::Remote { .. }) {
+        return Err("--follow works on a database directory; for a server use `tidepool subscribe`".into());
+    }
     let printer = Printer::new(args.format);
     let script = if let Some(command) = args.command {
         command

@@ -45,7 +45,11 @@ impl Remote {
         Ok(Remote {
             authority: authority.to_string(),
             token,
-            http: reqwest::Client::new(),
+            // The token must not go to a proxy from the environment: the server is local.
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(|e| format!("cannot start an HTTP client: {e}"))?,
         })
     }
 
@@ -86,7 +90,7 @@ impl Remote {
     }
 
     /// Subscribes and calls `each` with every message (its JSON text, as sent) until the
-    /// subscription closes.
+    /// subscription closes. Returns whether it ended without an error.
     /// Returns whether it ended without an error.
     pub async fn subscribe(
         &self,
@@ -114,6 +118,7 @@ impl Remote {
             .send(Message::text(subscribe.to_string()))
             .await
             .map_err(|e| e.to_string())?;
+        let mut failed = false;
         while let Some(frame) = socket.next().await {
             let text = match frame.map_err(|e| format!("the connection to {url} broke: {e}"))? {
                 Message::Text(text) => text,
@@ -123,8 +128,10 @@ impl Remote {
             let message: Json = serde_json::from_str(text.as_str()).map_err(|e| e.to_string())?;
             each(text.as_str());
             match message["type"].as_str() {
-                Some("closed") => return Ok(true),
+                Some("closed") => return Ok(!failed),
+                // Before the subscription started (bad SQL, refused): nothing follows.
                 Some("error") if message.get("subscription").is_none() => return Ok(false),
+                Some("error") => failed = true,
                 _ => {}
             }
         }

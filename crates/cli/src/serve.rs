@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use tidepool_engine::Engine;
 use tidepool_server::{Config, Server, DEFAULT_PORT};
 
-/// The label of the admin token `tidepool serve` creates on its first start.
+/// The label of the admin token `tidepool serve` creates on its first start on a
+/// database (and never again: a lost or revoked one is replaced with `tidepool token`).
 const ADMIN_LABEL: &str = "tidepool serve";
 
 #[derive(clap::Args)]
@@ -39,11 +40,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .or_else(tidepool_engine::default_database_dir)
         .ok_or("no --db given and no home folder to put the default database in")?;
     let engine = Engine::open(&db).map_err(|e| e.to_string())?;
-    let has_admin_token = engine
-        .tokens()
-        .iter()
-        .any(|t| t.user.is_none() && t.label == ADMIN_LABEL);
-    if !has_admin_token {
+    if engine.first_time("serve").map_err(|e| e.to_string())? {
         let (_, token) = engine.create_token(None, ADMIN_LABEL).map_err(|e| e.to_string())?;
         println!("admin token: {token}");
         println!("(shown once and stored only as a hash; make more with `tidepool token create`)");

@@ -25,7 +25,15 @@ pub enum Target {
 
 impl Target {
     pub fn connect(connect: &Connect, file_access: bool) -> Result<Target, String> {
-        if let Some(server) = &connect.server {
+        let from_env = || std::env::var("TIDEPOOL_SERVER").ok().filter(|s| !s.is_empty());
+        let server = match &connect.db {
+            Some(_) => None,
+            None => connect.server.clone().or_else(from_env),
+        };
+        if let Some(server) = &server {
+            if file_access {
+                return Err("--file-access works only on a database directory, never through a server".into());
+            }
             return Ok(Target::Remote {
                 remote: Remote::new(server, connect.token.clone())?,
                 server: server.clone(),

@@ -631,8 +631,15 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
     bad.send(json!({ "type": "subscribe", "id": "three", "sql": "SELECT id FROM app.m" }))
         .await;
     assert_eq!(bad.next().await["code"], "too_many_subscriptions");
-    // A message over the size limit ends only that connection.
-    let _ = bad.socket.send(Message::text("x".repeat(10_000))).await;
+    // A message over the size limit is refused; the connection goes on.
+    bad.send_raw(Message::text(format!(
+        "{{\"type\":\"subscribe\",\"id\":\"big\",\"sql\":\"{}\"}}",
+        " ".repeat(10_000)
+    )))
+    .await;
+    assert_eq!(bad.next().await["code"], "request_too_large");
+    bad.send(json!({ "type": "unsubscribe", "id": "one" })).await;
+    assert_eq!(bad.next().await["type"], "closed");
 
     served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1)");
     good.follow(&mut mirror, last_seq(&served, &admin)).await;
@@ -694,4 +701,81 @@ async fn killing_the_server_mid_stream_loses_no_acknowledged_write() {
     mirror.apply(&resync);
     ws.follow(&mut mirror, last_seq(&restarted, &admin)).await;
     assert_eq!(mirror.rows.len(), stored.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_ends_its_open_websocket() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    let created = served.sql(&admin, "CREATE TOKEN FOR USER 'mallory'");
+    let row = &created["results"][0]["rows"][0];
+    let (id, token) = (row[0].as_str().unwrap(), row[3].as_str().unwrap());
+    let mut ws = served.ws(token).await;
+    ws.subscribe("s", "SELECT id FROM app.m").await;
+    served.sql(&admin, &format!("DROP TOKEN '{id}'"));
+    let refused = ws.next().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("unauthorized"))
+    );
+    // Then the server closes the connection.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.socket.next())
+            .await
+            .expect("closed in time")
+        {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_web_origin_gets_cors_and_a_browser_websocket_sends_its_token_as_a_subprotocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_with(dir.path(), &["--allow-origin", "http://localhost:5173"]);
+    let admin = served.admin_token.clone().unwrap();
+    let preflight = |origin: &str| {
+        let mut stream = TcpStream::connect(&served.address).unwrap();
+        write!(
+            stream,
+            "OPTIONS /v1/sql HTTP/1.1\r\nHost: {}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n",
+            served.address
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response.to_ascii_lowercase()
+    };
+    let allowed = preflight("http://localhost:5173");
+    assert!(allowed.starts_with("http/1.1 204"), "{allowed}");
+    assert!(
+        allowed.contains("access-control-allow-origin: http://localhost:5173"),
+        "{allowed}"
+    );
+    assert!(
+        allowed.contains("access-control-allow-headers: authorization, content-type"),
+        "{allowed}"
+    );
+    assert!(preflight("https://evil.example").starts_with("http/1.1 403"));
+
+    let mut request = format!("ws://{}/v1/live", served.address)
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert("origin", "http://localhost:5173".parse().unwrap());
+    headers.insert(
+        "sec-websocket-protocol",
+        format!("tidepool, bearer.{admin}").parse().unwrap(),
+    );
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("browser-style websocket");
+    assert_eq!(response.headers()["sec-websocket-protocol"], "tidepool");
+    let mut ws = Ws { socket };
+    served.sql(&admin, SETUP);
+    let mirror = ws.subscribe("s", "SELECT id FROM app.m").await;
+    assert!(mirror.rows.is_empty());
 }

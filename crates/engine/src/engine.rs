@@ -221,6 +221,19 @@ impl Engine {
         self.inner.tokens.authenticate(token)
     }
 
+    /// Records that `event` happened in this database; true only the first time (e.g.
+    /// `tidepool serve`'s first start, which prints an admin token once).
+    pub fn first_time(&self, event: &str) -> Result<bool> {
+        let key = keys::event_key(event);
+        let mut txn = Txn::begin(&self.inner);
+        if self.inner.store.get(&key)?.is_some() {
+            return Ok(false);
+        }
+        txn.put_meta(&key, &txn.now_micros.to_be_bytes());
+        txn.commit()?;
+        Ok(true)
+    }
+
     /// Waits until every change committed so far has been handed to its subscriptions.
     pub async fn live_flushed(&self) {
         self.inner.live.flushed().await

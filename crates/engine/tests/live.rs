@@ -496,3 +496,40 @@ async fn resume_after_alter_table_resyncs_because_old_rows_have_another_shape() 
     assert_eq!(mirror.resyncs, 1);
     assert_eq!(mirror.rows.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_resume_arrives_in_bounded_batches_that_follow_on() {
+    let (_dir, engine, admin) = setup().await;
+    let mut sub = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    drop(sub);
+    for round in 0..30 {
+        let (from, to) = (round * 1000 + 1, round * 1000 + 1000);
+        admin
+            .execute(&format!(
+                "INSERT INTO app.t SELECT value AS id, 'g' AS grp, value AS n FROM generate_series({from}, {to})"
+            ))
+            .await
+            .unwrap();
+        admin
+            .execute("INSERT INTO app.t VALUES (-1, 'x', 0); DELETE FROM app.t WHERE id = -1")
+            .await
+            .unwrap();
+    }
+    let mut resumed = admin
+        .subscribe_from("SELECT id, n FROM app.t", Some(mirror.last_seq))
+        .await
+        .unwrap();
+    engine.live_flushed().await;
+    let mut sizes = Vec::new();
+    for message in resumed.recv_ready().await {
+        if let LiveMessage::Changes { changes, .. } = &message {
+            sizes.push(changes.len());
+        }
+        mirror.apply(message);
+    }
+    assert_eq!(mirror.rows.len(), 30_000);
+    assert_eq!(mirror.last_seq, engine.last_seq(), "the batches cover every seq");
+    assert!(sizes.len() >= 4 && sizes.iter().all(|&n| n <= 10_000), "{sizes:?}");
+}

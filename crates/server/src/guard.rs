@@ -6,32 +6,70 @@
 //! - **Origin**, which browsers send and scripts do not, must be one the operator
 //!   allowed; otherwise any web page could drive the API (or open a WebSocket, which
 //!   is not subject to CORS) from the user's browser.
-//! - **Authorization: Bearer** names a token; its user (or admin) is what the request
-//!   acts as, handed on as a request extension.
+//! - **Authorization: Bearer** names a token (a browser's WebSocket, which cannot set
+//!   that header, sends `bearer.<token>` as a subprotocol instead); its user (or admin)
+//!   is what the request acts as, handed on as a request extension. Allowed origins
+//!   get CORS headers, and their preflight requests are answered without a token.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::server::Shared;
 
+/// A request's token (as sent, so an open WebSocket can check it is still valid)
+/// and who it acts as.
+#[derive(Clone)]
+pub struct Authenticated {
+    pub token: String,
+    pub info: tidepool_engine::TokenInfo,
+}
+
 pub async fn check(State(shared): State<Arc<Shared>>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
     if let Err(e) = check_host(&shared, headers).and_then(|()| check_origin(&shared, headers)) {
         return e.into_response();
     }
-    match authenticate(&shared, headers) {
-        Ok(token) => {
-            request.extensions_mut().insert(token);
+    // An allowed origin may call the API from a page: answer the CORS preflight
+    // (which carries no token) and mark the responses as readable by it.
+    let origin = headers.get(header::ORIGIN).cloned();
+    if request.method() == Method::OPTIONS && origin.is_some() {
+        return with_cors(StatusCode::NO_CONTENT.into_response(), origin, true);
+    }
+    let response = match authenticate(&shared, headers) {
+        Ok(auth) => {
+            request.extensions_mut().insert(auth);
             next.run(request).await
         }
         Err(e) => e.into_response(),
+    };
+    with_cors(response, origin, false)
+}
+
+fn with_cors(mut response: Response, origin: Option<HeaderValue>, preflight: bool) -> Response {
+    let Some(origin) = origin else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if preflight {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization, content-type"),
+        );
+        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     }
+    response
 }
 
 fn check_host(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -101,21 +139,33 @@ fn check_origin(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<tidepool_engine::TokenInfo, ApiError> {
+/// The token from `Authorization: Bearer`, or — for a browser's WebSocket, which
+/// cannot set that header — from a `bearer.<token>` entry of `Sec-WebSocket-Protocol`.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Authenticated, ApiError> {
     let unauthorized = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message.to_string());
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(unauthorized("missing token: send 'Authorization: Bearer <token>'"));
+    let token = match headers.get(header::AUTHORIZATION) {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?,
+        None => headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(|p| p.trim().strip_prefix("bearer."))
+            .ok_or_else(|| unauthorized("missing token: send 'Authorization: Bearer <token>'"))?,
     };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-    shared
+    let info = shared
         .engine
         .authenticate(token)
-        .ok_or_else(|| unauthorized("invalid or revoked token"))
+        .ok_or_else(|| unauthorized("invalid or revoked token"))?;
+    Ok(Authenticated {
+        token: token.to_string(),
+        info,
+    })
 }
 
 /// Who a request acts as: the token's user, or — for an admin token — the user the

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -22,11 +23,11 @@ use axum::Extension;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
-use tidepool_engine::{LiveMessage, TokenInfo};
+use tidepool_engine::LiveMessage;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
-use crate::guard::acting_as;
+use crate::guard::{acting_as, Authenticated};
 use crate::server::Shared;
 
 /// Frames waiting for a slow client before its subscriptions stop being read.
@@ -48,55 +49,96 @@ enum ClientMessage {
 
 pub async fn upgrade(
     State(shared): State<Arc<Shared>>,
-    Extension(token): Extension<TokenInfo>,
+    Extension(auth): Extension<Authenticated>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Messages up to the limit are read and answered; far larger ones end the
+    // connection (close code 1009) before they are buffered.
     let limit = shared.config.max_request_bytes;
-    ws.max_message_size(limit)
-        .max_frame_size(limit)
-        .on_upgrade(move |socket| connection(socket, shared, token))
+    ws.max_message_size(limit.saturating_mul(4))
+        .max_frame_size(limit.saturating_mul(4))
+        .protocols([PROTOCOL])
+        .on_upgrade(move |socket| connection(socket, shared, auth))
 }
+
+/// The subprotocol a browser names (with `bearer.<token>`, as it cannot send an
+/// Authorization header on a WebSocket); the server selects it.
+pub const PROTOCOL: &str = "tidepool";
+
+/// How long one frame may take to go out before the client counts as gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an open connection checks its token is still valid.
+const TOKEN_CHECK: Duration = Duration::from_secs(1);
 
 struct Connection {
     shared: Arc<Shared>,
-    token: TokenInfo,
+    auth: Authenticated,
     outbox: mpsc::Sender<String>,
-    /// Live subscriptions by client id, each with a number that tells it from an
-    /// earlier one under the same id; dropping the sender stops it.
-    subscriptions: HashMap<String, (u64, oneshot::Sender<()>)>,
+    /// Subscriptions by client id. An entry stays until its task has ended (so its
+    /// id and its place in the limit are not reused while it still sends); `stop` is
+    /// taken when the client unsubscribes.
+    subscriptions: HashMap<String, Entry>,
     started: u64,
-    /// Subscriptions that ended on their own (closed, failed).
     ended: mpsc::UnboundedSender<(String, u64)>,
 }
 
-async fn connection(socket: WebSocket, shared: Arc<Shared>, token: TokenInfo) {
+struct Entry {
+    /// Tells this subscription from an earlier one under the same id.
+    number: u64,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+async fn connection(socket: WebSocket, shared: Arc<Shared>, auth: Authenticated) {
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::channel::<String>(OUTBOX_FRAMES);
     let mut shutdown = shared.shutdown.clone();
     let writer = tokio::spawn(async move {
-        while let Some(frame) = outgoing.recv().await {
-            if sink.send(Message::Text(frame.into())).await.is_err() {
-                return;
+        loop {
+            let frame = tokio::select! {
+                frame = outgoing.recv() => frame,
+                _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => None,
+            };
+            let Some(frame) = frame else { break };
+            // A client that stops reading is dropped rather than holding everything.
+            match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(frame.into()))).await {
+                Ok(Ok(())) => {}
+                _ => return,
             }
         }
-        let _ = sink
-            .send(Message::Close(Some(CloseFrame {
-                code: 1001,
-                reason: "server shutting down".into(),
-            })))
-            .await;
+        let close = Message::Close(Some(CloseFrame {
+            code: 1001,
+            reason: "server shutting down".into(),
+        }));
+        let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
     });
     let (ended, mut ended_ids) = mpsc::unbounded_channel();
+    let mut shutdown = shared.shutdown.clone();
     let mut this = Connection {
         shared,
-        token,
+        auth,
         outbox,
         subscriptions: HashMap::new(),
         started: 0,
         ended,
     };
+    let mut token_check = tokio::time::interval(TOKEN_CHECK);
     loop {
         tokio::select! {
+            // Ended subscriptions first: a client that has seen one's last frame and
+            // reuses its id must find it gone.
+            biased;
+            Some((id, number)) = ended_ids.recv() => {
+                if this.subscriptions.get(&id).is_some_and(|e| e.number == number) {
+                    this.subscriptions.remove(&id);
+                }
+            }
+            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => break,
+            _ = token_check.tick() => {
+                if !this.token_valid() {
+                    this.reply_error(None, "unauthorized", "the token was revoked").await;
+                    break;
+                }
+            }
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(text))) => this.handle(text.as_str()).await,
                 Some(Ok(Message::Binary(_))) => {
@@ -105,12 +147,6 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, token: TokenInfo) {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
-            Some((id, number)) = ended_ids.recv() => {
-                if this.subscriptions.get(&id).is_some_and(|(n, _)| *n == number) {
-                    this.subscriptions.remove(&id);
-                }
-            }
-            _ = async { shutdown.wait_for(|stop| *stop).await.is_ok() } => break,
         }
     }
     // Stops every subscription; the writer ends once they have let go of the outbox.
@@ -119,7 +155,16 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, token: TokenInfo) {
 }
 
 impl Connection {
+    fn token_valid(&self) -> bool {
+        self.shared.engine.authenticate(&self.auth.token).is_some()
+    }
+
     async fn handle(&mut self, text: &str) {
+        let limit = self.shared.config.max_request_bytes;
+        if text.len() > limit {
+            let message = format!("the message is larger than {limit} bytes");
+            return self.reply_error(None, "request_too_large", &message).await;
+        }
         let message = match serde_json::from_str::<ClientMessage>(text) {
             Ok(message) => message,
             Err(e) => {
@@ -139,16 +184,14 @@ impl Connection {
                 from_seq,
                 user,
             } => self.subscribe(id, sql, from_seq, user).await,
-            ClientMessage::Unsubscribe { id } => {
-                if self.subscriptions.remove(&id).is_none() {
-                    self.reply_error(
-                        Some(&id),
-                        "not_found",
-                        &format!("no subscription '{id}' on this connection"),
-                    )
-                    .await;
+            ClientMessage::Unsubscribe { id } => match self.subscriptions.get_mut(&id) {
+                // Dropping the sender stops it; it answers `closed`.
+                Some(entry) if entry.stop.is_some() => entry.stop = None,
+                _ => {
+                    let message = format!("no subscription '{id}' on this connection");
+                    self.reply_error(Some(&id), "not_found", &message).await
                 }
-            }
+            },
         }
     }
 
@@ -159,7 +202,9 @@ impl Connection {
                 .await;
         }
         if self.subscriptions.contains_key(&id) {
-            let message = format!("subscription id '{id}' is already in use on this connection");
+            let message = format!(
+                "subscription id '{id}' is in use on this connection (after unsubscribing, wait for its closed)"
+            );
             return self.reply_error(Some(&id), "duplicate_id", &message).await;
         }
         let limit = self.shared.config.max_subscriptions;
@@ -167,22 +212,33 @@ impl Connection {
             let message = format!("this connection already has {limit} subscriptions, the most it may hold");
             return self.reply_error(Some(&id), "too_many_subscriptions", &message).await;
         }
-        let actor = match acting_as(&self.token, user.as_deref()) {
+        if !self.token_valid() {
+            return self
+                .reply_error(Some(&id), "unauthorized", "the token was revoked")
+                .await;
+        }
+        let actor = match acting_as(&self.auth.info, user.as_deref()) {
             Ok(actor) => actor,
             Err(e) => return self.reply(Some(&id), &e).await,
         };
         let (stop, stopped) = oneshot::channel();
         self.started += 1;
         let number = self.started;
-        self.subscriptions.insert(id.clone(), (number, stop));
+        self.subscriptions.insert(
+            id.clone(),
+            Entry {
+                number,
+                stop: Some(stop),
+            },
+        );
         let session = self.shared.engine.session(actor);
-        let (outbox, ended) = (self.outbox.clone(), self.ended.clone());
-        let shared = self.shared.clone();
-        tokio::spawn(async move {
-            forward(session, &id, &sql, from_seq, outbox, stopped).await;
-            let _ = ended.send((id, number));
-            drop(shared); // See `Server::stop`.
-        });
+        let outbox = self.outbox.clone();
+        let ending = Ending {
+            ended: self.ended.clone(),
+            id: Some((id.clone(), number)),
+            _shared: self.shared.clone(),
+        };
+        tokio::spawn(forward(session, id, sql, from_seq, outbox, stopped, ending));
     }
 
     async fn reply_error(&self, id: Option<&str>, code: &'static str, message: &str) {
@@ -195,20 +251,45 @@ impl Connection {
     }
 }
 
+/// Tells the connection a subscription task has ended — before its last frame goes
+/// out, or when the task ends any other way (even by a panic). Holds the server's
+/// shared state for as long as the task runs (see `Server::stop`).
+struct Ending {
+    ended: mpsc::UnboundedSender<(String, u64)>,
+    id: Option<(String, u64)>,
+    _shared: Arc<Shared>,
+}
+
+impl Ending {
+    fn now(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = self.ended.send(id);
+        }
+    }
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        self.now();
+    }
+}
+
 /// One subscription: subscribe, then forward its messages until it closes, the client
 /// unsubscribes or the connection ends.
 async fn forward(
     session: tidepool_engine::Session,
-    id: &str,
-    sql: &str,
+    id: String,
+    sql: String,
     from_seq: Option<u64>,
     outbox: mpsc::Sender<String>,
     mut stopped: oneshot::Receiver<()>,
+    mut ending: Ending,
 ) {
-    let mut subscription = match session.subscribe_from(sql, from_seq).await {
+    let mut subscription = match session.subscribe_from(&sql, from_seq).await {
         Ok(subscription) => subscription,
         Err(e) => {
-            let _ = outbox.send(error_frame(Some(id), &ApiError::engine(&e, None))).await;
+            ending.now();
+            let _ = outbox.send(error_frame(Some(&id), &ApiError::engine(&e, None))).await;
             return;
         }
     };
@@ -217,7 +298,10 @@ async fn forward(
             message = subscription.recv() => {
                 let Some(message) = message else { return };
                 let last = matches!(message, LiveMessage::Closed { .. });
-                if outbox.send(frame(id, &message)).await.is_err() || last {
+                if last {
+                    ending.now();
+                }
+                if outbox.send(frame(&id, &message)).await.is_err() || last {
                     return;
                 }
             }
@@ -227,8 +311,8 @@ async fn forward(
                     reason: "unsubscribed".into(),
                 };
                 drop(subscription);
-                let closed = frame(id, &closed);
-                let _ = outbox.send(closed).await;
+                ending.now();
+                let _ = outbox.send(frame(&id, &closed)).await;
                 return;
             }
         }

@@ -7,12 +7,13 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::json;
-use tidepool_engine::{Engine, TokenInfo};
+use tidepool_engine::Engine;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::guard::Authenticated;
 use crate::{guard, live, sql};
 
 /// What every handler sees.
@@ -53,7 +54,7 @@ impl Server {
             .route("/v1/live", get(live::upgrade))
             .route("/v1/status", get(status))
             .layer(DefaultBodyLimit::max(shared.config.max_request_bytes))
-            .route_layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
             .with_state(shared.clone());
         let mut stopping = shutdown;
         let task = tokio::spawn(async move {
@@ -92,12 +93,12 @@ impl Server {
 /// `GET /v1/status`: who the token acts as and where the database is.
 async fn status(
     axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
-    Extension(token): Extension<TokenInfo>,
+    Extension(auth): Extension<Authenticated>,
 ) -> Json<serde_json::Value> {
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "database": shared.engine.path().display().to_string(),
         "last_seq": shared.engine.last_seq(),
-        "acting_as": token.actor().to_string(),
+        "acting_as": auth.info.actor().to_string(),
     }))
 }

@@ -14,10 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tidepool_engine::{StatementResult, TokenInfo};
+use tidepool_engine::StatementResult;
 
 use crate::error::ApiError;
-use crate::guard::acting_as;
+use crate::guard::{acting_as, Authenticated};
 use crate::server::Shared;
 
 #[derive(Deserialize)]
@@ -29,14 +29,14 @@ struct SqlRequest {
 
 pub async fn run(
     State(shared): State<Arc<Shared>>,
-    Extension(token): Extension<TokenInfo>,
+    Extension(auth): Extension<Authenticated>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request = match parse(&shared, body) {
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    let actor = match acting_as(&token, request.user.as_deref()) {
+    let actor = match acting_as(&auth.info, request.user.as_deref()) {
         Ok(actor) => actor,
         Err(e) => return e.into_response(),
     };

@@ -556,7 +556,11 @@ fn send_snapshot(
         Some(count) => count,
         None => {
             let mut count = 0u64;
-            for_each_match(inner, query, &snapshot, |_, _| count += 1)?;
+            // Counting stops early if the subscriber goes away meanwhile.
+            for_each_match(inner, query, &snapshot, |_, _| {
+                count += 1;
+                count % 1024 != 0 || !sub.is_closed()
+            })?;
             count
         }
     };
@@ -575,9 +579,6 @@ fn send_snapshot(
     let mut row_keys = Vec::with_capacity(SNAPSHOT_BATCH);
     let mut open = true;
     for_each_match(inner, query, &snapshot, |owner, values| {
-        if !open {
-            return;
-        }
         rows.push(project(query, owner, values));
         row_keys.push(key(query, owner, values));
         if rows.len() == SNAPSHOT_BATCH {
@@ -589,6 +590,7 @@ fn send_snapshot(
             };
             open = sub.push_snapshot(generation, batch);
         }
+        open
     })?;
     drop(snapshot);
     let last = LiveMessage::Snapshot {
@@ -619,50 +621,75 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
     if !sub.push_snapshot(generation, subscribed) {
         return Ok(());
     }
-    if from < to {
-        let mut segments = Vec::with_capacity(commits.len());
-        for commit in commits {
-            let changes = changes_of(sub, &commit.changes).map_err(Error::Query)?;
-            if !changes.is_empty() {
-                segments.push(Arc::new(changes));
-            }
-        }
+    // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
+    // they cover every seq of `from + 1 ..= to`.
+    let mut batch_from = from + 1;
+    let mut segments: Vec<Arc<Vec<Change>>> = Vec::new();
+    let mut rows = 0;
+    let mut committed_at = None;
+    let mut last_commit = from;
+    let send = |segments: Vec<Arc<Vec<Change>>>, from_seq: u64, to_seq: u64, committed_at: Option<i64>| {
         let changes = Changes::from_segments(segments);
         sub.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
         let batch = LiveMessage::Changes {
             subscription: sub.id.clone(),
-            from_seq: from + 1,
-            to_seq: to,
-            committed_at: commits
-                .first()
-                .map_or_else(|| inner.clock.now_micros(), |c| c.committed_micros),
+            from_seq,
+            to_seq,
+            committed_at: committed_at.unwrap_or_else(|| inner.clock.now_micros()),
             changes,
         };
-        if !sub.push_snapshot(generation, batch) {
-            return Ok(());
+        sub.push_snapshot(generation, batch)
+    };
+    for commit in commits {
+        let changes = changes_of(sub, &commit.changes).map_err(Error::Query)?;
+        if changes.is_empty() {
+            continue;
         }
+        if rows > 0 && rows + changes.len() > MAX_MERGED_ROWS {
+            if !send(
+                std::mem::take(&mut segments),
+                batch_from,
+                last_commit,
+                committed_at.take(),
+            ) {
+                return Ok(());
+            }
+            batch_from = last_commit + 1;
+            rows = 0;
+        }
+        committed_at.get_or_insert(commit.committed_micros);
+        rows += changes.len();
+        segments.push(Arc::new(changes));
+        last_commit = commit.seq;
+    }
+    if batch_from <= to && !send(segments, batch_from, to, committed_at) {
+        return Ok(());
     }
     sub.finish_snapshot(generation);
     Ok(())
 }
 
-/// Calls `f` with (owner, values) of every snapshot row the query's filter accepts.
+/// Calls `f` with (owner, values) of every snapshot row the query's filter accepts,
+/// until `f` returns false.
 fn for_each_match(
     inner: &Inner,
     query: &LiveQuery,
     snapshot: &rocksdb::Snapshot<'_>,
-    mut f: impl FnMut(Option<&str>, &[crate::types::Value]),
+    mut f: impl FnMut(Option<&str>, &[crate::types::Value]) -> bool,
 ) -> Result<()> {
     let mut chunk = Vec::with_capacity(READ_CHUNK);
-    let mut flush = |chunk: &mut Vec<(Option<String>, Vec<crate::types::Value>)>| -> Result<()> {
+    // Whether to go on.
+    let mut flush = |chunk: &mut Vec<(Option<String>, Vec<crate::types::Value>)>| -> Result<bool> {
         let accepted = matches(query, chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())))?;
+        let mut more = true;
         for ((owner, values), ok) in chunk.iter().zip(accepted) {
-            if ok {
-                f(owner.as_deref(), values);
+            if ok && !f(owner.as_deref(), values) {
+                more = false;
+                break;
             }
         }
         chunk.clear();
-        Ok(())
+        Ok(more)
     };
     for (start, end) in &query.ranges.ranges {
         // Expired STREAM rows not yet evicted are included: their eviction arrives as a
@@ -670,10 +697,10 @@ fn for_each_match(
         for row in inner.rows(&query.def, Some(snapshot), false, start, end) {
             let row = row?;
             chunk.push((row.owner, row.values));
-            if chunk.len() == READ_CHUNK {
-                flush(&mut chunk)?;
+            if chunk.len() == READ_CHUNK && !flush(&mut chunk)? {
+                return Ok(());
             }
         }
     }
-    flush(&mut chunk)
+    flush(&mut chunk).map(|_| ())
 }

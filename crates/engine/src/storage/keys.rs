@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `m` `seq` | last committed sequence number (u64 BE) |
 //! | `m` `next_table` | next table id (u64 BE) |
+//! | `m` `event:` name | when a one-time event happened (i64 BE micros) |
 //! | `c` `n` name | namespace definition (JSON) |
 //! | `c` `t` table id | table definition (JSON) |
 //! | `k` token id | API token: user, label, SHA-256 of the token (JSON) |
@@ -35,6 +36,11 @@ pub(crate) fn namespace_key(name: &str) -> Vec<u8> {
 
 pub(crate) fn table_def_key(table_id: u64) -> Vec<u8> {
     [TABLE_PREFIX, &table_id.to_be_bytes()].concat()
+}
+
+/// Marks a one-time event (`Engine::first_time`).
+pub(crate) fn event_key(name: &str) -> Vec<u8> {
+    [b"mevent:".as_slice(), name.as_bytes()].concat()
 }
 
 pub(crate) fn token_key(id: &str) -> Vec<u8> {
