@@ -46,13 +46,15 @@ export function tempDir(prefix) {
  */
 export async function launch(options = {}) {
   // WebKitGTK under Xvfb now and then starts a window that never loads its page; that
-  // launch is abandoned (and reported) and the app started once more.
-  try {
-    return await launchOnce(options);
-  } catch (error) {
-    if (!String(error).includes(STARTUP_FAILED)) throw error;
-    console.error(`retrying a launch whose window did not load: ${error}`);
-    return launchOnce(options);
+  // launch is abandoned (and reported) and the app started again, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(options);
+    } catch (error) {
+      if (!String(error).includes(STARTUP_FAILED) || attempt === 3) throw error;
+      console.error(`retrying a launch whose window did not load: ${error}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 
@@ -62,7 +64,8 @@ async function launchOnce({ db = tempDir("tidepool-e2e-db-"), data = tempDir("ti
   if (!process.env.DISPLAY) throw new Error("no DISPLAY: run the end-to-end suite under xvfb-run");
   if (!existsSync(binary)) throw new Error(`${binary} is missing: build the app first`);
   const port = await freePort();
-  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(await freePort())], {
+  const nativePort = await freePort();
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-port", String(nativePort)], {
     env: {
       ...process.env,
       TIDEPOOL_STUDIO_DATA_DIR: data,
@@ -74,7 +77,10 @@ async function launchOnce({ db = tempDir("tidepool-e2e-db-"), data = tempDir("ti
   let driverLog = "";
   driver.stderr.on("data", (d) => (driverLog += d));
   driver.on("error", (e) => (driverLog += String(e)));
+  // tauri-driver forwards the session request to WebKitWebDriver: both must listen,
+  // or the request is dropped.
   await waitForPort(port, driver);
+  await waitForPort(nativePort, driver);
   let browser;
   try {
     browser = await remote({
