@@ -62,6 +62,11 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// A row of an imported file that cannot be imported; `line` is its line in a CSV
+    /// file (the header is line 1) or its row number in a Parquet file.
+    #[error("line {line}: {message}")]
+    BadRow { line: u64, message: String },
+
     /// RocksDB failed, or stored bytes could not be decoded.
     #[error("storage error: {0}")]
     Storage(String),
@@ -112,14 +117,16 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::Query(_) => "query",
             Error::InvalidArgument(_) => "invalid_argument",
+            Error::BadRow { .. } => "bad_row",
             Error::Storage(_) => "storage",
         }
     }
 
-    /// The SQL position, for syntax errors.
+    /// Where in the input: the SQL position of a syntax error, the line of a bad row.
     pub fn position(&self) -> Option<Position> {
         match self {
             Error::Syntax { position, .. } => Some(*position),
+            Error::BadRow { line, .. } => Some(Position { line: *line, column: 1 }),
             _ => None,
         }
     }

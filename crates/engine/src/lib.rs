@@ -35,6 +35,8 @@ mod catalog;
 mod convert;
 mod engine;
 mod error;
+mod export;
+mod import;
 mod live;
 mod results;
 mod session;
@@ -51,6 +53,10 @@ pub use catalog::{
 };
 pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
+pub use export::FileFormat;
+pub use import::{
+    preview, CsvOptions, FilePreview, ImportOptions, ImportProgress, ImportReport, OnError, PreviewColumn, RowError,
+};
 pub use live::{Change, Changes, LiveColumn, LiveMessage, Subscription};
 pub use results::{cell_json, column_type_name, rows_json};
 pub use session::{Actor, Session, StatementResult};

@@ -8,6 +8,7 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -294,6 +295,40 @@ impl Session {
             other => other,
         };
         self.run_datafusion(statement, at).await
+    }
+
+    /// Plans one read-only query (`SELECT ...`, `WITH ...`) and returns its schema and
+    /// a stream of its rows (for exports, which must not hold every row at once).
+    pub async fn query_stream(&self, sql: &str) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+        let mut statements = split_statements(sql)?;
+        let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
+            return Err(Error::InvalidArgument("give exactly one query (SELECT ...)".into()));
+        };
+        let at = statement.position;
+        let not_a_query = || Error::InvalidArgument("only a query (SELECT ...) has rows to export".into());
+        let query = match parse(&statement)? {
+            Parsed::Standard(s) => match *s {
+                DfStatement::Statement(s) if matches!(*s, SqlStatementAst::Query(_)) => DfStatement::Statement(s),
+                _ => return Err(not_a_query()),
+            },
+            _ => return Err(not_a_query()),
+        };
+        let plan = self
+            .ctx
+            .state()
+            .statement_to_plan(query)
+            .await
+            .map_err(|e| from_df(&e, at))?;
+        SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false)
+            .verify_plan(&plan)
+            .map_err(|e| from_df(&e, at))?;
+        let frame = self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let stream = frame.execute_stream().await.map_err(|e| from_df(&e, at))?;
+        Ok((schema, stream))
     }
 
     /// Plans and runs a statement with DataFusion.

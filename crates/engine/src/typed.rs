@@ -31,24 +31,8 @@ impl Session {
         let def = writable(self, table)?;
         let view = View::of(&def, self.actor());
         let affected = rows.len() as u64;
-        for mut row in rows {
-            let owner = owner_of(&def, &view, row.remove(USER_COLUMN))?;
-            let mut values = Vec::with_capacity(def.columns.len());
-            for column in &def.columns {
-                let value = match row.remove(&column.name) {
-                    Some(v) => coerce(v, column.ty, &column.name)?,
-                    None => match &column.default {
-                        Some(DefaultExpr::SnowflakeId) => Value::BigInt(next_snowflake_id()),
-                        Some(DefaultExpr::Now) => Value::Timestamp(txn.now_micros),
-                        Some(DefaultExpr::Literal(json)) => Value::from_json(json, column.ty, &column.name)?,
-                        None => Value::Null,
-                    },
-                };
-                values.push(value);
-            }
-            if let Some(unknown) = row.keys().next() {
-                return Err(Error::not_found(ObjectKind::Column, format!("{table}.{unknown}")));
-            }
+        for row in rows {
+            let (owner, values) = new_row(&def, &view, txn.now_micros, row)?;
             txn.insert(&def, owner.as_deref(), values)?;
         }
         txn.enforce_max_rows(&def)?;
@@ -103,9 +87,40 @@ impl Session {
     }
 }
 
+/// A new row's owner and its values in column order: the given columns converted to
+/// their types, the others defaulted (or NULL).
+pub(crate) fn new_row(
+    def: &TableDef,
+    view: &View,
+    now_micros: i64,
+    mut row: Row,
+) -> Result<(Option<String>, Vec<Value>)> {
+    let owner = owner_of(def, view, row.remove(USER_COLUMN))?;
+    let mut values = Vec::with_capacity(def.columns.len());
+    for column in &def.columns {
+        let value = match row.remove(&column.name) {
+            Some(v) => coerce(v, column.ty, &column.name)?,
+            None => match &column.default {
+                Some(DefaultExpr::SnowflakeId) => Value::BigInt(next_snowflake_id()),
+                Some(DefaultExpr::Now) => Value::Timestamp(now_micros),
+                Some(DefaultExpr::Literal(json)) => Value::from_json(json, column.ty, &column.name)?,
+                None => Value::Null,
+            },
+        };
+        values.push(value);
+    }
+    if let Some(unknown) = row.keys().next() {
+        return Err(Error::not_found(
+            ObjectKind::Column,
+            format!("{}.{unknown}", def.full_name()),
+        ));
+    }
+    Ok((owner, values))
+}
+
 /// The table to write, resolved while the caller holds the writer lock (so no DDL can
 /// change it before the commit).
-fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
+pub(crate) fn writable(session: &Session, table: &TableName) -> Result<std::sync::Arc<TableDef>> {
     if table.namespace == crate::catalog::SYSTEM_NAMESPACE {
         return Err(Error::NotAllowed(format!("{table} is a read-only SYSTEM table")));
     }
@@ -172,7 +187,7 @@ fn key_of(def: &TableDef, view: &View, key: Vec<Value>) -> Result<(Option<String
 }
 
 /// A value as the column's type (numbers widen, text parses), or a type mismatch.
-fn coerce(value: Value, ty: SqlType, column: &str) -> Result<Value> {
+pub(crate) fn coerce(value: Value, ty: SqlType, column: &str) -> Result<Value> {
     match (&value, ty) {
         (Value::Text(s), SqlType::Json) => Value::json(s.clone(), column),
         _ => Value::from_scalar(&value.to_scalar(ty), ty, column),
