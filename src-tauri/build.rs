@@ -25,6 +25,16 @@ fn main() {
         "local_api_status",
         "set_local_api",
         "new_local_api_token",
+        "recent_databases",
+        "forget_recent_database",
+        "load_workspace",
+        "save_workspace",
+        "choose_file",
+        "default_export_dir",
+        "export_rows",
+        "preview_import",
+        "start_import",
+        "cancel_import",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

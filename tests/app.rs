@@ -572,3 +572,145 @@ fn with_the_local_api_on_another_programs_writes_reach_the_open_pane() {
         "still listening"
     );
 }
+
+#[test]
+fn exports_write_files_and_imports_report_progress_bad_rows_and_reach_open_panes() {
+    let h = harness();
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, name TEXT NOT NULL); INSERT INTO app.t VALUES (1, 'a'), (2, 'b')");
+    let files = tempfile::tempdir().unwrap();
+    let path = |name: &str| files.path().join(name).display().to_string();
+
+    let table = h.ok(
+        "export_rows",
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": path("t.csv") }),
+    );
+    assert_eq!(table["rows"], 2);
+    assert_eq!(std::fs::read_to_string(path("t.csv")).unwrap(), "id,name\n1,a\n2,b\n");
+    let (pane, _) = h.open("app.t", Some("id > 1"));
+    h.ok(
+        "export_rows",
+        json!({ "source": { "kind": "pane", "pane": pane }, "format": "json", "path": path("pane.json") }),
+    );
+    let exported: Json = serde_json::from_str(&std::fs::read_to_string(path("pane.json")).unwrap()).unwrap();
+    assert_eq!(exported, json!([{ "id": 2, "name": "b" }]));
+    let query = h.ok("export_rows", json!({ "source": { "kind": "query", "sql": "SELECT name FROM app.t", "user": null }, "format": "parquet", "path": path("q.parquet") }));
+    assert_eq!(query["rows"], 2);
+    for bad in [
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "xlsx", "path": path("x.xlsx") }),
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": "relative.csv" }),
+        json!({ "source": { "kind": "query", "sql": "DROP TABLE app.t", "user": null }, "format": "csv", "path": path("d.csv") }),
+        json!({ "source": { "kind": "nothing" }, "format": "csv", "path": path("n.csv") }),
+    ] {
+        assert!(h.invoke("export_rows", bad.clone()).is_err(), "{bad}");
+    }
+
+    std::fs::write(path("in.csv"), "id,name\n3,c\n4,\n5,e\n").unwrap();
+    let preview = h.ok(
+        "preview_import",
+        json!({ "path": path("in.csv"), "header": true, "delimiter": "," }),
+    );
+    assert_eq!(
+        preview["columns"],
+        json!([{ "name": "id", "sql_type": "BIGINT" }, { "name": "name", "sql_type": "TEXT" }])
+    );
+    assert_eq!(preview["rows"][1], json!(["4", null]));
+
+    let imports = Arc::new(Mutex::new(Vec::<Json>::new()));
+    let sink = imports.clone();
+    h.window.listen("import", move |event| {
+        sink.lock()
+            .unwrap()
+            .push(serde_json::from_str(event.payload()).unwrap())
+    });
+    let finished = |id: &Json| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let last = imports
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|e| e["import"] == *id && (!e["finished"].is_null() || !e["error"].is_null()))
+                .cloned();
+            if let Some(last) = last {
+                return last;
+            }
+            assert!(Instant::now() < deadline, "the import did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let request = |on_error: &str| {
+        json!({ "request": {
+        "path": path("in.csv"), "table": "app.t", "mapping": ["id", "name"], "on_error": on_error,
+        "header": true, "delimiter": ",", "empty_as_null": true, "user": null } })
+    };
+    let stopped = finished(&h.ok("start_import", request("stop")));
+    assert_eq!(
+        (stopped["error"]["code"].as_str(), &stopped["error"]["line"]),
+        (Some("bad_row"), &json!(3))
+    );
+    assert_eq!(
+        h.sql("SELECT count(*) FROM app.t")["outputs"][0]["result"]["rows"],
+        json!([[2]])
+    );
+
+    let skipped = finished(&h.ok("start_import", request("skip")));
+    let done = &skipped["finished"];
+    assert_eq!((&done["imported"], &done["skipped"]), (&json!(2), &json!(1)));
+    assert_eq!(done["errors"][0]["line"], 3);
+    assert_eq!(skipped["total_bytes"], 19);
+    h.wait_for(&pane, |_| h.rows(&pane).len() == 3);
+    assert_eq!(h.rows(&pane), vec![json!([2, "b"]), json!([3, "c"]), json!([5, "e"])]);
+
+    assert!(h.invoke("cancel_import", json!({ "import": "import-99" })).is_err());
+    assert!(h
+        .invoke(
+            "preview_import",
+            json!({ "path": path("t.json"), "header": true, "delimiter": "," })
+        )
+        .is_err());
+    assert!(h
+        .invoke(
+            "preview_import",
+            json!({ "path": path("in.csv"), "header": true, "delimiter": ";;" })
+        )
+        .is_err());
+}
+
+#[test]
+fn recent_databases_and_each_databases_workspace_are_remembered() {
+    let h = harness();
+    let first = h.ok("database_info", json!({}))["path"].as_str().unwrap().to_string();
+    let recent = h.ok("recent_databases", json!({}));
+    assert_eq!(recent[0]["path"], first.as_str());
+    assert_eq!(recent[0]["exists"], true);
+
+    let workspace = json!({ "tabs": [{ "kind": "pane", "table": "app.t", "filter": "id > 1" }], "active": 0 });
+    h.ok("save_workspace", json!({ "workspace": workspace }));
+    assert_eq!(h.ok("load_workspace", json!({})), workspace);
+    assert!(h.invoke("save_workspace", json!({ "workspace": [1, 2] })).is_err());
+
+    let other = tempfile::tempdir().unwrap();
+    let second = other.path().display().to_string();
+    h.ok("open_database", json!({ "path": second }));
+    assert_eq!(
+        h.ok("load_workspace", json!({})),
+        Json::Null,
+        "another database, no workspace yet"
+    );
+    let paths: Vec<Json> = h
+        .ok("recent_databases", json!({}))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].clone())
+        .collect();
+    assert_eq!(paths, vec![json!(second), json!(first)], "most recent first");
+    h.ok("open_database", json!({ "path": first }));
+    assert_eq!(h.ok("load_workspace", json!({})), workspace);
+
+    let left = h.ok("forget_recent_database", json!({ "path": second }));
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    // Kept across restarts: a new app state on the same data folder knows them.
+    let again = AppState::new(h._dirs.1.path());
+    assert_eq!(again.memory.recent()[0].path, first);
+}

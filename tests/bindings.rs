@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use tidepool_studio::error::IpcError;
 use tidepool_studio::ipc::{
-    CatalogView, ConsoleRun, DatabaseInfo, HistoryEntry, LocalApiStatus, PaneEvent, PaneInfo, RowWindow, WriteResult,
+    CatalogView, ConsoleRun, DatabaseInfo, ExportResult, ExportSource, FileFilter, HistoryEntry, ImportEvent,
+    ImportPreview, ImportRequest, LocalApiStatus, PaneEvent, PaneInfo, RecentDatabase, RowWindow, WriteResult,
 };
 use ts_rs::{Config, TS};
 
@@ -18,6 +19,13 @@ fn export_all(dir: &Path) {
     DatabaseInfo::export_all(&config).unwrap();
     HistoryEntry::export_all(&config).unwrap();
     LocalApiStatus::export_all(&config).unwrap();
+    ExportResult::export_all(&config).unwrap();
+    ExportSource::export_all(&config).unwrap();
+    FileFilter::export_all(&config).unwrap();
+    ImportEvent::export_all(&config).unwrap();
+    ImportPreview::export_all(&config).unwrap();
+    ImportRequest::export_all(&config).unwrap();
+    RecentDatabase::export_all(&config).unwrap();
     PaneEvent::export_all(&config).unwrap();
     PaneInfo::export_all(&config).unwrap();
     RowWindow::export_all(&config).unwrap();

@@ -288,3 +288,105 @@ pub fn js_safe(value: Json) -> Json {
 pub fn js_safe_row(row: &[Json]) -> Vec<Json> {
     row.iter().cloned().map(js_safe).collect()
 }
+
+/// What to export: a query's rows (a console result), a pane's rows (its query, as
+/// its user), or a whole table.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExportSource {
+    Query { sql: String, user: Option<String> },
+    Pane { pane: String },
+    Table { table: String, user: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: u64,
+}
+
+/// A file format name: `csv`, `json` or `parquet`.
+pub type FormatName = String;
+
+/// The start of a file to import: its columns with inferred types and first rows.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImportPreview {
+    pub format: FormatName,
+    pub columns: Vec<ImportColumn>,
+    /// The first rows as text; `null` for an empty field or NULL.
+    pub rows: Vec<Vec<Option<String>>>,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImportColumn {
+    pub name: String,
+    /// The narrowest SQL type every sampled value fits.
+    pub sql_type: String,
+}
+
+/// An import to start.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+pub struct ImportRequest {
+    pub path: String,
+    /// `ns.table`, which must exist (the UI creates a new one first).
+    pub table: String,
+    /// Per file column, the table column it goes to (`null`: not imported).
+    pub mapping: Vec<Option<String>>,
+    /// On a bad row: `stop` (nothing is written) or `skip` (it is reported).
+    pub on_error: String,
+    pub header: bool,
+    /// One character.
+    pub delimiter: String,
+    pub empty_as_null: bool,
+    pub user: Option<String>,
+}
+
+/// Sent as the `import` event while an import runs (at most every 100 ms) and once
+/// when it ends (`finished` or `error` set).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImportEvent {
+    pub import: String,
+    pub rows: u64,
+    pub skipped: u64,
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub rows_per_second: f64,
+    pub finished: Option<ImportFinished>,
+    pub error: Option<crate::error::IpcError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImportFinished {
+    pub imported: u64,
+    pub skipped: u64,
+    /// The first bad rows, with their lines.
+    pub errors: Vec<ImportRowError>,
+    pub cancelled: bool,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImportRowError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// A file-dialog filter: a name and the extensions it shows.
+#[derive(Debug, Clone, PartialEq, Deserialize, TS)]
+pub struct FileFilter {
+    pub name: String,
+    pub extensions: Vec<String>,
+}
+
+pub const IMPORT_EVENT: &str = "import";
+
+/// A database opened before (most recent first).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct RecentDatabase {
+    pub path: String,
+    /// Whether the folder is still there.
+    pub exists: bool,
+    /// When it was last opened, milliseconds since the Unix epoch.
+    pub opened_ms: i64,
+}

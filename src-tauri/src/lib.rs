@@ -25,9 +25,11 @@ pub mod error;
 pub mod history;
 pub mod ipc;
 pub mod local_api;
-mod menu;
+pub mod menu;
 pub mod pane;
+pub mod recent;
 pub mod state;
+mod window_place;
 
 use std::path::PathBuf;
 
@@ -57,9 +59,20 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::local_api::local_api_status,
             commands::local_api::set_local_api,
             commands::local_api::new_local_api_token,
+            commands::database::recent_databases,
+            commands::database::forget_recent_database,
+            commands::database::load_workspace,
+            commands::database::save_workspace,
+            commands::files::choose_file,
+            commands::files::default_export_dir,
+            commands::files::export_rows,
+            commands::files::preview_import,
+            commands::files::start_import,
+            commands::files::cancel_import,
         ])
         .setup(|app| {
             catalog::spawn_watcher(app.handle().clone());
+            window_place::restore(app.handle());
             // The Local API setting outlives the app: serve the database if it is on.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -96,6 +109,7 @@ pub fn run() {
     }
     configure(tauri::Builder::default(), state)
         .plugin(tauri_plugin_dialog::init())
+        .on_window_event(window_place::remember)
         .menu(menu::build)
         .on_menu_event(menu::handle)
         .run(tauri::generate_context!())

@@ -1,16 +1,18 @@
-//! The window menu: File → New / Open database (native dialogs), Quit.
+//! The window menu: File → New / Open database (native dialogs), Open Recent, Quit.
 
 use std::path::PathBuf;
 
 use tauri::menu::{Menu, MenuEvent, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 
-use crate::ipc::CATALOG_EVENT;
+use crate::commands::database::switch_database;
 use crate::state::AppState;
 
 const NEW: &str = "file-new-database";
 const OPEN: &str = "file-open-database";
+/// Open Recent items are `recent:<path>`.
+const RECENT: &str = "recent:";
 
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     let file = SubmenuBuilder::new(app, "File")
@@ -24,6 +26,7 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                 .accelerator("CmdOrCtrl+O")
                 .build(app)?,
         )
+        .item(&recent_menu(app)?)
         .separator()
         .item(&PredefinedMenuItem::quit(app, None)?)
         .build()?;
@@ -39,9 +42,34 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     Menu::with_items(app, &[&file, &edit])
 }
 
+fn recent_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Submenu<R>> {
+    let recent = app.state::<AppState>().memory.recent();
+    let mut menu = SubmenuBuilder::new(app, "Open Recent");
+    for database in recent.iter().filter(|d| d.exists) {
+        menu = menu.item(&MenuItemBuilder::with_id(format!("{RECENT}{}", database.path), &database.path).build(app)?);
+    }
+    if recent.iter().all(|d| !d.exists) {
+        menu = menu.item(&MenuItemBuilder::new("No recent databases").enabled(false).build(app)?);
+    }
+    menu.build()
+}
+
+/// Rebuilds the menu (after the recent list changed), if the app has one.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    if app.menu().is_none() {
+        return;
+    }
+    if let Ok(menu) = build(app) {
+        let _ = app.set_menu(menu);
+    }
+}
+
 pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     let dialog = app.dialog().file();
     let app = app.clone();
+    if let Some(path) = event.id().as_ref().strip_prefix(RECENT) {
+        return open(&app, PathBuf::from(path));
+    }
     match event.id().as_ref() {
         NEW => dialog
             .set_title("New database: choose a name for its folder")
@@ -60,16 +88,14 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 }
 
 fn open<R: Runtime>(app: &AppHandle<R>, path: PathBuf) {
-    match app.state::<AppState>().open(&path) {
-        Ok(engine) => {
-            let _ = app.emit(CATALOG_EVENT, crate::catalog::view(&engine));
-        }
-        Err(e) => {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = switch_database(&app, path.clone()).await {
             app.dialog()
                 .message(format!("Cannot open {}:\n{}", path.display(), e.message))
                 .kind(MessageDialogKind::Error)
                 .title("Tidepool Studio")
                 .show(|_| {});
         }
-    }
+    });
 }

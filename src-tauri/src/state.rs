@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tidepool_engine::{Actor, Engine, Session};
 
+use crate::commands::files::Imports;
 use crate::error::{IpcError, IpcResult};
 use crate::history::History;
 use crate::local_api::LocalApi;
 use crate::pane::Pane;
+use crate::recent::Memory;
 
 pub struct AppState {
     database: RwLock<Option<Engine>>,
@@ -21,6 +23,8 @@ pub struct AppState {
     next_pane: AtomicU64,
     pub history: History,
     pub local_api: LocalApi,
+    pub imports: Imports,
+    pub memory: Memory,
 }
 
 impl AppState {
@@ -33,6 +37,8 @@ impl AppState {
             next_pane: AtomicU64::new(1),
             history: History::new(data_dir.join("history.jsonl")),
             local_api: LocalApi::new(data_dir),
+            imports: Imports::default(),
+            memory: Memory::new(data_dir),
         }
     }
 
@@ -62,6 +68,7 @@ impl AppState {
         match Engine::open(path) {
             Ok(engine) => {
                 *database = Some(engine.clone());
+                self.memory.opened(engine.path());
                 *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 Ok(engine)
             }

@@ -33,7 +33,8 @@ export const api = {
   databaseInfo: () => call<DatabaseInfo>("database_info"),
   openDatabase: (path: string) => call<DatabaseInfo>("open_database", { path }),
   catalog: () => call<CatalogView>("catalog"),
-  runSql: (sql: string, user: string | null) => call<ConsoleRun>("run_sql", { sql, user }),
+  runSql: (sql: string, user: string | null, options: { history?: boolean } = {}) =>
+    call<ConsoleRun>("run_sql", { sql, user, history: options.history ?? true }),
   history: () => call<HistoryEntry[]>("history"),
   openPane: (table: string, filter: string | null, user: string | null) =>
     call<PaneInfo>("open_pane", { table, filter, user }),

@@ -1,19 +1,12 @@
-// Light and dark follow the OS; the grid needs its colours as values.
-import { useEffect, useState } from "react";
+// The grid's colours as values (Glide cannot read CSS variables), for the theme the
+// user chose in features/appearance.
 import type { Theme } from "@glideapps/glide-data-grid";
 
-const query = "(prefers-color-scheme: dark)";
+import { useTheme } from "./features/appearance/themeChoice";
 
+/** True while the resolved theme is dark: the user chose Dark, or System on a dark OS. */
 export function useDarkMode(): boolean {
-  const [dark, setDark] = useState(() => window.matchMedia?.(query).matches ?? false);
-  useEffect(() => {
-    const media = window.matchMedia?.(query);
-    if (!media) return;
-    const update = () => setDark(media.matches);
-    media.addEventListener("change", update);
-    return () => media.removeEventListener("change", update);
-  }, []);
-  return dark;
+  return useTheme().resolved === "dark";
 }
 
 export function gridTheme(dark: boolean): Partial<Theme> {

@@ -14,7 +14,8 @@ use crate::state::AppState;
 pub const ROW_LIMIT: usize = 10_000;
 
 /// Runs every statement of `sql` in order as `user` (admin when absent), stopping at
-/// the first error. `SUBSCRIBE TO ...` opens a live pane in the calling window.
+/// the first error. `SUBSCRIBE TO ...` opens a live pane in the calling window. The run
+/// goes into the console history unless `history` is false.
 #[tauri::command]
 pub async fn run_sql<R: Runtime>(
     app: AppHandle<R>,
@@ -22,6 +23,7 @@ pub async fn run_sql<R: Runtime>(
     state: State<'_, AppState>,
     sql: String,
     user: Option<String>,
+    history: Option<bool>,
 ) -> IpcResult<ConsoleRun> {
     let session = state.session(user.clone())?;
     let mut run = ConsoleRun {
@@ -80,6 +82,10 @@ pub async fn run_sql<R: Runtime>(
                 }
             }
         }
+    }
+    // Runs the app makes on its own (the live-queries view polling) stay out of it.
+    if history == Some(false) {
+        return Ok(run);
     }
     state.history.record(&HistoryEntry {
         sql,

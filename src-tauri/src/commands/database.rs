@@ -1,10 +1,12 @@
 use std::path::PathBuf;
 
+use serde_json::Value as Json;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tidepool_engine::Engine;
 
 use crate::catalog::{info_of, view};
 use crate::error::{IpcError, IpcResult};
-use crate::ipc::{DatabaseInfo, CATALOG_EVENT, LOCAL_API_EVENT};
+use crate::ipc::{DatabaseInfo, RecentDatabase, CATALOG_EVENT, LOCAL_API_EVENT};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -18,13 +20,20 @@ pub async fn open_database<R: Runtime>(app: AppHandle<R>, path: String) -> IpcRe
     if path.trim().is_empty() {
         return Err(IpcError::invalid("no database folder given"));
     }
-    // Opening waits for the panes' bridge tasks to stop: off the async workers, which
-    // those tasks need to run.
+    let engine = switch_database(&app, PathBuf::from(path)).await?;
+    Ok(info_of(&engine))
+}
+
+/// What File → Open, the start page and `open_database` do: close the current database
+/// (its panes, the Local API's hold on it), open the other, and tell the window.
+pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> IpcResult<Engine> {
     // The Local API holds the database too: it stops first and serves the new one after.
     let local_api = &app.state::<AppState>().local_api;
     local_api.suspend().await;
+    // Opening waits for the panes' bridge tasks to stop: off the async workers, which
+    // those tasks need to run.
     let handle = app.clone();
-    let opened = tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().open(&PathBuf::from(path)))
+    let opened = tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().open(&path))
         .await
         .map_err(|e| IpcError::new("internal", format!("opening the database failed: {e}")))?;
     let engine = match opened {
@@ -39,5 +48,39 @@ pub async fn open_database<R: Runtime>(app: AppHandle<R>, path: String) -> IpcRe
     local_api.resume(engine.clone()).await;
     let _ = app.emit(LOCAL_API_EVENT, local_api.status().await);
     let _ = app.emit(CATALOG_EVENT, view(&engine));
-    Ok(info_of(&engine))
+    crate::menu::refresh(app);
+    Ok(engine)
+}
+
+/// Databases opened before, most recent first.
+#[tauri::command]
+pub async fn recent_databases(state: State<'_, AppState>) -> IpcResult<Vec<RecentDatabase>> {
+    Ok(state.memory.recent())
+}
+
+#[tauri::command]
+pub async fn forget_recent_database<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: String,
+) -> IpcResult<Vec<RecentDatabase>> {
+    state.memory.forget(&path);
+    crate::menu::refresh(&app);
+    Ok(state.memory.recent())
+}
+
+/// The open database's saved workspace (tabs, splits), as the UI saved it.
+#[tauri::command]
+pub async fn load_workspace(state: State<'_, AppState>) -> IpcResult<Option<Json>> {
+    Ok(state.memory.workspace(state.engine()?.path()))
+}
+
+/// Saves the open database's workspace, restored when it is opened next.
+#[tauri::command]
+pub async fn save_workspace(state: State<'_, AppState>, workspace: Json) -> IpcResult<()> {
+    if !workspace.is_object() {
+        return Err(IpcError::invalid("a workspace is a JSON object"));
+    }
+    state.memory.save_workspace(state.engine()?.path(), workspace);
+    Ok(())
 }

@@ -5,5 +5,6 @@ pub mod catalog;
 pub mod console;
 pub mod database;
 pub mod edit;
+pub mod files;
 pub mod local_api;
 pub mod panes;

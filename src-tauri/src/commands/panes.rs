@@ -44,7 +44,7 @@ pub async fn open_pane<R: Runtime>(
     Ok(pane.info())
 }
 
-fn quoted(name: &TableName) -> String {
+pub(crate) fn quoted(name: &TableName) -> String {
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
     format!("{}.{}", quote(&name.namespace), quote(&name.table))
 }
