@@ -713,4 +713,14 @@ fn recent_databases_and_each_databases_workspace_are_remembered() {
     // Kept across restarts: a new app state on the same data folder knows them.
     let again = AppState::new(h._dirs.1.path());
     assert_eq!(again.memory.recent()[0].path, first);
+    // So is the window's place.
+    let place = tidepool_studio::recent::WindowPlace {
+        width: 1111,
+        height: 777,
+        x: 20,
+        y: 30,
+        maximized: false,
+    };
+    again.memory.save_window_place(place);
+    assert_eq!(AppState::new(h._dirs.1.path()).memory.window_place(), Some(place));
 }

@@ -1,122 +1,344 @@
-// The window: catalog tree on the left, tabs of consoles and live panes on the right,
-// the acting user and the open database in the status bar.
-import { useCallback, useEffect, useState } from "react";
+// The window: catalog tree on the left; tabs of consoles, live panes and tools on the
+// right, in one group or two side by side; the database, theme, Local API and acting
+// user in the status bar. The tabs of each database are saved and come back when it
+// is opened again.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import type { CatalogTable } from "./bindings/CatalogTable";
 import type { CatalogView } from "./bindings/CatalogView";
+import type { ExportSource } from "./bindings/ExportSource";
 import type { PaneInfo } from "./bindings/PaneInfo";
+import { useTheme, type ThemeChoice } from "./features/appearance/themeChoice";
 import { CatalogTree } from "./features/catalog/CatalogTree";
-import { LocalApiButton } from "./features/settings/LocalApi";
+import type { Command } from "./features/commands/commands";
+import { CommandLayer } from "./features/commands/CommandLayer";
 import { Console } from "./features/console/Console";
+import { TableDesigner, type DesignerMode } from "./features/designer/TableDesigner";
+import { ExportDialog } from "./features/files/ExportDialog";
+import { suggestExportName } from "./features/files/exportPath";
+import { ImportDialog } from "./features/files/ImportDialog";
+import { LiveQueries } from "./features/live-queries/LiveQueries";
+import { LocalApiButton } from "./features/settings/LocalApi";
 import { startPaneEvents } from "./features/table-pane/paneEvents";
 import { TablePane } from "./features/table-pane/TablePane";
+import { ActingUser } from "./features/workspace/ActingUser";
+import { StartPage } from "./features/workspace/StartPage";
+import { TAB_MIME, TabStrip } from "./features/workspace/TabStrip";
+import {
+  activate,
+  activeTab,
+  addTab,
+  allTabs,
+  closeTab,
+  cycle,
+  emptyLayout,
+  findTab,
+  moveTab,
+  moveToOtherSide,
+  paneFilter,
+  parseSaved,
+  replaceTab,
+  toSaved,
+  type Layout,
+  type Tab,
+} from "./features/workspace/workspace";
 import { api, onCatalog } from "./ipc";
 
-type Tab =
-  | { id: string; kind: "console"; title: string }
-  | { id: string; kind: "pane"; title: string; info: PaneInfo; table: string | null };
-
 let nextTab = 1;
+const newId = (kind: string) => `${kind}-${nextTab++}`;
+const consoleTab = (): Tab => ({ id: newId("console"), kind: "console", title: "Console" });
+const startTab = (): Tab => ({ id: newId("start"), kind: "start", title: "Start" });
+const liveQueriesTab = (): Tab => ({ id: newId("live-queries"), kind: "live-queries", title: "Live queries" });
 
 export function App() {
   const [catalog, setCatalog] = useState<CatalogView | null>(null);
-  const [openError, setOpenError] = useState<string | null>(null);
-  const [tabs, setTabs] = useState<Tab[]>([{ id: "console-0", kind: "console", title: "Console" }]);
-  const [active, setActive] = useState("console-0");
+  const [notice, setNotice] = useState<string | null>(null);
+  const [layout, setLayout] = useState<Layout>(emptyLayout);
   const [user, setUser] = useState("");
+  const [designer, setDesigner] = useState<DesignerMode | null>(null);
+  const [importing, setImporting] = useState<{ table?: string } | null>(null);
+  const [exporting, setExporting] = useState<{ source: ExportSource; name: string } | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [paletteRequest, setPaletteRequest] = useState(0);
+  const { choice: theme, setChoice: setTheme } = useTheme();
   const acting = user.trim() === "" ? null : user.trim();
+  const database = catalog?.database.path ?? null;
+  // The database whose workspace is loaded: until then nothing is saved over it.
+  const restored = useRef<string | null>(null);
 
   useEffect(() => {
     void startPaneEvents();
     const unlisten = onCatalog((view) => {
-      setCatalog((old) => {
-        // Another database: its panes are gone.
-        if (old && old.database.path !== view.database.path) {
-          setTabs((t) => t.filter((tab) => tab.kind === "console"));
-          setActive("console-0");
-        }
-        return view;
-      });
-      setOpenError(null);
+      setCatalog(view);
+      setNotice(null);
     });
     api
       .catalog()
       .then(setCatalog)
-      .catch((e: { message: string }) => setOpenError(e.message));
+      .catch((e: { message: string }) => {
+        setNotice(e.message);
+        setLayout((l) => (allTabs(l).length ? l : addTab(addTab(emptyLayout(), startTab()), consoleTab())));
+      });
     return () => void unlisten.then((f) => f());
   }, []);
 
+  // Another database (or the first): its saved tabs come back.
+  useEffect(() => {
+    if (!database || restored.current === database) return;
+    restored.current = null;
+    let cancelled = false;
+    void restoreWorkspace().then(({ layout: next, failures }) => {
+      if (cancelled) return;
+      setLayout(next);
+      if (failures.length) setNotice(`Some tabs could not be reopened: ${failures.join("; ")}`);
+      restored.current = database;
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [database]);
+
+  useEffect(() => {
+    if (!database || restored.current !== database) return;
+    const timer = setTimeout(() => void api.saveWorkspace(toSaved(layout)).catch(() => undefined), 400);
+    return () => clearTimeout(timer);
+  }, [layout, database]);
+
   const addPane = useCallback((info: PaneInfo, table: string | null, title: string) => {
-    const id = `tab-${nextTab++}`;
-    setTabs((t) => [...t, { id, kind: "pane", title, info, table }]);
-    setActive(id);
+    setLayout((l) => addTab(l, { id: newId("pane"), kind: table ? "pane" : "live", title, info, table }));
   }, []);
 
   const openTable = useCallback(
-    (table: CatalogTable) => {
+    (table: CatalogTable, side?: "right") => {
       const name = `${table.namespace}.${table.name}`;
       api
         .openPane(name, null, acting)
-        .then((info) => addPane(info, name, name))
-        .catch((e: { message: string }) => setOpenError(e.message));
+        .then((info) => {
+          const tab: Tab = { id: newId("pane"), kind: "pane", title: name, info, table: name };
+          setLayout((l) => {
+            const added = addTab(l, tab);
+            return side === "right" ? moveTab(added, tab.id, 1) : added;
+          });
+        })
+        .catch((e: { message: string }) => setNotice(e.message));
     },
-    [acting, addPane],
+    [acting],
   );
 
   const onLive = useCallback((info: PaneInfo) => addPane(info, null, `live: ${info.table ?? info.sql}`), [addPane]);
-
-  const closeTab = (id: string) => {
-    setTabs((t) => {
-      const next = t.filter((tab) => tab.id !== id);
-      if (active === id) setActive(next[next.length - 1]?.id ?? "");
-      return next;
+  const newConsole = useCallback(() => setLayout((l) => addTab(l, consoleTab())), []);
+  const openSingleton = useCallback((kind: "start" | "live-queries") => {
+    setLayout((l) => {
+      const existing = allTabs(l).find((t) => t.kind === kind);
+      return existing ? activate(l, existing.id) : addTab(l, kind === "start" ? startTab() : liveQueriesTab());
     });
-  };
+  }, []);
+  const close = useCallback((id: string) => setLayout((l) => closeTab(l, id)), []);
+  const current = activeTab(layout);
 
-  const newConsole = () => {
-    const id = `console-${nextTab++}`;
-    setTabs((t) => [...t, { id, kind: "console", title: "Console" }]);
-    setActive(id);
+  const exportTab = useCallback((tab: Tab | null) => {
+    if (tab?.kind === "pane" || tab?.kind === "live") {
+      const source: ExportSource = { kind: "pane", pane: tab.info!.pane };
+      setExporting({ source, name: suggestExportName(source, new Date(), tab.table ?? undefined) });
+    } else {
+      setNotice("Export works on a table pane; console results have their own Export button.");
+    }
+  }, []);
+
+  const commands = useMemo<Command[]>(
+    () => [
+      { id: "console.new", title: "New console", group: "Tabs", shortcut: "Mod+T", run: newConsole },
+      { id: "tab.close", title: "Close tab", group: "Tabs", shortcut: "Mod+W", run: () => current && close(current.id), enabled: !!current },
+      { id: "tab.next", title: "Next tab", group: "Tabs", shortcut: ["Ctrl+Tab", "Mod+Alt+Right"], run: () => setLayout((l) => cycle(l, 1)) },
+      { id: "tab.previous", title: "Previous tab", group: "Tabs", shortcut: ["Ctrl+Shift+Tab", "Mod+Alt+Left"], run: () => setLayout((l) => cycle(l, -1)) },
+      {
+        id: "tab.split",
+        title: layout.groups.length > 1 ? "Move tab to the other side" : "Split tab to the right",
+        group: "Tabs",
+        shortcut: "Mod+\\",
+        run: () => current && setLayout((l) => moveToOtherSide(l, current.id)),
+        enabled: !!current,
+      },
+      { id: "console.run", title: "Run the console (all or selection)", group: "Console", shortcut: "Mod+Enter", global: false, run: () => undefined },
+      { id: "grid.find", title: "Find in grid", group: "Grid", shortcut: "Mod+F", run: () => window.dispatchEvent(new CustomEvent("tidepool:find")) },
+      {
+        id: "catalog.refresh",
+        title: "Refresh catalog",
+        group: "Database",
+        shortcut: ["F5", "Mod+R"],
+        run: () => void api.catalog().then(setCatalog, (e: { message: string }) => setNotice(e.message)),
+      },
+      { id: "table.new", title: "New table…", group: "Database", run: () => setDesigner({ kind: "create" }) },
+      { id: "file.import", title: "Import a CSV or Parquet file…", group: "Files", run: () => setImporting({}) },
+      { id: "file.export", title: "Export the pane's rows…", group: "Files", run: () => exportTab(current), enabled: current?.kind === "pane" || current?.kind === "live" },
+      { id: "view.live", title: "Live queries (system.live)", group: "View", run: () => openSingleton("live-queries") },
+      { id: "view.start", title: "Start page", group: "View", run: () => openSingleton("start") },
+    ],
+    [newConsole, close, current, layout.groups.length, exportTab, openSingleton],
+  );
+
+  async function restoreWorkspace(): Promise<{ layout: Layout; failures: string[] }> {
+    const saved = parseSaved(await api.loadWorkspace().catch(() => null));
+    if (!saved) {
+      const fresh = addTab(addTab(emptyLayout(), startTab()), consoleTab());
+      return { layout: fresh, failures: [] };
+    }
+    let next = emptyLayout();
+    const failures: string[] = [];
+    for (const [g, group] of saved.groups.entries()) {
+      if (g >= next.groups.length) next = { ...next, groups: [...next.groups, { tabs: [], active: null }] };
+      let activeId: string | null = null;
+      for (const [i, tab] of group.tabs.entries()) {
+        let made: Tab | null = null;
+        if (tab.kind === "pane" && tab.table) {
+          try {
+            const info = await api.openPane(tab.table, tab.filter ?? null, tab.user ?? null);
+            made = { id: newId("pane"), kind: "pane", title: tab.table, info, table: tab.table };
+          } catch (e) {
+            failures.push(`${tab.table}: ${(e as { message: string }).message}`);
+          }
+        } else if (tab.kind === "console") made = consoleTab();
+        else if (tab.kind === "start") made = startTab();
+        else if (tab.kind === "live-queries") made = liveQueriesTab();
+        if (made) {
+          next = addTab(next, made, g);
+          if (i === group.active) activeId = made.id;
+        }
+      }
+      if (activeId) next = activate(next, activeId);
+    }
+    next = { ...next, groups: next.groups.filter((g) => g.tabs.length > 0) };
+    if (next.groups.length === 0) next = addTab(emptyLayout(), consoleTab());
+    return { layout: { ...next, focus: Math.min(saved.focus, next.groups.length - 1) }, failures };
+  }
+
+  const split = layout.groups.length > 1;
+  const columnOf = (id: string) => (findTab(layout, id)?.group ?? 0) + 1;
+  const startActions = {
+    newConsole,
+    newTable: () => setDesigner({ kind: "create" }),
+    importFile: () => setImporting({}),
+    liveQueries: () => openSingleton("live-queries"),
+    palette: () => setPaletteRequest((n) => n + 1),
   };
 
   return (
-    <div className="app">
+    <div className="app" onDragStart={() => setDragging(true)} onDragEnd={() => setDragging(false)}>
       <aside className="sidebar">
-        <div className="sidebar-title">Tidepool</div>
-        <CatalogTree catalog={catalog} onOpen={openTable} />
+        <div className="sidebar-title">
+          Tidepool
+          <span className="sidebar-actions">
+            <button title="New table" aria-label="New table" onClick={() => setDesigner({ kind: "create" })}>
+              + Table
+            </button>
+            <button title="Import a CSV or Parquet file" aria-label="Import a file" onClick={() => setImporting({})}>
+              Import
+            </button>
+          </span>
+        </div>
+        <CatalogTree
+          catalog={catalog}
+          onOpen={openTable}
+          onAction={(table, action) => {
+            const name = `${table.namespace}.${table.name}`;
+            if (action === "open-right") openTable(table, "right");
+            else if (action === "export") {
+              const source: ExportSource = { kind: "table", table: name, user: acting };
+              setExporting({ source, name: suggestExportName(source, new Date()) });
+            }
+            else if (action === "import") setImporting({ table: name });
+            else if (action === "alter") setDesigner({ kind: "alter", table });
+          }}
+        />
       </aside>
-      <main className="main">
-        <div className="tabs" role="tablist">
-          {tabs.map((tab) => (
-            <div key={tab.id} className={`tab ${tab.id === active ? "active" : ""}`} data-tab={tab.title}>
-              <button role="tab" aria-selected={tab.id === active} onClick={() => setActive(tab.id)}>
-                {tab.kind === "pane" ? <span className="dot">●</span> : null} {tab.title}
-              </button>
-              <button className="close" aria-label={`Close ${tab.title}`} onClick={() => closeTab(tab.id)}>
-                ×
-              </button>
+      <main className={`main ${split ? "split" : ""}`}>
+        <div className="strips">
+          {layout.groups.map((group, g) => (
+            <div key={g} className={`strip ${layout.focus === g ? "focused" : ""}`} data-group={g}>
+              <TabStrip
+                tabs={group.tabs}
+                active={group.active}
+                split={split}
+                onActivate={(id) => setLayout((l) => activate(l, id))}
+                onClose={close}
+                onCloseOthers={(id) =>
+                  setLayout((l) => l.groups[g].tabs.filter((t) => t.id !== id).reduce((acc, t) => closeTab(acc, t.id), l))
+                }
+                onMove={(id) => setLayout((l) => moveToOtherSide(l, id))}
+                onNewConsole={() => setLayout((l) => addTab({ ...l, focus: g }, consoleTab()))}
+                onDropTab={(id) => {
+                  setDragging(false);
+                  setLayout((l) => moveTab(l, id, g));
+                }}
+              />
             </div>
           ))}
-          <button className="new-tab" onClick={newConsole} title="New console">
-            +
-          </button>
         </div>
-        {openError && (
+        {notice && (
           <div className="inline-error" role="alert">
-            {openError}
-            <button className="dismiss" onClick={() => setOpenError(null)}>×</button>
+            {notice}
+            <button className="dismiss" onClick={() => setNotice(null)}>
+              ×
+            </button>
           </div>
         )}
+        {/* Every tab's page lives in one list (so moving a tab between sides never
+            remounts it, which would close its pane), placed in its side's column. */}
         <div className="tab-body">
-          {tabs.map((tab) => (
-            <div key={tab.id} className="tab-page" hidden={tab.id !== active}>
-              {tab.kind === "console" ? (
-                <Console catalog={catalog} user={acting} onLive={onLive} />
-              ) : (
-                <TablePane initial={tab.info} table={tab.table} />
-              )}
+          {allTabs(layout).map((tab) => {
+            const side = findTab(layout, tab.id)!.group;
+            const visible = layout.groups[side].active === tab.id;
+            return (
+              <div
+                key={tab.id}
+                className="tab-page"
+                hidden={!visible}
+                style={{ gridColumn: columnOf(tab.id) }}
+                data-side={side}
+                onMouseDown={() => layout.focus !== side && setLayout((l) => ({ ...l, focus: side }))}
+              >
+                {tab.kind === "console" && (
+                  <Console
+                    catalog={catalog}
+                    user={acting}
+                    onLive={onLive}
+                    onExport={(sql) => {
+                      const source: ExportSource = { kind: "query", sql, user: acting };
+                      setExporting({ source, name: suggestExportName(source, new Date()) });
+                    }}
+                  />
+                )}
+                {(tab.kind === "pane" || tab.kind === "live") && tab.info && (
+                  <TablePane
+                    initial={tab.info}
+                    table={tab.table ?? null}
+                    initialFilter={paneFilter(tab.info) ?? ""}
+                    onInfo={(info) => setLayout((l) => replaceTab(l, tab.id, (t) => ({ ...t, info })))}
+                    toolbar={
+                      <button onClick={() => exportTab(tab)} title="Export the pane's rows to CSV, JSON or Parquet">
+                        Export
+                      </button>
+                    }
+                  />
+                )}
+                {tab.kind === "start" && <StartPage current={database} actions={startActions} />}
+                {tab.kind === "live-queries" && <LiveQueries visible={visible} />}
+              </div>
+            );
+          })}
+          {!split && dragging && (
+            <div
+              className="split-drop"
+              onDragOver={(e) => e.dataTransfer.types.includes(TAB_MIME) && e.preventDefault()}
+              onDrop={(e) => {
+                const id = e.dataTransfer.getData(TAB_MIME);
+                setDragging(false);
+                if (id) setLayout((l) => moveToOtherSide(l, id));
+              }}
+            >
+              Drop here to split
             </div>
-          ))}
+          )}
         </div>
       </main>
       <footer className="statusbar">
@@ -125,12 +347,52 @@ export function App() {
         </span>
         <span>seq {catalog?.database.last_seq ?? "–"}</span>
         <div className="spacer" />
-        <LocalApiButton />
-        <label className="acting-user">
-          acting as
-          <input value={user} onChange={(e) => setUser(e.target.value)} placeholder="admin" aria-label="Acting user" />
+        <label className="theme-choice">
+          theme
+          <select value={theme} onChange={(e) => setTheme(e.target.value as ThemeChoice)} aria-label="Theme">
+            <option value="system">system</option>
+            <option value="light">light</option>
+            <option value="dark">dark</option>
+          </select>
         </label>
+        <LocalApiButton />
+        <ActingUser value={user} onChange={setUser} />
       </footer>
+      <CommandLayer commands={commands} openRequest={paletteRequest} />
+      {designer && (
+        <TableDesigner
+          catalog={catalog}
+          mode={designer}
+          user={acting}
+          onClose={() => setDesigner(null)}
+          onDone={(name) => {
+            setDesigner(null);
+            const [namespace, ...rest] = name.split(".");
+            const table = catalog?.namespaces.flatMap((n) => n.tables).find((t) => t.namespace === namespace && t.name === rest.join("."));
+            api
+              .openPane(name, null, acting)
+              .then((info) => addPane(info, name, name))
+              .catch(() => table && openTable(table));
+          }}
+        />
+      )}
+      {importing && (
+        <ImportDialog
+          catalog={catalog}
+          user={acting}
+          initialTable={importing.table}
+          onClose={() => setImporting(null)}
+          onImported={(table) => {
+            if (!allTabs(layout).some((t) => t.table === table)) {
+              api
+                .openPane(table, null, acting)
+                .then((info) => addPane(info, table, table))
+                .catch(() => undefined);
+            }
+          }}
+        />
+      )}
+      {exporting && <ExportDialog source={exporting.source} suggestedName={exporting.name} onClose={() => setExporting(null)} />}
     </div>
   );
 }

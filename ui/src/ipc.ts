@@ -6,10 +6,17 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CatalogView } from "./bindings/CatalogView";
 import type { ConsoleRun } from "./bindings/ConsoleRun";
 import type { DatabaseInfo } from "./bindings/DatabaseInfo";
+import type { ExportResult } from "./bindings/ExportResult";
+import type { ExportSource } from "./bindings/ExportSource";
+import type { FileFilter } from "./bindings/FileFilter";
 import type { HistoryEntry } from "./bindings/HistoryEntry";
+import type { ImportEvent } from "./bindings/ImportEvent";
+import type { ImportPreview } from "./bindings/ImportPreview";
+import type { ImportRequest } from "./bindings/ImportRequest";
 import type { IpcError } from "./bindings/IpcError";
 import type { LocalApiStatus } from "./bindings/LocalApiStatus";
 import type { PaneEvent } from "./bindings/PaneEvent";
+import type { RecentDatabase } from "./bindings/RecentDatabase";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import type { RowWindow } from "./bindings/RowWindow";
 import type { WriteResult } from "./bindings/WriteResult";
@@ -49,9 +56,24 @@ export const api = {
     call<WriteResult>("update_cell", { table, user, key, column, value }),
   deleteRows: (table: string, user: string | null, keys: Json[][]) =>
     call<WriteResult>("delete_rows", { table, user, keys }),
+  recentDatabases: () => call<RecentDatabase[]>("recent_databases"),
+  forgetRecentDatabase: (path: string) => call<RecentDatabase[]>("forget_recent_database", { path }),
+  loadWorkspace: () => call<unknown>("load_workspace"),
+  saveWorkspace: (workspace: object) => call<void>("save_workspace", { workspace }),
   localApiStatus: () => call<LocalApiStatus>("local_api_status"),
   setLocalApi: (enabled: boolean, port: number) => call<LocalApiStatus>("set_local_api", { enabled, port }),
   newLocalApiToken: () => call<LocalApiStatus>("new_local_api_token"),
+  /** A native open (`save` false) or save dialog; `null` when the user cancels it. */
+  chooseFile: (save: boolean, title: string, defaultPath: string | null, filters: FileFilter[]) =>
+    call<string | null>("choose_file", { save, title, defaultPath, filters }),
+  defaultExportDir: () => call<string>("default_export_dir"),
+  exportRows: (source: ExportSource, format: string, path: string) =>
+    call<ExportResult>("export_rows", { source, format, path }),
+  previewImport: (path: string, header: boolean, delimiter: string) =>
+    call<ImportPreview>("preview_import", { path, header, delimiter }),
+  /** Returns the import's id; progress and the end arrive as `import` events (onImportEvent). */
+  startImport: (request: ImportRequest) => call<string>("start_import", { request }),
+  cancelImport: (id: string) => call<void>("cancel_import", { import: id }),
 };
 
 export function onPaneEvent(handler: (event: PaneEvent) => void): Promise<UnlistenFn> {
@@ -64,4 +86,8 @@ export function onLocalApi(handler: (status: LocalApiStatus) => void): Promise<U
 
 export function onCatalog(handler: (view: CatalogView) => void): Promise<UnlistenFn> {
   return listen<CatalogView>("catalog", (e) => handler(e.payload));
+}
+
+export function onImportEvent(handler: (event: ImportEvent) => void): Promise<UnlistenFn> {
+  return listen<ImportEvent>("import", (e) => handler(e.payload));
 }

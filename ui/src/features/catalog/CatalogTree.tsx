@@ -1,12 +1,45 @@
 // Namespaces → tables with kind badges and row counts; the `catalog` event keeps it
-// current after every commit.
-import { useState } from "react";
+// current after every commit. A table's context menu opens it on the right, exports
+// it, imports into it or adds columns.
+import { useEffect, useState } from "react";
 
 import type { CatalogTable } from "../../bindings/CatalogTable";
 import type { CatalogView } from "../../bindings/CatalogView";
 
-export function CatalogTree({ catalog, onOpen }: { catalog: CatalogView | null; onOpen: (table: CatalogTable) => void }) {
+export type TableAction = "open-right" | "export" | "import" | "alter";
+
+const ACTIONS: { action: TableAction; label: string; writable?: boolean }[] = [
+  { action: "open-right", label: "Open on the right" },
+  { action: "export", label: "Export…" },
+  { action: "import", label: "Import into…", writable: true },
+  { action: "alter", label: "Add columns…", writable: true },
+];
+
+export function CatalogTree({
+  catalog,
+  onOpen,
+  onAction,
+}: {
+  catalog: CatalogView | null;
+  onOpen: (table: CatalogTable) => void;
+  onAction: (table: CatalogTable, action: TableAction) => void;
+}) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
+  const [menu, setMenu] = useState<{ table: CatalogTable; x: number; y: number } | null>(null);
+  useEffect(() => {
+    if (!menu) return;
+    // A right click may be followed by a click event of button 2: only the left closes.
+    const close = (e: Event) => {
+      if (e instanceof MouseEvent && e.button !== 0) return;
+      setMenu(null);
+    };
+    window.addEventListener("click", close);
+    window.addEventListener("keydown", close);
+    return () => {
+      window.removeEventListener("click", close);
+      window.removeEventListener("keydown", close);
+    };
+  }, [menu]);
   if (!catalog) return <div className="tree empty">No database open.</div>;
   const toggle = (ns: string) =>
     setCollapsed((c) => {
@@ -31,6 +64,10 @@ export function CatalogTree({ catalog, onOpen }: { catalog: CatalogView | null; 
                     className="table-name"
                     data-table={`${t.namespace}.${t.name}`}
                     onClick={() => onOpen(t)}
+                    onContextMenu={(e) => {
+                      e.preventDefault();
+                      setMenu({ table: t, x: e.clientX, y: e.clientY });
+                    }}
                     title={t.columns.map((c) => `${c.name} ${c.sql_type}${c.primary_key ? " PRIMARY KEY" : ""}`).join("\n")}
                   >
                     <span className={`badge ${t.kind.toLowerCase()}`}>{t.kind}</span>
@@ -43,6 +80,15 @@ export function CatalogTree({ catalog, onOpen }: { catalog: CatalogView | null; 
           )}
         </div>
       ))}
+      {menu && (
+        <div className="context-menu" role="menu" style={{ left: menu.x, top: menu.y }}>
+          {ACTIONS.filter((a) => !a.writable || menu.table.kind !== "SYSTEM").map((a) => (
+            <button key={a.action} role="menuitem" onClick={() => onAction(menu.table, a.action)}>
+              {a.label}
+            </button>
+          ))}
+        </div>
+      )}
     </nav>
   );
 }

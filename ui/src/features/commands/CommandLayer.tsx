@@ -1,6 +1,6 @@
 // What App mounts once: the shortcuts of the commands it passes, the theme commands,
 // and the palette behind Mod+K / Mod+Shift+P / Mod+P.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 
 import { setThemeChoice, themeCommands } from "../appearance/themeChoice";
 import type { Command } from "./commands";
@@ -9,8 +9,12 @@ import { useShortcuts } from "./useShortcuts";
 
 const PALETTE_SHORTCUTS = ["Mod+K", "Mod+Shift+P", "Mod+P"];
 
-export function CommandLayer({ commands }: { commands: readonly Command[] }) {
+/** `openRequest`: a counter; each change opens the palette (the start page's button). */
+export function CommandLayer({ commands, openRequest = 0 }: { commands: readonly Command[]; openRequest?: number }) {
   const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (openRequest > 0) setOpen(true);
+  }, [openRequest]);
   const all = useMemo(() => [...commands, ...themeCommands(setThemeChoice)], [commands]);
   const keys = useMemo(() => {
     const toggle: Command = { id: "palette.toggle", title: "Command palette", shortcut: PALETTE_SHORTCUTS, run: () => setOpen((o) => !o) };

@@ -12,7 +12,18 @@ import { ResultGrid } from "./ResultGrid";
 
 const DRAFT_KEY = "tidepool.console.draft";
 
-export function Console({ catalog, user, onLive }: { catalog: CatalogView | null; user: string | null; onLive: (info: PaneInfo) => void }) {
+export function Console({
+  catalog,
+  user,
+  onLive,
+  onExport,
+}: {
+  catalog: CatalogView | null;
+  user: string | null;
+  onLive: (info: PaneInfo) => void;
+  /** Export a query's rows (a result tab's statement, run again when exported). */
+  onExport: (sql: string) => void;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<ConsoleEditor | null>(null);
   const [run, setRun] = useState<ConsoleRun | null>(null);
@@ -112,7 +123,7 @@ export function Console({ catalog, user, onLive }: { catalog: CatalogView | null
             </button>
           ))}
         </div>
-        {shown?.o && <StatementView output={shown.o} />}
+        {shown?.o && <StatementView output={shown.o} onExport={onExport} />}
         {shown && !shown.ok && run?.error && (
           <div className="result-error" role="alert">
             <strong>{run.error.error.line !== null ? `Error at line ${run.error.error.line}, column ${run.error.error.column}` : "Error"}</strong>
@@ -126,7 +137,7 @@ export function Console({ catalog, user, onLive }: { catalog: CatalogView | null
   );
 }
 
-function StatementView({ output }: { output: ConsoleRun["outputs"][number] }) {
+function StatementView({ output, onExport }: { output: ConsoleRun["outputs"][number]; onExport: (sql: string) => void }) {
   const r = output.result;
   const time = `${output.elapsed_ms.toFixed(1)} ms`;
   switch (r.type) {
@@ -135,6 +146,9 @@ function StatementView({ output }: { output: ConsoleRun["outputs"][number] }) {
         <div className="result">
           <div className="result-meta">
             {r.row_count.toLocaleString()} rows{r.truncated ? ` (first ${r.rows.length.toLocaleString()} shown)` : ""} · {time}
+            <button className="result-export" onClick={() => onExport(output.sql)} title="Run the statement again and write all its rows to a file">
+              Export…
+            </button>
           </div>
           <div className="result-grid">
             <ResultGrid columns={r.columns} rows={r.rows} />

@@ -1,6 +1,7 @@
 // A live table pane: a Glide data grid over the pane's rows, fetched by window from
-// the app, with the bridge's events driving refetches and cues.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+// the app, with the bridge's events driving refetches and cues; copy and find over the
+// grid, and a drawer with the latest changes.
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import {
   CompactSelection,
   DataEditor,
@@ -19,6 +20,11 @@ import type { PaneInfo } from "../../bindings/PaneInfo";
 import { api } from "../../ipc";
 import { cellText, keyString, type Json } from "../../json";
 import { flashColors, gridTheme, useDarkMode } from "../../theme";
+import { CopyMenu, GridNotice } from "../grid/CopyMenu";
+import { FindBar } from "../grid/FindBar";
+import { fetchSpans } from "../grid/selection";
+import { GRID_KEYBINDINGS, useGridCopy } from "../grid/useGridCopy";
+import { useGridFind } from "../grid/useGridFind";
 import { registerPane } from "./paneEvents";
 import {
   applyEvent,
@@ -31,6 +37,8 @@ import {
   type PaneLive,
 } from "./paneState";
 import { AddRowForm } from "./AddRowForm";
+import { ChangeFeed } from "./ChangeFeed";
+import { appendChanges, EMPTY_FEED, type Feed, type FeedEntry } from "./feedLog";
 import { notePainted, noteBatch } from "./perf";
 
 /** The header icon for a column type (key columns get the key icon). */
@@ -58,6 +66,25 @@ const SELECT_LIMIT = 5_000;
 /** Rows fetched above and below the visible ones. */
 const OVERSCAN = 30;
 
+/** Rows one `pane_rows` call returns at most (the app's WINDOW_LIMIT). */
+const FETCH_LIMIT = 5_000;
+
+/**
+ * Whole rows of a pane at these (ascending) positions, fetched by span; the spans may
+ * see different commits, and rows past the end by then are left out.
+ */
+async function fetchRowsAt(pane: string, rows: number[]): Promise<Json[][]> {
+  const fetched = new Map<number, Json[]>();
+  for (const { start, count } of fetchSpans(rows, FETCH_LIMIT)) {
+    const result = await api.paneRows(pane, start, count, null);
+    result.rows.forEach((row, i) => fetched.set(result.start + i, row));
+  }
+  return rows.flatMap((row) => {
+    const values = fetched.get(row);
+    return values ? [values] : [];
+  });
+}
+
 interface RowsWindow {
   start: number;
   /** The commit the rows show. */
@@ -71,10 +98,21 @@ export interface TablePaneProps {
   /** `ns.table` when the pane was opened from the tree: its filter can be changed. */
   table: string | null;
   initialFilter?: string;
+  /** Put at the end of the toolbar. */
+  toolbar?: ReactNode;
+  /** Told when the pane's subscription changes (a new filter, a resubscribe). */
+  onInfo?: (info: PaneInfo) => void;
 }
 
-export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps) {
+export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo }: TablePaneProps) {
   const [info, setInfo] = useState(initial);
+  const onInfoRef = useRef(onInfo);
+  onInfoRef.current = onInfo;
+  useEffect(() => {
+    if (info !== initial) onInfoRef.current?.(info);
+    // `initial` is only the first value; later ones come from this pane.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [info]);
   const [live, setLive] = useState<PaneLive>(() => initialLive(Number(initial.generation)));
   const [window_, setWindow] = useState<RowsWindow>({ start: 0, seq: 0, keys: [], rows: [] });
   const [filter, setFilter] = useState(initialFilter);
@@ -91,6 +129,16 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
   /** Bumped when flash marks run out: the grid redraws for it, not for every tick. */
   const [flashVersion, setFlashVersion] = useState(0);
   const grid = useRef<DataEditorRef>(null);
+  const host = useRef<HTMLDivElement>(null);
+  // The feed is kept up to date here whether or not the drawer shows it; the drawer's
+  // state follows only while it is open, so a closed drawer costs no renders.
+  const feedRef = useRef<Feed>(EMPTY_FEED);
+  const [feed, setFeed] = useState<Feed>(EMPTY_FEED);
+  const [feedOpen, setFeedOpen] = useState(false);
+  const feedOpenRef = useRef(feedOpen);
+  feedOpenRef.current = feedOpen;
+  /** Feed entries whose row was looked for and is no longer in the pane. */
+  const [gone, setGone] = useState<ReadonlySet<number>>(new Set());
   const visible = useRef({ y: 0, height: 40 });
   const windowRef = useRef(window_);
   const fetching = useRef<"idle" | "busy" | "again">("idle");
@@ -183,6 +231,10 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
             fetching.current !== "idle" ||
             touchesShown(event.marks, event.truncated, { start: held.start, keys: held.keys, total: before.total }));
         if (event.type === "changes") noteBatch(event.to_seq, event.committed_at, event.count, needsRows);
+        if (event.type === "changes" && effect === "refetch") {
+          feedRef.current = appendChanges(feedRef.current, event);
+          if (feedOpenRef.current) setFeed(feedRef.current);
+        }
         updateLive(() => next);
         if (needsRows) void fetchRows();
         if (effect === "resubscribe") void resubscribe();
@@ -258,15 +310,6 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     [window_, flashVersion, colors.row],
   );
 
-  const onVisible = useCallback(
-    (range: Rectangle) => {
-      visible.current = { y: range.y, height: range.height };
-      const w = windowRef.current;
-      if (range.y < w.start || range.y + range.height > w.start + w.rows.length) void fetchRows();
-    },
-    [fetchRows],
-  );
-
   const onEdited = useCallback(
     ([col, row]: Item, value: EditableGridCell) => {
       if (value.kind !== GridCellKind.Text || info.table === null) return;
@@ -313,6 +356,66 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
     [],
   );
 
+  /** Whole rows for a copy: from the window when it holds them all, else fetched. */
+  const loadRows = useCallback((rows: number[]): Json[][] | Promise<Json[][]> => {
+    const w = windowRef.current;
+    if (rows.every((row) => row >= w.start && row < w.start + w.rows.length)) return rows.map((row) => w.rows[row - w.start]);
+    return fetchRowsAt(paneId.current, rows);
+  }, []);
+
+  const copySource = useMemo(
+    () => ({
+      columns: info.columns.map((c) => ({ name: c.name, sqlType: c.sql_type })),
+      total: live.total,
+      // A system table opened from the tree cannot be edited, but has a name to insert into.
+      table: info.table ?? table,
+      loadRows,
+    }),
+    [info.columns, info.table, table, live.total, loadRows],
+  );
+  const copy = useGridCopy(copySource, selection);
+
+  const select = useCallback((next: GridSelection) => void onSelection(next), [onSelection]);
+  const find = useGridFind({ grid, host, rows: window_.rows, start: window_.start, selection, select });
+  const { noteVisible } = find;
+
+  const onVisible = useCallback(
+    (range: Rectangle) => {
+      visible.current = { y: range.y, height: range.height };
+      noteVisible(range);
+      const w = windowRef.current;
+      if (range.y < w.start || range.y + range.height > w.start + w.rows.length) void fetchRows();
+    },
+    [fetchRows, noteVisible],
+  );
+
+  /** Scrolls to an entry's row and selects it, if the row is still in the pane. */
+  const showEntry = useCallback(
+    async (entry: FeedEntry) => {
+      try {
+        // A window of no rows: only where the anchor key is now.
+        const found = await api.paneRows(paneId.current, 0, 0, entry.key);
+        if (found.anchor_index === null) {
+          setGone((g) => new Set(g).add(entry.id));
+          return;
+        }
+        const row = found.anchor_index;
+        grid.current?.scrollTo(0, row, "vertical", 0, 0, { vAlign: "center" });
+        void onSelection({ columns: CompactSelection.empty(), rows: CompactSelection.fromSingleSelection(row) });
+      } catch (e) {
+        setEditError((e as { message: string }).message);
+      }
+    },
+    [onSelection],
+  );
+
+  const pickEntry = useCallback((entry: FeedEntry) => void showEntry(entry), [showEntry]);
+
+  const toggleFeed = useCallback(() => {
+    setFeed(feedRef.current);
+    setFeedOpen((open) => !open);
+  }, []);
+
   const deleteSelected = useCallback(() => {
     if (info.table === null || selectedKeys.length === 0) return;
     setEditError(null);
@@ -335,6 +438,9 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
       showWindow({ start: 0, seq: 0, keys: [], rows: [] });
       updateLive(() => initialLive(Number(next.generation)));
       setSelectedKeys([]);
+      feedRef.current = EMPTY_FEED;
+      setFeed(EMPTY_FEED);
+      setGone(new Set());
       setInfo(next);
     } catch (e) {
       setFilterError((e as { message: string }).message);
@@ -350,7 +456,9 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
   const rate = changesPerSecond(live, now);
   return (
     <div
+      ref={host}
       className="pane"
+      onKeyDown={find.onHostKeyDown}
       data-pane={info.pane}
       data-rows={live.total}
       data-seq={live.seq ?? ""}
@@ -385,9 +493,23 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
             </button>
           </>
         )}
+        <button
+          aria-haspopup="menu"
+          title="Copy the selected rows or cells (Ctrl/Cmd+C copies them as TSV)"
+          onClick={(e) => {
+            const r = e.currentTarget.getBoundingClientRect();
+            copy.openMenu({ x: r.left, y: r.bottom + 2 });
+          }}
+        >
+          Copy as ▾
+        </button>
+        <button aria-pressed={feedOpen} className={feedOpen ? "on" : ""} onClick={toggleFeed} title="The latest changes to this pane">
+          Changes
+        </button>
         <button onClick={togglePause} className={live.paused ? "resume" : ""}>
           {live.paused ? "Resume" : "Pause"}
         </button>
+        {toolbar}
       </div>
       {filterError && <div className="inline-error" role="alert">{filterError}</div>}
       {editError && (
@@ -399,31 +521,60 @@ export function TablePane({ initial, table, initialFilter = "" }: TablePaneProps
       {adding && info.table !== null && (
         <AddRowForm info={info} onDone={() => setAdding(false)} onError={setEditError} />
       )}
-      <div className="grid-host">
-        <DataEditor
-          ref={grid}
-          columns={columns}
-          rows={live.total}
-          getCellContent={getCell}
-          getRowThemeOverride={rowTheme}
-          onVisibleRegionChanged={onVisible}
-          onCellEdited={onEdited}
-          gridSelection={selection}
-          onGridSelectionChange={(next) => void onSelection(next)}
-          rowMarkers={ROW_MARKERS}
-          rowHeight={GRID.rowHeight}
-          headerHeight={GRID.headerHeight}
-          smoothScrollY
-          smoothScrollX
-          theme={theme}
-          width="100%"
-          height="100%"
-          onDelete={() => {
-            deleteSelected();
-            return false;
-          }}
-        />
+      <div className="pane-body">
+        <div className="grid-host">
+          <DataEditor
+            ref={grid}
+            columns={columns}
+            rows={live.total}
+            getCellContent={getCell}
+            getRowThemeOverride={rowTheme}
+            onVisibleRegionChanged={onVisible}
+            onCellEdited={onEdited}
+            gridSelection={selection}
+            onGridSelectionChange={(next) => void onSelection(next)}
+            rowMarkers={ROW_MARKERS}
+            rowHeight={GRID.rowHeight}
+            headerHeight={GRID.headerHeight}
+            smoothScrollY
+            smoothScrollX
+            theme={theme}
+            width="100%"
+            height="100%"
+            onDelete={() => {
+              deleteSelected();
+              return false;
+            }}
+            keybindings={GRID_KEYBINDINGS}
+            onKeyDown={copy.onGridKeyDown}
+            onCellContextMenu={copy.onCellContextMenu}
+            highlightRegions={find.highlightRegions}
+          />
+          {find.open && (
+            <FindBar
+              query={find.query}
+              onQuery={find.setQuery}
+              count={find.count}
+              index={find.index}
+              focusRequest={find.focusRequest}
+              scope="in loaded rows"
+              onStep={find.step}
+              onClose={find.close}
+            />
+          )}
+          <GridNotice notice={copy.notice} />
+        </div>
+        {feedOpen && (
+          <ChangeFeed
+            entries={feed.entries}
+            columns={info.columns}
+            gone={gone}
+            onPick={pickEntry}
+            onClose={toggleFeed}
+          />
+        )}
       </div>
+      {copy.menu && <CopyMenu at={copy.menu} onPick={(format) => copy.copy(format, true)} onClose={copy.closeMenu} />}
       <div className="pane-status">
         {live.paused ? (
           <span className="paused">paused: {live.waiting.toLocaleString()} changes waiting</span>

@@ -1,0 +1,98 @@
+// The start page: recent databases (click to open) and the common first steps.
+import { useEffect, useState } from "react";
+
+import type { RecentDatabase } from "../../bindings/RecentDatabase";
+import { api } from "../../ipc";
+
+export interface StartActions {
+  newConsole(): void;
+  newTable(): void;
+  importFile(): void;
+  liveQueries(): void;
+  palette(): void;
+}
+
+export function StartPage({ current, actions }: { current: string | null; actions: StartActions }) {
+  const [recent, setRecent] = useState<RecentDatabase[]>([]);
+  const [path, setPath] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [opening, setOpening] = useState(false);
+
+  useEffect(() => {
+    api.recentDatabases().then(setRecent, () => setRecent([]));
+  }, [current]);
+
+  const open = (target: string) => {
+    if (!target.trim()) return;
+    setOpening(true);
+    setError(null);
+    api
+      .openDatabase(target.trim())
+      .catch((e: { message: string }) => setError(e.message))
+      .finally(() => setOpening(false));
+  };
+
+  const forget = (target: string) => api.forgetRecentDatabase(target).then(setRecent, () => undefined);
+
+  return (
+    <div className="start-page">
+      <section>
+        <h2>Start</h2>
+        <div className="start-actions">
+          <button onClick={actions.newConsole}>New console</button>
+          <button onClick={actions.newTable}>New table…</button>
+          <button onClick={actions.importFile}>Import a file…</button>
+          <button onClick={actions.liveQueries}>Live queries</button>
+          <button onClick={actions.palette}>All commands…</button>
+        </div>
+      </section>
+      <section>
+        <h2>Recent databases</h2>
+        {recent.length === 0 && <p className="muted">None yet.</p>}
+        <ul className="recent" aria-label="Recent databases">
+          {recent.map((r) => (
+            <li key={r.path} className={r.path === current ? "current" : ""}>
+              <button
+                className="recent-open"
+                disabled={!r.exists || opening || r.path === current}
+                onClick={() => open(r.path)}
+                title={r.exists ? `Open ${r.path}` : "The folder is gone"}
+              >
+                <span className="recent-path">{r.path}</span>
+                <span className="muted">
+                  {r.path === current ? "open now" : r.exists ? new Date(r.opened_ms).toLocaleString() : "missing"}
+                </span>
+              </button>
+              <button className="recent-forget" aria-label={`Forget ${r.path}`} onClick={() => void forget(r.path)}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+        <form
+          className="open-path"
+          onSubmit={(e) => {
+            e.preventDefault();
+            open(path);
+          }}
+        >
+          <input
+            value={path}
+            onChange={(e) => setPath(e.target.value)}
+            placeholder="/path/to/a/database folder (created if missing)"
+            aria-label="Database folder"
+          />
+          <button type="submit" disabled={opening || !path.trim()}>
+            Open
+          </button>
+        </form>
+        {error && (
+          <div className="inline-error" role="alert">
+            {error}
+          </div>
+        )}
+        <p className="muted">File → Open Database… and File → Open Recent do the same from the menu.</p>
+      </section>
+    </div>
+  );
+}

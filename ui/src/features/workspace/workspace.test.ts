@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+
+import type { PaneInfo } from "../../bindings/PaneInfo";
+import {
+  activate,
+  activeTab,
+  addTab,
+  closeTab,
+  cycle,
+  emptyLayout,
+  moveToOtherSide,
+  paneFilter,
+  parseSaved,
+  toSaved,
+  type Layout,
+  type Tab,
+} from "./workspace";
+
+const tab = (id: string, kind: Tab["kind"] = "console"): Tab => ({ id, kind, title: id });
+const info = (sql: string, user: string | null = null): PaneInfo => ({
+  pane: "p",
+  generation: 1,
+  sql,
+  table: "app.t",
+  user,
+  columns: [],
+  key: [],
+});
+
+function three(): Layout {
+  return [tab("a"), tab("b"), tab("c")].reduce((l, t) => addTab(l, t), emptyLayout());
+}
+
+describe("tabs", () => {
+  it("adds to the focused group and activates", () => {
+    const l = three();
+    expect(l.groups[0].tabs.map((t) => t.id)).toEqual(["a", "b", "c"]);
+    expect(activeTab(l)?.id).toBe("c");
+  });
+
+  it("closing the active tab activates its neighbour", () => {
+    let l = activate(three(), "b");
+    l = closeTab(l, "b");
+    expect(activeTab(l)?.id).toBe("c");
+    l = closeTab(l, "c");
+    expect(activeTab(l)?.id).toBe("a");
+    l = closeTab(l, "a");
+    expect(l.groups).toEqual([{ tabs: [], active: null }]);
+  });
+
+  it("splits, moves back, and drops an emptied side", () => {
+    let l = moveToOtherSide(three(), "b");
+    expect(l.groups.map((g) => g.tabs.map((t) => t.id))).toEqual([["a", "c"], ["b"]]);
+    expect(l.focus).toBe(1);
+    expect(activeTab(l)?.id).toBe("b");
+    l = addTab(l, tab("d"));
+    expect(l.groups[1].tabs.map((t) => t.id)).toEqual(["b", "d"]);
+    l = moveToOtherSide(l, "b");
+    expect(l.groups.map((g) => g.tabs.map((t) => t.id))).toEqual([["a", "c", "b"], ["d"]]);
+    l = closeTab(l, "d");
+    expect(l.groups.length).toBe(1);
+    expect(l.focus).toBe(0);
+  });
+
+  it("does not split away the only tab", () => {
+    const one = addTab(emptyLayout(), tab("a"));
+    expect(moveToOtherSide(one, "a")).toBe(one);
+  });
+
+  it("cycles within the focused group, wrapping", () => {
+    let l = activate(three(), "c");
+    l = cycle(l, 1);
+    expect(activeTab(l)?.id).toBe("a");
+    l = cycle(l, -1);
+    expect(activeTab(l)?.id).toBe("c");
+  });
+});
+
+describe("saved workspaces", () => {
+  it("reads a pane's filter back from its query", () => {
+    expect(paneFilter(info('SELECT * FROM "app"."t" WHERE id > 1 AND name = \'x\''))).toBe("id > 1 AND name = 'x'");
+    expect(paneFilter(info('SELECT * FROM "a""b"."t"'))).toBeNull();
+    expect(paneFilter(info("SELECT id FROM app.t WHERE x"))).toBeNull();
+  });
+
+  it("keeps consoles and table panes with filter and user, not ad-hoc live results", () => {
+    let l = emptyLayout();
+    l = addTab(l, tab("c1"));
+    l = addTab(l, { ...tab("p1", "pane"), title: "app.t", table: "app.t", info: info('SELECT * FROM "app"."t" WHERE n > 2', "alice") });
+    l = addTab(l, { ...tab("l1", "live"), info: info("SELECT id FROM app.t") });
+    l = moveToOtherSide(l, "p1");
+    const saved = toSaved(l);
+    expect(saved).toEqual({
+      version: 1,
+      groups: [
+        { tabs: [{ kind: "console", title: "c1" }], active: 0 },
+        { tabs: [{ kind: "pane", title: "app.t", table: "app.t", filter: "n > 2", user: "alice" }], active: 0 },
+      ],
+      focus: 1,
+    });
+    expect(parseSaved(JSON.parse(JSON.stringify(saved)))).toEqual(saved);
+  });
+
+  it("refuses what is not a saved workspace", () => {
+    for (const bad of [null, 3, [], { version: 2, groups: [] }, { version: 1, groups: [] }, { version: 1, groups: [{ tabs: [{ kind: "nope", title: "x" }] }] }]) {
+      expect(parseSaved(bad)).toBeNull();
+    }
+    const clamped = parseSaved({ version: 1, groups: [{ tabs: [{ kind: "console", title: "c" }], active: 9 }], focus: 5 });
+    expect(clamped).toEqual({ version: 1, groups: [{ tabs: [{ kind: "console", title: "c" }], active: 0 }], focus: 0 });
+  });
+});
