@@ -582,27 +582,44 @@ fn exports_write_files_and_imports_report_progress_bad_rows_and_reach_open_panes
 
     let table = h.ok(
         "export_rows",
-        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": path("t.csv") }),
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": path("t.csv"), "overwrite": false }),
     );
     assert_eq!(table["rows"], 2);
     assert_eq!(std::fs::read_to_string(path("t.csv")).unwrap(), "id,name\n1,a\n2,b\n");
     let (pane, _) = h.open("app.t", Some("id > 1"));
     h.ok(
         "export_rows",
-        json!({ "source": { "kind": "pane", "pane": pane }, "format": "json", "path": path("pane.json") }),
+        json!({ "source": { "kind": "pane", "pane": pane }, "format": "json", "path": path("pane.json"), "overwrite": false }),
     );
     let exported: Json = serde_json::from_str(&std::fs::read_to_string(path("pane.json")).unwrap()).unwrap();
     assert_eq!(exported, json!([{ "id": 2, "name": "b" }]));
-    let query = h.ok("export_rows", json!({ "source": { "kind": "query", "sql": "SELECT name FROM app.t", "user": null }, "format": "parquet", "path": path("q.parquet") }));
+    let query = h.ok("export_rows", json!({ "source": { "kind": "query", "sql": "SELECT name FROM app.t", "user": null }, "format": "parquet", "path": path("q.parquet"), "overwrite": false }));
     assert_eq!(query["rows"], 2);
     for bad in [
-        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "xlsx", "path": path("x.xlsx") }),
-        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": "relative.csv" }),
-        json!({ "source": { "kind": "query", "sql": "DROP TABLE app.t", "user": null }, "format": "csv", "path": path("d.csv") }),
-        json!({ "source": { "kind": "nothing" }, "format": "csv", "path": path("n.csv") }),
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "xlsx", "path": path("x.xlsx"), "overwrite": false }),
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": "relative.csv", "overwrite": false }),
+        json!({ "source": { "kind": "query", "sql": "DROP TABLE app.t", "user": null }, "format": "csv", "path": path("d.csv"), "overwrite": false }),
+        json!({ "source": { "kind": "nothing" }, "format": "csv", "path": path("n.csv"), "overwrite": false }),
     ] {
         assert!(h.invoke("export_rows", bad.clone()).is_err(), "{bad}");
     }
+
+    // An existing file is replaced only when asked; the database folder is off limits.
+    let again = json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": path("t.csv"), "overwrite": false });
+    assert_eq!(
+        h.invoke("export_rows", again.clone()).unwrap_err()["code"],
+        "file_exists"
+    );
+    h.ok("export_rows", json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": path("t.csv"), "overwrite": true }));
+    let inside = h._dirs.0.path().join("rows.csv").display().to_string();
+    let refused = h.invoke(
+        "export_rows",
+        json!({ "source": { "kind": "table", "table": "app.t" }, "format": "csv", "path": inside, "overwrite": true }),
+    );
+    assert!(refused.unwrap_err()["message"]
+        .as_str()
+        .unwrap()
+        .contains("inside the database folder"));
 
     std::fs::write(path("in.csv"), "id,name\n3,c\n4,\n5,e\n").unwrap();
     let preview = h.ok(
@@ -641,7 +658,7 @@ fn exports_write_files_and_imports_report_progress_bad_rows_and_reach_open_panes
     let request = |on_error: &str| {
         json!({ "request": {
         "path": path("in.csv"), "table": "app.t", "mapping": ["id", "name"], "on_error": on_error,
-        "header": true, "delimiter": ",", "empty_as_null": true, "user": null } })
+        "header": true, "delimiter": ",", "empty_as_null": true, "user": null, "created_table": false } })
     };
     let stopped = finished(&h.ok("start_import", request("stop")));
     assert_eq!(
@@ -660,6 +677,23 @@ fn exports_write_files_and_imports_report_progress_bad_rows_and_reach_open_panes
     assert_eq!(skipped["total_bytes"], 19);
     h.wait_for(&pane, |_| h.rows(&pane).len() == 3);
     assert_eq!(h.rows(&pane), vec![json!([2, "b"]), json!([3, "c"]), json!([5, "e"])]);
+
+    // A table made for an import that ends empty goes again.
+    h.sql("CREATE TABLE app.fresh (id INT PRIMARY KEY, name TEXT NOT NULL)");
+    let into_fresh = json!({ "request": {
+        "path": path("in.csv"), "table": "app.fresh", "mapping": ["id", "name"], "on_error": "stop",
+        "header": true, "delimiter": ",", "empty_as_null": true, "user": null, "created_table": true } });
+    let dropped = finished(&h.ok("start_import", into_fresh));
+    assert_eq!(
+        (dropped["error"]["code"].as_str(), &dropped["dropped_table"]),
+        (Some("bad_row"), &json!(true))
+    );
+    assert!(h.sql("SHOW TABLES IN app")["outputs"][0]["result"]["rows"]
+        .to_string()
+        .contains("\"t\""));
+    assert!(!h.sql("SHOW TABLES IN app")["outputs"][0]["result"]["rows"]
+        .to_string()
+        .contains("fresh"));
 
     assert!(h.invoke("cancel_import", json!({ "import": "import-99" })).is_err());
     assert!(h
@@ -685,9 +719,15 @@ fn recent_databases_and_each_databases_workspace_are_remembered() {
     assert_eq!(recent[0]["exists"], true);
 
     let workspace = json!({ "tabs": [{ "kind": "pane", "table": "app.t", "filter": "id > 1" }], "active": 0 });
-    h.ok("save_workspace", json!({ "workspace": workspace }));
+    h.ok("save_workspace", json!({ "database": first, "workspace": workspace }));
     assert_eq!(h.ok("load_workspace", json!({})), workspace);
-    assert!(h.invoke("save_workspace", json!({ "workspace": [1, 2] })).is_err());
+    assert!(h
+        .invoke("save_workspace", json!({ "database": first, "workspace": [1, 2] }))
+        .is_err());
+    // A save that arrives after another database opened is refused, not misfiled.
+    assert!(h
+        .invoke("save_workspace", json!({ "database": "/elsewhere", "workspace": {} }))
+        .is_err());
 
     let other = tempfile::tempdir().unwrap();
     let second = other.path().display().to_string();

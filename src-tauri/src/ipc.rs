@@ -340,6 +340,9 @@ pub struct ImportRequest {
     pub delimiter: String,
     pub empty_as_null: bool,
     pub user: Option<String>,
+    /// The window created `table` for this import: it is dropped again when the import
+    /// ends with it still empty (failed, cancelled, or no row got in).
+    pub created_table: bool,
 }
 
 /// Sent as the `import` event while an import runs (at most every 100 ms) and once
@@ -354,6 +357,8 @@ pub struct ImportEvent {
     pub rows_per_second: f64,
     pub finished: Option<ImportFinished>,
     pub error: Option<crate::error::IpcError>,
+    /// The table created for the import was dropped again (see `created_table`).
+    pub dropped_table: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

@@ -112,6 +112,11 @@ pub fn run() {
         .on_window_event(window_place::remember)
         .menu(menu::build)
         .on_menu_event(menu::handle)
-        .run(tauri::generate_context!())
-        .expect("Tidepool Studio could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Tidepool Studio could not start its window")
+        .run(|app, event| {
+            if let tauri::RunEvent::ExitRequested { .. } = event {
+                window_place::save(app);
+            }
+        });
 }

@@ -43,12 +43,19 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
 }
 
 fn recent_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Submenu<R>> {
-    let recent = app.state::<AppState>().memory.recent();
+    let state = app.state::<AppState>();
+    let open = state.engine().ok().map(|e| e.path().display().to_string());
+    let recent: Vec<_> = state
+        .memory
+        .recent()
+        .into_iter()
+        .filter(|d| d.exists && Some(&d.path) != open.as_ref())
+        .collect();
     let mut menu = SubmenuBuilder::new(app, "Open Recent");
-    for database in recent.iter().filter(|d| d.exists) {
+    for database in &recent {
         menu = menu.item(&MenuItemBuilder::with_id(format!("{RECENT}{}", database.path), &database.path).build(app)?);
     }
-    if recent.iter().all(|d| !d.exists) {
+    if recent.is_empty() {
         menu = menu.item(&MenuItemBuilder::new("No recent databases").enabled(false).build(app)?);
     }
     menu.build()

@@ -106,13 +106,17 @@ fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// Best effort: the app works on without its memory.
+/// Best effort: the app works on without its memory. Written beside and renamed, so a
+/// crash mid-write keeps the previous file.
 fn write<T: Serialize + ?Sized>(path: &Path, value: &T) {
     if let Ok(json) = serde_json::to_vec_pretty(value) {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let _ = std::fs::write(path, json);
+        let partial = path.with_extension("json.partial");
+        if std::fs::write(&partial, json).is_ok() {
+            let _ = std::fs::rename(&partial, path);
+        }
     }
 }
 

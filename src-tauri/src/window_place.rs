@@ -27,11 +27,18 @@ pub fn restore<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Remembers the main window's place when it is about to close.
+/// Remembers the main window's place when it is about to close (its close button).
 pub fn remember<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if window.label() != "main" || !matches!(event, WindowEvent::CloseRequested { .. }) {
-        return;
+    if window.label() == "main" && matches!(event, WindowEvent::CloseRequested { .. }) {
+        save(window.app_handle());
     }
+}
+
+/// Remembers the main window's place (also on Quit, which closes no window first).
+pub fn save<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
     let maximized = window.is_maximized().unwrap_or(false);
     let (Ok(size), Ok(position)) = (window.inner_size(), window.outer_position()) else {
         return;
@@ -43,5 +50,5 @@ pub fn remember<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
         y: position.y,
         maximized,
     };
-    window.app_handle().state::<AppState>().memory.save_window_place(place);
+    app.state::<AppState>().memory.save_window_place(place);
 }

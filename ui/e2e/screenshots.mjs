@@ -1,7 +1,8 @@
 // Takes the README's screenshots from the real app: the catalog tree with a live pane
-// mid-update, the console with results, the console with an error, and the Local API
-// setting.
-import { mkdirSync } from "node:fs";
+// mid-update, the console with results, the console with an error, a split with a
+// change feed in the dark theme, the import dialog, and the Local API setting.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 import { launch, runSql } from "./app.mjs";
@@ -62,6 +63,45 @@ ORDER BY revenue DESC;`,
   });
   await browser.pause(1200);
   await browser.saveScreenshot(join(out, "live-pane.png"));
+
+  // The same table again on the right, filtered, with its change feed, in the dark theme.
+  await browser.$('[data-table="shop.orders"]').click();
+  await browser.waitUntil(async () => (await browser.$$('.tab[data-tab="shop.orders"]')).length === 2, { timeout: 10_000 });
+  const splitButtons = await browser.$$('.tab[data-tab="shop.orders"] button[aria-label="Split shop.orders to the right"]');
+  await splitButtons[1].click();
+  const right = await browser.$('.tab-page[data-side="1"]:not([hidden])');
+  await right.$('input[aria-label="Filter"]').setValue("status = 'open' AND total > 300");
+  await browser.keys(["Enter"]);
+  await right.$(".pane-toolbar").$("button=Changes").click();
+  await browser.$('select[aria-label="Theme"]').selectByAttribute("value", "dark");
+  await browser.execute(() => {
+    const invoke = window.__TAURI_INTERNALS__.invoke;
+    let n = 0;
+    const timer = setInterval(() => {
+      n += 1;
+      void invoke("run_sql", {
+        sql: `UPDATE shop.orders SET status = 'open', total = total + 200 WHERE id = ${(n * 13) % 400 + 1}; INSERT INTO shop.orders VALUES (${7000 + n}, 'eve', 'open', ${300 + n});`,
+        user: null,
+        history: false,
+      });
+      if (n >= 40) clearInterval(timer);
+    }, 50);
+  });
+  await browser.pause(1500);
+  await browser.saveScreenshot(join(out, "split-dark.png"));
+  await browser.$('select[aria-label="Theme"]').selectByAttribute("value", "light");
+
+  // The import dialog with a file's preview.
+  const csv = join(mkdtempSync(join(tmpdir(), "tidepool-shots-")), "customers.csv");
+  writeFileSync(csv, "id,name,joined,vip\n1,Ada,2024-01-05,true\n2,Bob,2024-02-11,false\n3,Cy,2024-03-20,true\n4,Dee,2024-04-02,false\n");
+  await browser.$('.sidebar-actions button[aria-label="Import a file"]').click();
+  const dialog = await browser.$('[role="dialog"]');
+  await dialog.$('input[aria-label="File to import"]').setValue(csv);
+  await dialog.$('input[aria-label="New table namespace"]').waitForExist({ timeout: 10_000 });
+  await dialog.$('input[aria-label="New table namespace"]').setValue("shop");
+  await browser.pause(500);
+  await browser.saveScreenshot(join(out, "import.png"));
+  await browser.keys(["Escape"]);
 
   await browser.$(".api-button").click();
   await browser.$('.local-api input[aria-label="Port"]').setValue("0");

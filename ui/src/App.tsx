@@ -65,6 +65,9 @@ export function App() {
   const database = catalog?.database.path ?? null;
   // The database whose workspace is loaded: until then nothing is saved over it.
   const restored = useRef<string | null>(null);
+  // The layout now, for callbacks that outlive the render that made them.
+  const layoutRef = useRef(layout);
+  layoutRef.current = layout;
 
   useEffect(() => {
     void startPaneEvents();
@@ -86,21 +89,26 @@ export function App() {
   useEffect(() => {
     if (!database || restored.current === database) return;
     restored.current = null;
-    let cancelled = false;
-    void restoreWorkspace().then(({ layout: next, failures }) => {
-      if (cancelled) return;
-      setLayout(next);
+    const restore = { cancelled: false };
+    void restoreWorkspace(restore).then(({ layout: next, failures }) => {
+      if (restore.cancelled) {
+        // Another database opened meanwhile; its panes are not these.
+        for (const tab of allTabs(next)) if (tab.info) void api.closePane(tab.info.pane).catch(() => undefined);
+        return;
+      }
+      // Tabs opened while the saved ones were reopening stay, after them.
+      setLayout((current) => allTabs(current).filter((t) => t.kind === "pane" || t.kind === "live").reduce((l, t) => addTab(l, t), next));
       if (failures.length) setNotice(`Some tabs could not be reopened: ${failures.join("; ")}`);
       restored.current = database;
     });
     return () => {
-      cancelled = true;
+      restore.cancelled = true;
     };
   }, [database]);
 
   useEffect(() => {
     if (!database || restored.current !== database) return;
-    const timer = setTimeout(() => void api.saveWorkspace(toSaved(layout)).catch(() => undefined), 400);
+    const timer = setTimeout(() => void api.saveWorkspace(database, toSaved(layout)).catch(() => undefined), 400);
     return () => clearTimeout(timer);
   }, [layout, database]);
 
@@ -177,7 +185,7 @@ export function App() {
     [newConsole, close, current, layout.groups.length, exportTab, openSingleton],
   );
 
-  async function restoreWorkspace(): Promise<{ layout: Layout; failures: string[] }> {
+  async function restoreWorkspace(restore: { cancelled: boolean }): Promise<{ layout: Layout; failures: string[] }> {
     const saved = parseSaved(await api.loadWorkspace().catch(() => null));
     if (!saved) {
       const fresh = addTab(addTab(emptyLayout(), startTab()), consoleTab());
@@ -189,6 +197,7 @@ export function App() {
       if (g >= next.groups.length) next = { ...next, groups: [...next.groups, { tabs: [], active: null }] };
       let activeId: string | null = null;
       for (const [i, tab] of group.tabs.entries()) {
+        if (restore.cancelled) break;
         let made: Tab | null = null;
         if (tab.kind === "pane" && tab.table) {
           try {
@@ -366,13 +375,14 @@ export function App() {
           user={acting}
           onClose={() => setDesigner(null)}
           onDone={(name) => {
+            const altered = designer.kind === "alter";
             setDesigner(null);
-            const [namespace, ...rest] = name.split(".");
-            const table = catalog?.namespaces.flatMap((n) => n.tables).find((t) => t.namespace === namespace && t.name === rest.join("."));
+            // A new table opens; an altered one is already where the user came from.
+            if (altered) return;
             api
               .openPane(name, null, acting)
               .then((info) => addPane(info, name, name))
-              .catch(() => table && openTable(table));
+              .catch((e: { message: string }) => setNotice(e.message));
           }}
         />
       )}
@@ -383,12 +393,11 @@ export function App() {
           initialTable={importing.table}
           onClose={() => setImporting(null)}
           onImported={(table) => {
-            if (!allTabs(layout).some((t) => t.table === table)) {
-              api
-                .openPane(table, null, acting)
-                .then((info) => addPane(info, table, table))
-                .catch(() => undefined);
-            }
+            if (allTabs(layoutRef.current).some((t) => t.table === table)) return;
+            api
+              .openPane(table, null, acting)
+              .then((info) => addPane(info, table, table))
+              .catch(() => undefined);
           }}
         />
       )}

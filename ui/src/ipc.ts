@@ -59,7 +59,7 @@ export const api = {
   recentDatabases: () => call<RecentDatabase[]>("recent_databases"),
   forgetRecentDatabase: (path: string) => call<RecentDatabase[]>("forget_recent_database", { path }),
   loadWorkspace: () => call<unknown>("load_workspace"),
-  saveWorkspace: (workspace: object) => call<void>("save_workspace", { workspace }),
+  saveWorkspace: (database: string, workspace: object) => call<void>("save_workspace", { database, workspace }),
   localApiStatus: () => call<LocalApiStatus>("local_api_status"),
   setLocalApi: (enabled: boolean, port: number) => call<LocalApiStatus>("set_local_api", { enabled, port }),
   newLocalApiToken: () => call<LocalApiStatus>("new_local_api_token"),
@@ -67,8 +67,8 @@ export const api = {
   chooseFile: (save: boolean, title: string, defaultPath: string | null, filters: FileFilter[]) =>
     call<string | null>("choose_file", { save, title, defaultPath, filters }),
   defaultExportDir: () => call<string>("default_export_dir"),
-  exportRows: (source: ExportSource, format: string, path: string) =>
-    call<ExportResult>("export_rows", { source, format, path }),
+  exportRows: (source: ExportSource, format: string, path: string, overwrite: boolean) =>
+    call<ExportResult>("export_rows", { source, format, path, overwrite }),
   previewImport: (path: string, header: boolean, delimiter: string) =>
     call<ImportPreview>("preview_import", { path, header, delimiter }),
   /** Returns the import's id; progress and the end arrive as `import` events (onImportEvent). */

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::json::ArrayWriter as JsonArrayWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use futures::StreamExt;
@@ -52,7 +51,7 @@ impl FileFormat {
 /// One of the three writers, fed batch by batch.
 enum Writer {
     Csv(datafusion::arrow::csv::Writer<BufWriter<File>>),
-    Json(JsonArrayWriter<BufWriter<File>>),
+    Json(datafusion::arrow::json::Writer<BufWriter<File>, datafusion::arrow::json::writer::JsonArray>),
     Parquet(ArrowWriter<File>),
 }
 
@@ -60,7 +59,12 @@ impl Writer {
     fn create(format: FileFormat, file: File, schema: SchemaRef) -> Result<Writer> {
         Ok(match format {
             FileFormat::Csv => Writer::Csv(CsvWriterBuilder::new().with_header(true).build(BufWriter::new(file))),
-            FileFormat::Json => Writer::Json(JsonArrayWriter::new(BufWriter::new(file))),
+            // Explicit nulls: every object has every column, as a table has.
+            FileFormat::Json => Writer::Json(
+                datafusion::arrow::json::WriterBuilder::new()
+                    .with_explicit_nulls(true)
+                    .build::<_, datafusion::arrow::json::writer::JsonArray>(BufWriter::new(file)),
+            ),
             FileFormat::Parquet => Writer::Parquet(ArrowWriter::try_new(file, schema, None).map_err(io_error)?),
         })
     }
@@ -89,16 +93,32 @@ impl Session {
     /// Runs one query (`SELECT ...`) and writes its rows to `path`; returns how many.
     /// An existing file at `path` is replaced.
     pub async fn export(&self, sql: &str, format: FileFormat, path: &Path) -> Result<u64> {
+        // The database's own folder is RocksDB's: a file there could break it.
+        let folder = self.engine().path();
+        let inside = |p: &Path| {
+            p.canonicalize()
+                .is_ok_and(|p| p.starts_with(folder.canonicalize().unwrap_or(folder.to_path_buf())))
+        };
+        if path.parent().is_some_and(inside) {
+            return Err(Error::InvalidArgument(format!(
+                "{} is inside the database folder; export somewhere else",
+                path.display()
+            )));
+        }
         let (schema, mut stream) = self.query_stream(sql).await?;
         let partial = partial_path(path);
         let file = File::create(&partial).map_err(|e| cannot_write(&partial, e))?;
         let result = async {
-            let mut writer = Writer::create(format, file, schema)?;
+            let mut writer = Writer::create(format, file, schema.clone())?;
             let mut rows = 0u64;
             while let Some(batch) = stream.next().await {
                 let batch = batch.map_err(|e| Error::Query(e.to_string()))?;
                 rows += batch.num_rows() as u64;
                 writer.write(&batch)?;
+            }
+            if rows == 0 {
+                // The CSV header, and the Parquet schema, even without rows.
+                writer.write(&RecordBatch::new_empty(schema))?;
             }
             writer.finish()?;
             std::fs::rename(&partial, path).map_err(|e| cannot_write(path, e))?;

@@ -7,7 +7,9 @@
 //! the typed API, and inserts it. What a bad row does is the caller's choice:
 //!
 //! - `OnError::Stop`: everything is one transaction; the first bad row (or a cancel)
-//!   ends the import with nothing written, and the error names its line.
+//!   ends the import with nothing written, and the error names its line. The
+//!   transaction lives in memory and holds the writer lock, so files over 256 MB must
+//!   be imported with `Skip`.
 //! - `OnError::Skip`: rows are committed in chunks as they come, so they appear in open
 //!   panes while the import runs; bad rows are skipped and reported with their lines.
 //!   A cancel keeps what was committed.
@@ -37,6 +39,8 @@ const PREVIEW_ROWS: usize = 50;
 const CHUNK_ROWS: usize = 5000;
 /// Bad rows reported in detail (all are counted).
 const REPORTED_ERRORS: usize = 100;
+/// The largest file imported in one transaction (`OnError::Stop`).
+const MAX_ATOMIC_BYTES: u64 = 256 << 20;
 /// How often progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -210,6 +214,14 @@ impl Session {
         cancel: &AtomicBool,
     ) -> Result<ImportReport> {
         let total_bytes = std::fs::metadata(path).map_err(|e| cannot_read(path, e))?.len();
+        if options.on_error == OnError::Stop && total_bytes > MAX_ATOMIC_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "{} is {} MB, too large to import all-or-nothing (one transaction holds it all in memory, up to {} MB); import it skipping bad rows",
+                path.display(),
+                total_bytes >> 20,
+                MAX_ATOMIC_BYTES >> 20
+            )));
+        }
         let mut importer = Importer {
             session: self,
             table,
@@ -228,7 +240,6 @@ impl Session {
         match format {
             FileFormat::Csv => {
                 let mut reader = csv_reader(path, &options.csv)?;
-                let width = options.mapping.len();
                 let mut record = csv::StringRecord::new();
                 loop {
                     if cancel.load(Ordering::Relaxed) {
@@ -236,24 +247,15 @@ impl Session {
                     }
                     let (line, values) = match reader.read_record(&mut record) {
                         Ok(false) => break,
+                        // An error without a place in the file (I/O) would repeat forever.
+                        Err(e) if e.position().is_none() => return Err(cannot_read(path, std::io::Error::other(e))),
                         Err(e) => {
                             let line = e.position().map_or(reader.position().line(), |p| p.line());
                             (line, Err(e.to_string()))
                         }
                         Ok(true) => {
                             let line = record.position().map_or(0, |p| p.line());
-                            if record.len() != width {
-                                (line, Err(format!("expected {width} fields, found {}", record.len())))
-                            } else {
-                                let values = record
-                                    .iter()
-                                    .map(|f| match f.is_empty() && options.empty_as_null {
-                                        true => Value::Null,
-                                        false => Value::Text(f.to_string()),
-                                    })
-                                    .collect();
-                                (line, Ok(values))
-                            }
+                            (line, record_values(&record, &options.mapping, options.empty_as_null))
                         }
                     };
                     importer.progress.bytes = reader.position().byte();
@@ -306,7 +308,8 @@ struct Importer<'a> {
 
 impl<'a> Importer<'a> {
     fn check_mapping(&self) -> Result<()> {
-        let def = self.session.engine().table(self.table)?;
+        // Not a table this session may write: say so once, not once per row.
+        let def = writable(self.session, self.table)?;
         let view = View::of(&def, self.session.actor());
         for target in self.options.mapping.iter().flatten() {
             let is_owner = target == crate::catalog::USER_COLUMN && view.owner_column;
@@ -414,6 +417,28 @@ impl<'a> Importer<'a> {
         }
         Ok(self.report)
     }
+}
+
+/// A CSV record's values, one per mapped file column. A record may be shorter than the
+/// file's widest (a missing field that is not imported is NULL) or longer (extra fields
+/// that are empty, like a trailing comma, are ignored).
+fn record_values(
+    record: &csv::StringRecord,
+    mapping: &[Option<String>],
+    empty_as_null: bool,
+) -> Result<Vec<Value>, String> {
+    let missing = (record.len()..mapping.len()).find(|&i| mapping[i].is_some());
+    let extra = record.iter().skip(mapping.len()).any(|f| !f.is_empty());
+    if missing.is_some() || extra {
+        return Err(format!("expected {} fields, found {}", mapping.len(), record.len()));
+    }
+    Ok((0..mapping.len())
+        .map(|i| match record.get(i) {
+            None => Value::Null,
+            Some("") if empty_as_null => Value::Null,
+            Some(field) => Value::Text(field.to_string()),
+        })
+        .collect())
 }
 
 /// A Parquet row's values, each converted to its target column's type (a column that

@@ -27,8 +27,17 @@ pub async fn open_database<R: Runtime>(app: AppHandle<R>, path: String) -> IpcRe
 /// What File → Open, the start page and `open_database` do: close the current database
 /// (its panes, the Local API's hold on it), open the other, and tell the window.
 pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> IpcResult<Engine> {
+    let state = app.state::<AppState>();
+    // Already open: reopening would only close its panes.
+    if let Ok(engine) = state.engine() {
+        if same_folder(engine.path(), &path) {
+            return Ok(engine);
+        }
+    }
+    // Imports into the old database end (a stopping one writes nothing).
+    state.imports.cancel_all();
     // The Local API holds the database too: it stops first and serves the new one after.
-    let local_api = &app.state::<AppState>().local_api;
+    let local_api = &state.local_api;
     local_api.suspend().await;
     // Opening waits for the panes' bridge tasks to stop: off the async workers, which
     // those tasks need to run.
@@ -50,6 +59,10 @@ pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> I
     let _ = app.emit(CATALOG_EVENT, view(&engine));
     crate::menu::refresh(app);
     Ok(engine)
+}
+
+fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Databases opened before, most recent first.
@@ -75,12 +88,18 @@ pub async fn load_workspace(state: State<'_, AppState>) -> IpcResult<Option<Json
     Ok(state.memory.workspace(state.engine()?.path()))
 }
 
-/// Saves the open database's workspace, restored when it is opened next.
+/// Saves the workspace of `database`, restored when it is opened next. A save for a
+/// database that is no longer open (the window had not caught up with a switch) is
+/// refused, so it never lands on another database.
 #[tauri::command]
-pub async fn save_workspace(state: State<'_, AppState>, workspace: Json) -> IpcResult<()> {
+pub async fn save_workspace(state: State<'_, AppState>, database: String, workspace: Json) -> IpcResult<()> {
     if !workspace.is_object() {
         return Err(IpcError::invalid("a workspace is a JSON object"));
     }
-    state.memory.save_workspace(state.engine()?.path(), workspace);
+    let engine = state.engine()?;
+    if engine.path() != std::path::Path::new(&database) {
+        return Err(IpcError::invalid(format!("{database} is not the open database")));
+    }
+    state.memory.save_workspace(engine.path(), workspace);
     Ok(())
 }

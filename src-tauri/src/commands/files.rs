@@ -26,6 +26,15 @@ pub struct Imports {
     next: AtomicU64,
 }
 
+impl Imports {
+    /// Asks every running import to stop (another database is being opened).
+    pub fn cancel_all(&self) {
+        for cancel in self.running.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// A native file dialog: `save` asks for a new file (starting at `default_path`),
 /// otherwise an existing one. `None` when the user cancels.
 #[tauri::command]
@@ -69,16 +78,25 @@ pub async fn default_export_dir<R: Runtime>(app: AppHandle<R>) -> IpcResult<Stri
     Ok(dir.display().to_string())
 }
 
-/// Writes the rows of `source` to `path` as `format` (`csv`, `json`, `parquet`).
+/// Writes the rows of `source` to `path` as `format` (`csv`, `json`, `parquet`). An
+/// existing file is replaced only with `overwrite` (otherwise the error code is
+/// `file_exists`, for the window to ask).
 #[tauri::command]
 pub async fn export_rows(
     state: State<'_, AppState>,
     source: ExportSource,
     format: String,
     path: String,
+    overwrite: bool,
 ) -> IpcResult<ExportResult> {
     let format = FileFormat::parse(&format)?;
     let path = absolute(&path)?;
+    if path.exists() && !overwrite {
+        return Err(IpcError::new(
+            "file_exists",
+            format!("{} exists already", path.display()),
+        ));
+    }
     let (session, sql) = match source {
         ExportSource::Query { sql, user } => (state.session(user)?, sql),
         ExportSource::Pane { pane } => {
@@ -160,6 +178,7 @@ pub async fn start_import<R: Runtime>(
         on_error,
         empty_as_null: request.empty_as_null,
     };
+    let created_table = request.created_table;
     let session = state.session(request.user)?;
     let imports = &state.imports;
     let id = format!("import-{}", imports.next.fetch_add(1, Ordering::Relaxed) + 1);
@@ -183,6 +202,7 @@ pub async fn start_import<R: Runtime>(
                 rows_per_second: p.rows as f64 / started.elapsed().as_secs_f64().max(1e-3),
                 finished: None,
                 error: None,
+                dropped_table: false,
             };
             let mut last = ImportEvent {
                 total_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
@@ -199,6 +219,21 @@ pub async fn start_import<R: Runtime>(
                 },
                 &cancel,
             );
+            // A table made for this import goes again when it is still empty: with the
+            // engine it was made in, whatever database the window has open now.
+            let dropped = created_table
+                && tauri::async_runtime::block_on(async {
+                    let name = crate::commands::panes::quoted(&table);
+                    let count = session.execute(&format!("SELECT count(*) FROM {name}")).await;
+                    let empty = match count.ok().and_then(|mut r| r.pop()) {
+                        Some(tidepool_engine::StatementResult::Rows { batches, .. }) => {
+                            tidepool_engine::rows_json(&batches) == vec![vec![serde_json::json!(0)]]
+                        }
+                        _ => false,
+                    };
+                    empty && session.execute(&format!("DROP TABLE {name}")).await.is_ok()
+                });
+            last.dropped_table = dropped;
             match result {
                 Ok(report) => {
                     last.finished = Some(ImportFinished {

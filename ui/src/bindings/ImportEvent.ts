@@ -6,4 +6,8 @@ import type { IpcError } from "./IpcError";
  * Sent as the `import` event while an import runs (at most every 100 ms) and once
  * when it ends (`finished` or `error` set).
  */
-export type ImportEvent = { import: string, rows: number, skipped: number, bytes: number, total_bytes: number, rows_per_second: number, finished: ImportFinished | null, error: IpcError | null, };
+export type ImportEvent = { import: string, rows: number, skipped: number, bytes: number, total_bytes: number, rows_per_second: number, finished: ImportFinished | null, error: IpcError | null, 
+/**
+ * The table created for the import was dropped again (see `created_table`).
+ */
+dropped_table: boolean, };

@@ -19,4 +19,9 @@ on_error: string, header: boolean,
 /**
  * One character.
  */
-delimiter: string, empty_as_null: boolean, user: string | null, };
+delimiter: string, empty_as_null: boolean, user: string | null, 
+/**
+ * The window created `table` for this import: it is dropped again when the import
+ * ends with it still empty (failed, cancelled, or no row got in).
+ */
+created_table: boolean, };

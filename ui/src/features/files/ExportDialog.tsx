@@ -8,6 +8,7 @@ import type { IpcError } from "../../bindings/IpcError";
 import { api } from "../../ipc";
 import {
   defaultExportPath,
+  withExtension,
   ensureExtension,
   EXPORT_FORMATS,
   exportFilter,
@@ -66,10 +67,20 @@ export function ExportDialog({ source, suggestedName, onClose }: ExportDialogPro
   const run = async () => {
     if (busy || path.trim() === "") return;
     setState({ kind: "exporting" });
+    const exportTo = (overwrite: boolean) => api.exportRows(source, format, path.trim(), overwrite);
     try {
-      setState({ kind: "done", result: await api.exportRows(source, format, path.trim()) });
+      setState({ kind: "done", result: await exportTo(false) });
     } catch (e) {
-      setState({ kind: "failed", error: e as IpcError });
+      const error = e as IpcError;
+      if (error.code === "file_exists" && window.confirm(`${path.trim()} exists already. Replace it?`)) {
+        try {
+          setState({ kind: "done", result: await exportTo(true) });
+        } catch (again) {
+          setState({ kind: "failed", error: again as IpcError });
+        }
+        return;
+      }
+      setState({ kind: "failed", error });
     }
   };
 
@@ -110,7 +121,12 @@ export function ExportDialog({ source, suggestedName, onClose }: ExportDialogPro
                 name="export-format"
                 value={f.format}
                 checked={format === f.format}
-                onChange={() => setFormat(f.format)}
+                onChange={() => {
+                  setFormat(f.format);
+                  // A typed or picked name keeps following the format, so Parquet
+                  // bytes never land in a .csv.
+                  setTyped((t) => (t === null ? t : withExtension(t, f.format)));
+                }}
                 disabled={busy}
               />
               {f.label}

@@ -191,6 +191,7 @@ export function ImportDialog({ catalog, user, initialTable, onClose, onImported 
       delimiter: parquet ? "," : delimiter,
       emptyAsNull,
       user,
+      createdTable: target === "new",
     });
     const finish = (ended: Omit<Ended, "table" | "onError">) => {
       setPhase({ kind: "done", ended: { ...ended, table: into, onError } });
@@ -211,18 +212,20 @@ export function ImportDialog({ catalog, user, initialTable, onClose, onImported 
     const running = (change: (p: Extract<Phase, { kind: "running" }>) => Phase) =>
       setPhase((p) => (p.kind === "running" ? change(p) : p));
     let outcome: ImportOutcome;
+    let dropNote: string | null = null;
     try {
-      outcome = await runImport(
+      const ended = await runImport(
         request,
         (id) => running((p) => ({ ...p, id })),
         (progress) => running((p) => ({ ...p, progress })),
       );
+      outcome = ended.outcome;
+      if (ended.droppedTable) dropNote = `Table ${into}, created for this import, was dropped again.`;
     } catch (e) {
       outcome = { kind: "failed", error: e as IpcError, started: false };
     }
 
-    let dropNote: string | null = null;
-    if (created && dropCreatedTable(outcome, onError)) {
+    if (created && dropCreatedTable(outcome)) {
       const error = await runScript(`DROP TABLE ${qualifiedName(namespace, name)};`, user);
       dropNote = error
         ? `Table ${into} was created for this import and could not be dropped: ${error.message}`

@@ -163,6 +163,8 @@ export interface ImportPlan {
   delimiter: string;
   emptyAsNull: boolean;
   user: string | null;
+  /** The window created the table for this import (it is dropped if it ends empty). */
+  createdTable: boolean;
 }
 
 export function buildImportRequest(plan: ImportPlan): ImportRequest {
@@ -175,6 +177,7 @@ export function buildImportRequest(plan: ImportPlan): ImportRequest {
     delimiter: plan.delimiter,
     empty_as_null: plan.emptyAsNull,
     user: plan.user,
+    created_table: plan.createdTable,
   };
 }
 
@@ -240,17 +243,11 @@ export function wroteRows(outcome: ImportOutcome): boolean {
 }
 
 /**
- * Whether a table created for the import should be dropped again: when it holds
- * nothing from the file. Skip mode commits in chunks, so after a failure there it may
- * hold rows and stays; stop mode wrote nothing.
+ * Whether the window must drop a table it created for the import itself: only when
+ * the import never started. Once started, the app drops it if it ends empty (in the
+ * database it was made in, even if another one has been opened since) and says so in
+ * the last event.
  */
-export function dropCreatedTable(outcome: ImportOutcome, onError: OnError): boolean {
-  switch (outcome.kind) {
-    case "imported":
-      return false;
-    case "cancelled":
-      return outcome.imported === 0;
-    case "failed":
-      return !outcome.started || onError === "stop";
-  }
+export function dropCreatedTable(outcome: ImportOutcome): boolean {
+  return outcome.kind === "failed" && !outcome.started;
 }

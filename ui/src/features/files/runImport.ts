@@ -18,16 +18,16 @@ export async function runImport(
   request: ImportRequest,
   onStarted: (id: string) => void,
   onProgress: (event: ImportEvent) => void,
-): Promise<ImportOutcome> {
+): Promise<{ outcome: ImportOutcome; droppedTable: boolean }> {
   let id: string | null = null;
   const early: ImportEvent[] = [];
-  let end: (outcome: ImportOutcome) => void = () => {};
-  const ended = new Promise<ImportOutcome>((resolve) => (end = resolve));
+  let end: (ended: { outcome: ImportOutcome; droppedTable: boolean }) => void = () => {};
+  const ended = new Promise<{ outcome: ImportOutcome; droppedTable: boolean }>((resolve) => (end = resolve));
   const take = (event: ImportEvent) => {
     if (event.import !== id) return;
     onProgress(event);
     const outcome = outcomeOf(event);
-    if (outcome) end(outcome);
+    if (outcome) end({ outcome, droppedTable: event.dropped_table });
   };
   const unlisten = await onImportEvent((event) => (id === null ? early.push(event) : take(event)));
   try {

@@ -8,6 +8,7 @@ import {
   closeTab,
   cycle,
   emptyLayout,
+  moveTab,
   moveToOtherSide,
   paneFilter,
   parseSaved,
@@ -60,6 +61,19 @@ describe("tabs", () => {
     l = closeTab(l, "d");
     expect(l.groups.length).toBe(1);
     expect(l.focus).toBe(0);
+  });
+
+  it("moving the only tab of a side merges the sides instead of swapping them", () => {
+    const split = moveToOtherSide(three(), "a");
+    expect(split.groups.map((g) => g.tabs.map((t) => t.id))).toEqual([["b", "c"], ["a"]]);
+    const merged = moveTab(moveTab(split, "b", 1), "c", 1);
+    expect(merged.groups.map((g) => g.tabs.map((t) => t.id))).toEqual([["a", "b", "c"]]);
+    expect(merged.focus).toBe(0);
+  });
+
+  it("never leaves an empty left side when the only tab moves right", () => {
+    const one = addTab(emptyLayout(), tab("a"));
+    expect(moveTab(one, "a", 1)).toBe(one);
   });
 
   it("does not split away the only tab", () => {

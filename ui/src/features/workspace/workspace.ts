@@ -70,11 +70,15 @@ export function closeTab(layout: Layout, id: string): Layout {
   return dropEmptyGroups(setGroup(layout, found.group, { tabs, active }));
 }
 
-/** Moves a tab to the other group (creating it: a split) and makes it active there. */
+/** Moves a tab to group `to` (1 creates the right side: a split) and activates it
+ * there. A side left empty goes away; a single tab is never split into an empty left. */
 export function moveTab(layout: Layout, id: string, to: number): Layout {
   const found = findTab(layout, id);
   if (!found || found.group === to) return layout;
+  if (to >= layout.groups.length && allTabs(layout).length < 2) return layout;
   let next = closeTab(layout, id);
+  // Closing the last tab of a left side removed it: the right side is now index 0.
+  if (next.groups.length < layout.groups.length && found.group < to) to -= 1;
   if (to >= next.groups.length) {
     next = { ...next, groups: [...next.groups, { tabs: [], active: null }] };
     to = next.groups.length - 1;
