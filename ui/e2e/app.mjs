@@ -2,7 +2,7 @@
 // WebKitWebDriver) and hands back a WebdriverIO browser for its window. Each launch
 // gets its own database and app-data folders unless given existing ones.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import net from "node:net";
@@ -36,8 +36,17 @@ async function waitForPort(port, child, ms = 20_000) {
   throw new Error(`tauri-driver did not listen on ${port}`);
 }
 
+// Every temporary folder a run makes goes when its process ends (a bulk scenario's
+// database alone is ~75 MB).
+const temporary = new Set();
+process.on("exit", () => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix) {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.add(dir);
+  return dir;
 }
 
 /**

@@ -89,7 +89,8 @@ ORDER BY revenue DESC;`,
   });
   await browser.pause(1500);
   await browser.saveScreenshot(join(out, "split-dark.png"));
-  await browser.$('select[aria-label="Theme"]').selectByAttribute("value", "light");
+  // The theme choice is the user's, kept in the webview's storage: leave it as found.
+  await browser.$('select[aria-label="Theme"]').selectByAttribute("value", "system");
 
   // The import dialog with a file's preview.
   const csv = join(mkdtempSync(join(tmpdir(), "tidepool-shots-")), "customers.csv");

@@ -34,24 +34,26 @@ export function ActingUser({ value, onChange }: { value: string; onChange: (user
   return (
     <label className={`acting-user ${value.trim() ? "as-user" : ""}`}>
       acting as
-      <input
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        placeholder="admin"
-        aria-label="Acting user"
-        list="acting-users"
-        title="Empty: admin (all users' rows, with _user). A name: that user's rows of USER tables."
-      />
+      <span className="acting-field">
+        <input
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          placeholder="admin"
+          aria-label="Acting user"
+          list="acting-users"
+          title="Empty: admin (all users' rows, with _user). A name: that user's rows of USER tables."
+        />
+        {value.trim() && (
+          <button className="as-admin" aria-label="Act as admin" title="Act as admin" onClick={() => onChange("")}>
+            ×
+          </button>
+        )}
+      </span>
       <datalist id="acting-users">
         {users.map((u) => (
           <option key={u} value={u} />
         ))}
       </datalist>
-      {value.trim() && (
-        <button className="as-admin" aria-label="Act as admin" title="Act as admin" onClick={() => onChange("")}>
-          ×
-        </button>
-      )}
     </label>
   );
 }
