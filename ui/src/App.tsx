@@ -168,7 +168,7 @@ export function App() {
         enabled: !!current,
       },
       { id: "console.run", title: "Run the console (all or selection)", group: "Console", shortcut: "Mod+Enter", global: false, run: () => undefined },
-      { id: "grid.find", title: "Find in grid", group: "Grid", shortcut: "Mod+F", run: () => window.dispatchEvent(new CustomEvent("tidepool:find")) },
+      { id: "grid.find", title: "Find in grid", group: "Grid", shortcut: "Mod+F", run: () => window.dispatchEvent(new CustomEvent("tidepool:find", { detail: { side: layout.focus } })) },
       {
         id: "catalog.refresh",
         title: "Refresh catalog",
@@ -182,7 +182,7 @@ export function App() {
       { id: "view.live", title: "Live queries (system.live)", group: "View", run: () => openSingleton("live-queries") },
       { id: "view.start", title: "Start page", group: "View", run: () => openSingleton("start") },
     ],
-    [newConsole, close, current, layout.groups.length, exportTab, openSingleton],
+    [newConsole, close, current, layout.groups.length, layout.focus, exportTab, openSingleton],
   );
 
   async function restoreWorkspace(restore: { cancelled: boolean }): Promise<{ layout: Layout; failures: string[] }> {

@@ -8,7 +8,8 @@ import { CompactSelection, type DataEditorRef, type GridSelection, type Highligh
 import type { Json } from "../../json";
 import { findMatches, indexOfMatch, matchesInRows, stepMatch, type Match } from "./find";
 
-/** Sent on `window` (e.g. by a menu) to open find in the visible grid. */
+/** Sent on `window` (e.g. by a menu) to open find in the visible grid — on the side
+ * `detail.side` when given. */
 export const FIND_EVENT = "tidepool:find";
 
 const MATCH_COLOR = "rgba(255, 196, 0, 0.38)";
@@ -53,8 +54,13 @@ export function useGridFind({ grid, host, rows, start, selection, select }: Find
   }, []);
 
   useEffect(() => {
-    const onFind = () => {
-      if (host.current !== null && host.current.getClientRects().length > 0) show();
+    // With two sides shown, the event names the focused one (`detail.side`).
+    const onFind = (event: Event) => {
+      const element = host.current;
+      if (element === null || element.getClientRects().length === 0) return;
+      const side = (event as CustomEvent<{ side?: number } | null>).detail?.side;
+      const page = element.closest("[data-side]");
+      if (side === undefined || page === null || page.getAttribute("data-side") === String(side)) show();
     };
     window.addEventListener(FIND_EVENT, onFind);
     return () => window.removeEventListener(FIND_EVENT, onFind);
