@@ -1,10 +1,11 @@
 // Namespaces → tables with kind badges and row counts; the `catalog` event keeps it
 // current after every commit. A table's context menu opens it on the right, exports
 // it, imports into it or adds columns.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
 import type { CatalogTable } from "../../bindings/CatalogTable";
 import type { CatalogView } from "../../bindings/CatalogView";
+import { useContextMenu } from "../common/useContextMenu";
 
 export type TableAction = "open-right" | "export" | "import" | "alter";
 
@@ -25,21 +26,7 @@ export function CatalogTree({
   onAction: (table: CatalogTable, action: TableAction) => void;
 }) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
-  const [menu, setMenu] = useState<{ table: CatalogTable; x: number; y: number } | null>(null);
-  useEffect(() => {
-    if (!menu) return;
-    // A right click may be followed by a click event of button 2: only the left closes.
-    const close = (e: Event) => {
-      if (e instanceof MouseEvent && e.button !== 0) return;
-      setMenu(null);
-    };
-    window.addEventListener("click", close);
-    window.addEventListener("keydown", close);
-    return () => {
-      window.removeEventListener("click", close);
-      window.removeEventListener("keydown", close);
-    };
-  }, [menu]);
+  const [menu, setMenu] = useContextMenu<{ table: CatalogTable }>();
   if (!catalog) return <div className="tree empty">No database open.</div>;
   const toggle = (ns: string) =>
     setCollapsed((c) => {

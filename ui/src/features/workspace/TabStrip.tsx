@@ -1,9 +1,8 @@
 // One group's tab strip. Tabs can be dragged onto the other group (or onto the right
 // half of the window to split it); the context menu and a button do the same without
 // a mouse drag.
-import { useEffect, useState } from "react";
-
 import type { Tab } from "./workspace";
+import { useContextMenu } from "../common/useContextMenu";
 
 export const TAB_MIME = "application/x-tidepool-tab";
 
@@ -21,21 +20,7 @@ export interface TabStripProps {
 
 export function TabStrip(props: TabStripProps) {
   const { tabs, active, split } = props;
-  const [menu, setMenu] = useState<{ id: string; x: number; y: number } | null>(null);
-  useEffect(() => {
-    if (!menu) return;
-    // A right click may be followed by a click event of button 2: only the left closes.
-    const close = (e: Event) => {
-      if (e instanceof MouseEvent && e.button !== 0) return;
-      setMenu(null);
-    };
-    window.addEventListener("click", close);
-    window.addEventListener("keydown", close);
-    return () => {
-      window.removeEventListener("click", close);
-      window.removeEventListener("keydown", close);
-    };
-  }, [menu]);
+  const [menu, setMenu] = useContextMenu<{ id: string }>();
   const moveLabel = (title: string) => (split ? `Move ${title} to the other side` : `Split ${title} to the right`);
 
   return (
