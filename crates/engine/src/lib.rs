@@ -1,4 +1,4 @@
-//! Tidepool's engine: RocksDB storage, DataFusion SQL and (next) live queries, with no
+//! Tidepool's engine: RocksDB storage, DataFusion SQL and live queries, with no
 //! dependency on any front door. The app, the `tidepool` CLI and the local API server
 //! all drive it through [`Engine`] and [`Session`].
 //!
@@ -29,7 +29,18 @@
 //! DataFusion calls `scan` with the projection, the filters it could push and a limit;
 //! `TidepoolScan` (`sql::scan`) reads the key ranges on a blocking thread from a
 //! RocksDB iterator (a consistent snapshot), hides expired STREAM rows, and streams
-//! Arrow batches. `EXPLAIN` shows the ranges it will read.
+//! Arrow batches. `EXPLAIN` shows the ranges it will read. `export` streams a query's
+//! batches into Arrow's CSV, JSON or Parquet writer; `import` goes the other way, row
+//! by row through the typed write path.
+//!
+//! # The life of a subscription
+//!
+//! `live::query` compiles the SELECT once; `live::subscription` registers it under the
+//! writer lock and sends a snapshot of exactly that commit (or, resuming from a seq,
+//! the kept changes since, from `live::history`); every later commit's row images
+//! reach it through `live::manager`'s ordered queue and fan-out thread, which turns
+//! them into inserts, updates and deletes as its filter sees them (`live::delta`).
+//! Front doors authenticate with `tokens` (API tokens stored as hashes).
 
 mod catalog;
 mod convert;
