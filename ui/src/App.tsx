@@ -311,8 +311,8 @@ export function App() {
                     catalog={catalog}
                     user={acting}
                     onLive={onLive}
-                    onExport={(sql) => {
-                      const source: ExportSource = { kind: "query", sql, user: acting };
+                    onExport={(sql, user) => {
+                      const source: ExportSource = { kind: "query", sql, user };
                       setExporting({ source, name: suggestExportName(source, new Date()) });
                     }}
                   />

@@ -21,12 +21,15 @@ export function Console({
   catalog: CatalogView | null;
   user: string | null;
   onLive: (info: PaneInfo) => void;
-  /** Export a query's rows (a result tab's statement, run again when exported). */
-  onExport: (sql: string) => void;
+  /** Export a query's rows (a result tab's statement, run again when exported, as the
+   * user it ran as). */
+  onExport: (sql: string, user: string | null) => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<ConsoleEditor | null>(null);
   const [run, setRun] = useState<ConsoleRun | null>(null);
+  // Who the shown run acted as: its results are exported as that user.
+  const [runUser, setRunUser] = useState<string | null>(null);
   const [active, setActive] = useState(0);
   const [running, setRunning] = useState(false);
   const [runs, setRuns] = useState(0);
@@ -64,6 +67,7 @@ export function Console({
     try {
       const result = await api.runSql(text, user);
       setRun(result);
+      setRunUser(user);
       setActive(result.error ? result.outputs.length : 0);
       for (const output of result.outputs) if (output.result.type === "live") onLive(output.result.pane);
       const failure = result.error;
@@ -123,7 +127,7 @@ export function Console({
             </button>
           ))}
         </div>
-        {shown?.o && <StatementView output={shown.o} onExport={onExport} />}
+        {shown?.o && <StatementView output={shown.o} onExport={(sql) => onExport(sql, runUser)} />}
         {shown && !shown.ok && run?.error && (
           <div className="result-error" role="alert">
             <strong>{run.error.error.line !== null ? `Error at line ${run.error.error.line}, column ${run.error.error.column}` : "Error"}</strong>
