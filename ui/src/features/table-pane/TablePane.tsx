@@ -156,6 +156,29 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   const replacing = useRef<number | null>(null);
   const dark = useDarkMode();
   const colors = flashColors(dark);
+  // The grid draws its header squeezed after its box narrows beside the change feed;
+  // it is made anew once a resize has settled (its rows and selection live here).
+  const gridHost = useRef<HTMLDivElement>(null);
+  const [gridKey, setGridKey] = useState(0);
+  useEffect(() => {
+    const element = gridHost.current;
+    if (!element) return;
+    let width = -1;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const observer = new ResizeObserver((entries) => {
+      const now = Math.round(entries[0].contentRect.width);
+      if (width >= 0 && now < width) {
+        clearTimeout(timer);
+        timer = setTimeout(() => setGridKey((k) => k + 1), 150);
+      }
+      width = now;
+    });
+    observer.observe(element);
+    return () => {
+      clearTimeout(timer);
+      observer.disconnect();
+    };
+  }, []);
   // Stable props: a new theme or marker object makes the grid lay everything out again.
   const theme = useMemo(() => gridTheme(dark), [dark]);
 
@@ -522,8 +545,9 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
         <AddRowForm info={info} onDone={() => setAdding(false)} onError={setEditError} />
       )}
       <div className="pane-body">
-        <div className="grid-host">
+        <div className="grid-host" ref={gridHost}>
           <DataEditor
+            key={gridKey}
             ref={grid}
             columns={columns}
             rows={live.total}
