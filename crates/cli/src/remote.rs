@@ -66,7 +66,7 @@ impl Remote {
             .json(&body)
             .send()
             .await
-            .map_err(|e| format!("cannot reach the server at {url}: {e}"))?;
+            .map_err(|e| format!("cannot reach the server at {url}: {}", causes(&e)))?;
         let status = response.status();
         let answer: Json = response
             .json()
@@ -137,6 +137,19 @@ impl Remote {
         }
         Err(format!("the server at {url} closed the connection"))
     }
+}
+
+/// An error with the errors that caused it ("error sending request: ... Connection
+/// refused"), which reqwest keeps apart.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The `error` object of an answer as one line.
