@@ -6,6 +6,8 @@
 //! subscription on a touched table, turns the rows into that subscription's changes
 //! (once per distinct query and user, shared by the subscriptions that have it) and
 //! queues them on the subscription's queue, which is bounded in rows, without waiting.
+//! The commits already waiting are taken together, and each subscription they touched
+//! is woken once after them, so a burst of commits costs a subscriber one wake-up.
 //! A subscription whose queue is full is marked lagging: its later changes are skipped
 //! and, when it has read what it has, it is told `resync` and gets a fresh snapshot.
 //! Nothing is dropped silently.
@@ -25,6 +27,8 @@ use crate::types::Value;
 /// queued any more: the subscriptions of its tables are sent to resync instead, so a
 /// flood of writes cannot grow memory without bound.
 const MAX_QUEUED_ROWS: usize = 2_000_000;
+/// Commits the fan-out takes together before waking their subscriptions.
+const DRAIN: usize = 256;
 
 /// One row changed by a commit, with its images in table column order.
 #[derive(Debug, Clone)]
@@ -228,55 +232,78 @@ impl Shared {
         self.registry.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The fan-out loop: one event at a time, in commit order.
+    /// The fan-out loop, in commit order. The commits already waiting are taken
+    /// together (up to `DRAIN`), and each subscription they touched is woken once
+    /// after them rather than once per commit: a busy writer's burst costs its
+    /// subscribers one wake-up.
     fn run(&self, events: mpsc::Receiver<CommitEvent>) {
-        while let Ok(event) = events.recv() {
-            self.queued_rows.fetch_sub(event.changes.len(), Ordering::Relaxed);
-            let mut tables: Vec<u64> = event.changes.iter().map(|c| c.table_id).collect();
-            tables.sort_unstable();
-            tables.dedup();
-            for table in &tables {
-                let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
-                // Subscriptions with the same query seen by the same user get the same
-                // changes: compute them once.
-                let mut computed: HashMap<QueryShape, Option<Computed>> = HashMap::new();
-                for sub in &subs {
-                    let query = &sub.query;
-                    let shape = (
-                        Arc::as_ptr(&query.def) as usize,
-                        query.sql.as_str(),
-                        query.view.owner.as_deref(),
-                        query.view.owner_column,
-                    );
-                    let changes = computed.entry(shape).or_insert_with(|| {
-                        // A bug in one query's filter must not stop delivery to others.
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            changes_of(sub, &event.changes).map(Arc::new)
-                        }))
-                        .ok()
-                    });
-                    match changes {
-                        Some(Ok(changes)) if changes.is_empty() => {}
-                        Some(Ok(changes)) => sub.push_changes(event.seq, event.committed_micros, changes.clone()),
-                        Some(Err(message)) => {
-                            sub.fail(message);
-                            self.drop_sub(&sub.id);
-                        }
-                        None => {
-                            sub.fail("internal error while computing changes");
-                            self.drop_sub(&sub.id);
-                        }
+        let mut touched: HashMap<String, Arc<Sub>> = HashMap::new();
+        while let Ok(first) = events.recv() {
+            let mut next = Some(first);
+            let mut taken = 0;
+            while let Some(event) = next.take() {
+                self.fan_out(&event, &mut touched);
+                taken += 1;
+                if taken < DRAIN {
+                    next = events.try_recv().ok();
+                }
+            }
+            for (_, sub) in touched.drain() {
+                sub.wake();
+            }
+        }
+    }
+
+    /// One commit's changes, queued to the subscriptions of its tables (woken later).
+    fn fan_out(&self, event: &CommitEvent, touched: &mut HashMap<String, Arc<Sub>>) {
+        self.queued_rows.fetch_sub(event.changes.len(), Ordering::Relaxed);
+        let mut tables: Vec<u64> = event.changes.iter().map(|c| c.table_id).collect();
+        tables.sort_unstable();
+        tables.dedup();
+        for table in &tables {
+            let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
+            // Subscriptions with the same query seen by the same user get the same
+            // changes: compute them once.
+            let mut computed: HashMap<QueryShape, Option<Computed>> = HashMap::new();
+            for sub in &subs {
+                let query = &sub.query;
+                let shape = (
+                    Arc::as_ptr(&query.def) as usize,
+                    query.sql.as_str(),
+                    query.view.owner.as_deref(),
+                    query.view.owner_column,
+                );
+                let changes = computed.entry(shape).or_insert_with(|| {
+                    // A bug in one query's filter must not stop delivery to others.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        changes_of(sub, &event.changes).map(Arc::new)
+                    }))
+                    .ok()
+                });
+                match changes {
+                    Some(Ok(changes)) if changes.is_empty() => {}
+                    Some(Ok(changes)) => {
+                        sub.push_changes(event.seq, event.committed_micros, changes.clone());
+                        touched.entry(sub.id.clone()).or_insert_with(|| sub.clone());
+                    }
+                    Some(Err(message)) => {
+                        sub.fail(message);
+                        self.drop_sub(&sub.id);
+                    }
+                    None => {
+                        sub.fail("internal error while computing changes");
+                        self.drop_sub(&sub.id);
                     }
                 }
             }
-            for table in &event.overflowed {
-                for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
-                    sub.mark_lagging(event.seq);
-                }
-            }
-            self.processed.store(event.seq, Ordering::SeqCst);
-            self.processed_signal.notify_waiters();
         }
+        for table in &event.overflowed {
+            for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
+                sub.mark_lagging(event.seq);
+            }
+        }
+        self.processed.store(event.seq, Ordering::SeqCst);
+        self.processed_signal.notify_waiters();
     }
 
     fn drop_sub(&self, id: &str) {

@@ -112,7 +112,13 @@ impl Sub {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues one commit's changes (from the fan-out thread, in commit order).
+    /// Wakes the subscriber (after the fan-out queued changes for it).
+    pub fn wake(&self) {
+        self.ready.notify_one();
+    }
+
+    /// Queues one commit's changes (from the fan-out thread, in commit order); the
+    /// fan-out wakes the subscriber afterwards.
     pub fn push_changes(&self, seq: u64, committed_at: i64, changes: Arc<Vec<Change>>) {
         let mut queue = self.lock();
         if seq <= queue.last_seq {
@@ -141,7 +147,6 @@ impl Sub {
                     merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
                     queue.last_seq = seq;
                 }
-                self.ready.notify_one();
             }
             State::Restarting | State::Lagging { .. } | State::Closed { .. } => {}
         }
