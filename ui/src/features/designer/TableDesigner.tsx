@@ -1,7 +1,7 @@
 // The table designer: a dialog that builds CREATE TABLE (or ALTER TABLE ... ADD COLUMN)
 // from a form, shows the exact SQL as it changes, and runs it only once the engine's
 // DDL rules are met. Engine errors stay in the dialog so the form can be fixed.
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useRef, useState } from "react";
 
 import type { CatalogTable } from "../../bindings/CatalogTable";
 import type { CatalogView } from "../../bindings/CatalogView";
@@ -26,6 +26,7 @@ import {
   type Issue,
   type TableDraft,
 } from "./sql";
+import { useModal } from "../common/useModal";
 
 export type DesignerMode = { kind: "create"; namespace?: string } | { kind: "alter"; table: CatalogTable };
 
@@ -98,14 +99,7 @@ export function TableDesigner({ catalog, mode, user, onClose, onDone }: TableDes
   const dialog = useRef<HTMLDivElement>(null);
   const namespaceList = useId();
 
-  useEffect(() => {
-    dialog.current?.focus();
-  }, []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && !busy && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [busy, onClose]);
+  useModal(dialog, onClose, busy);
 
   const draft: TableDraft = { ...head, columns: rows };
   const newNamespace = !namespaceExists(catalog, head.namespace);

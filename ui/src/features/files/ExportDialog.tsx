@@ -16,6 +16,7 @@ import {
   type ExportFormat,
 } from "./exportPath";
 import { rowsText } from "./importPlan";
+import { useModal } from "../common/useModal";
 
 export interface ExportDialogProps {
   source: ExportSource;
@@ -38,7 +39,6 @@ export function ExportDialog({ source, suggestedName, onClose }: ExportDialogPro
   const path = typed ?? (dir === null ? "" : defaultExportPath(dir, suggestedName, format));
 
   useEffect(() => {
-    dialog.current?.focus();
     let live = true;
     api
       .defaultExportDir()
@@ -49,11 +49,7 @@ export function ExportDialog({ source, suggestedName, onClose }: ExportDialogPro
       live = false;
     };
   }, []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && !busy && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [busy, onClose]);
+  useModal(dialog, onClose, busy);
 
   const browse = async () => {
     try {

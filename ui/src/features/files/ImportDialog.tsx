@@ -39,6 +39,7 @@ import {
   type OnError,
 } from "./importPlan";
 import { runImport } from "./runImport";
+import { useModal } from "../common/useModal";
 
 export interface ImportDialogProps {
   catalog: CatalogView | null;
@@ -112,14 +113,7 @@ export function ImportDialog({ catalog, user, initialTable, onClose, onImported 
   const delimiter = delimiterChoice ?? defaultDelimiter(file);
   const previewKey = JSON.stringify([file, header, delimiter]);
 
-  useEffect(() => {
-    dialog.current?.focus();
-  }, []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && !busy && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [busy, onClose]);
+  useModal(dialog, onClose, busy);
 
   // Read the file once typing pauses; an answer for an older path or options is dropped.
   useEffect(() => {

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 
 import type { LocalApiStatus } from "../../bindings/LocalApiStatus";
 import { api, onLocalApi } from "../../ipc";
+import { useModal } from "../common/useModal";
 
 export function LocalApiButton() {
   const [status, setStatus] = useState<LocalApiStatus | null>(null);
@@ -54,12 +55,7 @@ function LocalApiDialog({
   const [copied, setCopied] = useState<string | null>(null);
   const dialog = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    dialog.current?.focus();
-    const onKey = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [onClose]);
+  useModal(dialog, onClose);
 
   const portNumber = Number(port);
   const portValid = port.trim() !== "" && Number.isInteger(portNumber) && portNumber >= 0 && portNumber <= 65535;
