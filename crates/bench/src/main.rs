@@ -13,7 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tidepool_engine::{Actor, Engine, LiveMessage, Row, TableName, Value};
+// The allocator of the app and the CLI.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use tidepool_engine::{Actor, Engine, EngineOptions, LiveMessage, Row, TableName, Value};
 
 const BODY: &str = "a message body of about fifty bytes, give or take.";
 /// Subscriber configurations: (count, filtered).
@@ -92,45 +96,132 @@ struct Run {
     resyncs: u64,
 }
 
+/// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
+const SECTIONS: [&str; 6] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced"];
+
 fn main() {
     let seconds: f64 = std::env::var("TIDEPOOL_BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2.0);
+    let repeat: usize = std::env::var("TIDEPOOL_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(3);
+    let only = std::env::var("TIDEPOOL_BENCH_ONLY").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if let Some(unknown) = only.iter().find(|s| !SECTIONS.contains(s)) {
+        eprintln!(
+            "TIDEPOOL_BENCH_ONLY: unknown section {unknown:?}; the sections are {}",
+            SECTIONS.join(", ")
+        );
+        std::process::exit(2);
+    }
+    let runs_section = |name: &str| only.is_empty() || only.contains(&name);
+    // `TIDEPOOL_BENCH_SUBSCRIBERS=0,5,50f` limits the subscriber configurations.
+    let picked = std::env::var("TIDEPOOL_BENCH_SUBSCRIBERS").unwrap_or_default();
+    let picked: Vec<&str> = picked.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let configs_run: Vec<(usize, bool)> = CONFIGS
+        .into_iter()
+        .filter(|&(count, filtered)| {
+            picked.is_empty() || picked.contains(&format!("{count}{}", if filtered { "f" } else { "" }).as_str())
+        })
+        .collect();
     let flat_out = Pace {
         duration: Duration::from_secs_f64(seconds),
         max_rows: 2_000_000,
         rate: None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = std::env::var("TIDEPOOL_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        runtime.worker_threads(workers);
+    }
+    let runtime = runtime.enable_all().build().expect("runtime");
 
-    println!("## Throughput: each writer as fast as it can for {seconds} s\n");
-    let mut runs = vec![raw_rocksdb(flat_out)];
-    for mode in [Mode::Typed, Mode::Sql1, Mode::Sql100] {
-        for (count, filtered) in CONFIGS {
-            runs.push(runtime.block_on(engine_run(mode, count, filtered, flat_out)));
+    // Every configuration runs `repeat` times, round-robin, so a drift of the machine
+    // spreads over all of them; each row of the tables is the run with the median
+    // throughput (the median commit-to-receive p99 at a steady rate).
+    let mut configs: Vec<Box<dyn Fn() -> Run>> = Vec::new();
+    if runs_section("raw") {
+        configs.push(Box::new(move || raw_rocksdb(flat_out)));
+    }
+    for (section, mode) in [("typed", Mode::Typed), ("sql1", Mode::Sql1), ("sql100", Mode::Sql100)] {
+        if runs_section(section) {
+            for &(count, filtered) in &configs_run {
+                let runtime = &runtime;
+                configs.push(Box::new(move || {
+                    runtime.block_on(engine_run(mode, count, filtered, flat_out))
+                }));
+            }
         }
     }
-    for (count, filtered) in CONFIGS {
-        runs.push(sqlite_run(count, filtered, flat_out));
+    if runs_section("sqlite") {
+        for &(count, filtered) in &configs_run {
+            configs.push(Box::new(move || sqlite_run(count, filtered, flat_out)));
+        }
     }
-    print_table(&runs, false);
+    if !configs.is_empty() {
+        println!("## Throughput: each writer as fast as it can for {seconds} s (median of {repeat} runs)\n");
+        print_table(&medians(&configs, repeat, false), false);
+    }
 
-    let rate = 10_000;
-    println!("\n## Latency at a steady {rate} commits/s (typed insert, 1 row each) for {seconds} s\n");
-    let paced = Pace {
-        rate: Some(rate),
-        ..flat_out
-    };
-    let runs: Vec<Run> = CONFIGS
-        .iter()
-        .map(|&(count, filtered)| runtime.block_on(engine_run(Mode::Typed, count, filtered, paced)))
-        .collect();
-    // The rate is fixed, so throughput cannot differ: compare the latency columns.
-    print_table(&runs, true);
+    if runs_section("paced") {
+        let rate = 10_000;
+        println!(
+            "\n## Latency at a steady {rate} commits/s (typed insert, 1 row each) for {seconds} s (median of {repeat} runs)\n"
+        );
+        let paced = Pace {
+            rate: Some(rate),
+            ..flat_out
+        };
+        let configs: Vec<Box<dyn Fn() -> Run>> = configs_run
+            .iter()
+            .map(|&(count, filtered)| {
+                let runtime = &runtime;
+                Box::new(move || runtime.block_on(engine_run(Mode::Typed, count, filtered, paced)))
+                    as Box<dyn Fn() -> Run>
+            })
+            .collect();
+        // The rate is fixed, so throughput cannot differ: compare the latency columns.
+        print_table(&medians(&configs, repeat, true), true);
+    }
+}
+
+/// Runs every configuration `repeat` times, round-robin, and keeps each one's median run.
+fn medians(configs: &[Box<dyn Fn() -> Run + '_>], repeat: usize, paced: bool) -> Vec<Run> {
+    let mut runs: Vec<Vec<Run>> = configs.iter().map(|_| Vec::new()).collect();
+    for round in 0..repeat {
+        for (config, runs) in configs.iter().zip(&mut runs) {
+            let run = config();
+            let mut receive = run.receive.clone();
+            eprintln!(
+                "run {}/{repeat}: {} | {}: {:.0} rows/s, commit→receive p90/p99/p99.9/max {}/{}/{}/{} µs",
+                round + 1,
+                run.label,
+                run.subscribers,
+                run.rate(),
+                percentile(&mut receive, 0.9),
+                percentile(&mut receive, 0.99),
+                percentile(&mut receive, 0.999),
+                percentile(&mut receive, 1.0),
+            );
+            runs.push(run);
+        }
+    }
+    runs.into_iter()
+        .map(|mut runs| {
+            if paced {
+                runs.sort_by_cached_key(|run| percentile(&mut run.receive.clone(), 0.99));
+            } else {
+                runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+            }
+            runs.swap_remove(runs.len() / 2)
+        })
+        .collect()
 }
 
 fn describe(count: usize, filtered: bool) -> String {
@@ -193,7 +284,15 @@ fn raw_rocksdb(pace: Pace) -> Run {
 
 async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
-    let engine = Engine::open(dir.path()).expect("open");
+    let mut options = EngineOptions::default();
+    // For tuning: `TIDEPOOL_BENCH_TICK_US` sets the fan-out's tick.
+    if let Some(tick) = std::env::var("TIDEPOOL_BENCH_TICK_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.live_tick = Duration::from_micros(tick);
+    }
+    let engine = Engine::open_with(dir.path(), options).expect("open");
     let admin = engine.session(Actor::Admin);
     admin
         .execute("CREATE NAMESPACE app; CREATE TABLE app.t (id BIGINT PRIMARY KEY, grp TEXT, n BIGINT, body TEXT)")
@@ -204,38 +303,33 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
     } else {
         "SELECT id, n, body FROM app.t"
     };
-    // What each subscriber must receive: known once the writer is done.
-    let target = Arc::new(AtomicU64::new(u64::MAX));
-    let delivered = Arc::new(AtomicU64::new(0));
+    // Each subscriber counts what it received on its own counter (no counter shared
+    // between them), and reads until its subscription is closed: the run ends by
+    // killing it, so no timer is set per message.
     let resyncs = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
+    let mut counters = Vec::new();
+    let mut ids = Vec::new();
     for _ in 0..count {
         let mut subscription = admin.subscribe(sql).await.expect("subscribe");
-        let (delivered, target) = (delivered.clone(), target.clone());
+        ids.push(subscription.id().to_string());
+        let delivered = Arc::new(AtomicU64::new(0));
+        counters.push(delivered.clone());
         let resyncs = resyncs.clone();
         readers.push(tokio::spawn(async move {
             let mut receive = Vec::new();
-            let mut seen = 0;
-            let mut idle = 0;
-            // Until everything arrived, or 2 s without a message once the writer is done
-            // (a subscriber that was resynced gets the rest as a snapshot, not as changes).
-            while seen < target.load(Ordering::Relaxed) && idle < 20 {
-                match tokio::time::timeout(Duration::from_millis(100), subscription.recv()).await {
-                    Ok(Some(LiveMessage::Changes {
+            while let Some(message) = subscription.recv().await {
+                match message {
+                    LiveMessage::Changes {
                         changes, committed_at, ..
-                    })) => {
+                    } => {
                         receive.push((now_micros() - committed_at).max(0) as u64);
-                        seen += changes.len() as u64;
                         delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
-                        idle = 0;
                     }
-                    Ok(Some(LiveMessage::Resync { .. })) => {
+                    LiveMessage::Resync { .. } => {
                         resyncs.fetch_add(1, Ordering::Relaxed);
                     }
-                    Ok(Some(_)) => {}
-                    Err(_) if target.load(Ordering::Relaxed) != u64::MAX => idle += 1,
-                    Err(_) => {}
-                    Ok(None) => break,
+                    _ => {}
                 }
             }
             receive
@@ -286,10 +380,23 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
     .expect("writer");
 
     let expected_each = if filtered { rows.div_ceil(10) } else { rows };
-    target.store(expected_each, Ordering::Relaxed);
+    let expected = expected_each * count as u64;
+    // Until everything arrived, or 2 s without progress (a subscriber that was resynced
+    // gets the rest as a snapshot, not as changes).
+    let delivered = || counters.iter().map(|c| c.load(Ordering::Relaxed)).sum::<u64>();
+    let (mut last, mut idle) = (0, 0);
+    while delivered() < expected && idle < 20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = delivered();
+        idle = if now == last { idle + 1 } else { 0 };
+        last = now;
+    }
+    for id in &ids {
+        admin.execute(&format!("KILL LIVE QUERY '{id}'")).await.expect("kill");
+    }
     let mut receive = Vec::new();
     for reader in readers {
-        if let Ok(Ok(samples)) = tokio::time::timeout(Duration::from_secs(120), reader).await {
+        if let Ok(samples) = reader.await {
             receive.extend(samples);
         }
     }
@@ -300,8 +407,8 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         elapsed,
         latencies,
         receive,
-        delivered: delivered.load(Ordering::Relaxed),
-        expected: expected_each * count as u64,
+        delivered: delivered(),
+        expected,
         resyncs: resyncs.load(Ordering::Relaxed),
     }
 }
@@ -403,6 +510,12 @@ fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
     }
 }
 
+impl Run {
+    fn rate(&self) -> f64 {
+        self.rows as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
 fn percentile(samples: &mut [u64], p: f64) -> u64 {
     if samples.is_empty() {
         return 0;
@@ -417,7 +530,7 @@ fn print_table(runs: &[Run], paced: bool) {
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut baseline = 0.0;
     for run in runs {
-        let rate = run.rows as f64 / run.elapsed.as_secs_f64();
+        let rate = run.rate();
         if run.subscribers == "0" {
             baseline = rate;
         }

@@ -2,6 +2,11 @@
 //! in-process, or a running server (`tidepool serve`, or Tidepool Studio with its
 //! Local API on) reached through its local API.
 
+// Changed rows are made by the writer and freed by the live-query fan-out or a
+// subscriber: mimalloc frees across threads without taking a lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod live;
 mod output;
 mod remote;

@@ -88,6 +88,9 @@ pub struct EngineOptions {
     /// Changed rows of recent commits kept for subscribers that resume from a seq
     /// (only for tables that have had a subscriber); 0 keeps none.
     pub live_history_rows: usize,
+    /// How long a busy live-query fan-out lets commits gather before it takes them
+    /// together: the most a change waits for it, against waking it for every commit.
+    pub live_tick: Duration,
 }
 
 impl Default for EngineOptions {
@@ -98,6 +101,7 @@ impl Default for EngineOptions {
             evict_interval: Some(Duration::from_secs(1)),
             live_queue_rows: 100_000,
             live_history_rows: 100_000,
+            live_tick: Duration::from_micros(250),
         }
     }
 }
@@ -168,7 +172,7 @@ impl Engine {
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
-            live: LiveManager::start(options.live_queue_rows, options.live_history_rows),
+            live: LiveManager::start(options.live_queue_rows, options.live_history_rows, options.live_tick),
             tokens,
         });
         if let Some(interval) = options.evict_interval {

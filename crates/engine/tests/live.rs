@@ -533,3 +533,60 @@ async fn a_long_resume_arrives_in_bounded_batches_that_follow_on() {
     assert_eq!(mirror.last_seq, engine.last_seq(), "the batches cover every seq");
     assert!(sizes.len() >= 4 && sizes.iter().all(|&n| n <= 10_000), "{sizes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_waiting_for_a_subscriber_arrive_merged_whole_and_in_bounded_batches() {
+    let (_dir, engine, admin) = setup().await;
+    let mut sub = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    // The subscriber reads nothing while 12 statements of 3,000 rows and 2,000 one-row
+    // inserts commit, interleaved.
+    let table = TableName::new("app", "t");
+    for statement in 0..12i64 {
+        let from = statement * 3000;
+        admin
+            .execute(&format!(
+                "INSERT INTO app.t SELECT value AS id, 'big' AS grp, {statement} AS n FROM generate_series({from}, {})",
+                from + 2999
+            ))
+            .await
+            .unwrap();
+        for i in 0..2000 / 12 {
+            let id = 1_000_000 + statement * 1000 + i;
+            let row = Row::from([
+                ("id".to_string(), Value::BigInt(id)),
+                ("grp".to_string(), Value::Text("small".into())),
+                ("n".to_string(), Value::BigInt(-1)),
+            ]);
+            admin.insert_rows(&table, vec![row]).unwrap();
+        }
+    }
+    let commits = engine.last_seq() - mirror.last_seq;
+    engine.live_flushed().await;
+    let mut batches = 0;
+    for message in sub.recv_ready().await {
+        if let LiveMessage::Changes { changes, .. } = &message {
+            batches += 1;
+            assert!(changes.len() <= 10_000, "a batch of {} rows", changes.len());
+            // Each statement's 3,000 rows are in one batch.
+            let mut per_statement = BTreeMap::new();
+            for change in changes.iter() {
+                let Change::Insert { row, .. } = change else {
+                    panic!("not an insert: {change:?}")
+                };
+                if row[1] != json!(-1) {
+                    *per_statement.entry(row[1].to_string()).or_insert(0) += 1;
+                }
+            }
+            assert!(per_statement.values().all(|&n| n == 3000), "{per_statement:?}");
+        }
+        mirror.apply(message);
+    }
+    assert_eq!(mirror.rows.len(), 12 * 3000 + 12 * (2000 / 12));
+    assert_eq!(mirror.last_seq, engine.last_seq());
+    assert!(
+        batches * 10 < commits,
+        "{commits} commits came in {batches} batches: they were not merged"
+    );
+}

@@ -2,6 +2,10 @@
 //! the new image of every changed row (one Arrow batch each, so a 100,000-row
 //! statement is two vectorised evaluations), and each row becomes an insert (starts
 //! matching), update (matched and matches), delete (stops matching) or nothing.
+//! The fan-out hands over the commits it takes together, so a burst of one-row
+//! commits is evaluated at once too.
+
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, BooleanArray};
 use serde_json::Value as Json;
@@ -13,9 +17,105 @@ use crate::live::query::LiveQuery;
 use crate::sql::scan::Batcher;
 use crate::types::Value;
 
-/// The subscription's changes for the row changes of one commit (already limited to
-/// its table and to rows its user may see).
-pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<Change>> {
+/// Changes of consecutive commits as one subscription sees them, shared by every
+/// subscription with the same query: at most `max_rows` changes unless one commit
+/// alone has more, and never part of a commit.
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    /// (seq, commit time, index in `changes` of its first change) of each commit that
+    /// has changes here, oldest first; never empty.
+    pub commits: Vec<(u64, i64, usize)>,
+    pub changes: Arc<Vec<Change>>,
+}
+
+impl Segment {
+    pub fn first_seq(&self) -> u64 {
+        self.commits[0].0
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.commits[self.commits.len() - 1].0
+    }
+
+    /// Commit time of the oldest commit.
+    pub fn committed_at(&self) -> i64 {
+        self.commits[0].1
+    }
+
+    /// The part after `seq` (a subscriber that already has the commits up to it).
+    pub fn after(&self, seq: u64) -> Option<Segment> {
+        let first = self.commits.iter().position(|c| c.0 > seq)?;
+        if first == 0 {
+            return Some(self.clone());
+        }
+        let start = self.commits[first].2;
+        Some(Segment {
+            commits: self.commits[first..]
+                .iter()
+                .map(|&(s, at, i)| (s, at, i - start))
+                .collect(),
+            changes: Arc::new(self.changes[start..].to_vec()),
+        })
+    }
+}
+
+/// One commit: its seq, commit time and row changes (of any tables).
+pub(crate) type CommitRows<'a> = (u64, i64, &'a [RowChange]);
+
+/// What `commits` (consecutive, oldest first) mean to a subscription with `query` and
+/// its user's view, in segments of at most `max_rows` changes. The filter is evaluated
+/// once for all of them.
+pub(crate) fn segments_of(query: &LiveQuery, commits: &[CommitRows<'_>], max_rows: usize) -> Result<Vec<Segment>> {
+    let mut rows: Vec<&RowChange> = Vec::new();
+    // Where each commit's rows end in `rows`.
+    let mut ends = Vec::with_capacity(commits.len());
+    for (_, _, changes) in commits {
+        rows.extend(
+            changes
+                .iter()
+                .filter(|c| c.table_id == query.def.id)
+                .filter(|c| query.view.owner.is_none() || c.owner == query.view.owner),
+        );
+        ends.push(rows.len());
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut changes = changes_for(query, &rows)?.into_iter().peekable();
+    let mut segments = Vec::new();
+    // The segment being filled: its commits and its changes.
+    let (mut seqs, mut list) = (Vec::new(), Vec::new());
+    for (&(seq, committed_at, _), &end) in commits.iter().zip(&ends) {
+        let start = list.len();
+        while let Some((_, change)) = changes.next_if(|(row, _)| *row < end) {
+            list.push(change);
+        }
+        let count = list.len() - start;
+        if count == 0 {
+            continue;
+        }
+        if start > 0 && list.len() > max_rows {
+            // This commit starts the next segment.
+            let rest = list.split_off(start);
+            segments.push(Segment {
+                commits: std::mem::take(&mut seqs),
+                changes: Arc::new(std::mem::replace(&mut list, rest)),
+            });
+        }
+        seqs.push((seq, committed_at, list.len() - count));
+    }
+    if !seqs.is_empty() {
+        segments.push(Segment {
+            commits: seqs,
+            changes: Arc::new(list),
+        });
+    }
+    Ok(segments)
+}
+
+/// The subscription's changes for changed rows (already limited to its table and to
+/// rows its user may see), each with the index of the row it comes from.
+pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
     let old_matches = matches(
         query,
         rows.iter()
@@ -28,7 +128,7 @@ pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<
     )?;
     let (mut old_at, mut new_at) = (0, 0);
     let mut changes = Vec::new();
-    for row in rows {
+    for (index, row) in rows.iter().enumerate() {
         let old = row.old.as_ref().map(|values| {
             old_at += 1;
             (values, old_matches[old_at - 1])
@@ -61,7 +161,7 @@ pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<
             },
             _ => continue,
         };
-        changes.push(change);
+        changes.push((index, change));
     }
     Ok(changes)
 }

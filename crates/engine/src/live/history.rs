@@ -73,7 +73,9 @@ impl History {
         }
     }
 
-    /// Keeps a commit (called in commit order, under the writer lock).
+    /// Keeps a commit (called in commit order, under the writer lock). The commits that
+    /// fall out of the bound are dropped by `trim`, off the writer's path, unless the
+    /// history has grown to twice its bound.
     pub fn push(&self, commit: Commit) {
         if self.limit == 0 || commit.changes.is_empty() {
             return;
@@ -81,33 +83,55 @@ impl History {
         let mut state = self.lock();
         state.rows += commit.changes.len();
         state.commits.push_back(Arc::new(commit));
+        if state.rows > self.limit.saturating_mul(2) {
+            let expired = self.expire(&mut state);
+            drop(state);
+            drop(expired);
+        }
+    }
+
+    /// Drops the commits beyond the bound (the fan-out thread calls this after each
+    /// burst). Their rows are freed after the lock is released.
+    pub fn trim(&self) {
+        let mut state = self.lock();
+        let expired = self.expire(&mut state);
+        drop(state);
+        drop(expired);
+    }
+
+    fn expire(&self, state: &mut State) -> Vec<Arc<Commit>> {
+        let mut expired = Vec::new();
         while state.rows > self.limit {
             let Some(oldest) = state.commits.pop_front() else {
                 break;
             };
             state.rows -= oldest.changes.len();
             state.kept_after = oldest.seq;
+            expired.push(oldest);
         }
+        expired
     }
 
     /// The commits after `from` up to `to` that touch `table_id`, or `None` when some
     /// of them are not kept (or were never recorded).
     pub fn since(&self, table_id: u64, from: u64, to: u64) -> Option<Vec<Arc<Commit>>> {
-        let state = self.lock();
+        let mut state = self.lock();
+        let expired = self.expire(&mut state);
         let recorded_since = *state.tables.get(&table_id)?;
         if from < recorded_since || from < state.kept_after {
             return None;
         }
         let start = state.commits.partition_point(|c| c.seq <= from);
-        Some(
-            state
-                .commits
-                .iter()
-                .skip(start)
-                .take_while(|c| c.seq <= to)
-                .filter(|c| c.changes.iter().any(|r| r.table_id == table_id))
-                .cloned()
-                .collect(),
-        )
+        let kept = state
+            .commits
+            .iter()
+            .skip(start)
+            .take_while(|c| c.seq <= to)
+            .filter(|c| c.changes.iter().any(|r| r.table_id == table_id))
+            .cloned()
+            .collect();
+        drop(state);
+        drop(expired);
+        Some(kept)
     }
 }

@@ -6,8 +6,9 @@
 //! subscription on a touched table, turns the rows into that subscription's changes
 //! (once per distinct query and user, shared by the subscriptions that have it) and
 //! queues them on the subscription's queue, which is bounded in rows, without waiting.
-//! The commits already waiting are taken together, and each subscription they touched
-//! is woken once after them, so a burst of commits costs a subscriber one wake-up.
+//! While commits keep coming the fan-out takes them once per tick, all together: one
+//! filter evaluation per query and one wake-up per subscriber for the lot, and no
+//! wake-up of the fan-out on the writer's path.
 //! A subscription whose queue is full is marked lagging: its later changes are skipped
 //! and, when it has read what it has, it is told `resync` and gets a fresh snapshot.
 //! Nothing is dropped silently.
@@ -15,11 +16,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
+use std::time::Duration;
 
-use crate::live::delta::changes_for;
+use crate::live::delta::{segments_of, CommitRows, Segment};
 use crate::live::history::{Commit, History};
-use crate::live::message::Change;
-use crate::live::subscription::Sub;
+use crate::live::subscription::{Sub, MAX_MERGED_ROWS};
 use crate::session::Actor;
 use crate::types::Value;
 
@@ -27,8 +28,9 @@ use crate::types::Value;
 /// queued any more: the subscriptions of its tables are sent to resync instead, so a
 /// flood of writes cannot grow memory without bound.
 const MAX_QUEUED_ROWS: usize = 2_000_000;
-/// Commits the fan-out takes together before waking their subscriptions.
-const DRAIN: usize = 256;
+/// The most commits and changed rows the fan-out takes at once.
+const BURST_COMMITS: usize = 4096;
+const BURST_ROWS: usize = 100_000;
 
 /// One row changed by a commit, with its images in table column order.
 #[derive(Debug, Clone)]
@@ -54,13 +56,14 @@ pub(crate) struct LiveManager {
     shared: Arc<Shared>,
     /// Changed rows a subscription may have queued and unread before it lags.
     queue_limit: usize,
-    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
-    pub history: History,
 }
 
-#[derive(Default)]
 pub(crate) struct Shared {
     registry: RwLock<Registry>,
+    /// How long a busy fan-out lets commits gather (`EngineOptions::live_tick`).
+    tick: Duration,
+    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
+    history: History,
     queued_rows: AtomicUsize,
     /// The last commit handed to the queue and the last one the fan-out finished.
     published: AtomicU64,
@@ -87,9 +90,17 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start(queue_limit: usize, history_limit: usize) -> LiveManager {
+    pub fn start(queue_limit: usize, history_limit: usize, tick: Duration) -> LiveManager {
         let (queue, events) = mpsc::channel();
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            registry: RwLock::default(),
+            tick,
+            history: History::new(history_limit),
+            queued_rows: AtomicUsize::default(),
+            published: AtomicU64::default(),
+            processed: AtomicU64::default(),
+            processed_signal: tokio::sync::Notify::new(),
+        });
         let fan_out = shared.clone();
         // Should the thread fail to start, its receiver is dropped with it: publishing
         // then finds a closed queue and writes go on, unaffected.
@@ -100,7 +111,6 @@ impl LiveManager {
             queue,
             shared,
             queue_limit,
-            history: History::new(history_limit),
         }
     }
 
@@ -108,10 +118,15 @@ impl LiveManager {
         self.queue_limit
     }
 
+    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
+    pub fn history(&self) -> &History {
+        &self.shared.history
+    }
+
     /// Whether a commit touching `table_id` must capture its row changes: it has
     /// subscribers, or had some and its history is kept.
     pub fn watches(&self, table_id: u64) -> bool {
-        self.shared.registry().by_table.contains_key(&table_id) || self.history.records(table_id)
+        self.shared.registry().by_table.contains_key(&table_id) || self.shared.history.records(table_id)
     }
 
     /// Queues a commit's changes; called under the writer lock, in commit order.
@@ -120,7 +135,7 @@ impl LiveManager {
             return;
         }
         let mut changes = Arc::new(changes);
-        self.history.push(Commit {
+        self.shared.history.push(Commit {
             seq,
             committed_micros,
             changes: changes.clone(),
@@ -153,7 +168,7 @@ impl LiveManager {
         if sub.is_closed() {
             return;
         }
-        self.history.record_table(sub.query.def.id, seq);
+        self.shared.history.record_table(sub.query.def.id, seq);
         if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
             registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
         }
@@ -188,12 +203,12 @@ impl LiveManager {
 
     /// A table's columns changed at `seq`: earlier history no longer fits its rows.
     pub fn table_altered(&self, table_id: u64, seq: u64) {
-        self.history.restart_table(table_id, seq, false);
+        self.shared.history.restart_table(table_id, seq, false);
     }
 
     /// Ends every subscription on a dropped table.
     pub fn table_dropped(&self, table_id: u64) {
-        self.history.restart_table(table_id, 0, true);
+        self.shared.history.restart_table(table_id, 0, true);
         let subs = self
             .shared
             .registry()
@@ -232,40 +247,100 @@ impl Shared {
         self.registry.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The fan-out loop, in commit order. The commits already waiting are taken
-    /// together (up to `DRAIN`), and each subscription they touched is woken once
-    /// after them rather than once per commit: a busy writer's burst costs its
-    /// subscribers one wake-up.
+    /// The fan-out loop, in commit order. An idle fan-out is woken by the next commit;
+    /// a busy one looks for commits once per tick instead, so a writer committing
+    /// many times a second never wakes it (a wake-up is a system call on the writer's
+    /// path) and the commits of a tick are handled together: one filter evaluation per
+    /// query and one wake-up per subscription for all of them.
     fn run(&self, events: mpsc::Receiver<CommitEvent>) {
-        // By address: no id copied per commit on this path.
-        let mut touched: HashMap<*const Sub, Arc<Sub>> = HashMap::new();
+        let mut burst = Vec::new();
         while let Ok(first) = events.recv() {
-            let mut next = Some(first);
-            let mut taken = 0;
-            while let Some(event) = next.take() {
-                self.fan_out(&event, &mut touched);
-                taken += 1;
-                if taken < DRAIN {
-                    next = events.try_recv().ok();
+            burst.push(first);
+            loop {
+                let mut rows: usize = burst.iter().map(|e| e.changes.len()).sum();
+                while rows < BURST_ROWS && burst.len() < BURST_COMMITS {
+                    match events.try_recv() {
+                        Ok(event) => {
+                            rows += event.changes.len();
+                            burst.push(event);
+                        }
+                        Err(_) => break,
+                    }
                 }
-            }
-            for (_, sub) in touched.drain() {
-                sub.wake();
+                let full = rows >= BURST_ROWS || burst.len() >= BURST_COMMITS;
+                self.fan_out(std::mem::take(&mut burst));
+                if !full {
+                    std::thread::sleep(self.tick);
+                }
+                match events.try_recv() {
+                    Ok(event) => burst.push(event),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => return,
+                }
             }
         }
     }
 
-    /// One commit's changes, queued to the subscriptions of its tables (woken later).
-    fn fan_out(&self, event: &CommitEvent, touched: &mut HashMap<*const Sub, Arc<Sub>>) {
-        self.queued_rows.fetch_sub(event.changes.len(), Ordering::Relaxed);
-        let mut tables: Vec<u64> = event.changes.iter().map(|c| c.table_id).collect();
+    /// Consecutive commits' changes, queued to the subscriptions of their tables, which
+    /// are then woken. A commit whose rows overflowed the central queue splits the
+    /// burst: its subscriptions lag from it on, after the commits before it.
+    fn fan_out(&self, burst: Vec<CommitEvent>) {
+        let Some(last) = burst.last().map(|e| e.seq) else {
+            return;
+        };
+        let rows: usize = burst.iter().map(|e| e.changes.len()).sum();
+        self.queued_rows.fetch_sub(rows, Ordering::Relaxed);
+        // Woken after everything is queued, in one go: a subscriber task that finishes
+        // before the next is woken would otherwise park its thread in between.
+        let mut woken = Vec::new();
+        let mut start = 0;
+        for (i, event) in burst.iter().enumerate() {
+            if !event.overflowed.is_empty() {
+                self.deliver(&burst[start..i], &mut woken);
+                for table in &event.overflowed {
+                    for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
+                        sub.mark_lagging(event.seq);
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        self.deliver(&burst[start..], &mut woken);
+        for sub in woken {
+            sub.wake();
+        }
+        self.history.trim();
+        self.processed.store(last, Ordering::SeqCst);
+        self.processed_signal.notify_waiters();
+    }
+
+    /// Turns commits into each subscription's changes and queues them; the
+    /// subscriptions to wake are added to `woken`.
+    fn deliver(&self, commits: &[CommitEvent], woken: &mut Vec<Arc<Sub>>) {
+        let mut tables: Vec<u64> = commits
+            .iter()
+            .flat_map(|e| e.changes.iter().map(|c| c.table_id))
+            .collect();
         tables.sort_unstable();
         tables.dedup();
-        for table in &tables {
-            let subs = self.registry().by_table.get(table).cloned().unwrap_or_default();
+        if tables.is_empty() {
+            return;
+        }
+        let subs: Vec<Vec<Arc<Sub>>> = {
+            let registry = self.registry();
+            tables
+                .iter()
+                .map(|t| registry.by_table.get(t).cloned().unwrap_or_default())
+                .collect()
+        };
+        let commits: Vec<CommitRows<'_>> = commits
+            .iter()
+            .map(|e| (e.seq, e.committed_micros, e.changes.as_slice()))
+            .collect();
+        for subs in subs {
             // Subscriptions with the same query seen by the same user get the same
-            // changes: compute them once.
-            let mut computed: HashMap<QueryShape, Option<Computed>> = HashMap::new();
+            // changes: compute them once (there are few distinct queries per table).
+            let mut computed: Vec<(QueryShape, Option<Computed>)> = Vec::new();
             for sub in &subs {
                 let query = &sub.query;
                 let shape = (
@@ -274,18 +349,25 @@ impl Shared {
                     query.view.owner.as_deref(),
                     query.view.owner_column,
                 );
-                let changes = computed.entry(shape).or_insert_with(|| {
-                    // A bug in one query's filter must not stop delivery to others.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        changes_of(sub, &event.changes).map(Arc::new)
-                    }))
-                    .ok()
-                });
-                match changes {
-                    Some(Ok(changes)) if changes.is_empty() => {}
-                    Some(Ok(changes)) => {
-                        sub.push_changes(event.seq, event.committed_micros, changes.clone());
-                        touched.entry(Arc::as_ptr(sub)).or_insert_with(|| sub.clone());
+                let at = match computed.iter().position(|(s, _)| *s == shape) {
+                    Some(at) => at,
+                    None => {
+                        // A bug in one query's filter must not stop delivery to others.
+                        let segments = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            segments_of(query, &commits, MAX_MERGED_ROWS).map_err(|e| e.to_string())
+                        }))
+                        .ok();
+                        computed.push((shape, segments));
+                        computed.len() - 1
+                    }
+                };
+                let segments = &computed[at].1;
+                match segments {
+                    Some(Ok(segments)) => {
+                        // (Twice when an overflow split the burst: a spare wake-up.)
+                        if sub.push_segments(segments) {
+                            woken.push(sub.clone());
+                        }
                     }
                     Some(Err(message)) => {
                         sub.fail(message);
@@ -298,13 +380,6 @@ impl Shared {
                 }
             }
         }
-        for table in &event.overflowed {
-            for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
-                sub.mark_lagging(event.seq);
-            }
-        }
-        self.processed.store(event.seq, Ordering::SeqCst);
-        self.processed_signal.notify_waiters();
     }
 
     fn drop_sub(&self, id: &str) {
@@ -322,18 +397,5 @@ impl Shared {
 /// compiled against, the query text and the view (whose rows, whether `_user` is shown).
 type QueryShape<'a> = (usize, &'a str, Option<&'a str>, bool);
 
-/// A query shape's changes for one commit (shared by its subscriptions), or why not.
-type Computed = Result<Arc<Vec<Change>>, String>;
-
-/// One commit's changes as one subscription sees them.
-pub(crate) fn changes_of(sub: &Sub, changes: &[RowChange]) -> Result<Vec<Change>, String> {
-    let rows: Vec<&RowChange> = changes
-        .iter()
-        .filter(|c| c.table_id == sub.query.def.id)
-        .filter(|c| sub.query.view.owner.is_none() || c.owner == sub.query.view.owner)
-        .collect();
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    changes_for(&sub.query, &rows).map_err(|e| e.to_string())
-}
+/// A query shape's changes for a burst of commits (shared by its subscriptions), or why not.
+type Computed = Result<Vec<Segment>, String>;

@@ -20,10 +20,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use crate::catalog::TableKind;
 
 use crate::engine::Inner;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::live::delta::{key, matches, project};
+use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
-use crate::live::manager::changes_of;
 use crate::live::manager::LiveInfo;
 use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::LiveQuery;
@@ -34,7 +34,7 @@ const SNAPSHOT_BATCH: usize = 1000;
 /// Snapshot messages queued ahead of the subscriber before the sender waits.
 const SNAPSHOT_WINDOW: usize = 8;
 /// Changed rows a merged batch may grow to.
-const MAX_MERGED_ROWS: usize = 10_000;
+pub(crate) const MAX_MERGED_ROWS: usize = 10_000;
 /// Rows read from storage per filter evaluation.
 const READ_CHUNK: usize = 4096;
 
@@ -117,39 +117,58 @@ impl Sub {
         self.ready.notify_one();
     }
 
-    /// Queues one commit's changes (from the fan-out thread, in commit order); the
-    /// fan-out wakes the subscriber afterwards.
-    pub fn push_changes(&self, seq: u64, committed_at: i64, changes: Arc<Vec<Change>>) {
+    /// Queues the changes of consecutive commits (from the fan-out thread, in commit
+    /// order, under one lock); the fan-out wakes the subscriber afterwards. Returns
+    /// whether anything was queued or the subscription started lagging.
+    pub fn push_segments(&self, segments: &[Segment]) -> bool {
         let mut queue = self.lock();
-        if seq <= queue.last_seq {
-            return; // Already in the snapshot this subscription was given.
-        }
-        let from_seq = queue.last_seq + 1;
-        let count = changes.len();
-        let queue = &mut *queue;
-        match &mut queue.state {
-            State::Snapshotting { pending, pending_rows } => {
-                if *pending_rows > 0 && *pending_rows + count > self.limit {
-                    let missed_from = pending.front().and_then(Item::first_seq).unwrap_or(from_seq);
-                    queue.state = State::Lagging { missed_from };
-                    self.ready.notify_one();
-                } else {
-                    *pending_rows += count;
-                    merge_or_push(pending, from_seq, seq, committed_at, changes);
-                    queue.last_seq = seq;
-                }
+        let mut changed = false;
+        for segment in segments {
+            if segment.last_seq() <= queue.last_seq {
+                continue; // Already in the snapshot this subscription was given.
             }
-            State::Live => {
-                if queue.rows > 0 && queue.rows + count > self.limit {
-                    queue.state = State::Lagging { missed_from: from_seq };
-                } else {
-                    queue.rows += count;
-                    merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
-                    queue.last_seq = seq;
+            let partial;
+            let segment = if segment.first_seq() <= queue.last_seq {
+                match segment.after(queue.last_seq) {
+                    Some(rest) => {
+                        partial = rest;
+                        &partial
+                    }
+                    None => continue,
                 }
+            } else {
+                segment
+            };
+            let (seq, committed_at) = (segment.last_seq(), segment.committed_at());
+            let from_seq = queue.last_seq + 1;
+            let count = segment.changes.len();
+            let changes = segment.changes.clone();
+            let queue = &mut *queue;
+            match &mut queue.state {
+                State::Snapshotting { pending, pending_rows } => {
+                    if *pending_rows > 0 && *pending_rows + count > self.limit {
+                        let missed_from = pending.front().and_then(Item::first_seq).unwrap_or(from_seq);
+                        queue.state = State::Lagging { missed_from };
+                    } else {
+                        *pending_rows += count;
+                        merge_or_push(pending, from_seq, seq, committed_at, changes);
+                        queue.last_seq = seq;
+                    }
+                }
+                State::Live => {
+                    if queue.rows > 0 && queue.rows + count > self.limit {
+                        queue.state = State::Lagging { missed_from: from_seq };
+                    } else {
+                        queue.rows += count;
+                        merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
+                        queue.last_seq = seq;
+                    }
+                }
+                State::Restarting | State::Lagging { .. } | State::Closed { .. } => continue,
             }
-            State::Restarting | State::Lagging { .. } | State::Closed { .. } => {}
+            changed = true;
         }
+        changed
     }
 
     pub fn is_closed(&self) -> bool {
@@ -532,7 +551,7 @@ fn send_snapshot(
     let Some(generation) = sub.begin_snapshot(snapshot_seq) else {
         return Ok(());
     };
-    let kept = resume_from.map(|from| (from, inner.live.history.since(query.def.id, from, snapshot_seq)));
+    let kept = resume_from.map(|from| (from, inner.live.history().since(query.def.id, from, snapshot_seq)));
     inner.live.register(sub, snapshot_seq);
     let snapshot = inner.store.snapshot();
     // Read under the writer lock, so it counts exactly the snapshot's rows.
@@ -627,51 +646,51 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
         return Ok(());
     }
     // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
-    // they cover every seq of `from + 1 ..= to`.
+    // they cover every seq of `from + 1 ..= to` (the last one reaches `to`).
+    let commits: Vec<_> = commits
+        .iter()
+        .map(|c| (c.seq, c.committed_micros, c.changes.as_slice()))
+        .collect();
+    let segments = segments_of(&sub.query, &commits, MAX_MERGED_ROWS)?;
     let mut batch_from = from + 1;
-    let mut segments: Vec<Arc<Vec<Change>>> = Vec::new();
-    let mut rows = 0;
-    let mut committed_at = None;
-    let mut last_commit = from;
-    let send = |segments: Vec<Arc<Vec<Change>>>, from_seq: u64, to_seq: u64, committed_at: Option<i64>| {
-        let changes = Changes::from_segments(segments);
-        sub.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
-        let batch = LiveMessage::Changes {
-            subscription: sub.id.clone(),
-            from_seq,
-            to_seq,
-            committed_at: committed_at.unwrap_or_else(|| inner.clock.now_micros()),
-            changes,
+    for (i, segment) in segments.iter().enumerate() {
+        let to_seq = if i + 1 == segments.len() {
+            to
+        } else {
+            segment.last_seq()
         };
-        sub.push_snapshot(generation, batch)
-    };
-    for commit in commits {
-        let changes = changes_of(sub, &commit.changes).map_err(Error::Query)?;
-        if changes.is_empty() {
-            continue;
+        let changes = Changes::from_segments(vec![segment.changes.clone()]);
+        if !send(sub, generation, (batch_from, to_seq), segment.committed_at(), changes) {
+            return Ok(());
         }
-        if rows > 0 && rows + changes.len() > MAX_MERGED_ROWS {
-            if !send(
-                std::mem::take(&mut segments),
-                batch_from,
-                last_commit,
-                committed_at.take(),
-            ) {
-                return Ok(());
-            }
-            batch_from = last_commit + 1;
-            rows = 0;
-        }
-        committed_at.get_or_insert(commit.committed_micros);
-        rows += changes.len();
-        segments.push(Arc::new(changes));
-        last_commit = commit.seq;
+        batch_from = to_seq + 1;
     }
-    if batch_from <= to && !send(segments, batch_from, to, committed_at) {
+    if batch_from <= to
+        && !send(
+            sub,
+            generation,
+            (batch_from, to),
+            inner.clock.now_micros(),
+            Changes::default(),
+        )
+    {
         return Ok(());
     }
     sub.finish_snapshot(generation);
     Ok(())
+}
+
+/// Queues one change batch of a resume; false once the resume no longer counts.
+fn send(sub: &Sub, generation: u64, seqs: (u64, u64), committed_at: i64, changes: Changes) -> bool {
+    sub.delivered.fetch_add(changes.len() as u64, Ordering::Relaxed);
+    let batch = LiveMessage::Changes {
+        subscription: sub.id.clone(),
+        from_seq: seqs.0,
+        to_seq: seqs.1,
+        committed_at,
+        changes,
+    };
+    sub.push_snapshot(generation, batch)
 }
 
 /// Calls `f` with (owner, values) of every snapshot row the query's filter accepts,

@@ -24,6 +24,13 @@ impl Store {
         options.create_if_missing(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options.set_max_background_jobs(2);
+        // Flushes and compactions run at the lowest CPU priority: they yield to writers,
+        // readers and the delivery of changes to live queries, which someone waits for.
+        if let Ok(mut env) = rocksdb::Env::new() {
+            env.lower_thread_pool_cpu_priority();
+            env.lower_high_priority_thread_pool_cpu_priority();
+            options.set_env(&env);
+        }
         let db = DB::open(&options, path).map_err(|e| {
             let message = e.into_string();
             if message.contains("lock") {
