@@ -392,7 +392,8 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         last = now;
     }
     for id in &ids {
-        admin.execute(&format!("KILL LIVE QUERY '{id}'")).await.expect("kill");
+        // One that already ended (it failed) is not there to kill.
+        let _ = admin.execute(&format!("KILL LIVE QUERY '{id}'")).await;
     }
     let mut receive = Vec::new();
     for reader in readers {
@@ -528,16 +529,18 @@ fn percentile(samples: &mut [u64], p: f64) -> u64 {
 fn print_table(runs: &[Run], paced: bool) {
     println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | commit→receive p50 µs | p99 µs | delivered/expected | resyncs |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let mut baseline = 0.0;
+    // The same write path's run without subscribers, when there is one.
+    let mut baseline: Option<(&str, f64)> = None;
     for run in runs {
         let rate = run.rate();
         if run.subscribers == "0" {
-            baseline = rate;
+            baseline = Some((&run.label, rate));
         }
-        let overhead = if run.subscribers == "0" || paced {
-            "—".to_string()
-        } else {
-            format!("{:+.1}%", (baseline / rate - 1.0) * 100.0)
+        let overhead = match baseline {
+            Some((label, base)) if label == run.label && run.subscribers != "0" && !paced => {
+                format!("{:+.1}%", (base / rate - 1.0) * 100.0)
+            }
+            _ => "—".to_string(),
         };
         let mut latencies = run.latencies.clone();
         let mut receive = run.receive.clone();

@@ -590,3 +590,52 @@ async fn commits_waiting_for_a_subscriber_arrive_merged_whole_and_in_bounded_bat
         "{commits} commits came in {batches} batches: they were not merged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_bound_holds_when_many_commits_arrive_in_one_burst() {
+    // A long tick, so the fan-out takes the one-row commits after the first together.
+    let (_dir, engine, admin) = setup_with(EngineOptions {
+        live_queue_rows: 1000,
+        live_tick: Duration::from_secs(2),
+        ..EngineOptions::default()
+    })
+    .await;
+    let mut stalled = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    let table = TableName::parse("app.t").unwrap();
+    // The first wakes the idle fan-out and is read at once: the queue is empty when the
+    // other 2,999 arrive in one burst.
+    let row = Row::from([("id".into(), Value::BigInt(-1)), ("n".into(), Value::BigInt(-1))]);
+    admin.insert_rows(&table, vec![row]).unwrap();
+    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.changes, 1);
+    for i in 1..3000i64 {
+        let row = Row::from([("id".into(), Value::BigInt(i)), ("n".into(), Value::BigInt(i))]);
+        admin.insert_rows(&table, vec![row]).unwrap();
+    }
+    engine.live_flushed().await;
+    let queued = table_rows(&admin, "SELECT status FROM system.live").await;
+    assert!(queued.values().all(|r| r[0] == json!("lagging")), "{queued:?}");
+    // What was queued stays within the bound, then resync and a snapshot of everything.
+    let mut changes_before_resync = None;
+    loop {
+        for message in stalled.recv_ready().await {
+            if matches!(message, LiveMessage::Resync { .. }) {
+                changes_before_resync.get_or_insert(mirror.changes);
+            }
+            mirror.apply(message);
+        }
+        if mirror.snapshot_done {
+            break;
+        }
+        let message = tokio::time::timeout(Duration::from_secs(60), stalled.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        mirror.apply(message);
+    }
+    let queued = changes_before_resync.expect("resync") - 1;
+    assert_eq!(queued, 1000, "changes queued for a bound of 1,000");
+    assert_eq!((mirror.resyncs, mirror.rows.len()), (1, 3000));
+}

@@ -117,21 +117,25 @@ impl History {
     pub fn since(&self, table_id: u64, from: u64, to: u64) -> Option<Vec<Arc<Commit>>> {
         let mut state = self.lock();
         let expired = self.expire(&mut state);
-        let recorded_since = *state.tables.get(&table_id)?;
-        if from < recorded_since || from < state.kept_after {
-            return None;
-        }
-        let start = state.commits.partition_point(|c| c.seq <= from);
-        let kept = state
-            .commits
-            .iter()
-            .skip(start)
-            .take_while(|c| c.seq <= to)
-            .filter(|c| c.changes.iter().any(|r| r.table_id == table_id))
-            .cloned()
-            .collect();
+        let kept = state.tables.get(&table_id).and_then(|&recorded_since| {
+            if from < recorded_since || from < state.kept_after {
+                return None;
+            }
+            let start = state.commits.partition_point(|c| c.seq <= from);
+            Some(
+                state
+                    .commits
+                    .iter()
+                    .skip(start)
+                    .take_while(|c| c.seq <= to)
+                    .filter(|c| c.changes.iter().any(|r| r.table_id == table_id))
+                    .cloned()
+                    .collect(),
+            )
+        });
+        // The expired rows are freed after the lock is released.
         drop(state);
         drop(expired);
-        Some(kept)
+        kept
     }
 }

@@ -268,9 +268,12 @@ impl Shared {
                     }
                 }
                 let full = rows >= BURST_ROWS || burst.len() >= BURST_COMMITS;
+                let started = std::time::Instant::now();
                 self.fan_out(std::mem::take(&mut burst));
-                if !full {
-                    std::thread::sleep(self.tick);
+                // The next burst starts a tick after this one did.
+                let rest = self.tick.saturating_sub(started.elapsed());
+                if !full && !rest.is_zero() {
+                    std::thread::sleep(rest);
                 }
                 match events.try_recv() {
                     Ok(event) => burst.push(event),

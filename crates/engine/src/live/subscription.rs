@@ -139,34 +139,56 @@ impl Sub {
             } else {
                 segment
             };
-            let (seq, committed_at) = (segment.last_seq(), segment.committed_at());
-            let from_seq = queue.last_seq + 1;
-            let count = segment.changes.len();
-            let changes = segment.changes.clone();
             let queue = &mut *queue;
-            match &mut queue.state {
-                State::Snapshotting { pending, pending_rows } => {
-                    if *pending_rows > 0 && *pending_rows + count > self.limit {
-                        let missed_from = pending.front().and_then(Item::first_seq).unwrap_or(from_seq);
-                        queue.state = State::Lagging { missed_from };
-                    } else {
-                        *pending_rows += count;
-                        merge_or_push(pending, from_seq, seq, committed_at, changes);
-                        queue.last_seq = seq;
-                    }
-                }
-                State::Live => {
-                    if queue.rows > 0 && queue.rows + count > self.limit {
-                        queue.state = State::Lagging { missed_from: from_seq };
-                    } else {
-                        queue.rows += count;
-                        merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
-                        queue.last_seq = seq;
-                    }
-                }
+            let held = match &queue.state {
+                State::Snapshotting { pending_rows, .. } => *pending_rows,
+                State::Live => queue.rows,
                 State::Restarting | State::Lagging { .. } | State::Closed { .. } => continue,
-            }
+            };
             changed = true;
+            // The commits that fit within the limit, as for one commit at a time: a
+            // commit is taken when it fits or nothing is held (it is never split).
+            let total = segment.changes.len();
+            let (mut taken, mut rows) = (0, 0);
+            for i in 0..segment.commits.len() {
+                let end = segment.commits.get(i + 1).map_or(total, |c| c.2);
+                if held + rows > 0 && held + end > self.limit {
+                    break;
+                }
+                (taken, rows) = (i + 1, end);
+            }
+            if taken > 0 {
+                let changes = if taken == segment.commits.len() {
+                    segment.changes.clone()
+                } else {
+                    Arc::new(segment.changes[..rows].to_vec())
+                };
+                let (from_seq, seq) = (queue.last_seq + 1, segment.commits[taken - 1].0);
+                let committed_at = segment.committed_at();
+                match &mut queue.state {
+                    State::Snapshotting { pending, pending_rows } => {
+                        *pending_rows += rows;
+                        merge_or_push(pending, from_seq, seq, committed_at, changes);
+                    }
+                    _ => {
+                        queue.rows += rows;
+                        merge_or_push(&mut queue.messages, from_seq, seq, committed_at, changes);
+                    }
+                }
+                queue.last_seq = seq;
+            }
+            if taken < segment.commits.len() {
+                // What a lagging subscriber misses: after a snapshot, everything since it
+                // (its pending changes are dropped with it); otherwise what follows.
+                let missed_from = match &queue.state {
+                    State::Snapshotting { pending, .. } => pending.front().and_then(Item::first_seq),
+                    _ => None,
+                };
+                queue.state = State::Lagging {
+                    missed_from: missed_from.unwrap_or(queue.last_seq + 1),
+                };
+                break;
+            }
         }
         changed
     }

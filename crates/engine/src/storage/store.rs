@@ -24,11 +24,11 @@ impl Store {
         options.create_if_missing(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options.set_max_background_jobs(2);
-        // Flushes and compactions run at the lowest CPU priority: they yield to writers,
-        // readers and the delivery of changes to live queries, which someone waits for.
+        // Compactions run at the lowest CPU priority: they yield to writers, readers and
+        // the delivery of changes to live queries, which someone waits for. Flushes keep
+        // theirs: a starved flush would stall writes.
         if let Ok(mut env) = rocksdb::Env::new() {
             env.lower_thread_pool_cpu_priority();
-            env.lower_high_priority_thread_pool_cpu_priority();
             options.set_env(&env);
         }
         let db = DB::open(&options, path).map_err(|e| {
