@@ -133,6 +133,14 @@ async fn follow_until(subscription: &mut Subscription, mirror: &mut Mirror, engi
     assert!(mirror.last_seq <= seq && engine.last_seq() >= seq);
 }
 
+/// A subscription to `sql` that has read everything up to the database's last seq.
+async fn caught_up(admin: &Session, engine: &Engine, sql: &str) -> (Subscription, Mirror) {
+    let mut subscription = admin.subscribe(sql).await.unwrap();
+    let mut mirror = Mirror::default();
+    follow_until(&mut subscription, &mut mirror, engine, engine.last_seq()).await;
+    (subscription, mirror)
+}
+
 /// The table as a query sees it, keyed like the mirror.
 async fn table_rows(session: &Session, sql: &str) -> BTreeMap<String, Vec<Json>> {
     let StatementResult::Rows { batches, .. } = session.execute(sql).await.unwrap().pop().unwrap() else {
@@ -391,9 +399,7 @@ async fn a_subscriber_resumes_from_its_seq_and_receives_only_later_changes() {
         .await
         .unwrap();
     let query = "SELECT id, n FROM app.t WHERE grp = 'a'";
-    let mut first = admin.subscribe(query).await.unwrap();
-    let mut mirror = Mirror::default();
-    follow_until(&mut first, &mut mirror, &engine, engine.last_seq()).await;
+    let (mut first, mut mirror) = caught_up(&admin, &engine, query).await;
     admin.execute("UPDATE app.t SET n = 10 WHERE id = 1").await.unwrap();
     follow_until(&mut first, &mut mirror, &engine, engine.last_seq()).await;
     drop(first); // The connection is gone; the client keeps its rows and seq.
@@ -478,9 +484,7 @@ async fn resuming_from_history_that_is_gone_gets_resync_and_a_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_after_alter_table_resyncs_because_old_rows_have_another_shape() {
     let (_dir, engine, admin) = setup().await;
-    let mut sub = admin.subscribe("SELECT * FROM app.t").await.unwrap();
-    let mut mirror = Mirror::default();
-    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    let (sub, mirror) = caught_up(&admin, &engine, "SELECT * FROM app.t").await;
     drop(sub);
     admin.execute("INSERT INTO app.t VALUES (1, 'a', 1)").await.unwrap();
     admin.execute("ALTER TABLE app.t ADD COLUMN note TEXT").await.unwrap();
@@ -500,9 +504,7 @@ async fn resume_after_alter_table_resyncs_because_old_rows_have_another_shape() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_resume_arrives_in_bounded_batches_that_follow_on() {
     let (_dir, engine, admin) = setup().await;
-    let mut sub = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
-    let mut mirror = Mirror::default();
-    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    let (sub, mut mirror) = caught_up(&admin, &engine, "SELECT id, n FROM app.t").await;
     drop(sub);
     for round in 0..30 {
         let (from, to) = (round * 1000 + 1, round * 1000 + 1000);
@@ -537,9 +539,7 @@ async fn a_long_resume_arrives_in_bounded_batches_that_follow_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commits_waiting_for_a_subscriber_arrive_merged_whole_and_in_bounded_batches() {
     let (_dir, engine, admin) = setup().await;
-    let mut sub = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
-    let mut mirror = Mirror::default();
-    follow_until(&mut sub, &mut mirror, &engine, engine.last_seq()).await;
+    let (mut sub, mut mirror) = caught_up(&admin, &engine, "SELECT id, n FROM app.t").await;
     // The subscriber reads nothing while 12 statements of 3,000 rows and 2,000 one-row
     // inserts commit, interleaved.
     let table = TableName::new("app", "t");
@@ -600,9 +600,7 @@ async fn the_queue_bound_holds_when_many_commits_arrive_in_one_burst() {
         ..EngineOptions::default()
     })
     .await;
-    let mut stalled = admin.subscribe("SELECT id, n FROM app.t").await.unwrap();
-    let mut mirror = Mirror::default();
-    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    let (mut stalled, mut mirror) = caught_up(&admin, &engine, "SELECT id, n FROM app.t").await;
     let table = TableName::parse("app.t").unwrap();
     // The first wakes the idle fan-out and is read at once: the queue is empty when the
     // other 2,999 arrive in one burst.
@@ -617,25 +615,9 @@ async fn the_queue_bound_holds_when_many_commits_arrive_in_one_burst() {
     engine.live_flushed().await;
     let queued = table_rows(&admin, "SELECT status FROM system.live").await;
     assert!(queued.values().all(|r| r[0] == json!("lagging")), "{queued:?}");
-    // What was queued stays within the bound, then resync and a snapshot of everything.
-    let mut changes_before_resync = None;
-    loop {
-        for message in stalled.recv_ready().await {
-            if matches!(message, LiveMessage::Resync { .. }) {
-                changes_before_resync.get_or_insert(mirror.changes);
-            }
-            mirror.apply(message);
-        }
-        if mirror.snapshot_done {
-            break;
-        }
-        let message = tokio::time::timeout(Duration::from_secs(60), stalled.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        mirror.apply(message);
-    }
-    let queued = changes_before_resync.expect("resync") - 1;
-    assert_eq!(queued, 1000, "changes queued for a bound of 1,000");
+    // What was queued stays within the bound (the first change was read before), then
+    // resync and a snapshot of everything.
+    follow_until(&mut stalled, &mut mirror, &engine, engine.last_seq()).await;
+    assert_eq!(mirror.changes - 1, 1000, "changes queued for a bound of 1,000");
     assert_eq!((mirror.resyncs, mirror.rows.len()), (1, 3000));
 }

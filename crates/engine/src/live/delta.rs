@@ -20,7 +20,7 @@ use crate::types::Value;
 /// Changes of consecutive commits as one subscription sees them, shared by every
 /// subscription with the same query: at most `max_rows` changes unless one commit
 /// alone has more, and never part of a commit.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Segment {
     /// (seq, commit time, index in `changes` of its first change) of each commit that
     /// has changes here, oldest first; never empty.
@@ -29,10 +29,6 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    pub fn first_seq(&self) -> u64 {
-        self.commits[0].0
-    }
-
     pub fn last_seq(&self) -> u64 {
         self.commits[self.commits.len() - 1].0
     }
@@ -40,22 +36,6 @@ impl Segment {
     /// Commit time of the oldest commit.
     pub fn committed_at(&self) -> i64 {
         self.commits[0].1
-    }
-
-    /// The part after `seq` (a subscriber that already has the commits up to it).
-    pub fn after(&self, seq: u64) -> Option<Segment> {
-        let first = self.commits.iter().position(|c| c.0 > seq)?;
-        if first == 0 {
-            return Some(self.clone());
-        }
-        let start = self.commits[first].2;
-        Some(Segment {
-            commits: self.commits[first..]
-                .iter()
-                .map(|&(s, at, i)| (s, at, i - start))
-                .collect(),
-            changes: Arc::new(self.changes[start..].to_vec()),
-        })
     }
 }
 

@@ -269,7 +269,8 @@ impl Shared {
                 }
                 let full = rows >= BURST_ROWS || burst.len() >= BURST_COMMITS;
                 let started = std::time::Instant::now();
-                self.fan_out(std::mem::take(&mut burst));
+                self.fan_out(&burst);
+                burst.clear();
                 // The next burst starts a tick after this one did.
                 let rest = self.tick.saturating_sub(started.elapsed());
                 if !full && !rest.is_zero() {
@@ -287,14 +288,13 @@ impl Shared {
     /// Consecutive commits' changes, queued to the subscriptions of their tables, which
     /// are then woken. A commit whose rows overflowed the central queue splits the
     /// burst: its subscriptions lag from it on, after the commits before it.
-    fn fan_out(&self, burst: Vec<CommitEvent>) {
+    fn fan_out(&self, burst: &[CommitEvent]) {
         let Some(last) = burst.last().map(|e| e.seq) else {
             return;
         };
         let rows: usize = burst.iter().map(|e| e.changes.len()).sum();
         self.queued_rows.fetch_sub(rows, Ordering::Relaxed);
-        // Woken after everything is queued, in one go: a subscriber task that finishes
-        // before the next is woken would otherwise park its thread in between.
+        // Subscriptions are woken once everything of the burst is queued.
         let mut woken = Vec::new();
         let mut start = 0;
         for (i, event) in burst.iter().enumerate() {

@@ -124,22 +124,11 @@ impl Sub {
         let mut queue = self.lock();
         let mut changed = false;
         for segment in segments {
-            if segment.last_seq() <= queue.last_seq {
-                continue; // Already in the snapshot this subscription was given.
-            }
-            let partial;
-            let segment = if segment.first_seq() <= queue.last_seq {
-                match segment.after(queue.last_seq) {
-                    Some(rest) => {
-                        partial = rest;
-                        &partial
-                    }
-                    None => continue,
-                }
-            } else {
-                segment
-            };
             let queue = &mut *queue;
+            // Commits up to `last_seq` are in the snapshot this subscription was given.
+            let Some(first) = segment.commits.iter().position(|c| c.0 > queue.last_seq) else {
+                continue;
+            };
             let held = match &queue.state {
                 State::Snapshotting { pending_rows, .. } => *pending_rows,
                 State::Live => queue.rows,
@@ -149,22 +138,24 @@ impl Sub {
             // The commits that fit within the limit, as for one commit at a time: a
             // commit is taken when it fits or nothing is held (it is never split).
             let total = segment.changes.len();
-            let (mut taken, mut rows) = (0, 0);
-            for i in 0..segment.commits.len() {
-                let end = segment.commits.get(i + 1).map_or(total, |c| c.2);
-                if held + rows > 0 && held + end > self.limit {
+            let start = segment.commits[first].2;
+            let (mut taken, mut end) = (first, start);
+            for i in first..segment.commits.len() {
+                let next = segment.commits.get(i + 1).map_or(total, |c| c.2);
+                if held + end > start && held + next - start > self.limit {
                     break;
                 }
-                (taken, rows) = (i + 1, end);
+                (taken, end) = (i + 1, next);
             }
-            if taken > 0 {
-                let changes = if taken == segment.commits.len() {
+            if taken > first {
+                let changes = if start == 0 && end == total {
                     segment.changes.clone()
                 } else {
-                    Arc::new(segment.changes[..rows].to_vec())
+                    Arc::new(segment.changes[start..end].to_vec())
                 };
+                let rows = end - start;
                 let (from_seq, seq) = (queue.last_seq + 1, segment.commits[taken - 1].0);
-                let committed_at = segment.committed_at();
+                let committed_at = segment.commits[first].1;
                 match &mut queue.state {
                     State::Snapshotting { pending, pending_rows } => {
                         *pending_rows += rows;
