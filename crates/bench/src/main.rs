@@ -292,6 +292,12 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
     {
         options.live_tick = Duration::from_micros(tick);
     }
+    if let Some(rows) = std::env::var("TIDEPOOL_BENCH_HISTORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        options.live_history_rows = rows;
+    }
     let engine = Engine::open_with(dir.path(), options).expect("open");
     let admin = engine.session(Actor::Admin);
     admin
@@ -338,7 +344,9 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
 
     // The writer runs on its own thread with its own runtime, like an application thread.
     let writer_engine = engine.clone();
-    let (latencies, elapsed, rows) = std::thread::spawn(move || {
+    let (latencies, elapsed, rows) = std::thread::Builder::new()
+        .name("bench-writer".into())
+        .spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -347,6 +355,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         let table = TableName::new("app", "t");
         let per_call = mode.rows_per_call();
         let mut latencies = Vec::new();
+        let sched_before = WriterSched::now();
         let started = Instant::now();
         let mut call = 0;
         while pace.admit(started, call, call * per_call) {
@@ -374,8 +383,21 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
             latencies.push(t.elapsed().as_nanos() as u64);
             call += 1;
         }
-        (latencies, started.elapsed(), call * per_call)
+        let elapsed = started.elapsed();
+        if let (Some(before), Some(after)) = (sched_before, WriterSched::now()) {
+            eprintln!(
+                "  writer thread: on CPU {:.0} ms of {:.0} ms, runnable but waiting {:.1} ms, {} involuntary / {} voluntary switches, {} page faults",
+                (after.on_cpu_ns - before.on_cpu_ns) as f64 / 1e6,
+                elapsed.as_secs_f64() * 1e3,
+                (after.waiting_ns - before.waiting_ns) as f64 / 1e6,
+                after.involuntary - before.involuntary,
+                after.voluntary - before.voluntary,
+                after.faults - before.faults,
+            );
+        }
+        (latencies, elapsed, call * per_call)
     })
+    .expect("writer thread")
     .join()
     .expect("writer");
 
@@ -514,6 +536,41 @@ fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
 impl Run {
     fn rate(&self) -> f64 {
         self.rows as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// What the scheduler did to the current thread (Linux: `/proc/thread-self`), to tell
+/// a writer slowed by its own work from one kept off its CPU.
+struct WriterSched {
+    on_cpu_ns: u64,
+    waiting_ns: u64,
+    voluntary: u64,
+    involuntary: u64,
+    faults: u64,
+}
+
+impl WriterSched {
+    fn now() -> Option<WriterSched> {
+        let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let mut times = schedstat.split_whitespace().map(|v| v.parse::<u64>().ok());
+        let (on_cpu_ns, waiting_ns) = (times.next()??, times.next()??);
+        let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+        let switches = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        // Minor faults: the 10th field of `stat`, the 8th after the command's ')'.
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+        let faults = stat.rsplit_once(')')?.1.split_whitespace().nth(7)?.parse().ok()?;
+        Some(WriterSched {
+            faults,
+            on_cpu_ns,
+            waiting_ns,
+            voluntary: switches("voluntary_ctxt_switches:")?,
+            involuntary: switches("nonvoluntary_ctxt_switches:")?,
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::catalog::{Catalog, Namespace, TableDef, TableKind, TableName};
 use crate::error::{Error, Result};
+use crate::live::capture::Capture;
 use crate::live::manager::LiveManager;
 use crate::session::{Actor, Session};
 use crate::storage::keys;
@@ -117,8 +118,8 @@ pub(crate) struct Inner {
     pub path: PathBuf,
     pub store: Store,
     pub catalog: RwLock<Catalog>,
-    /// Serialises writers; see `write.rs`.
-    pub writer: Mutex<()>,
+    /// Serialises writers (see `write.rs`), and holds what they capture for live queries.
+    pub writer: Mutex<Capture>,
     last_seq: AtomicU64,
     pub counts: Mutex<HashMap<u64, i64>>,
     pub clock: Clock,
@@ -168,7 +169,7 @@ impl Engine {
             path: path.to_path_buf(),
             store,
             catalog: RwLock::new(catalog),
-            writer: Mutex::new(()),
+            writer: Mutex::default(),
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,

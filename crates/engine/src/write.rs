@@ -11,24 +11,24 @@ use std::sync::MutexGuard;
 use rocksdb::WriteBatch;
 
 use crate::catalog::{TableDef, TableKind};
-use crate::engine::{decode_values, Inner};
+use crate::engine::Inner;
 use crate::error::{Error, Result};
-use crate::live::manager::RowChange;
+use crate::live::capture::{image, Capture};
 use crate::storage::keys;
 use crate::storage::row::{encode_row, row_time};
 use crate::types::Value;
 
 pub(crate) struct Txn<'a> {
     inner: &'a Inner,
-    _writer: MutexGuard<'a, ()>,
+    /// The writer lock; what it guards is where this transaction's changed rows are
+    /// captured, for tables someone subscribes to.
+    capture: MutexGuard<'a, Capture>,
     batch: WriteBatch,
     /// Pending row writes (None = deleted), so the statement reads its own writes.
     pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
     count_deltas: HashMap<u64, i64>,
     /// Keys of STREAM rows inserted by this transaction, oldest first (MAX_ROWS).
     stream_inserts: Vec<Vec<u8>>,
-    /// Row images for live queries, captured only for tables someone subscribes to.
-    changes: Vec<RowChange>,
     watched: HashMap<u64, bool>,
     /// Commit time of this transaction, stamped on every row it writes.
     pub now_micros: i64,
@@ -38,15 +38,15 @@ impl<'a> Txn<'a> {
     pub fn begin(inner: &'a Inner) -> Txn<'a> {
         // A panic while holding the lock cannot leave a half-written batch behind (the
         // batch is only written in `commit`), so a poisoned lock is safe to take over.
-        let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut capture = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        capture.clear();
         Txn {
             inner,
-            _writer: writer,
+            capture,
             batch: WriteBatch::default(),
             pending: HashMap::new(),
             count_deltas: HashMap::new(),
             stream_inserts: Vec::new(),
-            changes: Vec::new(),
             watched: HashMap::new(),
             now_micros: inner.clock.now_micros(),
         }
@@ -84,16 +84,12 @@ impl<'a> Txn<'a> {
         if table.kind == TableKind::Stream {
             self.stream_inserts.push(key.clone());
         }
-        self.put_row(table, key, &values);
-        *self.count_deltas.entry(table.id).or_default() += 1;
+        let encoded = encode_row(self.now_micros, &values);
         if self.watches(table) {
-            self.changes.push(RowChange {
-                table_id: table.id,
-                owner: owner.map(str::to_string),
-                old: None,
-                new: Some(values),
-            });
+            self.capture.push(table.id, owner, None, Some(&encoded));
         }
+        self.put_row(table, key, encoded);
+        *self.count_deltas.entry(table.id).or_default() += 1;
         Ok(())
     }
 
@@ -132,10 +128,7 @@ impl<'a> Txn<'a> {
         check_row(table, &values)?;
         let key = row_key(table, owner, &values);
         let old = match self.watches(table) {
-            true => self
-                .get(old_key)?
-                .map(|bytes| decode_values(table, &bytes))
-                .transpose()?,
+            true => self.get(old_key)?.map(|bytes| image(table, bytes)).transpose()?,
             false => None,
         };
         let moved = key != old_key;
@@ -145,39 +138,24 @@ impl<'a> Txn<'a> {
             }
             self.remove_row(table, old_key)?;
         }
-        self.put_row(table, key, &values);
+        let encoded = encode_row(self.now_micros, &values);
         if let Some(old) = old {
-            let owner = owner.map(str::to_string);
             // A row that changes its key leaves under the old key and arrives under the new one.
             if moved {
-                self.changes.push(RowChange {
-                    table_id: table.id,
-                    owner: owner.clone(),
-                    old: Some(old),
-                    new: None,
-                });
-                self.changes.push(RowChange {
-                    table_id: table.id,
-                    owner,
-                    old: None,
-                    new: Some(values),
-                });
+                self.capture.push(table.id, owner, Some(&old), None);
+                self.capture.push(table.id, owner, None, Some(&encoded));
             } else {
-                self.changes.push(RowChange {
-                    table_id: table.id,
-                    owner,
-                    old: Some(old),
-                    new: Some(values),
-                });
+                self.capture.push(table.id, owner, Some(&old), Some(&encoded));
             }
         }
+        self.put_row(table, key, encoded);
         Ok(())
     }
 
     /// Deletes the row under `key`; returns whether there was one.
     pub fn delete(&mut self, table: &TableDef, key: &[u8]) -> Result<bool> {
         let old = match self.watches(table) {
-            true => self.get(key)?.map(|bytes| decode_values(table, &bytes)).transpose()?,
+            true => self.get(key)?.map(|bytes| image(table, bytes)).transpose()?,
             false => None,
         };
         let existed = self.remove_row(table, key)?;
@@ -189,12 +167,7 @@ impl<'a> Txn<'a> {
                 TableKind::User => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
                 _ => None,
             };
-            self.changes.push(RowChange {
-                table_id: table.id,
-                owner,
-                old: Some(old),
-                new: None,
-            });
+            self.capture.push(table.id, owner.as_deref(), Some(&old), None);
         }
         Ok(existed)
     }
@@ -206,8 +179,8 @@ impl<'a> Txn<'a> {
         *self.watched.entry(table.id).or_insert_with(|| live.watches(table.id))
     }
 
-    fn put_row(&mut self, table: &TableDef, key: Vec<u8>, values: &[Value]) {
-        let encoded = encode_row(self.now_micros, values);
+    /// Puts a row in its stored encoding (`encode_row` of this transaction's time).
+    fn put_row(&mut self, table: &TableDef, key: Vec<u8>, encoded: Vec<u8>) {
         if table.kind == TableKind::Stream {
             self.batch
                 .put(keys::stream_index_key(table.id, self.now_micros, &key), []);
@@ -257,9 +230,7 @@ impl<'a> Txn<'a> {
         self.inner.store.write(batch)?;
         counts.extend(new_counts);
         self.inner.set_last_seq(seq);
-        self.inner
-            .live
-            .publish(seq, self.now_micros, std::mem::take(&mut self.changes));
+        self.inner.live.publish(seq, self.now_micros, self.capture.take());
         self.count_deltas.clear();
         self.pending.clear();
         Ok(seq)

@@ -11,7 +11,7 @@ use datafusion::arrow::array::{Array, BooleanArray};
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
-use crate::live::manager::RowChange;
+use crate::live::capture::RowChange;
 use crate::live::message::Change;
 use crate::live::query::LiveQuery;
 use crate::sql::scan::Batcher;

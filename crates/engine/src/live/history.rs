@@ -8,16 +8,16 @@
 //! history lives in memory, so after a restart every resume is answered with `resync`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
-use crate::live::manager::RowChange;
+use crate::live::capture::Captured;
 
 /// One commit's captured row changes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Commit {
     pub seq: u64,
     pub committed_micros: i64,
-    pub changes: Arc<Vec<RowChange>>,
+    pub changes: Captured,
 }
 
 pub(crate) struct History {
@@ -28,7 +28,7 @@ pub(crate) struct History {
 
 #[derive(Default)]
 struct State {
-    commits: VecDeque<Arc<Commit>>,
+    commits: VecDeque<Commit>,
     rows: usize,
     /// Every commit after this seq is still kept.
     kept_after: u64,
@@ -81,8 +81,8 @@ impl History {
             return;
         }
         let mut state = self.lock();
-        state.rows += commit.changes.len();
-        state.commits.push_back(Arc::new(commit));
+        state.rows += commit.changes.rows();
+        state.commits.push_back(commit);
         if state.rows > self.limit.saturating_mul(2) {
             let expired = self.expire(&mut state);
             drop(state);
@@ -99,13 +99,13 @@ impl History {
         drop(expired);
     }
 
-    fn expire(&self, state: &mut State) -> Vec<Arc<Commit>> {
+    fn expire(&self, state: &mut State) -> Vec<Commit> {
         let mut expired = Vec::new();
         while state.rows > self.limit {
             let Some(oldest) = state.commits.pop_front() else {
                 break;
             };
-            state.rows -= oldest.changes.len();
+            state.rows -= oldest.changes.rows();
             state.kept_after = oldest.seq;
             expired.push(oldest);
         }
@@ -114,7 +114,7 @@ impl History {
 
     /// The commits after `from` up to `to` that touch `table_id`, or `None` when some
     /// of them are not kept (or were never recorded).
-    pub fn since(&self, table_id: u64, from: u64, to: u64) -> Option<Vec<Arc<Commit>>> {
+    pub fn since(&self, table_id: u64, from: u64, to: u64) -> Option<Vec<Commit>> {
         let mut state = self.lock();
         let expired = self.expire(&mut state);
         let kept = state.tables.get(&table_id).and_then(|&recorded_since| {
@@ -128,7 +128,7 @@ impl History {
                     .iter()
                     .skip(start)
                     .take_while(|c| c.seq <= to)
-                    .filter(|c| c.changes.iter().any(|r| r.table_id == table_id))
+                    .filter(|c| c.changes.tables().any(|t| t == table_id))
                     .cloned()
                     .collect(),
             )

@@ -1,9 +1,10 @@
 //! The live-query manager: the ordered queue between writers and subscribers.
 //!
-//! A committing transaction hands its row changes to `publish` while it still holds the
-//! writer lock, so events enter the queue in commit order; `publish` never blocks and
-//! never fails the write. One fan-out thread takes events in that order and, for each
-//! subscription on a touched table, turns the rows into that subscription's changes
+//! A committing transaction hands its captured row changes (`capture`) to `publish`
+//! while it still holds the writer lock, so events enter the queue in commit order;
+//! `publish` never blocks and never fails the write. One fan-out thread takes events in
+//! that order, decodes the rows of subscribed tables and, for each subscription on a
+//! touched table, turns the rows into that subscription's changes
 //! (once per distinct query and user, shared by the subscriptions that have it) and
 //! queues them on the subscription's queue, which is bounded in rows, without waiting.
 //! While commits keep coming the fan-out takes them once per tick, all together: one
@@ -18,11 +19,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use std::time::Duration;
 
+use crate::live::capture::{Captured, RowChange};
 use crate::live::delta::{segments_of, CommitRows, Segment};
 use crate::live::history::{Commit, History};
 use crate::live::subscription::{Sub, MAX_MERGED_ROWS};
 use crate::session::Actor;
-use crate::types::Value;
 
 /// Rows of changes waiting in the central queue beyond which a commit's rows are not
 /// queued any more: the subscriptions of its tables are sent to resync instead, so a
@@ -32,21 +33,11 @@ const MAX_QUEUED_ROWS: usize = 2_000_000;
 const BURST_COMMITS: usize = 4096;
 const BURST_ROWS: usize = 100_000;
 
-/// One row changed by a commit, with its images in table column order.
-#[derive(Debug, Clone)]
-pub(crate) struct RowChange {
-    pub table_id: u64,
-    /// The owner of a USER table row.
-    pub owner: Option<String>,
-    pub old: Option<Vec<Value>>,
-    pub new: Option<Vec<Value>>,
-}
-
 #[derive(Debug)]
 pub(crate) struct CommitEvent {
     pub seq: u64,
     pub committed_micros: i64,
-    pub changes: Arc<Vec<RowChange>>,
+    pub changes: Captured,
     /// Tables whose rows were not queued because the queue was full.
     pub overflowed: Vec<u64>,
 }
@@ -130,11 +121,10 @@ impl LiveManager {
     }
 
     /// Queues a commit's changes; called under the writer lock, in commit order.
-    pub fn publish(&self, seq: u64, committed_micros: i64, changes: Vec<RowChange>) {
+    pub fn publish(&self, seq: u64, committed_micros: i64, mut changes: Captured) {
         if changes.is_empty() {
             return;
         }
-        let mut changes = Arc::new(changes);
         self.shared.history.push(Commit {
             seq,
             committed_micros,
@@ -142,13 +132,13 @@ impl LiveManager {
         });
         let mut overflowed = Vec::new();
         let queued = self.shared.queued_rows.load(Ordering::Relaxed);
-        if queued + changes.len() > MAX_QUEUED_ROWS {
-            overflowed = changes.iter().map(|c| c.table_id).collect();
+        if queued + changes.rows() > MAX_QUEUED_ROWS {
+            overflowed = changes.tables().collect();
             overflowed.sort_unstable();
             overflowed.dedup();
-            changes = Arc::default();
+            changes = Captured::default();
         }
-        self.shared.queued_rows.fetch_add(changes.len(), Ordering::Relaxed);
+        self.shared.queued_rows.fetch_add(changes.rows(), Ordering::Relaxed);
         self.shared.published.store(seq, Ordering::SeqCst);
         // The fan-out thread only stops when the manager is dropped, so a send error
         // cannot happen while writers run; the write has committed either way.
@@ -257,11 +247,11 @@ impl Shared {
         while let Ok(first) = events.recv() {
             burst.push(first);
             loop {
-                let mut rows: usize = burst.iter().map(|e| e.changes.len()).sum();
+                let mut rows: usize = burst.iter().map(|e| e.changes.rows()).sum();
                 while rows < BURST_ROWS && burst.len() < BURST_COMMITS {
                     match events.try_recv() {
                         Ok(event) => {
-                            rows += event.changes.len();
+                            rows += event.changes.rows();
                             burst.push(event);
                         }
                         Err(_) => break,
@@ -292,7 +282,7 @@ impl Shared {
         let Some(last) = burst.last().map(|e| e.seq) else {
             return;
         };
-        let rows: usize = burst.iter().map(|e| e.changes.len()).sum();
+        let rows: usize = burst.iter().map(|e| e.changes.rows()).sum();
         self.queued_rows.fetch_sub(rows, Ordering::Relaxed);
         // Subscriptions are woken once everything of the burst is queued.
         let mut woken = Vec::new();
@@ -320,27 +310,35 @@ impl Shared {
     /// Turns commits into each subscription's changes and queues them; the
     /// subscriptions to wake are added to `woken`.
     fn deliver(&self, commits: &[CommitEvent], woken: &mut Vec<Arc<Sub>>) {
-        let mut tables: Vec<u64> = commits
-            .iter()
-            .flat_map(|e| e.changes.iter().map(|c| c.table_id))
-            .collect();
+        let mut tables: Vec<u64> = commits.iter().flat_map(|e| e.changes.tables()).collect();
         tables.sort_unstable();
         tables.dedup();
-        if tables.is_empty() {
-            return;
-        }
-        let subs: Vec<Vec<Arc<Sub>>> = {
+        let subs: Vec<(u64, Vec<Arc<Sub>>)> = {
             let registry = self.registry();
             tables
                 .iter()
-                .map(|t| registry.by_table.get(t).cloned().unwrap_or_default())
+                .filter_map(|&t| Some((t, registry.by_table.get(&t)?.clone())))
                 .collect()
         };
-        let commits: Vec<CommitRows<'_>> = commits
-            .iter()
-            .map(|e| (e.seq, e.committed_micros, e.changes.as_slice()))
-            .collect();
-        for subs in subs {
+        if subs.is_empty() {
+            return;
+        }
+        // The rows of subscribed tables, decoded once for all their subscriptions.
+        let subscribed = |table: u64| subs.iter().any(|(t, _)| *t == table);
+        let decoded = match decode(commits.iter().map(|e| (e.seq, e.committed_micros, &e.changes)), subscribed) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                for (_, subs) in &subs {
+                    for sub in subs {
+                        sub.fail(&e.to_string());
+                        self.drop_sub(&sub.id);
+                    }
+                }
+                return;
+            }
+        };
+        let commits: Vec<CommitRows<'_>> = decoded.iter().map(|(seq, at, rows)| (*seq, *at, rows.as_slice())).collect();
+        for (_, subs) in subs {
             // Subscriptions with the same query seen by the same user get the same
             // changes: compute them once (there are few distinct queries per table).
             let mut computed: Vec<(QueryShape, Option<Computed>)> = Vec::new();
@@ -394,6 +392,17 @@ impl Shared {
             registry.by_table.retain(|_, subs| !subs.is_empty());
         }
     }
+}
+
+/// Commits' captured changes of the tables `keep` accepts, decoded: (seq, commit time,
+/// rows) each.
+pub(crate) fn decode<'a>(
+    commits: impl Iterator<Item = (u64, i64, &'a Captured)>,
+    keep: impl Fn(u64) -> bool,
+) -> crate::error::Result<Vec<(u64, i64, Vec<RowChange>)>> {
+    commits
+        .map(|(seq, at, changes)| Ok((seq, at, changes.decode(&keep)?)))
+        .collect()
 }
 
 /// What makes two subscriptions see the same changes: the table definition they were

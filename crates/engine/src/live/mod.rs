@@ -4,12 +4,15 @@
 //!   physical expression);
 //! - `subscription` registers it at a consistent commit, sends the snapshot, and is the
 //!   handle the subscriber reads `message`s from;
+//! - `capture` is how a committing writer hands over its changed rows: their stored
+//!   images, in one buffer, decoded later off the writer's path;
 //! - `manager` is the ordered queue from committing writers to a fan-out thread, which
 //!   uses `delta` to turn each commit's row images into inserts, updates and deletes as
 //!   the subscription's filter sees them;
 //! - `history` keeps recent commits of subscribed tables, so a subscriber can resume
 //!   from a seq it already has.
 
+pub(crate) mod capture;
 mod delta;
 mod history;
 pub(crate) mod manager;

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::live::delta::{key, matches, project};
 use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
-use crate::live::manager::LiveInfo;
+use crate::live::manager::{decode, LiveInfo};
 use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::LiveQuery;
 use crate::session::Actor;
@@ -645,7 +645,7 @@ fn send_snapshot(
 /// Resumes a subscriber that has the rows as of `from`: `subscribed` with that seq,
 /// then one batch with the kept changes of `from + 1 ..= to` (empty when none concern
 /// it, so the seqs stay continuous), then what arrived meanwhile.
-fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), commits: &[Arc<Commit>]) -> Result<()> {
+fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), commits: &[Commit]) -> Result<()> {
     let (from, to) = seqs;
     let subscribed = LiveMessage::Subscribed {
         subscription: sub.id.clone(),
@@ -660,10 +660,9 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
     }
     // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
     // they cover every seq of `from + 1 ..= to` (the last one reaches `to`).
-    let commits: Vec<_> = commits
-        .iter()
-        .map(|c| (c.seq, c.committed_micros, c.changes.as_slice()))
-        .collect();
+    let table = sub.query.def.id;
+    let decoded = decode(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| t == table)?;
+    let commits: Vec<_> = decoded.iter().map(|(seq, at, rows)| (*seq, *at, rows.as_slice())).collect();
     let segments = segments_of(&sub.query, &commits, MAX_MERGED_ROWS)?;
     let mut batch_from = from + 1;
     for (i, segment) in segments.iter().enumerate() {

@@ -57,6 +57,11 @@ pub(crate) fn row_time(bytes: &[u8]) -> Result<i64> {
     Ok(i64::from_le_bytes(fixed(bytes, 0)?))
 }
 
+/// How many values a stored row has, without decoding them.
+pub(crate) fn row_width(bytes: &[u8]) -> Result<usize> {
+    Ok(u32::from_le_bytes(fixed(bytes, 8)?) as usize)
+}
+
 /// Decodes a stored row into its commit time and values.
 pub(crate) fn decode_row(bytes: &[u8]) -> Result<(i64, Vec<Value>)> {
     let committed = row_time(bytes)?;
