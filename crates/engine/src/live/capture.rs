@@ -26,7 +26,9 @@ const OLD: u8 = 2;
 const NEW: u8 = 4;
 
 /// How much a capture buffer takes at once: many commits' worth, so buffers are given up
-/// rarely; one whose commits have all been dropped is used again.
+/// rarely. (`BytesMut` allocates at least its first capacity whenever the buffer it
+/// writes into is still shared, grows by doubling within a large transaction, and
+/// writes again into a buffer whose commits have all been dropped.)
 const CHUNK: usize = 64 * 1024;
 
 /// The writer's capture buffer; the engine's writer lock guards it.
@@ -55,11 +57,8 @@ impl Capture {
     pub fn push(&mut self, table_id: u64, owner: Option<&str>, old: Option<&[u8]>, new: Option<&[u8]>) {
         let flags = owner.map_or(0, |_| OWNER) | old.map_or(0, |_| OLD) | new.map_or(0, |_| NEW);
         let parts = [owner.map(str::as_bytes), old, new];
-        let size = 9 + parts.iter().flatten().map(|p| 4 + p.len()).sum::<usize>();
-        if self.buf.capacity() - self.buf.len() < size {
-            // A new buffer (or the old one, once its commits are gone) of a chunk at least.
-            self.buf.reserve(size.max(CHUNK));
-        }
+        self.buf
+            .reserve(9 + parts.iter().flatten().map(|p| 4 + p.len()).sum::<usize>());
         self.buf.put_u64_le(table_id);
         self.buf.put_u8(flags);
         for part in parts.into_iter().flatten() {
@@ -73,6 +72,9 @@ impl Capture {
     /// empty again.
     pub fn take(&mut self) -> Captured {
         let rows = std::mem::take(&mut self.rows);
+        if rows == 0 {
+            return Captured::default();
+        }
         Captured {
             bytes: self.buf.split().freeze(),
             rows,
@@ -112,7 +114,11 @@ impl Captured {
 
     /// The changes of the tables `keep` accepts, decoded.
     pub fn decode(&self, keep: impl Fn(u64) -> bool) -> Result<Vec<RowChange>> {
-        let values = |image: Option<&[u8]>| image.map(|bytes| decode_row(bytes).map(|(_, values)| values)).transpose();
+        let values = |image: Option<&[u8]>| {
+            image
+                .map(|bytes| decode_row(bytes).map(|(_, values)| values))
+                .transpose()
+        };
         self.raw()
             .filter(|raw| keep(raw.table_id))
             .map(|raw| {
@@ -227,7 +233,43 @@ mod tests {
         assert_eq!(rows[1].new, Some(vec![Value::BigInt(1), Value::Null]));
         assert_eq!(first.decode(|t| t == 8).unwrap().len(), 1);
         let rows = second.decode(|_| true).unwrap();
-        assert_eq!((rows.len(), rows[0].table_id, rows[0].owner.as_deref()), (1, 9, Some("bob")));
+        assert_eq!(
+            (rows.len(), rows[0].table_id, rows[0].owner.as_deref()),
+            (1, 9, Some("bob"))
+        );
         assert_eq!(rows[0].new, None);
+    }
+
+    #[test]
+    fn the_buffer_is_written_again_once_its_commits_are_dropped_and_kept_ones_stay_intact() {
+        let mut capture = Capture::default();
+        let row = encode_row(1, &[Value::BigInt(1), Value::Text("x".repeat(100))]);
+        for _ in 0..10_000 {
+            capture.push(1, None, None, Some(&row));
+            drop(capture.take());
+        }
+        assert!(capture.buf.capacity() <= CHUNK, "{}", capture.buf.capacity());
+
+        // Commits still held keep their rows while the writer moves on to new buffers,
+        // and a transaction larger than a chunk is captured whole.
+        let kept: Vec<Captured> = (0..2_000)
+            .map(|_| {
+                capture.push(1, None, None, Some(&row));
+                capture.take()
+            })
+            .collect();
+        for _ in 0..5_000 {
+            capture.push(2, None, Some(&row), Some(&row));
+        }
+        let large = capture.take();
+        assert!(kept
+            .iter()
+            .all(|c| c.decode(|_| true).unwrap()[0].new.as_ref().unwrap()[1] == Value::Text("x".repeat(100))));
+        assert_eq!(large.rows(), 5_000);
+        assert!(large
+            .decode(|_| true)
+            .unwrap()
+            .iter()
+            .all(|c| c.table_id == 2 && c.old == c.new));
     }
 }

@@ -325,7 +325,10 @@ impl Shared {
         }
         // The rows of subscribed tables, decoded once for all their subscriptions.
         let subscribed = |table: u64| subs.iter().any(|(t, _)| *t == table);
-        let decoded = match decode(commits.iter().map(|e| (e.seq, e.committed_micros, &e.changes)), subscribed) {
+        let decoded = match decode(
+            commits.iter().map(|e| (e.seq, e.committed_micros, &e.changes)),
+            subscribed,
+        ) {
             Ok(decoded) => decoded,
             Err(e) => {
                 for (_, subs) in &subs {
@@ -337,7 +340,10 @@ impl Shared {
                 return;
             }
         };
-        let commits: Vec<CommitRows<'_>> = decoded.iter().map(|(seq, at, rows)| (*seq, *at, rows.as_slice())).collect();
+        let commits: Vec<CommitRows<'_>> = decoded
+            .iter()
+            .map(|(seq, at, rows)| (*seq, *at, rows.as_slice()))
+            .collect();
         for (_, subs) in subs {
             // Subscriptions with the same query seen by the same user get the same
             // changes: compute them once (there are few distinct queries per table).

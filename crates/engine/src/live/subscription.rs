@@ -661,8 +661,13 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
     // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
     // they cover every seq of `from + 1 ..= to` (the last one reaches `to`).
     let table = sub.query.def.id;
-    let decoded = decode(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| t == table)?;
-    let commits: Vec<_> = decoded.iter().map(|(seq, at, rows)| (*seq, *at, rows.as_slice())).collect();
+    let decoded = decode(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| {
+        t == table
+    })?;
+    let commits: Vec<_> = decoded
+        .iter()
+        .map(|(seq, at, rows)| (*seq, *at, rows.as_slice()))
+        .collect();
     let segments = segments_of(&sub.query, &commits, MAX_MERGED_ROWS)?;
     let mut batch_from = from + 1;
     for (i, segment) in segments.iter().enumerate() {
