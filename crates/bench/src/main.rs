@@ -94,6 +94,8 @@ struct Run {
     expected: u64,
     /// Subscribers told to resync because they fell behind.
     resyncs: u64,
+    /// Rows/s of each round (set for the median run of a configuration).
+    round_rates: Vec<f64>,
 }
 
 /// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
@@ -214,12 +216,15 @@ fn medians(configs: &[Box<dyn Fn() -> Run + '_>], repeat: usize, paced: bool) ->
     }
     runs.into_iter()
         .map(|mut runs| {
+            let round_rates: Vec<f64> = runs.iter().map(Run::rate).collect();
             if paced {
                 runs.sort_by_cached_key(|run| percentile(&mut run.receive.clone(), 0.99));
             } else {
                 runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
             }
-            runs.swap_remove(runs.len() / 2)
+            let mut median = runs.swap_remove(runs.len() / 2);
+            median.round_rates = round_rates;
+            median
         })
         .collect()
 }
@@ -279,6 +284,7 @@ fn raw_rocksdb(pace: Pace) -> Run {
         delivered: 0,
         expected: 0,
         resyncs: 0,
+        round_rates: Vec::new(),
     }
 }
 
@@ -433,6 +439,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         delivered: delivered(),
         expected,
         resyncs: resyncs.load(Ordering::Relaxed),
+        round_rates: Vec::new(),
     }
 }
 
@@ -530,6 +537,7 @@ fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
         delivered,
         expected: expected_each * count as u64,
         resyncs: 0,
+        round_rates: Vec::new(),
     }
 }
 
@@ -584,20 +592,32 @@ fn percentile(samples: &mut [u64], p: f64) -> u64 {
 }
 
 fn print_table(runs: &[Run], paced: bool) {
-    println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | commit→receive p50 µs | p99 µs | delivered/expected | resyncs |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | paired | commit→receive p50 µs | p99 µs | delivered/expected | resyncs |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     // The same write path's run without subscribers, when there is one.
-    let mut baseline: Option<(&str, f64)> = None;
+    let mut baseline: Option<&Run> = None;
     for run in runs {
         let rate = run.rate();
         if run.subscribers == "0" {
-            baseline = Some((&run.label, rate));
+            baseline = Some(run);
         }
-        let overhead = match baseline {
-            Some((label, base)) if label == run.label && run.subscribers != "0" && !paced => {
-                format!("{:+.1}%", (base / rate - 1.0) * 100.0)
+        let (overhead, paired) = match baseline {
+            Some(base) if base.label == run.label && run.subscribers != "0" && !paced => {
+                // Paired: each round's run against the same round's run without
+                // subscribers (they ran seconds apart), the median of those ratios.
+                let mut ratios: Vec<f64> = base
+                    .round_rates
+                    .iter()
+                    .zip(&run.round_rates)
+                    .map(|(base, rate)| base / rate - 1.0)
+                    .collect();
+                ratios.sort_by(f64::total_cmp);
+                (
+                    format!("{:+.1}%", (base.rate() / rate - 1.0) * 100.0),
+                    format!("{:+.1}%", ratios[ratios.len() / 2] * 100.0),
+                )
             }
-            _ => "—".to_string(),
+            _ => ("—".to_string(), "—".to_string()),
         };
         let mut latencies = run.latencies.clone();
         let mut receive = run.receive.clone();
@@ -614,13 +634,14 @@ fn print_table(runs: &[Run], paced: bool) {
             format!("{r50} | {r99}")
         };
         println!(
-            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {} | {} | {} |",
             run.label,
             run.subscribers,
             rate,
             p50 as f64 / 1000.0,
             p99 as f64 / 1000.0,
             overhead,
+            paired,
             receive_cols,
             delivery,
             run.resyncs

@@ -38,7 +38,8 @@
 //! `live::query` compiles the SELECT once; `live::subscription` registers it under the
 //! writer lock and sends a snapshot of exactly that commit (or, resuming from a seq,
 //! the kept changes since, from `live::history`); every later commit's row images
-//! reach it through `live::manager`'s ordered queue and fan-out thread, which turns
+//! (captured by the writer in their stored encoding, `live::capture`) reach it through
+//! `live::manager`'s ordered queue and fan-out thread, which decodes them and turns
 //! them into inserts, updates and deletes as its filter sees them (`live::delta`).
 //! Front doors authenticate with `tokens` (API tokens stored as hashes).
 
