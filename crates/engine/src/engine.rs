@@ -169,11 +169,11 @@ impl Engine {
             path: path.to_path_buf(),
             store,
             catalog: RwLock::new(catalog),
-            writer: Mutex::default(),
+            writer: Mutex::new(Capture::new(options.live_history_rows)),
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
-            live: LiveManager::start(options.live_queue_rows, options.live_history_rows, options.live_tick),
+            live: LiveManager::start(options.live_queue_rows, options.live_tick),
             tokens,
         });
         if let Some(interval) = options.evict_interval {

@@ -14,6 +14,7 @@ use crate::catalog::{TableDef, TableKind};
 use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::capture::{image, Capture};
+use crate::live::history::History;
 use crate::storage::keys;
 use crate::storage::row::{encode_row, row_time};
 use crate::types::Value;
@@ -175,8 +176,11 @@ impl<'a> Txn<'a> {
     /// Whether row images must be captured for `table` (asked once per transaction:
     /// subscriptions register under the writer lock this transaction holds).
     fn watches(&mut self, table: &TableDef) -> bool {
-        let live = &self.inner.live;
-        *self.watched.entry(table.id).or_insert_with(|| live.watches(table.id))
+        let (live, history) = (&self.inner.live, &self.capture.history);
+        *self
+            .watched
+            .entry(table.id)
+            .or_insert_with(|| live.watches(history, table.id))
     }
 
     /// Puts a row in its stored encoding (`encode_row` of this transaction's time).
@@ -200,6 +204,11 @@ impl<'a> Txn<'a> {
         self.batch.delete(key);
         self.pending.insert(key.to_vec(), None);
         Ok(true)
+    }
+
+    /// The live history, for DDL that changes what earlier commits' rows mean.
+    pub fn live_history(&mut self) -> &mut History {
+        &mut self.capture.history
     }
 
     /// The number of rows `table` will hold once this transaction commits.
@@ -230,7 +239,7 @@ impl<'a> Txn<'a> {
         self.inner.store.write(batch)?;
         counts.extend(new_counts);
         self.inner.set_last_seq(seq);
-        self.inner.live.publish(seq, self.now_micros, self.capture.take());
+        self.inner.live.publish(&mut self.capture, seq, self.now_micros);
         self.count_deltas.clear();
         self.pending.clear();
         Ok(seq)

@@ -4,7 +4,8 @@
 //! one buffer that lives as long as the engine: the table, the owner of a USER row, and
 //! the old and new images in their stored encoding (which the writer has made anyway
 //! for RocksDB). At commit the transaction's part of the buffer becomes a `Captured`,
-//! a shared slice of it, which goes to the fan-out queue and the history.
+//! a shared slice of it, which goes to the fan-out queue and to the history kept beside
+//! the buffer.
 //!
 //! So the writer allocates nothing per commit that another thread frees: its row values
 //! are dropped where they were made, as they are with no subscriber, and a buffer is
@@ -18,6 +19,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use crate::catalog::TableDef;
 use crate::engine::decode_values;
 use crate::error::{Error, Result};
+use crate::live::history::History;
 use crate::storage::row::{decode_row, encode_row, row_time, row_width};
 use crate::types::Value;
 
@@ -31,22 +33,28 @@ const NEW: u8 = 4;
 /// writes again into a buffer whose commits have all been dropped.)
 const CHUNK: usize = 64 * 1024;
 
-/// The writer's capture buffer; the engine's writer lock guards it.
+/// What the engine's writer lock guards for live queries: the buffer commits capture
+/// their changed rows in, and the history of recent commits (for subscribers that
+/// resume). Only a writer or a registering subscriber, holding the lock, touches them,
+/// so keeping a commit takes no lock of its own.
 pub(crate) struct Capture {
     buf: BytesMut,
     rows: usize,
-}
-
-impl Default for Capture {
-    fn default() -> Capture {
-        Capture {
-            buf: BytesMut::with_capacity(CHUNK),
-            rows: 0,
-        }
-    }
+    pub history: History,
+    /// Rows handed to the fan-out queue so far (the fan-out counts those it took).
+    pub queued_total: u64,
 }
 
 impl Capture {
+    pub fn new(history_rows: usize) -> Capture {
+        Capture {
+            buf: BytesMut::with_capacity(CHUNK),
+            rows: 0,
+            history: History::new(history_rows),
+            queued_total: 0,
+        }
+    }
+
     /// Forgets what an uncommitted transaction captured (a new transaction starts).
     pub fn clear(&mut self) {
         self.buf.clear();
@@ -211,7 +219,7 @@ mod tests {
 
     #[test]
     fn captured_changes_decode_to_what_was_pushed_and_commits_do_not_share_rows() {
-        let mut capture = Capture::default();
+        let mut capture = Capture::new(0);
         let a = encode_row(1, &[Value::BigInt(1), Value::Text("one".into())]);
         let b = encode_row(2, &[Value::BigInt(1), Value::Null]);
         capture.push(7, None, None, Some(&a));
@@ -242,7 +250,7 @@ mod tests {
 
     #[test]
     fn the_buffer_is_written_again_once_its_commits_are_dropped_and_kept_ones_stay_intact() {
-        let mut capture = Capture::default();
+        let mut capture = Capture::new(0);
         let row = encode_row(1, &[Value::BigInt(1), Value::Text("x".repeat(100))]);
         for _ in 0..10_000 {
             capture.push(1, None, None, Some(&row));

@@ -8,7 +8,6 @@
 //! history lives in memory, so after a restart every resume is answered with `resync`.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
 
 use crate::live::capture::Captured;
 
@@ -20,16 +19,14 @@ pub(crate) struct Commit {
     pub changes: Captured,
 }
 
+/// The kept commits. The engine's writer lock guards it (it lives in the writer's
+/// `Capture`): commits are kept and dropped by the committing writer, and subscribers
+/// read it while they register, under the same lock.
 pub(crate) struct History {
-    state: Mutex<State>,
-    /// Changed rows kept at most.
-    limit: usize,
-}
-
-#[derive(Default)]
-struct State {
     commits: VecDeque<Commit>,
     rows: usize,
+    /// Changed rows kept at most.
+    limit: usize,
     /// Every commit after this seq is still kept.
     kept_after: u64,
     /// Recorded tables, each with the seq after which all its changes are recorded.
@@ -39,103 +36,69 @@ struct State {
 impl History {
     pub fn new(limit: usize) -> History {
         History {
-            state: Mutex::new(State::default()),
+            commits: VecDeque::new(),
+            rows: 0,
             limit,
+            kept_after: 0,
+            tables: HashMap::new(),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether commits touching `table_id` are recorded.
     pub fn records(&self, table_id: u64) -> bool {
-        self.limit > 0 && self.lock().tables.contains_key(&table_id)
+        self.limit > 0 && self.tables.contains_key(&table_id)
     }
 
     /// Starts recording `table_id` (if it is not already) with the commits after `seq`.
-    /// Called under the writer lock, so no commit falls between `seq` and the first
-    /// recorded one.
-    pub fn record_table(&self, table_id: u64, seq: u64) {
+    pub fn record_table(&mut self, table_id: u64, seq: u64) {
         if self.limit > 0 {
-            self.lock().tables.entry(table_id).or_insert(seq);
+            self.tables.entry(table_id).or_insert(seq);
         }
     }
 
     /// The table's rows changed shape at `seq` (ALTER) or it is gone (DROP): changes
     /// up to `seq` no longer fit a query compiled now.
-    pub fn restart_table(&self, table_id: u64, seq: u64, dropped: bool) {
-        let mut state = self.lock();
+    pub fn restart_table(&mut self, table_id: u64, seq: u64, dropped: bool) {
         if dropped {
-            state.tables.remove(&table_id);
-        } else if let Some(since) = state.tables.get_mut(&table_id) {
+            self.tables.remove(&table_id);
+        } else if let Some(since) = self.tables.get_mut(&table_id) {
             *since = seq;
         }
     }
 
-    /// Keeps a commit (called in commit order, under the writer lock). The commits that
-    /// fall out of the bound are dropped by `trim`, off the writer's path, unless the
-    /// history has grown to twice its bound.
-    pub fn push(&self, commit: Commit) {
+    /// Keeps a commit (in commit order) and drops the oldest beyond the bound: slices
+    /// of capture buffers, so dropping one frees at most a buffer the writer allocated.
+    pub fn push(&mut self, commit: Commit) {
         if self.limit == 0 || commit.changes.is_empty() {
             return;
         }
-        let mut state = self.lock();
-        state.rows += commit.changes.rows();
-        state.commits.push_back(commit);
-        if state.rows > self.limit.saturating_mul(2) {
-            let expired = self.expire(&mut state);
-            drop(state);
-            drop(expired);
-        }
-    }
-
-    /// Drops the commits beyond the bound (the fan-out thread calls this after each
-    /// burst). Their rows are freed after the lock is released.
-    pub fn trim(&self) {
-        let mut state = self.lock();
-        let expired = self.expire(&mut state);
-        drop(state);
-        drop(expired);
-    }
-
-    fn expire(&self, state: &mut State) -> Vec<Commit> {
-        let mut expired = Vec::new();
-        while state.rows > self.limit {
-            let Some(oldest) = state.commits.pop_front() else {
+        self.rows += commit.changes.rows();
+        self.commits.push_back(commit);
+        while self.rows > self.limit {
+            let Some(oldest) = self.commits.pop_front() else {
                 break;
             };
-            state.rows -= oldest.changes.rows();
-            state.kept_after = oldest.seq;
-            expired.push(oldest);
+            self.rows -= oldest.changes.rows();
+            self.kept_after = oldest.seq;
         }
-        expired
     }
 
     /// The commits after `from` up to `to` that touch `table_id`, or `None` when some
     /// of them are not kept (or were never recorded).
     pub fn since(&self, table_id: u64, from: u64, to: u64) -> Option<Vec<Commit>> {
-        let mut state = self.lock();
-        let expired = self.expire(&mut state);
-        let kept = state.tables.get(&table_id).and_then(|&recorded_since| {
-            if from < recorded_since || from < state.kept_after {
-                return None;
-            }
-            let start = state.commits.partition_point(|c| c.seq <= from);
-            Some(
-                state
-                    .commits
-                    .iter()
-                    .skip(start)
-                    .take_while(|c| c.seq <= to)
-                    .filter(|c| c.changes.tables().any(|t| t == table_id))
-                    .cloned()
-                    .collect(),
-            )
-        });
-        // The expired rows are freed after the lock is released.
-        drop(state);
-        drop(expired);
-        kept
+        let &recorded_since = self.tables.get(&table_id)?;
+        if from < recorded_since || from < self.kept_after {
+            return None;
+        }
+        let start = self.commits.partition_point(|c| c.seq <= from);
+        Some(
+            self.commits
+                .iter()
+                .skip(start)
+                .take_while(|c| c.seq <= to)
+                .filter(|c| c.changes.tables().any(|t| t == table_id))
+                .cloned()
+                .collect(),
+        )
     }
 }

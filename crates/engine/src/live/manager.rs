@@ -15,11 +15,11 @@
 //! Nothing is dropped silently.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use std::time::Duration;
 
-use crate::live::capture::{Captured, RowChange};
+use crate::live::capture::{Capture, Captured, RowChange};
 use crate::live::delta::{segments_of, CommitRows, Segment};
 use crate::live::history::{Commit, History};
 use crate::live::subscription::{Sub, MAX_MERGED_ROWS};
@@ -28,7 +28,7 @@ use crate::session::Actor;
 /// Rows of changes waiting in the central queue beyond which a commit's rows are not
 /// queued any more: the subscriptions of its tables are sent to resync instead, so a
 /// flood of writes cannot grow memory without bound.
-const MAX_QUEUED_ROWS: usize = 2_000_000;
+const MAX_QUEUED_ROWS: u64 = 2_000_000;
 /// The most commits and changed rows the fan-out takes at once.
 const BURST_COMMITS: usize = 4096;
 const BURST_ROWS: usize = 100_000;
@@ -53,9 +53,8 @@ pub(crate) struct Shared {
     registry: RwLock<Registry>,
     /// How long a busy fan-out lets commits gather (`EngineOptions::live_tick`).
     tick: Duration,
-    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
-    history: History,
-    queued_rows: AtomicUsize,
+    /// Rows the fan-out has taken from the queue so far (against `Capture::queued_total`).
+    taken_rows: AtomicU64,
     /// The last commit handed to the queue and the last one the fan-out finished.
     published: AtomicU64,
     processed: AtomicU64,
@@ -81,13 +80,12 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start(queue_limit: usize, history_limit: usize, tick: Duration) -> LiveManager {
+    pub fn start(queue_limit: usize, tick: Duration) -> LiveManager {
         let (queue, events) = mpsc::channel();
         let shared = Arc::new(Shared {
             registry: RwLock::default(),
             tick,
-            history: History::new(history_limit),
-            queued_rows: AtomicUsize::default(),
+            taken_rows: AtomicU64::default(),
             published: AtomicU64::default(),
             processed: AtomicU64::default(),
             processed_signal: tokio::sync::Notify::new(),
@@ -109,37 +107,35 @@ impl LiveManager {
         self.queue_limit
     }
 
-    /// Recent commits of subscribed tables, for subscribers that resume from a seq.
-    pub fn history(&self) -> &History {
-        &self.shared.history
-    }
-
     /// Whether a commit touching `table_id` must capture its row changes: it has
     /// subscribers, or had some and its history is kept.
-    pub fn watches(&self, table_id: u64) -> bool {
-        self.shared.registry().by_table.contains_key(&table_id) || self.shared.history.records(table_id)
+    pub fn watches(&self, history: &History, table_id: u64) -> bool {
+        self.shared.registry().by_table.contains_key(&table_id) || history.records(table_id)
     }
 
-    /// Queues a commit's changes; called under the writer lock, in commit order.
-    pub fn publish(&self, seq: u64, committed_micros: i64, mut changes: Captured) {
+    /// Queues what a commit captured and keeps it in the history; called under the
+    /// writer lock (which guards `capture`), in commit order.
+    pub fn publish(&self, capture: &mut Capture, seq: u64, committed_micros: i64) {
+        let mut changes = capture.take();
         if changes.is_empty() {
             return;
         }
-        self.shared.history.push(Commit {
+        capture.history.push(Commit {
             seq,
             committed_micros,
             changes: changes.clone(),
         });
         let mut overflowed = Vec::new();
-        let queued = self.shared.queued_rows.load(Ordering::Relaxed);
-        if queued + changes.rows() > MAX_QUEUED_ROWS {
+        let rows = changes.rows() as u64;
+        let queued = capture.queued_total - self.shared.taken_rows.load(Ordering::Relaxed);
+        if queued + rows > MAX_QUEUED_ROWS {
             overflowed = changes.tables().collect();
             overflowed.sort_unstable();
             overflowed.dedup();
             changes = Captured::default();
         }
-        self.shared.queued_rows.fetch_add(changes.rows(), Ordering::Relaxed);
-        self.shared.published.store(seq, Ordering::SeqCst);
+        capture.queued_total += changes.rows() as u64;
+        self.shared.published.store(seq, Ordering::Release);
         // The fan-out thread only stops when the manager is dropped, so a send error
         // cannot happen while writers run; the write has committed either way.
         let _ = self.queue.send(CommitEvent {
@@ -151,14 +147,14 @@ impl LiveManager {
     }
 
     /// Registers a subscription for fan-out (idempotent); a closed one is not. Called
-    /// under the writer lock: every commit after `seq` reaches it, and its table's
-    /// commits are kept in the history from then on.
-    pub fn register(&self, sub: &Arc<Sub>, seq: u64) {
+    /// under the writer lock (which guards `history`): every commit after `seq` reaches
+    /// it, and its table's commits are kept in the history from then on.
+    pub fn register(&self, sub: &Arc<Sub>, seq: u64, history: &mut History) {
         let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
         if sub.is_closed() {
             return;
         }
-        self.shared.history.record_table(sub.query.def.id, seq);
+        history.record_table(sub.query.def.id, seq);
         if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
             registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
         }
@@ -191,14 +187,8 @@ impl LiveManager {
         }
     }
 
-    /// A table's columns changed at `seq`: earlier history no longer fits its rows.
-    pub fn table_altered(&self, table_id: u64, seq: u64) {
-        self.shared.history.restart_table(table_id, seq, false);
-    }
-
     /// Ends every subscription on a dropped table.
     pub fn table_dropped(&self, table_id: u64) {
-        self.shared.history.restart_table(table_id, 0, true);
         let subs = self
             .shared
             .registry()
@@ -221,7 +211,7 @@ impl LiveManager {
 
     /// Waits until the fan-out has handled every commit published so far.
     pub async fn flushed(&self) {
-        let target = self.shared.published.load(Ordering::SeqCst);
+        let target = self.shared.published.load(Ordering::Acquire);
         loop {
             let notified = self.shared.processed_signal.notified();
             if self.shared.processed.load(Ordering::SeqCst) >= target {
@@ -283,7 +273,7 @@ impl Shared {
             return;
         };
         let rows: usize = burst.iter().map(|e| e.changes.rows()).sum();
-        self.queued_rows.fetch_sub(rows, Ordering::Relaxed);
+        self.taken_rows.fetch_add(rows as u64, Ordering::Relaxed);
         // Subscriptions are woken once everything of the burst is queued.
         let mut woken = Vec::new();
         let mut start = 0;
@@ -302,7 +292,6 @@ impl Shared {
         for sub in woken {
             sub.wake();
         }
-        self.history.trim();
         self.processed.store(last, Ordering::SeqCst);
         self.processed_signal.notify_waiters();
     }

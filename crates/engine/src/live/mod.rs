@@ -10,11 +10,12 @@
 //!   uses `delta` to turn each commit's row images into inserts, updates and deletes as
 //!   the subscription's filter sees them;
 //! - `history` keeps recent commits of subscribed tables, so a subscriber can resume
-//!   from a seq it already has.
+//!   from a seq it already has; it lives beside the capture buffer, under the writer
+//!   lock, so keeping a commit costs the writer no lock of its own.
 
 pub(crate) mod capture;
 mod delta;
-mod history;
+pub(crate) mod history;
 pub(crate) mod manager;
 mod message;
 pub(crate) mod query;

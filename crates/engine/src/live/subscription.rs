@@ -554,7 +554,7 @@ fn send_snapshot(
     resume_from: Option<u64>,
 ) -> Result<()> {
     let query = &sub.query;
-    let writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+    let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
     // The table may have been dropped since the query was compiled.
     if inner.catalog().tables.values().all(|t| t.id != query.def.id) {
         sub.close("table dropped");
@@ -564,8 +564,8 @@ fn send_snapshot(
     let Some(generation) = sub.begin_snapshot(snapshot_seq) else {
         return Ok(());
     };
-    let kept = resume_from.map(|from| (from, inner.live.history().since(query.def.id, from, snapshot_seq)));
-    inner.live.register(sub, snapshot_seq);
+    let kept = resume_from.map(|from| (from, writer.history.since(query.def.id, from, snapshot_seq)));
+    inner.live.register(sub, snapshot_seq, &mut writer.history);
     let snapshot = inner.store.snapshot();
     // Read under the writer lock, so it counts exactly the snapshot's rows.
     let stored = stored_count(inner, query);

@@ -73,14 +73,16 @@ pub(crate) fn drop_namespace(inner: &Inner, name: &str, if_exists: bool, cascade
     let mut catalog = inner.catalog_mut();
     for table in &tables {
         catalog.tables.remove(&TableName::new(&table.namespace, &table.name));
-        forget_table(inner, table.id);
+        forget_table(inner, &mut txn, table.id);
     }
     catalog.namespaces.remove(name);
     Ok(())
 }
 
-/// After a DROP has committed: its subscriptions end and its row count goes.
-fn forget_table(inner: &Inner, table_id: u64) {
+/// After a DROP has committed (`txn` still holds the writer lock): its subscriptions
+/// end, and its history and row count go.
+fn forget_table(inner: &Inner, txn: &mut Txn, table_id: u64) {
+    txn.live_history().restart_table(table_id, 0, true);
     inner.live.table_dropped(table_id);
     inner.counts.lock().unwrap_or_else(|p| p.into_inner()).remove(&table_id);
 }
@@ -241,7 +243,7 @@ pub(crate) fn drop_tables(inner: &Inner, names: &[ObjectName], if_exists: bool) 
     let mut catalog = inner.catalog_mut();
     for (name, table) in dropped {
         catalog.tables.remove(&name);
-        forget_table(inner, table.id);
+        forget_table(inner, &mut txn, table.id);
     }
     Ok(())
 }
@@ -305,7 +307,8 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
     }
     txn.put_meta(&keys::table_def_key(def.id), &to_json(&def));
     let seq = txn.commit()?;
-    inner.live.table_altered(def.id, seq);
+    // Earlier history no longer fits the table's rows.
+    txn.live_history().restart_table(def.id, seq, false);
     inner.catalog_mut().tables.insert(name, Arc::new(def));
     Ok(())
 }
