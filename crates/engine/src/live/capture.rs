@@ -120,27 +120,35 @@ impl Captured {
         self.raw().map(|raw| raw.table_id)
     }
 
-    /// The changes of the tables `keep` accepts, decoded.
+    /// The changes of the tables `keep` accepts, decoded; an error, rather than fewer
+    /// rows, if the capture is not what `Capture::push` wrote.
     pub fn decode(&self, keep: impl Fn(u64) -> bool) -> Result<Vec<RowChange>> {
         let values = |image: Option<&[u8]>| {
             image
                 .map(|bytes| decode_row(bytes).map(|(_, values)| values))
                 .transpose()
         };
-        self.raw()
-            .filter(|raw| keep(raw.table_id))
-            .map(|raw| {
-                Ok(RowChange {
-                    table_id: raw.table_id,
-                    owner: raw
-                        .owner
-                        .map(|o| String::from_utf8(o.to_vec()).map_err(|_| corrupt()))
-                        .transpose()?,
-                    old: values(raw.old)?,
-                    new: values(raw.new)?,
-                })
-            })
-            .collect()
+        let mut seen = 0;
+        let mut rows = Vec::new();
+        for raw in self.raw() {
+            seen += 1;
+            if !keep(raw.table_id) {
+                continue;
+            }
+            rows.push(RowChange {
+                table_id: raw.table_id,
+                owner: raw
+                    .owner
+                    .map(|o| String::from_utf8(o.to_vec()).map_err(|_| corrupt()))
+                    .transpose()?,
+                old: values(raw.old)?,
+                new: values(raw.new)?,
+            });
+        }
+        if seen != self.rows {
+            return Err(corrupt());
+        }
+        Ok(rows)
     }
 
     fn raw(&self) -> Raw<'_> {
@@ -166,7 +174,8 @@ struct RawChange<'a> {
 }
 
 /// The captured changes in order, borrowed from the buffer. The buffer is only ever
-/// written by `Capture::push`, so it is well formed; were it not, the rest is skipped.
+/// written by `Capture::push`, so it is well formed; were it not, iteration stops there
+/// (and `decode` says so).
 struct Raw<'a> {
     rest: &'a [u8],
 }
@@ -240,6 +249,11 @@ mod tests {
         assert_eq!(rows[1].old, rows[0].new);
         assert_eq!(rows[1].new, Some(vec![Value::BigInt(1), Value::Null]));
         assert_eq!(first.decode(|t| t == 8).unwrap().len(), 1);
+        let truncated = Captured {
+            bytes: first.bytes.slice(..first.bytes.len() - 1),
+            rows: 2,
+        };
+        assert!(truncated.decode(|_| true).is_err());
         let rows = second.decode(|_| true).unwrap();
         assert_eq!(
             (rows.len(), rows[0].table_id, rows[0].owner.as_deref()),
