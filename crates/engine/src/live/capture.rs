@@ -156,6 +156,17 @@ impl Captured {
     }
 }
 
+/// Commits' captured changes of the tables `keep` accepts, decoded: (seq, commit time,
+/// rows) each.
+pub(crate) fn decode_commits<'a>(
+    commits: impl Iterator<Item = (u64, i64, &'a Captured)>,
+    keep: impl Fn(u64) -> bool,
+) -> Result<Vec<(u64, i64, Vec<RowChange>)>> {
+    commits
+        .map(|(seq, at, changes)| Ok((seq, at, changes.decode(&keep)?)))
+        .collect()
+}
+
 /// One row changed by a commit, decoded, with its images in table column order.
 #[derive(Debug, Clone)]
 pub(crate) struct RowChange {

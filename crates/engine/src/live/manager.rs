@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use std::time::Duration;
 
-use crate::live::capture::{Capture, Captured, RowChange};
+use crate::live::capture::{decode_commits, Capture, Captured};
 use crate::live::delta::{segments_of, CommitRows, Segment};
 use crate::live::history::{Commit, History};
 use crate::live::subscription::{Sub, MAX_MERGED_ROWS};
@@ -314,7 +314,7 @@ impl Shared {
         }
         // The rows of subscribed tables, decoded once for all their subscriptions.
         let subscribed = |table: u64| subs.iter().any(|(t, _)| *t == table);
-        let decoded = match decode(
+        let decoded = match decode_commits(
             commits.iter().map(|e| (e.seq, e.committed_micros, &e.changes)),
             subscribed,
         ) {
@@ -387,17 +387,6 @@ impl Shared {
             registry.by_table.retain(|_, subs| !subs.is_empty());
         }
     }
-}
-
-/// Commits' captured changes of the tables `keep` accepts, decoded: (seq, commit time,
-/// rows) each.
-pub(crate) fn decode<'a>(
-    commits: impl Iterator<Item = (u64, i64, &'a Captured)>,
-    keep: impl Fn(u64) -> bool,
-) -> crate::error::Result<Vec<(u64, i64, Vec<RowChange>)>> {
-    commits
-        .map(|(seq, at, changes)| Ok((seq, at, changes.decode(&keep)?)))
-        .collect()
 }
 
 /// What makes two subscriptions see the same changes: the table definition they were

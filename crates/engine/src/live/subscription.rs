@@ -21,10 +21,11 @@ use crate::catalog::TableKind;
 
 use crate::engine::Inner;
 use crate::error::Result;
+use crate::live::capture::decode_commits;
 use crate::live::delta::{key, matches, project};
 use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
-use crate::live::manager::{decode, LiveInfo};
+use crate::live::manager::LiveInfo;
 use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::LiveQuery;
 use crate::session::Actor;
@@ -661,7 +662,7 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
     // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
     // they cover every seq of `from + 1 ..= to` (the last one reaches `to`).
     let table = sub.query.def.id;
-    let decoded = decode(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| {
+    let decoded = decode_commits(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| {
         t == table
     })?;
     let commits: Vec<_> = decoded
