@@ -96,6 +96,10 @@ struct Run {
     resyncs: u64,
     /// Rows/s of each round (set for the median run of a configuration).
     round_rates: Vec<f64>,
+    /// The engine's writer thread: microseconds on its CPU per write call (Linux).
+    writer_cpu_per_call: Option<f64>,
+    /// `writer_cpu_per_call` of each round (set for the median run).
+    round_writer_cpu: Vec<Option<f64>>,
 }
 
 /// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
@@ -168,7 +172,9 @@ fn main() {
     }
     if !configs.is_empty() {
         println!("## Throughput: each writer as fast as it can for {seconds} s (median of {repeat} runs)\n");
-        print_table(&medians(&configs, repeat, false), false);
+        let runs = medians(&configs, repeat, false);
+        print_table(&runs, false);
+        print_writer_cpu(&runs);
     }
 
     if runs_section("paced") {
@@ -217,6 +223,7 @@ fn medians(configs: &[Box<dyn Fn() -> Run + '_>], repeat: usize, paced: bool) ->
     runs.into_iter()
         .map(|mut runs| {
             let round_rates: Vec<f64> = runs.iter().map(Run::rate).collect();
+            let round_writer_cpu = runs.iter().map(|run| run.writer_cpu_per_call).collect();
             if paced {
                 runs.sort_by_cached_key(|run| percentile(&mut run.receive.clone(), 0.99));
             } else {
@@ -224,6 +231,7 @@ fn medians(configs: &[Box<dyn Fn() -> Run + '_>], repeat: usize, paced: bool) ->
             }
             let mut median = runs.swap_remove(runs.len() / 2);
             median.round_rates = round_rates;
+            median.round_writer_cpu = round_writer_cpu;
             median
         })
         .collect()
@@ -285,6 +293,8 @@ fn raw_rocksdb(pace: Pace) -> Run {
         expected: 0,
         resyncs: 0,
         round_rates: Vec::new(),
+        writer_cpu_per_call: None,
+        round_writer_cpu: Vec::new(),
     }
 }
 
@@ -350,7 +360,7 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
 
     // The writer runs on its own thread with its own runtime, like an application thread.
     let writer_engine = engine.clone();
-    let (latencies, elapsed, rows) = std::thread::Builder::new()
+    let (latencies, elapsed, rows, writer_cpu_per_call) = std::thread::Builder::new()
         .name("bench-writer".into())
         .spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -390,18 +400,21 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
             call += 1;
         }
         let elapsed = started.elapsed();
+        let mut cpu_per_call = None;
         if let (Some(before), Some(after)) = (sched_before, WriterSched::now()) {
+            cpu_per_call = Some((after.on_cpu_ns - before.on_cpu_ns) as f64 / 1e3 / call.max(1) as f64);
             eprintln!(
-                "  writer thread: on CPU {:.0} ms of {:.0} ms, runnable but waiting {:.1} ms, {} involuntary / {} voluntary switches, {} page faults",
+                "  writer thread: on CPU {:.0} ms of {:.0} ms ({:.2} µs a call), runnable but waiting {:.1} ms, {} involuntary / {} voluntary switches, {} page faults",
                 (after.on_cpu_ns - before.on_cpu_ns) as f64 / 1e6,
                 elapsed.as_secs_f64() * 1e3,
+                cpu_per_call.unwrap_or_default(),
                 (after.waiting_ns - before.waiting_ns) as f64 / 1e6,
                 after.involuntary - before.involuntary,
                 after.voluntary - before.voluntary,
                 after.faults - before.faults,
             );
         }
-        (latencies, elapsed, call * per_call)
+        (latencies, elapsed, call * per_call, cpu_per_call)
     })
     .expect("writer thread")
     .join()
@@ -440,6 +453,8 @@ async fn engine_run(mode: Mode, count: usize, filtered: bool, pace: Pace) -> Run
         expected,
         resyncs: resyncs.load(Ordering::Relaxed),
         round_rates: Vec::new(),
+        writer_cpu_per_call,
+        round_writer_cpu: Vec::new(),
     }
 }
 
@@ -538,6 +553,8 @@ fn sqlite_run(count: usize, filtered: bool, pace: Pace) -> Run {
         expected: expected_each * count as u64,
         resyncs: 0,
         round_rates: Vec::new(),
+        writer_cpu_per_call: None,
+        round_writer_cpu: Vec::new(),
     }
 }
 
@@ -591,6 +608,80 @@ fn percentile(samples: &mut [u64], p: f64) -> u64 {
     samples[rank]
 }
 
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// A 90% bootstrap interval of the median, from 10 rounds on (fewer say too little):
+/// the 5th and 95th percentiles of the medians of 2,000 resamples, drawn with a fixed
+/// seed so the same rounds always give the same interval.
+fn median_interval(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 10 {
+        return None;
+    }
+    // splitmix64
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut medians: Vec<f64> = (0..2000)
+        .map(|_| {
+            let resample: Vec<f64> = (0..values.len())
+                .map(|_| values[(next() % values.len() as u64) as usize])
+                .collect();
+            median(&resample)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    Some((medians[100], medians[1899]))
+}
+
+/// Per-round ratios as a percentage: their median, and its interval when there is one.
+fn paired_summary(ratios: &[f64]) -> String {
+    let mut summary = format!("{:+.1}%", median(ratios) * 100.0);
+    if let Some((low, high)) = median_interval(ratios) {
+        summary += &format!(" [{:+.1}%, {:+.1}%]", low * 100.0, high * 100.0);
+    }
+    summary
+}
+
+/// On stderr: how much more CPU time the writer thread spends per write call with
+/// subscribers, round by round against the same round's run without (the part of the
+/// overhead that is work on the writer's own core; the rest is time it waited for it).
+fn print_writer_cpu(runs: &[Run]) {
+    let mut baseline: Option<&Run> = None;
+    for run in runs {
+        if run.subscribers == "0" {
+            baseline = Some(run);
+            continue;
+        }
+        let Some(base) = baseline.filter(|base| base.label == run.label) else {
+            continue;
+        };
+        let ratios: Vec<f64> = base
+            .round_writer_cpu
+            .iter()
+            .zip(&run.round_writer_cpu)
+            .filter_map(|(base, cpu)| Some(cpu.as_ref()? / base.as_ref()? - 1.0))
+            .collect();
+        if ratios.is_empty() {
+            continue;
+        }
+        eprintln!(
+            "writer thread on CPU per call, paired: {} | {}: {}",
+            run.label,
+            run.subscribers,
+            paired_summary(&ratios)
+        );
+    }
+}
+
 fn print_table(runs: &[Run], paced: bool) {
     println!("| write path | subscribers | rows/s | p50 µs | p99 µs | vs 0 subscribers | paired | commit→receive p50 µs | p99 µs | delivered/expected | resyncs |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -605,16 +696,15 @@ fn print_table(runs: &[Run], paced: bool) {
             Some(base) if base.label == run.label && run.subscribers != "0" && !paced => {
                 // Paired: each round's run against the same round's run without
                 // subscribers (they ran seconds apart), the median of those ratios.
-                let mut ratios: Vec<f64> = base
+                let ratios: Vec<f64> = base
                     .round_rates
                     .iter()
                     .zip(&run.round_rates)
                     .map(|(base, rate)| base / rate - 1.0)
                     .collect();
-                ratios.sort_by(f64::total_cmp);
                 (
                     format!("{:+.1}%", (base.rate() / rate - 1.0) * 100.0),
-                    format!("{:+.1}%", ratios[ratios.len() / 2] * 100.0),
+                    paired_summary(&ratios),
                 )
             }
             _ => ("—".to_string(), "—".to_string()),
@@ -646,5 +736,20 @@ fn print_table(runs: &[Run], paced: bool) {
             delivery,
             run.resyncs
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{median, median_interval};
+
+    #[test]
+    fn the_median_interval_holds_the_median_and_is_the_same_every_time() {
+        let ratios: Vec<f64> = (0..30).map(|i| f64::from(i * 7 % 30) / 100.0).collect();
+        let (low, high) = median_interval(&ratios).expect("30 rounds");
+        assert!(low <= median(&ratios) && median(&ratios) <= high, "{low} {high}");
+        assert!(low > 0.0 && high < 0.29, "narrower than the data: {low} {high}");
+        assert_eq!(median_interval(&ratios), Some((low, high)));
+        assert_eq!(median_interval(&ratios[..9]), None);
     }
 }
