@@ -125,6 +125,11 @@ async function launchOnce({ db = tempDir("tidepool-e2e-db-"), data = tempDir("ti
       // A window whose session never started is not closed by the driver.
       if (db) spawnSync("pkill", ["-f", `tidepool-studio --db ${db}`]);
     },
+    /** Ends the driver and the app at once, for a run that stopped answering. */
+    kill() {
+      driver.kill();
+      if (db) spawnSync("pkill", ["-f", `tidepool-studio --db ${db}`]);
+    },
   };
   try {
     await browser.$("nav.tree").waitForExist({ timeout: 30_000 });

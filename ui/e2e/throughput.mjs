@@ -11,6 +11,9 @@ import { launch, openTable, runSql, tempDir } from "./app.mjs";
 const rates = (process.env.RATES ?? "1000,10000,50000").split(",").map(Number);
 const seconds = Number(process.env.SECONDS_PER_RUN ?? 5);
 
+/** The app of the run in progress, so a run that hangs can be ended. */
+let running = null;
+
 async function measure(rate, batching) {
   const report = join(tempDir("tidepool-bench-"), "writer.json");
   const env = {
@@ -18,6 +21,7 @@ async function measure(rate, batching) {
     TIDEPOOL_STUDIO_EVENT_BATCHING: batching ? "on" : "off",
   };
   const app = await launch({ env });
+  running = app;
   const { browser } = app;
   try {
     await browser.setWindowSize(1280, 800);
@@ -46,6 +50,7 @@ async function measure(rate, batching) {
     const result = await browser.execute(() => window.__tidepoolPerf.stop());
     return { rate, batching, writer, result };
   } finally {
+    running = null;
     await app.close();
   }
 }
@@ -53,11 +58,26 @@ async function measure(rate, batching) {
 const rows = [];
 for (const rate of rates) {
   for (const batching of [true, false]) {
-    // A run that hangs (a stuck driver) fails the measurement instead of waiting forever.
-    const { writer, result } = await Promise.race([
-      measure(rate, batching),
-      new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
-    ]);
+    // A run that hangs (a stuck driver) fails the measurement instead of waiting forever;
+    // a run that fails (a flooded webview stops answering WebDriver) is a row saying so,
+    // and the others are still measured.
+    let measured;
+    try {
+      measured = await Promise.race([
+        measure(rate, batching),
+        new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
+      ]);
+    } catch (error) {
+      running?.kill();
+      running = null;
+      process.exitCode = 1;
+      const reason = String(error?.message ?? error).split("\n")[0];
+      const row = { target: rate, batching: batching ? "on (16 ms)" : "off", failed: reason };
+      rows.push(row);
+      console.error(JSON.stringify(row));
+      continue;
+    }
+    const { writer, result } = measured;
     const row = {
       target: rate,
       batching: batching ? "on (16 ms)" : "off",
@@ -75,5 +95,9 @@ for (const rate of rates) {
 console.log("| target changes/s | batching | writer achieved/s | fps | events | commit-to-paint p50 (ms) | p99 (ms) | delivered/expected |");
 console.log("|---:|---|---:|---:|---:|---:|---:|---|");
 for (const r of rows) {
+  if (r.failed) {
+    console.log(`| ${r.target.toLocaleString("en")} | ${r.batching} | – | – | – | – | – | did not finish: ${r.failed} |`);
+    continue;
+  }
   console.log(`| ${r.target.toLocaleString("en")} | ${r.batching} | ${r.achieved.toLocaleString("en")} | ${r.fps} | ${r.events.toLocaleString("en")} | ${r.p50 ?? "–"} | ${r.p99 ?? "–"} | ${r.delivered} |`);
 }
