@@ -322,11 +322,7 @@ impl Inner {
                 } else {
                     None
                 };
-                Ok(Some(StoredRow {
-                    key: key.into_vec(),
-                    owner,
-                    values,
-                }))
+                Ok(Some(StoredRow { owner, values }))
             })();
             decoded.transpose()
         })
@@ -373,7 +369,6 @@ impl Inner {
 
 /// A row as read from storage.
 pub(crate) struct StoredRow {
-    pub key: Vec<u8>,
     pub owner: Option<String>,
     pub values: Vec<Value>,
 }

@@ -12,9 +12,11 @@
 //!    INSERT, UPDATE, DELETE and every query are planned by DataFusion against the
 //!    session's providers (`sql::provider`), which see the database as the session's
 //!    acting user.
-//! 3. **Plans that write** (`sql::dml`): INSERT collects its input rows, UPDATE and
-//!    DELETE read the rows in the key ranges their WHERE allows (`sql::pushdown`) and
-//!    evaluate the WHERE and SET expressions with DataFusion's physical expressions.
+//! 3. **Plans that write** (`sql::dml`): INSERT collects its input rows. UPDATE and
+//!    DELETE are turned, before DataFusion's optimizer runs, into a write over the
+//!    statement's *selection* (`sql::dml_plan`): a plain query returning the key (DELETE)
+//!    or the new and old images (UPDATE) of exactly the rows the WHERE selects, which
+//!    the optimizer may rewrite like any SELECT and which runs under the writer lock.
 //!    Nothing is written while planning, so EXPLAIN never writes.
 //! 4. **One transaction** (`write`): the writer lock is taken, every change goes into
 //!    one RocksDB `WriteBatch` together with the next sequence number `seq` and the

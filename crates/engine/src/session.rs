@@ -8,6 +8,7 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
@@ -24,7 +25,7 @@ use crate::live::Subscription;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
-use crate::sql::{ddl, functions};
+use crate::sql::{ddl, dml_plan, functions};
 use crate::types::{SqlType, Value};
 
 /// Who a session acts as.
@@ -92,7 +93,13 @@ impl Session {
             .with_default_catalog_and_schema(CATALOG_NAME, "default")
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_analyzer_rule(Arc::new(dml_plan::PlanWrites))
+            .with_query_planner(Arc::new(dml_plan::Planner))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         ctx.register_catalog(CATALOG_NAME, Arc::new(TidepoolCatalog(scope.clone())));
         ctx.register_udf(functions::snowflake_id_udf());
         Session { engine, scope, ctx }

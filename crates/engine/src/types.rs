@@ -136,6 +136,15 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// Whether two values are stored alike: NULL is the same as NULL, and doubles are
+    /// compared by their bits (NaN is the same as NaN, -0.0 is not 0.0).
+    pub fn same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Double(a), Value::Double(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
+    }
+
     /// Converts a DataFusion scalar (already cast to the column's Arrow type) into a value
     /// of `ty`; `column` names the column in the error.
     pub fn from_scalar(scalar: &ScalarValue, ty: SqlType, column: &str) -> Result<Value> {

@@ -248,14 +248,19 @@ impl<'a> Txn<'a> {
 
 /// The RocksDB key of a row: table, owner (USER tables), primary-key values.
 pub(crate) fn row_key(table: &TableDef, owner: Option<&str>, values: &[Value]) -> Vec<u8> {
-    let mut key = keys::data_prefix(table.id);
+    key_of(table, owner, table.primary_key.iter().map(|&i| &values[i]))
+}
+
+/// The RocksDB key of the row whose primary-key values are `key`, in key order.
+pub(crate) fn key_of<'v>(table: &TableDef, owner: Option<&str>, key: impl IntoIterator<Item = &'v Value>) -> Vec<u8> {
+    let mut out = keys::data_prefix(table.id);
     if let Some(owner) = owner {
-        keys::encode_key_value(&mut key, &Value::Text(owner.to_string()));
+        keys::encode_key_value(&mut out, &Value::Text(owner.to_string()));
     }
-    for &i in &table.primary_key {
-        keys::encode_key_value(&mut key, &values[i]);
+    for value in key {
+        keys::encode_key_value(&mut out, value);
     }
-    key
+    out
 }
 
 /// Every row written must have all its columns, with NOT NULL ones set.

@@ -278,6 +278,7 @@ scripts!(
     types,
     insert,
     update_delete,
+    dml_exactness,
     queries,
     show_describe,
     user_tables,

@@ -1,13 +1,13 @@
 //! INSERT, UPDATE and DELETE as execution plans. The plan is built when DataFusion
 //! plans the statement and does its work only when executed (so EXPLAIN never writes);
 //! the work runs on a blocking thread inside one write transaction and yields the
-//! single `count` row DataFusion expects.
+//! single `count` row DataFusion expects. INSERT writes its input's rows; UPDATE and
+//! DELETE write the rows of the statement's selection (`sql::dml_plan`).
 
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, UInt64Array};
-use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::array::{ArrayRef, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -16,17 +16,20 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+use datafusion::physical_plan::{
+    execute_stream, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use futures::StreamExt;
 
 use crate::catalog::{TableDef, USER_COLUMN};
 use crate::convert::value_at;
 use crate::engine::Inner;
-use crate::error::{Error, Result};
+use crate::error::{Error, Position, Result};
+use crate::sql::dml_plan::WriteKind;
+use crate::sql::errors::from_df;
 use crate::sql::provider::{df_error, View};
-use crate::sql::pushdown::KeyRanges;
-use crate::sql::scan::{Batcher, BATCH_ROWS};
 use crate::types::{SqlType, Value};
-use crate::write::Txn;
+use crate::write::{key_of, row_key, Txn};
 
 fn count_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new("count", DataType::UInt64, false)]))
@@ -188,47 +191,36 @@ fn insert_batches(inner: &Inner, def: &TableDef, view: &View, batches: &[RecordB
     Ok(count)
 }
 
-#[derive(Debug)]
-pub(crate) enum DmlOp {
-    /// (table column index, new value expression) for each assigned column.
-    Update(Vec<(usize, Arc<dyn PhysicalExpr>)>),
-    Delete,
-}
-
+/// Writes the rows of an UPDATE's or DELETE's selection (`sql::dml_plan`): the
+/// selection runs under the writer lock, inside the transaction, so the rows it
+/// returns are exactly the rows changed — no commit can come in between.
 #[derive(Debug)]
 pub(crate) struct DmlExec {
     inner: Arc<Inner>,
     def: Arc<TableDef>,
     view: View,
-    schema: SchemaRef,
     types: Vec<SqlType>,
-    op: Arc<DmlOp>,
-    predicate: Option<Arc<dyn PhysicalExpr>>,
-    ranges: KeyRanges,
+    kind: WriteKind,
+    selection: Arc<dyn ExecutionPlan>,
     properties: Arc<PlanProperties>,
 }
 
 impl DmlExec {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         inner: Arc<Inner>,
         def: Arc<TableDef>,
         view: View,
-        schema: SchemaRef,
         types: Vec<SqlType>,
-        op: DmlOp,
-        predicate: Option<Arc<dyn PhysicalExpr>>,
-        ranges: KeyRanges,
+        kind: WriteKind,
+        selection: Arc<dyn ExecutionPlan>,
     ) -> Self {
         DmlExec {
             inner,
             def,
             view,
-            schema,
             types,
-            op: Arc::new(op),
-            predicate,
-            ranges,
+            kind,
+            selection,
             properties: count_properties(),
         }
     }
@@ -236,21 +228,13 @@ impl DmlExec {
 
 impl DisplayAs for DmlExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let op = match self.op.as_ref() {
-            DmlOp::Update(_) => "TidepoolUpdate",
-            DmlOp::Delete => "TidepoolDelete",
-        };
-        write!(f, "{op}: table={}, {}", self.def.full_name(), self.ranges.description)?;
-        if let Some(p) = &self.predicate {
-            write!(f, ", filter={p}")?;
-        }
-        Ok(())
+        write!(f, "{}: table={}", self.kind.name(), self.def.full_name())
     }
 }
 
 impl ExecutionPlan for DmlExec {
     fn name(&self) -> &'static str {
-        "TidepoolDml"
+        self.kind.name()
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
@@ -258,7 +242,7 @@ impl ExecutionPlan for DmlExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
+        vec![&self.selection]
     }
 
     fn apply_expressions(
@@ -268,124 +252,135 @@ impl ExecutionPlan for DmlExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
-        Ok(self)
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let selection = children.into_iter().next().unwrap_or_else(|| self.selection.clone());
+        Ok(Arc::new(DmlExec::new(
+            self.inner.clone(),
+            self.def.clone(),
+            self.view.clone(),
+            self.types.clone(),
+            self.kind,
+            selection,
+        )))
     }
 
-    fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, _partition: usize, context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let job = DmlJob {
             inner: self.inner.clone(),
             def: self.def.clone(),
             view: self.view.clone(),
-            schema: self.schema.clone(),
             types: self.types.clone(),
-            op: self.op.clone(),
-            predicate: self.predicate.clone(),
-            ranges: self.ranges.ranges.clone(),
+            kind: self.kind,
         };
-        Ok(count_stream(async move { blocking(move || job.run()).await }))
+        let selection = self.selection.clone();
+        Ok(count_stream(async move {
+            let runtime = tokio::runtime::Handle::current();
+            blocking(move || job.run(&runtime, selection, context)).await
+        }))
     }
 }
+
+/// Errors of a running statement have no place in its text.
+const START: Position = Position { line: 1, column: 1 };
 
 struct DmlJob {
     inner: Arc<Inner>,
     def: Arc<TableDef>,
     view: View,
-    schema: SchemaRef,
+    /// The type of each session-schema column.
     types: Vec<SqlType>,
-    op: Arc<DmlOp>,
-    predicate: Option<Arc<dyn PhysicalExpr>>,
-    ranges: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-/// One chunk of stored rows with their keys and owners.
-struct Chunk {
-    keys: Vec<Vec<u8>>,
-    owners: Vec<Option<String>>,
-    values: Vec<Vec<Value>>,
+    kind: WriteKind,
 }
 
 impl DmlJob {
-    fn run(self) -> Result<u64> {
-        let inner = self.inner.clone();
-        let mut txn = Txn::begin(&inner);
-        check_current(&inner, &self.def)?;
+    fn run(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        selection: Arc<dyn ExecutionPlan>,
+        context: Arc<TaskContext>,
+    ) -> Result<u64> {
+        let mut txn = Txn::begin(&self.inner);
+        check_current(&self.inner, &self.def)?;
+        // The selection reads committed rows, never this statement's pending writes,
+        // so a row moved to a new key is not selected again under it.
         let mut count = 0u64;
-        for (start, end) in &self.ranges {
-            // Rows are read from the committed state, never from this statement's own
-            // writes, so a row moved by a key update is not visited twice.
-            let mut rows = inner.rows(&self.def, None, true, start, end).peekable();
-            while rows.peek().is_some() {
-                let mut chunk = Chunk {
-                    keys: Vec::new(),
-                    owners: Vec::new(),
-                    values: Vec::new(),
+        runtime.block_on(async {
+            let mut batches = execute_stream(selection, context).map_err(|e| from_df(&e, START))?;
+            while let Some(batch) = batches.next().await {
+                let batch = batch.map_err(|e| from_df(&e, START))?;
+                count += match self.kind {
+                    WriteKind::Delete => self.delete(&mut txn, &batch)?,
+                    WriteKind::Update => self.update(&mut txn, &batch)?,
                 };
-                for row in rows.by_ref().take(BATCH_ROWS) {
-                    let row = row?;
-                    chunk.keys.push(row.key);
-                    chunk.owners.push(row.owner);
-                    chunk.values.push(row.values);
-                }
-                count += self.apply(&mut txn, chunk)?;
             }
-        }
+            Ok::<_, Error>(())
+        })?;
         if count > 0 {
             txn.commit()?;
         }
         Ok(count)
     }
 
-    fn apply(&self, txn: &mut Txn, chunk: Chunk) -> Result<u64> {
-        let projection: Vec<usize> = (0..self.schema.fields().len()).collect();
-        let mut batcher = Batcher::new(&self.schema, &self.types, &projection, self.view.offset());
-        for (owner, values) in chunk.owners.iter().zip(&chunk.values) {
-            batcher.push(owner.clone(), values.clone());
+    /// The owner of a selected row: `_user` (column 0) for an admin on a USER table,
+    /// the session's user for a user.
+    fn owner(&self, column: &ArrayRef, row: usize) -> Result<Option<String>> {
+        if !self.view.owner_column {
+            return Ok(self.view.owner.clone());
         }
-        let batch = batcher.finish()?;
-        let mask = match &self.predicate {
-            Some(p) => {
-                let result = p
-                    .evaluate(&batch)
-                    .and_then(|v| v.into_array(batch.num_rows()))
-                    .map_err(|e| Error::Query(e.to_string()))?;
-                result
-                    .as_any()
-                    .downcast_ref::<BooleanArray>()
-                    .cloned()
-                    .ok_or_else(|| Error::Query("WHERE must be a boolean expression".into()))?
+        match value_at(column, row, SqlType::Text, USER_COLUMN)? {
+            Value::Text(user) => Ok(Some(user)),
+            _ => Err(Error::Query(format!("a row of {} has no owner", self.def.full_name()))),
+        }
+    }
+
+    /// `batch` holds the selected rows' key columns.
+    fn delete(&self, txn: &mut Txn, batch: &RecordBatch) -> Result<u64> {
+        let offset = self.view.offset();
+        let mut deleted = 0;
+        for row in 0..batch.num_rows() {
+            let owner = self.owner(batch.column(0), row)?;
+            let key = self
+                .def
+                .primary_key
+                .iter()
+                .enumerate()
+                .map(|(j, &c)| {
+                    let column = &self.def.columns[c];
+                    value_at(batch.column(offset + j), row, column.ty, &column.name)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if txn.delete(&self.def, &key_of(&self.def, owner.as_deref(), &key))? {
+                deleted += 1;
             }
-            None => BooleanArray::from(vec![true; batch.num_rows()]),
+        }
+        Ok(deleted)
+    }
+
+    /// `batch` holds each selected row's new image, then its old one. A row whose new
+    /// image equals the old is neither written nor counted: it did not change.
+    fn update(&self, txn: &mut Txn, batch: &RecordBatch) -> Result<u64> {
+        let width = self.types.len();
+        let offset = self.view.offset();
+        let image = |start: usize, row: usize| {
+            self.def
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| value_at(batch.column(start + offset + i), row, c.ty, &c.name))
+                .collect::<Result<Vec<_>>>()
         };
-        let selected: Vec<usize> = (0..mask.len()).filter(|&i| mask.is_valid(i) && mask.value(i)).collect();
-        match self.op.as_ref() {
-            DmlOp::Delete => {
-                for &i in &selected {
-                    txn.delete(&self.def, &chunk.keys[i])?;
-                }
+        let mut changed = 0;
+        for row in 0..batch.num_rows() {
+            let new = image(0, row)?;
+            let old = image(width, row)?;
+            let owner = self.owner(batch.column(width), row)?;
+            let old_key = row_key(&self.def, owner.as_deref(), &old);
+            if new.iter().zip(&old).all(|(a, b)| a.same(b)) {
+                continue;
             }
-            DmlOp::Update(assignments) => {
-                let matched = filter_record_batch(&batch, &mask).map_err(|e| Error::Query(e.to_string()))?;
-                let new_columns = assignments
-                    .iter()
-                    .map(|(column, expr)| {
-                        let array: ArrayRef = expr
-                            .evaluate(&matched)
-                            .and_then(|v| v.into_array(matched.num_rows()))
-                            .map_err(|e| Error::Query(e.to_string()))?;
-                        Ok((*column, array))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                for (j, &i) in selected.iter().enumerate() {
-                    let mut values = chunk.values[i].clone();
-                    for (column, array) in &new_columns {
-                        let c = &self.def.columns[*column];
-                        values[*column] = value_at(array, j, c.ty, &c.name)?;
-                    }
-                    txn.update(&self.def, chunk.owners[i].as_deref(), &chunk.keys[i], values)?;
-                }
-            }
+            txn.update(&self.def, owner.as_deref(), &old_key, new)?;
+            changed += 1;
         }
-        Ok(selected.len() as u64)
+        Ok(changed)
     }
 }

@@ -5,6 +5,7 @@
 
 pub(crate) mod ddl;
 pub(crate) mod dml;
+pub(crate) mod dml_plan;
 pub(crate) mod errors;
 pub(crate) mod functions;
 pub(crate) mod parse;

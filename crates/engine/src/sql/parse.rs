@@ -255,34 +255,6 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
                 statement: Box::new(stmt),
             }
         }
-        (Some(verb @ ("UPDATE" | "DELETE")), _) => {
-            // DataFusion hands a table provider only the WHERE conjuncts that use the
-            // target table alone; a subquery or join in the WHERE would silently be
-            // dropped and the statement would touch every row. Refuse those forms.
-            let joined = if verb == "UPDATE" { "FROM" } else { "USING" };
-            let mut depth = 0;
-            let refused = (0..cursor.significant.len()).find_map(|i| {
-                match cursor.nth_significant(i).map(|t| &t.token) {
-                    Some(Token::LParen) => depth += 1,
-                    Some(Token::RParen) => depth -= 1,
-                    _ => {}
-                }
-                // FROM inside parentheses is EXTRACT(... FROM ...) or SUBSTRING(... FROM ...).
-                cursor
-                    .peek_keyword(i)
-                    .filter(|w| w == "SELECT" || (w == joined && depth == 0))
-                    .map(|w| (i, w))
-            });
-            if let Some((i, word)) = refused {
-                let token = cursor.nth_significant(i).expect("found above");
-                return Err(Error::Unsupported(format!(
-                    "{verb} with {} (at {}); use a WHERE on the table's own columns, e.g. WHERE id IN (1, 2)",
-                    if word == "SELECT" { "a subquery" } else { "a join" },
-                    span_start(token)
-                )));
-            }
-            Parsed::Standard(Box::new(parse_standard(statement)?))
-        }
         _ => Parsed::Standard(Box::new(parse_standard(statement)?)),
     };
     Ok(parsed)

@@ -9,10 +9,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{CatalogProvider, SchemaProvider, Session as DfSession, TableProvider};
-use datafusion::common::DFSchema;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::dml::InsertOp;
-use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::lit;
@@ -21,7 +19,8 @@ use crate::catalog::{DefaultExpr, TableDef, TableKind, TableName, SYSTEM_NAMESPA
 use crate::engine::Inner;
 use crate::error::Error;
 use crate::session::Actor;
-use crate::sql::dml::{DmlExec, DmlOp, InsertExec};
+use crate::sql::dml::{DmlExec, InsertExec};
+use crate::sql::dml_plan::WriteKind;
 use crate::sql::pushdown::KeyRanges;
 use crate::sql::scan::ScanExec;
 use crate::sql::{functions, system};
@@ -195,22 +194,12 @@ impl RocksTable {
         }
     }
 
-    fn view(&self) -> View {
+    pub fn view(&self) -> View {
         View::of(&self.def, &self.scope.actor)
     }
 
     fn key_ranges(&self, filters: &[Expr]) -> KeyRanges {
         KeyRanges::from_filters(&self.def, &self.view(), filters)
-    }
-
-    /// Filters and assignments refer to columns by name only.
-    fn physical(
-        &self,
-        state: &dyn DfSession,
-        expr: &Expr,
-    ) -> DfResult<Arc<dyn datafusion::physical_expr::PhysicalExpr>> {
-        let schema = DFSchema::try_from(self.schema.as_ref().clone())?;
-        state.create_physical_expr(unnormalize_col(expr.clone()), &schema)
     }
 }
 
@@ -307,59 +296,22 @@ impl TableProvider for RocksTable {
             self.types.clone(),
         )))
     }
-
-    async fn update(
-        &self,
-        state: &dyn DfSession,
-        assignments: Vec<(String, Expr)>,
-        filters: Vec<Expr>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        if self.def.kind == TableKind::Stream {
-            return Err(df_error(Error::NotAllowed(format!(
-                "UPDATE is not allowed on STREAM table {}: stream tables are append-only",
-                self.def.full_name()
-            ))));
-        }
-        let view = self.view();
-        let mut compiled = Vec::with_capacity(assignments.len());
-        for (name, expr) in &assignments {
-            if name == USER_COLUMN && view.owner_column {
-                return Err(df_error(Error::NotAllowed(
-                    "the owner column _user cannot be updated".into(),
-                )));
-            }
-            let (index, _) = self.def.column(name).map_err(df_error)?;
-            // DataFusion plans `SET c = c` for columns that are not assigned: skip those.
-            if matches!(expr, Expr::Column(c) if c.name == *name) {
-                continue;
-            }
-            compiled.push((index, self.physical(state, expr)?));
-        }
-        self.dml(state, DmlOp::Update(compiled), &filters)
-    }
-
-    async fn delete_from(&self, state: &dyn DfSession, filters: Vec<Expr>) -> DfResult<Arc<dyn ExecutionPlan>> {
-        self.dml(state, DmlOp::Delete, &filters)
-    }
 }
 
 impl RocksTable {
-    fn dml(&self, state: &dyn DfSession, op: DmlOp, filters: &[Expr]) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let predicate = filters
-            .iter()
-            .cloned()
-            .reduce(|a, b| a.and(b))
-            .map(|f| self.physical(state, &f))
-            .transpose()?;
-        Ok(Arc::new(DmlExec::new(
+    pub fn def(&self) -> &Arc<TableDef> {
+        &self.def
+    }
+
+    /// The plan that writes an UPDATE's or DELETE's selection (`sql::dml_plan`).
+    pub fn write_exec(&self, kind: WriteKind, selection: Arc<dyn ExecutionPlan>) -> Arc<dyn ExecutionPlan> {
+        Arc::new(DmlExec::new(
             self.scope.inner.clone(),
             self.def.clone(),
             self.view(),
-            self.schema.clone(),
             self.types.clone(),
-            op,
-            predicate,
-            self.key_ranges(filters),
-        )))
+            kind,
+            selection,
+        ))
     }
 }

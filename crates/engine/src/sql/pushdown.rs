@@ -66,6 +66,7 @@ impl KeyRanges {
             })
             .filter(|(start, end)| start < end)
             .collect();
+        let ranges = disjoint(ranges);
         let mut description = String::new();
         if let Some(owner) = &view.owner {
             let _ = write!(description, "owner={owner}, ");
@@ -145,7 +146,8 @@ fn column_of(expr: &Expr, name: &str) -> bool {
     matches!(expr, Expr::Column(c) if c.name == name)
 }
 
-/// A literal of the column's type, encoded as a key value.
+/// A literal of the column's type, encoded as a key value (doubles compare as IEEE
+/// numbers in DataFusion, so -0.0 and 0.0 share a key, as they do in storage).
 fn literal(expr: &Expr, ty: SqlType) -> Option<Vec<u8>> {
     let Expr::Literal(scalar, _) = expr else {
         return None;
@@ -163,6 +165,24 @@ fn literal(expr: &Expr, ty: SqlType) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     encode_key_value(&mut out, &value);
     Some(out)
+}
+
+/// Sorts key ranges and merges those that overlap or touch: `id = 1 OR id = 1`,
+/// `id IN (1, 1)` or `id < 5 OR id < 3` must read each row once.
+fn disjoint(mut ranges: Vec<(Vec<u8>, Vec<u8>)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    ranges.sort();
+    let mut merged: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match merged.last_mut() {
+            Some((_, last_end)) if start <= *last_end => {
+                if end > *last_end {
+                    *last_end = end;
+                }
+            }
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
 }
 
 fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
