@@ -30,7 +30,8 @@ use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::dml::WriteOp;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{
-    DmlStatement, Expr, Extension, LogicalPlan, Projection, UserDefinedLogicalNode, UserDefinedLogicalNodeCore,
+    DmlStatement, Expr, Extension, LogicalPlan, LogicalPlanBuilder, Projection, UserDefinedLogicalNode,
+    UserDefinedLogicalNodeCore,
 };
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_plan::ExecutionPlan;
@@ -151,7 +152,7 @@ impl AnalyzerRule for PlanWrites {
             };
             let kind = match dml.op {
                 WriteOp::Update => WriteKind::Update,
-                WriteOp::Delete => WriteKind::Delete,
+                WriteOp::Delete | WriteOp::Truncate => WriteKind::Delete,
                 _ => return Ok(Transformed::no(LogicalPlan::Dml(dml))),
             };
             let Some(target) = source_as_provider(&dml.target)
@@ -184,8 +185,8 @@ impl AnalyzerRule for PlanWrites {
 
 /// The query whose rows a write changes, built from the statement's unoptimized plan:
 /// DELETE's input is `[Limit] → [Filter] → TableScan`; UPDATE's is a projection of
-/// every column's new value (aliased by name) over `[Filter] → scan`, where the scan
-/// may be a join with UPDATE ... FROM tables (the target's columns come first).
+/// every column's new value (aliased by name) over `[Filter] → TableScan`; TRUNCATE
+/// has none (every row).
 fn selection(kind: WriteKind, table: &RocksTable, dml: &DmlStatement) -> crate::error::Result<LogicalPlan> {
     let def = table.def();
     let view = table.view();
@@ -216,14 +217,21 @@ fn selection(kind: WriteKind, table: &RocksTable, dml: &DmlStatement) -> crate::
     let query = |e: datafusion::error::DataFusionError| Error::Query(e.to_string());
     match kind {
         WriteKind::Delete => {
-            let all = target_columns(&dml.input)?;
+            // TRUNCATE's input is a placeholder: it deletes every row the session sees.
+            let input = match dml.op {
+                WriteOp::Truncate => Arc::new(
+                    LogicalPlanBuilder::scan(dml.table_name.clone(), dml.target.clone(), None)
+                        .and_then(|b| b.build())
+                        .map_err(query)?,
+                ),
+                _ => dml.input.clone(),
+            };
+            let all = target_columns(&input)?;
             let key = (0..offset)
                 .chain(def.primary_key.iter().map(|&i| i + offset))
                 .map(|i| all[i].clone())
                 .collect();
-            Ok(LogicalPlan::Projection(
-                Projection::try_new(key, dml.input.clone()).map_err(query)?,
-            ))
+            Ok(LogicalPlan::Projection(Projection::try_new(key, input).map_err(query)?))
         }
         WriteKind::Update => {
             if def.kind == TableKind::Stream {
