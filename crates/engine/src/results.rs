@@ -9,6 +9,7 @@ use serde_json::{json, Value as Json};
 
 use crate::session::StatementResult;
 use crate::sql::provider::TYPE_METADATA;
+use crate::types::double_json;
 
 impl StatementResult {
     pub fn to_json(&self) -> Json {
@@ -70,10 +71,8 @@ pub fn cell_json(array: &ArrayRef, row: usize) -> Json {
         ScalarValue::UInt16(Some(v)) => json!(v),
         ScalarValue::UInt32(Some(v)) => json!(v),
         ScalarValue::UInt64(Some(v)) => json!(v),
-        ScalarValue::Float32(Some(v)) => serde_json::Number::from_f64(v as f64)
-            .map(Json::Number)
-            .unwrap_or(Json::Null),
-        ScalarValue::Float64(Some(v)) => serde_json::Number::from_f64(v).map(Json::Number).unwrap_or(Json::Null),
+        ScalarValue::Float32(Some(v)) => double_json(v as f64),
+        ScalarValue::Float64(Some(v)) => double_json(v),
         ScalarValue::Utf8(Some(v)) | ScalarValue::Utf8View(Some(v)) | ScalarValue::LargeUtf8(Some(v)) => {
             Json::String(v)
         }

@@ -240,6 +240,10 @@ impl Value {
                 .ok_or_else(mismatch),
             (SqlType::BigInt, J::Number(n)) => n.as_i64().map(Value::BigInt).ok_or_else(mismatch),
             (SqlType::Double, J::Number(n)) => n.as_f64().map(Value::Double).ok_or_else(mismatch),
+            (SqlType::Double, J::String(s)) => match non_finite(s) {
+                Some(v) => Ok(Value::Double(v)),
+                None => via_scalar(ScalarValue::Utf8(Some(s.clone()))),
+            },
             (SqlType::Decimal { .. }, J::Number(n)) => via_scalar(ScalarValue::Utf8(Some(n.to_string()))),
             (SqlType::Json, J::String(s)) => Value::json(s.clone(), column),
             (SqlType::Json, other) => Ok(Value::Json(other.to_string())),
@@ -260,7 +264,7 @@ impl Value {
             Value::Boolean(v) => J::Bool(*v),
             Value::Int(v) => J::from(*v),
             Value::BigInt(v) => J::from(*v),
-            Value::Double(v) => serde_json::Number::from_f64(*v).map(J::Number).unwrap_or(J::Null),
+            Value::Double(v) => double_json(*v),
             Value::Json(v) => serde_json::from_str(v).unwrap_or_else(|_| J::String(v.clone())),
             Value::Text(v) => J::String(v.clone()),
             Value::Bytes(v) => J::String(encode_hex(v)),
@@ -326,4 +330,26 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
+}
+
+/// A double as JSON: a number when finite; JSON has no NaN or infinities, so those are
+/// the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (as PostgreSQL writes them), never
+/// `null`, which is SQL's NULL.
+pub fn double_json(v: f64) -> serde_json::Value {
+    match serde_json::Number::from_f64(v) {
+        Some(n) => serde_json::Value::Number(n),
+        None if v.is_nan() => serde_json::Value::String("NaN".into()),
+        None if v > 0.0 => serde_json::Value::String("Infinity".into()),
+        None => serde_json::Value::String("-Infinity".into()),
+    }
+}
+
+/// The double a `double_json` string stands for.
+fn non_finite(text: &str) -> Option<f64> {
+    match text {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
 }
