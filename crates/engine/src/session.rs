@@ -25,8 +25,11 @@ use crate::live::Subscription;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
-use crate::sql::{ddl, dml_plan, functions};
+use crate::sql::{ddl, dml_plan, functions, wildcard};
 use crate::types::{SqlType, Value};
+
+/// Where DataFusion looks up a table name written without its namespace.
+const DEFAULT_NAMESPACE: &str = "default";
 
 /// Who a session acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,7 +93,7 @@ impl Session {
             external: Mutex::new(HashMap::new()),
         });
         let config = SessionConfig::new()
-            .with_default_catalog_and_schema(CATALOG_NAME, "default")
+            .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_NAMESPACE)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
         let state = SessionStateBuilder::new()
@@ -320,12 +323,7 @@ impl Session {
             },
             _ => return Err(not_a_query()),
         };
-        let plan = self
-            .ctx
-            .state()
-            .statement_to_plan(query)
-            .await
-            .map_err(|e| from_df(&e, at))?;
+        let plan = self.plan(query, at).await?;
         SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -340,8 +338,7 @@ impl Session {
 
     /// Plans and runs a statement with DataFusion.
     async fn run_datafusion(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
-        let state = self.ctx.state();
-        let plan = state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))?;
+        let plan = self.plan(statement, at).await?;
         SQLOptions::new()
             .with_allow_ddl(self.scope.file_access)
             .with_allow_dml(true)
@@ -403,6 +400,17 @@ impl Session {
         Ok(Subscription::start(inner, id, actor, query, from_seq).await)
     }
 
+    /// DataFusion's logical plan of a statement, with generated keys hidden from `*`
+    /// (`sql::wildcard`). Every statement DataFusion plans for a user comes through here.
+    pub(crate) async fn plan(&self, mut statement: DfStatement, at: Position) -> Result<LogicalPlan> {
+        wildcard::hide_generated_keys(&mut statement, &self.scope.inner.catalog(), DEFAULT_NAMESPACE);
+        self.ctx
+            .state()
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| from_df(&e, at))
+    }
+
     pub(crate) fn ctx(&self) -> &SessionContext {
         &self.ctx
     }
@@ -428,8 +436,9 @@ impl Session {
         }
     }
 
-    /// `INSERT INTO t VALUES (...)` without a column list means the columns a user
-    /// writes (not the generated `_id`; `_user` first for an admin on a USER table).
+    /// `INSERT INTO t VALUES (...)` or `INSERT INTO t SELECT ...` without a column list
+    /// means the columns a user writes (not the generated `_id`; `_user` first for an
+    /// admin on a USER table).
     /// Literal values are checked against their columns here, so a type mismatch
     /// names the column.
     fn prepare_insert(&self, insert: &mut Insert) -> Result<()> {
@@ -439,26 +448,26 @@ impl Session {
         let Some(def) = ddl::table_name(name).ok().and_then(|n| self.scope.inner.table(&n).ok()) else {
             return Ok(()); // DataFusion reports the unknown table.
         };
-        let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref()) else {
-            return Ok(());
-        };
         let view = View::of(&def, &self.scope.actor);
         let owner = view.owner_column.then(|| (USER_COLUMN.to_string(), SqlType::Text));
         let columns: Vec<(String, SqlType)> = owner
             .into_iter()
             .chain(def.columns.iter().map(|c| (c.name.clone(), c.ty)))
             .collect();
-        if insert.columns.is_empty() {
-            let implicit: Vec<&(String, SqlType)> = columns
-                .iter()
-                .filter(|(name, _)| name != GENERATED_KEY_COLUMN)
-                .collect();
-            if values.rows.first().map(|r| r.len()) == Some(implicit.len()) {
-                insert.columns = implicit
-                    .iter()
-                    .map(|(name, _)| ObjectName::from(vec![Ident::with_quote('"', name)]))
-                    .collect();
+        let implicit: Vec<ObjectName> = columns
+            .iter()
+            .filter(|(name, _)| name != GENERATED_KEY_COLUMN)
+            .map(|(name, _)| ObjectName::from(vec![Ident::with_quote('"', name)]))
+            .collect();
+        let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref()) else {
+            // A query fills the declared columns, as its `*` shows them (`sql::wildcard`).
+            if insert.columns.is_empty() && implicit.len() < columns.len() {
+                insert.columns = implicit;
             }
+            return Ok(());
+        };
+        if insert.columns.is_empty() && values.rows.first().map(|r| r.len()) == Some(implicit.len()) {
+            insert.columns = implicit;
         }
         let targets: Vec<Option<&(String, SqlType)>> = insert
             .columns

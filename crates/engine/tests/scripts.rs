@@ -279,6 +279,7 @@ scripts!(
     insert,
     update_delete,
     dml_exactness,
+    generated_key,
     queries,
     show_describe,
     user_tables,

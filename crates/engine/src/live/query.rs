@@ -65,12 +65,7 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
     let Parsed::Standard(parsed) = parse(statement)? else {
         return Err(Error::Unsupported(SHAPE.into()));
     };
-    let plan = session
-        .ctx()
-        .state()
-        .statement_to_plan(*parsed)
-        .await
-        .map_err(|e| from_df(&e, statement.position))?;
+    let plan = session.plan(*parsed, statement.position).await?;
 
     // Projection → [Filter] → [SubqueryAlias] → TableScan, nothing else.
     let LogicalPlan::Projection(projection) = &plan else {

@@ -13,3 +13,4 @@ pub(crate) mod provider;
 pub(crate) mod pushdown;
 pub(crate) mod scan;
 pub(crate) mod system;
+pub(crate) mod wildcard;
