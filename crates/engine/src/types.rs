@@ -334,8 +334,10 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 
 /// A double as JSON: a number when finite; JSON has no NaN or infinities, so those are
 /// the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (as PostgreSQL writes them), never
-/// `null`, which is SQL's NULL.
+/// `null`, which is SQL's NULL. -0.0 is written 0.0: JSON numbers compare equal (so live
+/// changes would not tell the two apart) and JavaScript shows both as 0.
 pub fn double_json(v: f64) -> serde_json::Value {
+    let v = if v == 0.0 { 0.0 } else { v };
     match serde_json::Number::from_f64(v) {
         Some(n) => serde_json::Value::Number(n),
         None if v.is_nan() => serde_json::Value::String("NaN".into()),
