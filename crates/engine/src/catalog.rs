@@ -112,6 +112,18 @@ impl TableDef {
     pub fn is_key_column(&self, index: usize) -> bool {
         self.primary_key.contains(&index)
     }
+
+    /// The table was declared without PRIMARY KEY: its key is the generated `_id`,
+    /// which `*` does not show (`sql::wildcard`).
+    pub fn generated_key(&self) -> bool {
+        match self.primary_key.as_slice() {
+            [i] => {
+                let column = &self.columns[*i];
+                column.name == GENERATED_KEY_COLUMN && column.default == Some(DefaultExpr::SnowflakeId)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A table name as written: `ns.table` (or just `table`, resolved against no default).

@@ -403,12 +403,17 @@ impl Session {
     /// DataFusion's logical plan of a statement, with generated keys hidden from `*`
     /// (`sql::wildcard`). Every statement DataFusion plans for a user comes through here.
     pub(crate) async fn plan(&self, mut statement: DfStatement, at: Position) -> Result<LogicalPlan> {
-        wildcard::hide_generated_keys(&mut statement, &self.scope.inner.catalog(), DEFAULT_NAMESPACE);
-        self.ctx
-            .state()
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| from_df(&e, at))
+        let state = self.ctx.state();
+        {
+            let catalog = self.scope.inner.catalog(); // released before planning
+            let names = wildcard::Names {
+                catalog: &catalog,
+                namespace: &state.config_options().catalog.default_schema,
+                actor: &self.scope.actor,
+            };
+            wildcard::hide_generated_keys(&mut statement, &names)?;
+        }
+        state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))
     }
 
     pub(crate) fn ctx(&self) -> &SessionContext {
@@ -456,12 +461,12 @@ impl Session {
             .collect();
         let implicit: Vec<ObjectName> = columns
             .iter()
-            .filter(|(name, _)| name != GENERATED_KEY_COLUMN)
+            .filter(|(name, _)| !(def.generated_key() && name == GENERATED_KEY_COLUMN))
             .map(|(name, _)| ObjectName::from(vec![Ident::with_quote('"', name)]))
             .collect();
         let Some(SetExpr::Values(values)) = insert.source.as_deref().map(|q| q.body.as_ref()) else {
             // A query fills the declared columns, as its `*` shows them (`sql::wildcard`).
-            if insert.columns.is_empty() && implicit.len() < columns.len() {
+            if insert.columns.is_empty() && def.generated_key() {
                 insert.columns = implicit;
             }
             return Ok(());
