@@ -65,3 +65,32 @@ async fn file_access_is_opt_in_per_session() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn copy_and_export_of_a_table_without_primary_key_write_its_declared_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().join("db")).unwrap();
+    let files = engine.session(Actor::Admin).with_file_access(true);
+    let (copied, exported) = (dir.path().join("copied.csv"), dir.path().join("exported.csv"));
+    files
+        .execute(&format!(
+            "CREATE NAMESPACE app; CREATE TABLE app.t (a INT, b TEXT); INSERT INTO app.t VALUES (1, 'x');
+             COPY app.t TO '{}' STORED AS CSV",
+            copied.display()
+        ))
+        .await
+        .unwrap();
+    let rows = files
+        .export("SELECT * FROM app.t", tidepool_engine::FileFormat::Csv, &exported)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    for file in [copied, exported] {
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            "a,b\n1,x\n",
+            "{}",
+            file.display()
+        );
+    }
+}
