@@ -278,6 +278,60 @@ fn grid_edits_write_through_the_engine_and_bad_input_changes_nothing() {
 }
 
 #[test]
+fn a_table_without_primary_key_shows_its_columns_and_is_edited_by_its_hidden_id() {
+    let h = harness();
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.notes (body TEXT, n INT); INSERT INTO app.notes VALUES ('a', 1), ('b', 2)");
+    let (pane, info) = h.open("app.notes", None);
+    assert_eq!(info["table"], "app.notes");
+    assert_eq!(info["key"], json!(["_id"]));
+    let columns: Vec<(&str, bool)> = info["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["editable"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(columns, [("body", true), ("n", true)]);
+
+    let window = h.ok("pane_rows", json!({ "pane": pane, "start": 0, "count": 10 }));
+    assert_eq!(window["rows"], json!([["a", 1], ["b", 2]]));
+    let keys = window["keys"].as_array().unwrap().clone();
+    assert!(
+        keys[1][0].is_string(),
+        "a snowflake id travels as a string: {}",
+        keys[1][0]
+    );
+    let anchored = h.ok(
+        "pane_rows",
+        json!({ "pane": pane, "start": 0, "count": 0, "anchor": keys[1] }),
+    );
+    assert_eq!(anchored["anchor_index"], 1);
+
+    h.ok(
+        "update_cell",
+        json!({ "table": "app.notes", "key": keys[0], "column": "n", "value": "10" }),
+    );
+    h.ok("delete_rows", json!({ "table": "app.notes", "keys": [keys[1]] }));
+    h.ok("insert_row", json!({ "table": "app.notes", "values": { "body": "c" } }));
+    h.wait_for(&pane, |events| {
+        events.iter().map(|e| e["count"].as_u64().unwrap_or(0)).sum::<u64>() == 3
+    });
+    let expected = json!([["a", 10], ["c", null]]);
+    assert_eq!(Json::Array(h.rows(&pane)), expected);
+    let select = h.sql("SELECT * FROM app.notes ORDER BY _id");
+    assert_eq!(select["outputs"][0]["result"]["rows"], expected);
+    let count = h.sql("SELECT count(DISTINCT _id) FROM app.notes");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+
+    let files = tempfile::tempdir().unwrap();
+    let csv = files.path().join("notes.csv").display().to_string();
+    h.ok(
+        "export_rows",
+        json!({ "source": { "kind": "table", "table": "app.notes" }, "format": "csv", "path": csv, "overwrite": false }),
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "body,n\na,10\nc,\n");
+}
+
+#[test]
 fn a_filtered_pane_sees_rows_enter_and_leave_while_the_full_pane_keeps_them() {
     let h = harness();
     h.sql(SETUP);

@@ -6,7 +6,20 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { test } from "node:test";
 
-import { eventually, invoke, openTable, page, runSql, showTab, tempDir, withApp } from "./app.mjs";
+import {
+  editCell,
+  eventually,
+  gridHeaders,
+  gridRows,
+  invoke,
+  openTable,
+  page,
+  runSql,
+  selectRow,
+  showTab,
+  tempDir,
+  withApp,
+} from "./app.mjs";
 
 /** The rows of the grid on one side of a split (0 left, 1 right). */
 function sideRows(browser, side) {
@@ -148,5 +161,21 @@ test("15. import: a bad row stops the import with its line and nothing written; 
     assert.match(await imported.getText(), /line 3/);
     await browser.keys(["Escape"]);
     await eventually(browser, async () => (await pane.getAttribute("data-rows")) === "3", "the imported rows did not reach the open pane");
+  });
+});
+
+test("16. a table without PRIMARY KEY: the pane shows its declared columns, not the generated _id, and edits reach its rows", async () => {
+  await withApp("generated-key", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.notes (body TEXT, n INT); INSERT INTO app.notes VALUES ('a', 1), ('b', 2);");
+    await openTable(browser, "app.notes");
+    assert.deepEqual(await gridHeaders(browser), ["body", "n"]);
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["a","1"],["b","2"]]', "the rows did not show");
+    await editCell(browser, 1, 0, "10");
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["a","10"],["b","2"]]', "the edit did not show");
+    await selectRow(browser, 1);
+    const remove = await page(browser).$("button*=Delete");
+    await eventually(browser, async () => (await remove.getText()) === "Delete 1", "the row was not selected");
+    await remove.click();
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["a","10"]]', "the selected row was not deleted");
   });
 });

@@ -62,7 +62,7 @@ pub async fn pane_rows(
     let pane = state.pane(&pane)?;
     let pane_state = pane.state();
     let anchor_index = anchor.and_then(|key| {
-        let key = engine_key(&pane_state.info, key)?;
+        let key = engine_key(&pane_state.key_types, key)?;
         pane_state.rows.position(&key).map(|p| p as u64)
     });
     let mut keys = Vec::new();
@@ -84,22 +84,15 @@ pub async fn pane_rows(
 }
 
 /// A key as the UI sends it (big integers may be strings) in the engine's form.
-fn engine_key(info: &PaneInfo, key: Vec<Json>) -> Option<Vec<Json>> {
-    if key.len() != info.key.len() {
+fn engine_key(types: &[Option<SqlType>], key: Vec<Json>) -> Option<Vec<Json>> {
+    if key.len() != types.len() {
         return None;
     }
     key.into_iter()
-        .zip(&info.key)
-        .map(|(value, name)| {
-            let ty = info
-                .columns
-                .iter()
-                .find(|c| &c.name == name)
-                .and_then(|c| SqlType::parse(&c.sql_type).ok());
-            match ty {
-                Some(ty) => Value::from_json(&value, ty, name).ok().map(|v| v.to_json(ty)),
-                None => Some(value),
-            }
+        .zip(types)
+        .map(|(value, ty)| match ty {
+            Some(ty) => Value::from_json(&value, *ty, "key").ok().map(|v| v.to_json(*ty)),
+            None => Some(value),
         })
         .collect()
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::{AppHandle, Runtime};
-use tidepool_engine::{Actor, LiveMessage, Session, Subscription, TableKind, USER_COLUMN};
+use tidepool_engine::{Actor, LiveMessage, Session, SqlType, Subscription, TableKind, USER_COLUMN};
 use tokio::sync::mpsc;
 
 use crate::error::{IpcError, IpcResult};
@@ -40,6 +40,9 @@ pub struct Pane {
 /// The rows as the bridge last left them.
 pub struct PaneState {
     pub info: PaneInfo,
+    /// The types of the key columns, in key order (`None`: unknown), to read keys the
+    /// UI sends back: a key column need not be shown (a generated `_id` never is).
+    pub key_types: Vec<Option<SqlType>>,
     pub rows: OrderedRows,
     /// The commit the rows reflect.
     pub seq: u64,
@@ -57,7 +60,7 @@ impl Pane {
         sql: String,
         subscription: Subscription,
     ) -> IpcResult<Arc<Pane>> {
-        let (subscription, info, seq) = describe(subscription, &session, &sql, &id, 1).await?;
+        let (subscription, Described { info, key_types, seq }) = describe(subscription, &session, &sql, &id, 1).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         let pane = Arc::new(Pane {
             id,
@@ -66,6 +69,7 @@ impl Pane {
             session,
             state: Mutex::new(PaneState {
                 info,
+                key_types,
                 rows: OrderedRows::default(),
                 seq,
                 loading: true,
@@ -100,7 +104,8 @@ impl Pane {
         let _one_at_a_time = self.resubscribing.lock().await;
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let subscription = self.session.subscribe(&self.sql).await?;
-        let (subscription, info, seq) = describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
+        let (subscription, Described { info, key_types, seq }) =
+            describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         {
             let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -112,6 +117,7 @@ impl Pane {
             // Under the control lock, so a concurrent close stops the new task too.
             let mut state = self.state();
             state.info = info.clone();
+            state.key_types = key_types;
             state.rows.clear();
             state.seq = seq;
             state.loading = true;
@@ -128,6 +134,14 @@ impl Pane {
     }
 }
 
+/// What the `subscribed` message tells about a pane.
+struct Described {
+    info: PaneInfo,
+    key_types: Vec<Option<SqlType>>,
+    /// The commit the snapshot shows.
+    seq: u64,
+}
+
 /// Subscribes and reads the `subscribed` message, which describes the columns.
 async fn describe(
     mut subscription: Subscription,
@@ -135,7 +149,7 @@ async fn describe(
     sql: &str,
     pane: &str,
     generation: u64,
-) -> IpcResult<(Subscription, PaneInfo, u64)> {
+) -> IpcResult<(Subscription, Described)> {
     let first = subscription.recv().await;
     let Some(LiveMessage::Subscribed {
         columns,
@@ -151,10 +165,20 @@ async fn describe(
         return Err(IpcError::new("query", message));
     };
     let def = subscription.table().clone();
-    let has_key = def
-        .primary_key
+    // Edits name rows by the subscription's keys; a generated key is one though `*`
+    // does not show it.
+    let has_key = def.generated_key()
+        || def
+            .primary_key
+            .iter()
+            .all(|&i| columns.iter().any(|c| c.name == def.columns[i].name));
+    let key_types = key
         .iter()
-        .all(|&i| columns.iter().any(|c| c.name == def.columns[i].name));
+        .map(|name| match name.as_str() {
+            USER_COLUMN => Some(SqlType::Text),
+            name => def.column(name).ok().map(|(_, c)| c.ty),
+        })
+        .collect();
     let editable_table = def.kind != TableKind::System && has_key;
     let columns = columns
         .into_iter()
@@ -185,5 +209,12 @@ async fn describe(
         columns,
         key,
     };
-    Ok((subscription, info, snapshot_seq))
+    Ok((
+        subscription,
+        Described {
+            info,
+            key_types,
+            seq: snapshot_seq,
+        },
+    ))
 }
