@@ -362,7 +362,7 @@ export function TableDesigner({ catalog, mode, user, onClose, onDone }: TableDes
         </div>
 
         {!alter && rows.length > 0 && !rows.some((c) => c.primaryKey) && (
-          <p className="hint">No primary key: the engine adds _id BIGINT DEFAULT SNOWFLAKE_ID() as the key.</p>
+          <p className="hint">No primary key: the engine adds _id BIGINT DEFAULT SNOWFLAKE_ID() as the key, hidden from SELECT * (select it by name).</p>
         )}
         {!alter && rows.filter((c) => c.primaryKey).length > 1 && (
           <p className="hint">Composite key, in column order: reorder the columns to change it.</p>
