@@ -363,8 +363,16 @@ fn key_column() -> ObjectName {
     ObjectName::from(vec![Ident::new(GENERATED_KEY_COLUMN)])
 }
 
-/// Adds `column` to a wildcard's EXCLUDE list (once).
+/// Adds `column` to a wildcard's EXCLUDE list, unless EXCLUDE or EXCEPT names it already.
 fn exclude(options: &mut WildcardAdditionalOptions, column: ObjectName) {
+    let excepted = options.opt_except.as_ref().is_some_and(|except| {
+        std::iter::once(&except.first_element)
+            .chain(&except.additional_elements)
+            .any(|ident| same_name(&ObjectName::from(vec![ident.clone()]), &column))
+    });
+    if excepted {
+        return;
+    }
     options.opt_exclude = Some(match options.opt_exclude.take() {
         None => ExcludeSelectItem::Single(column),
         Some(ExcludeSelectItem::Single(name)) if same_name(&name, &column) => ExcludeSelectItem::Single(name),
