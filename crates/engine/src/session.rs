@@ -409,7 +409,7 @@ impl Session {
             let names = wildcard::Names {
                 catalog: &catalog,
                 namespace: &state.config_options().catalog.default_schema,
-                actor: &self.scope.actor,
+                offset: &|def| View::of(def, &self.scope.actor).offset(),
             };
             wildcard::hide_generated_keys(&mut statement, &names)?;
         }

@@ -31,16 +31,17 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::catalog::{Catalog, TableDef, TableName, GENERATED_KEY_COLUMN};
 use crate::error::{Error, Result};
-use crate::session::Actor;
 use crate::sql::parse::normalize_ident;
-use crate::sql::provider::{View, CATALOG_NAME};
+use crate::sql::provider::CATALOG_NAME;
 
-/// Where a statement's table names are looked up, and as whom.
+/// Where a statement's table names are looked up, and how the session sees a table.
 pub(crate) struct Names<'a> {
     pub catalog: &'a Catalog,
     /// The namespace of a one-part table name.
     pub namespace: &'a str,
-    pub actor: &'a Actor,
+    /// Where a table's own columns start in the session's schema (after `_user` for an
+    /// admin on a USER table).
+    pub offset: &'a dyn Fn(&TableDef) -> usize,
 }
 
 /// Rewrites the wildcards of `statement` so that none of them shows a generated key.
@@ -251,7 +252,7 @@ impl Hider<'_> {
                 let hidden = def.as_ref().is_some_and(|d| d.generated_key());
                 if let (Some(def), Some(alias)) = (def.as_ref().filter(|_| hidden), alias.as_mut()) {
                     // `AS x(p, q)` renames the declared columns, as `*` shows them.
-                    let offset = View::of(def, self.names.actor).offset();
+                    let offset = (self.names.offset)(def);
                     if alias.columns.len() == offset + def.columns.len() - 1 {
                         alias
                             .columns
