@@ -11,7 +11,8 @@
 //!    TABLE, SHOW, DESCRIBE and EXECUTE AS USER are handled by the engine (`sql::ddl`);
 //!    INSERT, UPDATE, DELETE and every query are planned by DataFusion against the
 //!    session's providers (`sql::provider`), which see the database as the session's
-//!    acting user.
+//!    acting user, once every `*` has been rewritten not to show the generated `_id` of
+//!    a table without PRIMARY KEY (`sql::wildcard`).
 //! 3. **Plans that write** (`sql::dml`): INSERT collects its input rows. UPDATE and
 //!    DELETE are turned, before DataFusion's optimizer runs, into a write over the
 //!    statement's *selection* (`sql::dml_plan`): a plain query returning the key (DELETE)

@@ -1,7 +1,8 @@
 //! SQL: statements are split and parsed (`parse`), Tidepool's own statements and DDL
 //! are executed directly (`ddl`), and everything else is planned and run by DataFusion
 //! over the providers of `provider` — scans (`scan`, with key ranges from `pushdown`),
-//! writes (`dml`), and the `system` views.
+//! writes (`dml`), and the `system` views — after `wildcard` has taken generated keys
+//! out of every `*`.
 
 pub(crate) mod ddl;
 pub(crate) mod dml;
