@@ -17,6 +17,9 @@ pub const SYSTEM_NAMESPACE: &str = "system";
 pub const USER_COLUMN: &str = "_user";
 /// The generated key column of tables declared without a primary key.
 pub const GENERATED_KEY_COLUMN: &str = "_id";
+/// The namespace of a table named without one (`t` means `default.t`), like
+/// PostgreSQL's `public`; it exists once someone creates it.
+pub const DEFAULT_NAMESPACE: &str = "default";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableKind {

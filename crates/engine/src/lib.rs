@@ -64,7 +64,8 @@ mod types;
 mod write;
 
 pub use catalog::{
-    ColumnDef, DefaultExpr, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE, USER_COLUMN,
+    ColumnDef, DefaultExpr, TableDef, TableKind, TableName, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
+    USER_COLUMN,
 };
 pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};

@@ -18,7 +18,7 @@ use datafusion::sql::sqlparser::ast::{
     TableObject, Value as SqlValue,
 };
 
-use crate::catalog::{TableKind, GENERATED_KEY_COLUMN, USER_COLUMN};
+use crate::catalog::{TableKind, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN, USER_COLUMN};
 use crate::engine::Engine;
 use crate::error::{Error, Position, Result};
 use crate::live::Subscription;
@@ -27,9 +27,6 @@ use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlSta
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
 use crate::sql::{ddl, dml_plan, functions, wildcard};
 use crate::types::{SqlType, Value};
-
-/// Where DataFusion looks up a table name written without its namespace.
-const DEFAULT_NAMESPACE: &str = "default";
 
 /// Who a session acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

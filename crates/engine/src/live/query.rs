@@ -16,7 +16,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 
-use crate::catalog::{TableDef, TableKind, TableName, SYSTEM_NAMESPACE};
+use crate::catalog::{TableDef, TableKind, TableName, DEFAULT_NAMESPACE, SYSTEM_NAMESPACE};
 use crate::error::{Error, ObjectKind, Result};
 use crate::live::message::LiveColumn;
 use crate::session::Session;
@@ -85,11 +85,7 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
     };
     let name = match (scan.table_name.schema(), scan.table_name.table()) {
         (Some(ns), table) => TableName::new(ns, table),
-        (None, table) => {
-            return Err(Error::InvalidArgument(format!(
-                "table name '{table}' must be written namespace.table"
-            )))
-        }
+        (None, table) => TableName::new(DEFAULT_NAMESPACE, table),
     };
     if name.namespace == SYSTEM_NAMESPACE {
         return Err(Error::Unsupported(format!(

@@ -10,8 +10,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 
 use crate::catalog::{
-    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
-    USER_COLUMN,
+    ColumnDef, DefaultExpr, Namespace, TableDef, TableKind, TableName, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN,
+    SYSTEM_NAMESPACE, USER_COLUMN,
 };
 use crate::engine::Inner;
 use crate::error::{Error, ObjectKind, Result};
@@ -178,7 +178,10 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
 
     let mut txn = Txn::begin(inner);
     if !inner.catalog().namespaces.contains_key(&name.namespace) {
-        return Err(Error::not_found(ObjectKind::Namespace, &name.namespace));
+        return Err(match name.namespace == DEFAULT_NAMESPACE {
+            true => no_default_namespace(&name.table),
+            false => Error::not_found(ObjectKind::Namespace, &name.namespace),
+        });
     }
     if inner.catalog().tables.contains_key(&name) {
         return if create.if_not_exists {
@@ -313,7 +316,14 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
     Ok(())
 }
 
-/// `ns.table` from a parsed name; both parts are required.
+/// A table named without a namespace while the namespace `default` does not exist.
+pub(crate) fn no_default_namespace(table: &str) -> Error {
+    Error::InvalidArgument(format!(
+        "table name '{table}' must be written namespace.table, or CREATE NAMESPACE {DEFAULT_NAMESPACE} for names without one"
+    ))
+}
+
+/// `ns.table` from a parsed name; a bare `table` is `default.table`.
 pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
     let parts = name
         .0
@@ -322,6 +332,7 @@ pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
         .collect::<Option<Vec<_>>>();
     match parts.as_deref() {
         Some([ns, table]) => Ok(TableName::new(ns, table)),
+        Some([table]) => Ok(TableName::new(DEFAULT_NAMESPACE, table)),
         _ => Err(Error::InvalidArgument(format!(
             "table name '{name}' must be written namespace.table"
         ))),

@@ -50,8 +50,8 @@ fn plan_error(message: &str) -> Error {
         if let Some(name) = rest.strip_suffix("' not found") {
             let name = name.strip_prefix(&format!("{CATALOG_NAME}.")).unwrap_or(name);
             return match name.strip_prefix("default.") {
-                Some(bare) => Error::InvalidArgument(format!("table name '{bare}' must be written namespace.table")),
-                None => Error::not_found(ObjectKind::Table, name),
+                Some(bare) if !bare.contains('.') => crate::sql::ddl::no_default_namespace(bare),
+                _ => Error::not_found(ObjectKind::Table, name),
             };
         }
     }
