@@ -26,7 +26,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, DFSchemaRef, TableReference};
 use datafusion::datasource::source_as_provider;
 use datafusion::error::Result as DfResult;
-use datafusion::execution::context::QueryPlanner;
+use datafusion::execution::context::{QueryPlanner, SessionState};
 use datafusion::logical_expr::dml::WriteOp;
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{
@@ -296,23 +296,38 @@ struct WritePlanner;
 impl ExtensionPlanner for WritePlanner {
     async fn plan_extension(
         &self,
-        _planner: &dyn PhysicalPlanner,
+        planner: &dyn PhysicalPlanner,
         node: &dyn UserDefinedLogicalNode,
         _logical_inputs: &[&LogicalPlan],
-        physical_inputs: &[Arc<dyn ExecutionPlan>],
-        _session: &dyn DfSession,
+        _physical_inputs: &[Arc<dyn ExecutionPlan>],
+        session: &dyn DfSession,
         _planning_ctx: &PhysicalPlanningContext,
     ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
         let Some(write) = node.as_any().downcast_ref::<WriteNode>() else {
             return Ok(None);
         };
-        let (Some(table), [selection]) = (as_rocks(write.target.as_ref()), physical_inputs) else {
-            return Err(df_error(Error::Query(format!(
-                "{} of {} lost its table or selection while planning",
+        let lost = || {
+            df_error(Error::Query(format!(
+                "{} of {} lost its table or session while planning",
                 write.kind.name(),
                 write.table_name
-            ))));
+            )))
         };
-        Ok(Some(table.write_exec(write.kind, selection.clone())))
+        let (Some(table), Some(state)) = (
+            as_rocks(write.target.as_ref()),
+            session.as_any().downcast_ref::<SessionState>(),
+        ) else {
+            return Err(lost());
+        };
+        // The selection is optimized again, as the root of its own plan, before it
+        // runs: DataFusion's optimizer rewrites an extension node's child on a copy
+        // and keeps the copy only when a rule *reports* a change, and one rewrite
+        // does not report itself (a short `IN` list becoming `=`s). A float IN list
+        // is a set with total-order equality (`0.0 IN (-0.0)` is false where
+        // `0.0 = -0.0` is true), so without this a DELETE could select other rows
+        // than the SELECT of the same WHERE.
+        let selection = state.optimizer().optimize(write.selection.clone(), state, |_, _| {})?;
+        let selection = planner.create_physical_plan(&selection, session).await?;
+        Ok(Some(table.write_exec(write.kind, selection)))
     }
 }
