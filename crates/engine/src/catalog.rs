@@ -92,6 +92,10 @@ pub struct TableDef {
     pub columns: Vec<ColumnDef>,
     /// Indexes into `columns`, in key order.
     pub primary_key: Vec<usize>,
+    /// UNIQUE constraints, each a list of indexes into `columns`: no two rows (of one
+    /// owner, in a USER table) hold the same values in them unless one is NULL.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unique: Vec<Vec<usize>>,
     pub ttl_seconds: Option<u64>,
     pub max_rows: Option<u64>,
     pub created_micros: i64,

@@ -46,6 +46,14 @@ pub enum Error {
     #[error("duplicate primary key {key} in table '{table}'")]
     DuplicateKey { table: String, key: String },
 
+    /// A write that would give two rows the same values in a UNIQUE constraint.
+    #[error("duplicate value {values} for UNIQUE ({columns}) in table '{table}'")]
+    Unique {
+        table: String,
+        columns: String,
+        values: String,
+    },
+
     /// The statement is valid SQL but not allowed on this object or in this session.
     #[error("{0}")]
     NotAllowed(String),
@@ -113,6 +121,7 @@ impl Error {
             Error::TypeMismatch { .. } => "type_mismatch",
             Error::NotNull { .. } => "not_null",
             Error::DuplicateKey { .. } => "duplicate_key",
+            Error::Unique { .. } => "unique",
             Error::NotAllowed(_) => "not_allowed",
             Error::Unsupported(_) => "unsupported",
             Error::Query(_) => "query",

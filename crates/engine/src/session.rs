@@ -20,7 +20,7 @@ use datafusion::sql::sqlparser::ast::{
 
 use crate::catalog::{TableKind, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN, USER_COLUMN};
 use crate::engine::Engine;
-use crate::error::{Error, Position, Result};
+use crate::error::{Error, ObjectKind, Position, Result};
 use crate::live::Subscription;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
@@ -410,7 +410,22 @@ impl Session {
             };
             wildcard::hide_generated_keys(&mut statement, &names)?;
         }
-        state.statement_to_plan(statement).await.map_err(|e| from_df(&e, at))
+        state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| match from_df(&e, at) {
+                // A bare name while there is no namespace `default`: say how to get one.
+                Error::NotFound {
+                    kind: ObjectKind::Table,
+                    name,
+                } if !self.scope.inner.catalog().namespaces.contains_key(DEFAULT_NAMESPACE) => {
+                    match name.strip_prefix(&format!("{DEFAULT_NAMESPACE}.")) {
+                        Some(bare) => ddl::no_default_namespace(bare),
+                        None => Error::not_found(ObjectKind::Table, name),
+                    }
+                }
+                other => other,
+            })
     }
 
     pub(crate) fn ctx(&self) -> &SessionContext {

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::live::capture::{image, Capture};
 use crate::live::history::History;
 use crate::storage::keys;
-use crate::storage::row::{encode_row, row_time};
+use crate::storage::row::{decode_row, encode_row, row_time};
 use crate::types::Value;
 
 pub(crate) struct Txn<'a> {
@@ -85,6 +85,7 @@ impl<'a> Txn<'a> {
         if table.kind == TableKind::Stream {
             self.stream_inserts.push(key.clone());
         }
+        self.index_unique(table, owner, &key, &values)?;
         let encoded = encode_row(self.now_micros, &values);
         if self.watches(table) {
             self.capture.push(table.id, owner, None, Some(&encoded));
@@ -138,7 +139,12 @@ impl<'a> Txn<'a> {
                 return Err(duplicate(table, &values));
             }
             self.remove_row(table, old_key)?;
+        } else if !table.unique.is_empty() {
+            if let Some(stored) = self.get(old_key)? {
+                self.unindex_unique(table, old_key, &stored)?;
+            }
         }
+        self.index_unique(table, owner, &key, &values)?;
         let encoded = encode_row(self.now_micros, &values);
         if let Some(old) = old {
             // A row that changes its key leaves under the old key and arrives under the new one.
@@ -201,9 +207,60 @@ impl<'a> Txn<'a> {
             self.batch
                 .delete(keys::stream_index_key(table.id, row_time(&old)?, key));
         }
+        self.unindex_unique(table, key, &old)?;
         self.batch.delete(key);
         self.pending.insert(key.to_vec(), None);
         Ok(true)
+    }
+
+    /// Claims the UNIQUE index entries of the row stored under `row_key` with `values`;
+    /// an entry another row holds is a violation. A constraint with a NULL among its
+    /// values claims nothing (NULLs are never equal).
+    fn index_unique(&mut self, table: &TableDef, owner: Option<&str>, row_key: &[u8], values: &[Value]) -> Result<()> {
+        for (n, columns) in table.unique.iter().enumerate() {
+            if columns.iter().any(|&i| values[i].is_null()) {
+                continue;
+            }
+            let entry = keys::unique_index_key(table.id, n, owner, columns.iter().map(|&i| &values[i]));
+            match self.get(&entry)? {
+                Some(holder) if holder != row_key => return Err(unique_violation(table, columns, values)),
+                Some(_) => {}
+                None => {
+                    self.batch.put(&entry, row_key);
+                    self.pending.insert(entry, Some(row_key.to_vec()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases the UNIQUE index entries of the row stored under `row_key` as `stored`.
+    fn unindex_unique(&mut self, table: &TableDef, row_key: &[u8], stored: &[u8]) -> Result<()> {
+        if table.unique.is_empty() {
+            return Ok(());
+        }
+        let owner = match table.kind {
+            TableKind::User => Some(keys::decode_key_text(&row_key[keys::data_prefix_len()..])?.0),
+            _ => None,
+        };
+        let (_, mut values) = decode_row(stored)?;
+        // Rows stored before a column was added read its fill value.
+        values.extend(
+            table.columns[values.len().min(table.columns.len())..]
+                .iter()
+                .map(|c| c.fill_value()),
+        );
+        for (n, columns) in table.unique.iter().enumerate() {
+            if columns.iter().any(|&i| values[i].is_null()) {
+                continue;
+            }
+            let entry = keys::unique_index_key(table.id, n, owner.as_deref(), columns.iter().map(|&i| &values[i]));
+            if self.get(&entry)?.as_deref() == Some(row_key) {
+                self.batch.delete(&entry);
+                self.pending.insert(entry, None);
+            }
+        }
+        Ok(())
     }
 
     /// The live history, for DDL that changes what earlier commits' rows mean.
@@ -284,6 +341,15 @@ fn check_row(table: &TableDef, values: &[Value]) -> Result<()> {
             column: column.name.clone(),
         }),
         None => Ok(()),
+    }
+}
+
+fn unique_violation(table: &TableDef, columns: &[usize], values: &[Value]) -> Error {
+    let list = |f: &dyn Fn(usize) -> String| columns.iter().map(|&i| f(i)).collect::<Vec<_>>().join(", ");
+    Error::Unique {
+        table: table.full_name(),
+        columns: list(&|i| table.columns[i].name.clone()),
+        values: format!("({})", list(&|i| values[i].to_string())),
     }
 }
 

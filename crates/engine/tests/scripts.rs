@@ -280,6 +280,7 @@ scripts!(
     update_delete,
     dml_exactness,
     generated_key,
+    unique,
     queries,
     show_describe,
     user_tables,

@@ -87,10 +87,14 @@ fn forget_table(inner: &Inner, txn: &mut Txn, table_id: u64) {
     inner.counts.lock().unwrap_or_else(|p| p.into_inner()).remove(&table_id);
 }
 
-/// Deletes a table's definition, rows, STREAM index and row count.
+/// Deletes a table's definition, rows, STREAM and UNIQUE indexes and row count.
 fn remove_table(txn: &mut Txn, table: &TableDef) {
     txn.delete_meta(&keys::table_def_key(table.id));
-    for prefix in [keys::data_prefix(table.id), keys::stream_index_prefix(table.id)] {
+    for prefix in [
+        keys::data_prefix(table.id),
+        keys::stream_index_prefix(table.id),
+        keys::unique_index_prefix(table.id),
+    ] {
         txn.delete_range(&prefix, &keys::prefix_end(&prefix));
     }
     txn.drop_count(table.id);
@@ -111,8 +115,13 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
     check_name(&name.table, "table")?;
     let mut columns = Vec::with_capacity(create.columns.len() + 1);
     let mut primary_key = Vec::new();
+    // By column name: the generated key, when there is one, comes first.
+    let mut unique: Vec<Vec<String>> = Vec::new();
     for (i, column) in create.columns.iter().enumerate() {
-        let (def, is_key) = column_def_of(column, kind)?;
+        let (def, is_key, is_unique) = column_def_of(column, kind)?;
+        if is_unique {
+            unique.push(vec![def.name.clone()]);
+        }
         if columns.iter().any(|c: &ColumnDef| c.name == def.name) {
             return Err(Error::AlreadyExists {
                 kind: ObjectKind::Column,
@@ -139,9 +148,17 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
             TableConstraint::PrimaryKey(_) => {
                 return Err(Error::NotAllowed("a table has one PRIMARY KEY".into()));
             }
+            TableConstraint::Unique(constraint) => {
+                let columns = constraint
+                    .columns
+                    .iter()
+                    .map(|part| normalize_expr_ident(&part.column.expr))
+                    .collect::<Result<Vec<_>>>()?;
+                unique.push(columns);
+            }
             other => {
                 return Err(Error::Unsupported(format!(
-                    "constraint {other}; only PRIMARY KEY is supported"
+                    "constraint {other}; only PRIMARY KEY and UNIQUE are supported"
                 )))
             }
         }
@@ -174,6 +191,7 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
         }
         column.nullable = false;
     }
+    let unique = unique_constraints(&name, &columns, &primary_key, unique)?;
     let (ttl_seconds, max_rows) = table_options(&create.table_options, kind)?;
 
     let mut txn = Txn::begin(inner);
@@ -209,6 +227,7 @@ pub(crate) fn create_table(inner: &Inner, kind: TableKind, create: &CreateTable)
         kind,
         columns,
         primary_key,
+        unique,
         ttl_seconds,
         max_rows,
         created_micros: txn.now_micros,
@@ -275,7 +294,7 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
                 "ALTER TABLE {operation}; only ADD COLUMN is supported"
             )));
         };
-        let (mut column, is_key) = column_def_of(column_def, def.kind)?;
+        let (mut column, is_key, is_unique) = column_def_of(column_def, def.kind)?;
         if def.column_index(&column.name).is_some() {
             if *if_not_exists {
                 continue;
@@ -305,6 +324,24 @@ pub(crate) fn alter_table(inner: &Inner, alter: &AlterTable) -> Result<()> {
                 table: name.to_string(),
                 column: column.name,
             });
+        }
+        if is_unique {
+            // Stored rows read the fill value: a NULL claims nothing, anything else
+            // would need every row to claim the same value.
+            if !column.fill.is_null() && txn.row_count(&def) > 0 {
+                return Err(Error::NotAllowed(format!(
+                    "ADD COLUMN {} UNIQUE with a DEFAULT needs an empty table: existing rows would share one value",
+                    column.name
+                )));
+            }
+            let mut columns = def.columns.clone();
+            columns.push(column.clone());
+            def.unique.extend(unique_constraints(
+                &name,
+                &columns,
+                &def.primary_key,
+                vec![vec![column.name.clone()]],
+            )?);
         }
         def.columns.push(column);
     }
@@ -340,7 +377,8 @@ pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
 }
 
 /// A column definition and whether it was declared PRIMARY KEY.
-fn column_def_of(column: &SqlColumnDef, kind: TableKind) -> Result<(ColumnDef, bool)> {
+/// A column's definition, whether it is (part of) the PRIMARY KEY and whether it is UNIQUE.
+fn column_def_of(column: &SqlColumnDef, kind: TableKind) -> Result<(ColumnDef, bool, bool)> {
     let name = normalize_ident(&column.name.value, column.name.quote_style.is_some());
     check_name(&name, "column")?;
     if kind == TableKind::User && name == USER_COLUMN {
@@ -356,21 +394,69 @@ fn column_def_of(column: &SqlColumnDef, kind: TableKind) -> Result<(ColumnDef, b
         default: None,
         fill: serde_json::Value::Null,
     };
-    let mut is_key = false;
+    let (mut is_key, mut is_unique) = (false, false);
     for option in &column.options {
         match &option.option {
             ColumnOption::Null => def.nullable = true,
             ColumnOption::NotNull => def.nullable = false,
             ColumnOption::PrimaryKey(_) => is_key = true,
+            ColumnOption::Unique(_) => is_unique = true,
             ColumnOption::Default(expr) => def.default = default_expr(expr, &def)?,
             other => {
                 return Err(Error::Unsupported(format!(
-                    "column option {other}; use NOT NULL, NULL, DEFAULT or PRIMARY KEY"
+                    "column option {other}; use NOT NULL, NULL, DEFAULT, UNIQUE or PRIMARY KEY"
                 )))
             }
         }
     }
-    Ok((def, is_key))
+    Ok((def, is_key, is_unique))
+}
+
+/// UNIQUE constraints by column name → by column index: each column known, keyable
+/// and named once; a constraint the primary key already implies, or one declared
+/// twice, is kept once or not at all.
+fn unique_constraints(
+    table: &TableName,
+    columns: &[ColumnDef],
+    primary_key: &[usize],
+    constraints: Vec<Vec<String>>,
+) -> Result<Vec<Vec<usize>>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for names in constraints {
+        let mut indexes = Vec::with_capacity(names.len());
+        for name in &names {
+            let index = columns
+                .iter()
+                .position(|c| &c.name == name)
+                .ok_or_else(|| Error::not_found(ObjectKind::Column, format!("{table}.{name}")))?;
+            if indexes.contains(&index) {
+                return Err(Error::InvalidArgument(format!(
+                    "column {name} is named twice in UNIQUE"
+                )));
+            }
+            if !columns[index].ty.is_keyable() {
+                return Err(Error::NotAllowed(format!(
+                    "column {name} of type {} cannot be UNIQUE",
+                    columns[index].ty
+                )));
+            }
+            indexes.push(index);
+        }
+        let mut sorted = indexes.clone();
+        sorted.sort_unstable();
+        // A superset of the primary key is unique already.
+        if primary_key.iter().all(|k| sorted.contains(k)) {
+            continue;
+        }
+        if !out.iter().any(|o| {
+            let mut o = o.clone();
+            o.sort_unstable();
+            o == sorted
+        }) {
+            out.push(indexes);
+        }
+    }
+    Ok(out)
 }
 
 /// DEFAULT: a constant, NOW() / CURRENT_TIMESTAMP, or SNOWFLAKE_ID().

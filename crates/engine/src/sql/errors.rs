@@ -43,16 +43,14 @@ fn from_boxed(inner: &(dyn std::error::Error + Send + Sync + 'static), at: Posit
     }
 }
 
-/// "table 'tidepool.app.x' not found" is a missing table; other planning errors keep
+/// "table 'tidepool.app.x' not found" is a missing table (a bare name is looked up in
+/// `default`; `Session::plan` says so when that namespace is missing); other planning errors keep
 /// DataFusion's wording.
 fn plan_error(message: &str) -> Error {
     if let Some(rest) = message.strip_prefix("table '") {
         if let Some(name) = rest.strip_suffix("' not found") {
             let name = name.strip_prefix(&format!("{CATALOG_NAME}.")).unwrap_or(name);
-            return match name.strip_prefix("default.") {
-                Some(bare) if !bare.contains('.') => crate::sql::ddl::no_default_namespace(bare),
-                _ => Error::not_found(ObjectKind::Table, name),
-            };
+            return Error::not_found(ObjectKind::Table, name);
         }
     }
     Error::Query(message.to_string())

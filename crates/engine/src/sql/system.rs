@@ -88,6 +88,7 @@ pub(crate) fn system_defs() -> Vec<TableDef> {
                 })
                 .collect(),
             primary_key: vec![],
+            unique: vec![],
             ttl_seconds: None,
             max_rows: None,
             created_micros: 0,

@@ -29,6 +29,7 @@ pub(crate) const TOKEN_PREFIX: &[u8] = b"k";
 const COUNT_TAG: u8 = b'n';
 const DATA_TAG: u8 = b'd';
 const STREAM_INDEX_TAG: u8 = b'x';
+const UNIQUE_INDEX_TAG: u8 = b'u';
 
 pub(crate) fn namespace_key(name: &str) -> Vec<u8> {
     [NAMESPACE_PREFIX, name.as_bytes()].concat()
@@ -66,6 +67,30 @@ pub(crate) fn stream_index_key(table_id: u64, inserted_micros: i64, row_key: &[u
     let mut key = stream_index_prefix(table_id);
     key.extend_from_slice(&(inserted_micros as u64).to_be_bytes());
     key.extend_from_slice(&row_key[data_prefix_len()..]);
+    key
+}
+
+/// The prefix of every UNIQUE index entry of a table.
+pub(crate) fn unique_index_prefix(table_id: u64) -> Vec<u8> {
+    tagged(UNIQUE_INDEX_TAG, table_id)
+}
+
+/// A UNIQUE index entry: the constraint's number, the owner (USER tables) and the
+/// constrained values; its value is the key of the row that holds them.
+pub(crate) fn unique_index_key<'v>(
+    table_id: u64,
+    constraint: usize,
+    owner: Option<&str>,
+    values: impl IntoIterator<Item = &'v Value>,
+) -> Vec<u8> {
+    let mut key = unique_index_prefix(table_id);
+    key.extend_from_slice(&(constraint as u16).to_be_bytes());
+    if let Some(owner) = owner {
+        encode_key_value(&mut key, &Value::Text(owner.to_string()));
+    }
+    for value in values {
+        encode_key_value(&mut key, value);
+    }
     key
 }
 
