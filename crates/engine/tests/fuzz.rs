@@ -30,6 +30,9 @@ use datafusion::execution::context::{SessionConfig, SessionContext};
 use serde_json::Value as Json;
 use tidepool_engine::{rows_json, Actor, Engine, LiveMessage, Session, StatementResult, Subscription};
 
+/// Writes refused for a UNIQUE violation (reported, so a run shows the path is taken).
+static UNIQUE_REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Statements per schema: a round builds tables and rows, then runs this many cases.
 const CASES_PER_ROUND: usize = 40;
 
@@ -120,6 +123,9 @@ struct Table {
     key: Vec<Column>,
     values: Vec<Column>,
     user: bool,
+    /// A value column with a UNIQUE constraint (Tidepool's side only: DataFusion has
+    /// none, so the oracle checks that no write it accepts leaves a duplicate).
+    unique: Option<usize>,
 }
 
 impl Table {
@@ -141,16 +147,18 @@ impl Table {
                 ty: *rng.pick(&[Ty::Int, Ty::BigInt, Ty::Double, Ty::Text]),
             }],
         };
-        let values = (0..2 + rng.below(3))
+        let values: Vec<Column> = (0..2 + rng.below(3))
             .map(|i| Column {
                 name: format!("c{i}"),
                 ty: *rng.pick(&[Ty::Int, Ty::BigInt, Ty::Double, Ty::Text, Ty::Boolean]),
             })
             .collect();
+        let unique = rng.chance(25).then(|| rng.below(values.len()));
         Table {
             key,
             values,
             user: rng.chance(30),
+            unique,
         }
     }
 
@@ -173,6 +181,9 @@ impl Table {
             let key: Vec<&str> = self.key.iter().map(|c| c.name.as_str()).collect();
             let _ = write!(sql, ", PRIMARY KEY ({})", key.join(", "));
         }
+        if let (true, Some(u)) = (with_key, self.unique) {
+            let _ = write!(sql, ", UNIQUE ({})", self.values[u].name);
+        }
         sql.push(')');
         sql
     }
@@ -180,6 +191,7 @@ impl Table {
     /// Distinct keys, values with NULLs; `(owner, values)` per row.
     fn rows(&self, rng: &mut Rng) -> Vec<(&'static str, Vec<String>)> {
         let mut seen = std::collections::HashSet::new();
+        let mut seen_unique = std::collections::HashSet::new();
         let mut rows = Vec::new();
         for _ in 0..rng.below(30) {
             let owner = if self.user && rng.chance(40) { "bob" } else { "alice" };
@@ -188,13 +200,23 @@ impl Table {
             if !self.key.is_empty() && !seen.insert((owner, normalized)) {
                 continue;
             }
-            let values = self.values.iter().map(|c| {
-                if rng.chance(20) {
-                    "NULL".to_string()
-                } else {
-                    c.ty.literal(rng)
+            let values: Vec<String> = self
+                .values
+                .iter()
+                .map(|c| {
+                    if rng.chance(20) {
+                        "NULL".to_string()
+                    } else {
+                        c.ty.literal(rng)
+                    }
+                })
+                .collect();
+            if let Some(u) = self.unique {
+                let value = values[u].replace("-0.0", "0.0");
+                if value != "NULL" && !seen_unique.insert((owner, value)) {
+                    continue;
                 }
-            });
+            }
             rows.push((owner, key.into_iter().chain(values).collect()));
         }
         rows
@@ -528,8 +550,20 @@ impl Round {
             return;
         };
         let bob_before = self.other_users_rows().await;
+        let (check, _) = self.sides(&format!("SELECT {columns} FROM {target}"));
+        let before = multiset(&batches_of(self.tidepool(&check).await.unwrap()));
         let affected = match self.tidepool(&ours).await {
             Ok(StatementResult::Affected(n)) => n,
+            // A UNIQUE violation (rows are checked one by one, so DataFusion's final
+            // rows need not show it) changes nothing and notifies nobody.
+            Err(e) if self.table.unique.is_some() && target == "{t}" && e.contains("for UNIQUE") => {
+                let after = multiset(&batches_of(self.tidepool(&check).await.unwrap()));
+                if after != before || self.follow().await {
+                    self.fail(&format!("(c) {ours} failed ({e}) but changed the table or notified"));
+                }
+                UNIQUE_REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
             other => self.fail(&format!("(c) {ours}: {other:?}")),
         };
         let expected_count: u64 = multiset(&count)[0][0].parse().unwrap();
@@ -538,11 +572,20 @@ impl Round {
                 "(c) {ours}: {affected} rows affected, expected {expected_count}"
             ));
         }
-        let (check, _) = self.sides(&format!("SELECT {columns} FROM {target}"));
         let got = multiset(&batches_of(self.tidepool(&check).await.unwrap()));
         let want = multiset(&expected);
         if got != want {
             self.fail(&format!("(c) {ours}\n table now: {got:?}\n expected:  {want:?}"));
+        }
+        if let (Some(u), "{t}") = (self.table.unique, target) {
+            let at = self.table.key.len() + u;
+            let mut values = std::collections::HashSet::new();
+            for row in &got {
+                let value = row[at].replace("-0.0", "0.0");
+                if value != "NULL" && !values.insert(value.clone()) {
+                    self.fail(&format!("(c) {ours} left two rows with {value} in a UNIQUE column"));
+                }
+            }
         }
         if self.other_users_rows().await != bob_before {
             self.fail(&format!("(c) {ours} changed another user's rows"));
@@ -682,8 +725,10 @@ async fn fuzz(seed: u64, first_round: u64, cases: u64, seconds: Option<u64>) -> 
     }
     let elapsed = started.elapsed().as_secs_f64();
     eprintln!(
-        "fuzz: seed {seed}: {done} cases in rounds {first_round}..{round}, {elapsed:.1} s ({:.0} cases/s), no failure",
-        done as f64 / elapsed
+        "fuzz: seed {seed}: {done} cases in rounds {first_round}..{round}, {elapsed:.1} s ({:.0} cases/s), \
+         {} writes refused for UNIQUE, no failure",
+        done as f64 / elapsed,
+        UNIQUE_REFUSED.load(std::sync::atomic::Ordering::Relaxed)
     );
     done
 }
