@@ -54,6 +54,12 @@ pub fn view(engine: &Engine) -> CatalogView {
                             default: c.default.as_ref().map(ToString::to_string),
                         })
                         .collect(),
+                    unique: t
+                        .def
+                        .unique
+                        .iter()
+                        .map(|c| c.iter().map(|&i| t.def.columns[i].name.clone()).collect())
+                        .collect(),
                 })
                 .collect(),
         })

@@ -67,6 +67,8 @@ pub struct CatalogTable {
     pub rows: Option<u64>,
     pub ttl_seconds: Option<u64>,
     pub columns: Vec<CatalogColumn>,
+    /// UNIQUE constraints, each the names of its columns.
+    pub unique: Vec<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

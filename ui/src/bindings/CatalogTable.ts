@@ -6,4 +6,8 @@ export type CatalogTable = { namespace: string, name: string, kind: TableKind,
 /**
  * Stored rows; `null` for SYSTEM tables (computed when read).
  */
-rows: number | null, ttl_seconds: number | null, columns: Array<CatalogColumn>, };
+rows: number | null, ttl_seconds: number | null, columns: Array<CatalogColumn>, 
+/**
+ * UNIQUE constraints, each the names of its columns.
+ */
+unique: Array<Array<string>>, };

@@ -34,6 +34,7 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("kind", SqlType::Text),
             ("rows", SqlType::BigInt),
             ("primary_key", SqlType::Text),
+            ("unique", SqlType::Text),
             ("ttl_seconds", SqlType::BigInt),
             ("max_rows", SqlType::BigInt),
             ("created", SqlType::Timestamp),
@@ -149,12 +150,29 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     .map(|&i| t.columns[i].name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
+                // UNIQUE constraints as `email; a, b`.
+                let unique = t
+                    .unique
+                    .iter()
+                    .map(|c| {
+                        c.iter()
+                            .map(|&i| t.columns[i].name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 vec![
                     text(&t.namespace),
                     text(&t.name),
                     text(&t.kind.to_string()),
                     rows,
                     if key.is_empty() { Value::Null } else { Value::Text(key) },
+                    if unique.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::Text(unique)
+                    },
                     opt(t.ttl_seconds),
                     opt(t.max_rows),
                     Value::Timestamp(t.created_micros),

@@ -55,7 +55,10 @@ export function CatalogTree({
                       e.preventDefault();
                       setMenu({ table: t, x: e.clientX, y: e.clientY });
                     }}
-                    title={t.columns.map((c) => `${c.name} ${c.sql_type}${c.primary_key ? " PRIMARY KEY" : ""}`).join("\n")}
+                    title={[
+                      ...t.columns.map((c) => `${c.name} ${c.sql_type}${c.primary_key ? " PRIMARY KEY" : ""}`),
+                      ...t.unique.map((u) => `UNIQUE (${u.join(", ")})`),
+                    ].join("\n")}
                   >
                     <span className={`badge ${t.kind.toLowerCase()}`}>{t.kind}</span>
                     <span className="name">{t.name}</span>

@@ -437,7 +437,7 @@ function ExistingColumns({ table }: { table: CatalogTable }) {
             <td>_user</td>
             <td>TEXT</td>
             <td>no</td>
-            <td>yes</td>
+            <td>primary</td>
             <td className="designer-muted">the row's owner</td>
           </tr>
         )}
@@ -446,7 +446,14 @@ function ExistingColumns({ table }: { table: CatalogTable }) {
             <td>{c.name}</td>
             <td>{c.sql_type}</td>
             <td>{c.nullable ? "yes" : "no"}</td>
-            <td>{c.primary_key ? "yes" : ""}</td>
+            <td>
+              {[
+                c.primary_key ? "primary" : "",
+                ...table.unique.filter((u) => u.includes(c.name)).map((u) => `unique${u.length > 1 ? ` (${u.join(", ")})` : ""}`),
+              ]
+                .filter(Boolean)
+                .join(", ")}
+            </td>
             <td>{c.default ?? ""}</td>
           </tr>
         ))}

@@ -31,6 +31,7 @@ function table(overrides: Partial<CatalogTable> = {}): CatalogTable {
     kind: "SHARED",
     rows: 0,
     ttl_seconds: null,
+    unique: [],
     columns: [{ name: "id", sql_type: "BIGINT", nullable: false, primary_key: true, default: null }],
     ...overrides,
   };

@@ -37,6 +37,7 @@ function table(namespace: string, name: string, kind: CatalogTable["kind"], colu
     kind,
     rows: kind === "SYSTEM" ? null : 0,
     ttl_seconds: null,
+    unique: [],
     columns: columns.map((c) => ({ name: c, sql_type: "TEXT", nullable: true, primary_key: false, default: null })),
   };
 }
