@@ -9,6 +9,10 @@
 //! steady rate (latency table). Latency is per write call; commit-to-receive is from the
 //! commit time stamped on a change batch to the moment a subscriber task holds it.
 
+mod baseline;
+
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use baseline::{Baseline, Key, Numbers};
 use tidepool_engine::{Actor, Engine, EngineOptions, LiveMessage, Row, TableName, Value};
 
 const BODY: &str = "a message body of about fifty bytes, give or take.";
@@ -147,6 +152,11 @@ fn main() {
         runtime.worker_threads(workers);
     }
     let runtime = runtime.enable_all().build().expect("runtime");
+    let baseline_path = std::env::var("TIDEPOOL_BENCH_BASELINE").unwrap_or_else(|_| "docs/bench-baseline.tsv".into());
+    let baseline = Baseline::load(Path::new(&baseline_path))
+        .map_err(|e| eprintln!("bench: no baseline to compare with: {e}"))
+        .ok();
+    let mut measured: BTreeMap<Key, Numbers> = BTreeMap::new();
 
     // Every configuration runs `repeat` times, round-robin, so a drift of the machine
     // spreads over all of them; each row of the tables is the run with the median
@@ -175,6 +185,14 @@ fn main() {
         let runs = medians(&configs, repeat, false);
         print_table(&runs, false);
         print_writer_cpu(&runs);
+        compare(
+            "throughput",
+            &runs,
+            false,
+            baseline.as_ref(),
+            &baseline_path,
+            &mut measured,
+        );
     }
 
     if runs_section("paced") {
@@ -195,7 +213,105 @@ fn main() {
             })
             .collect();
         // The rate is fixed, so throughput cannot differ: compare the latency columns.
-        print_table(&medians(&configs, repeat, true), true);
+        let runs = medians(&configs, repeat, true);
+        print_table(&runs, true);
+        compare("latency", &runs, true, baseline.as_ref(), &baseline_path, &mut measured);
+    }
+
+    if std::env::var_os("TIDEPOOL_BENCH_SAVE_BASELINE").is_some() {
+        let mut saved = baseline.unwrap_or_default();
+        saved.comments.retain(|c| !c.starts_with("# saved"));
+        saved.comments.push(format!(
+            "# saved by TIDEPOOL_BENCH_SAVE_BASELINE=1 on {} (TIDEPOOL_BENCH_REPEAT={repeat}, {seconds} s per run): {} rows",
+            today(),
+            measured.len()
+        ));
+        saved.rows.extend(measured);
+        match std::fs::write(&baseline_path, saved.render()) {
+            Ok(()) => eprintln!("bench: wrote the baseline {baseline_path}"),
+            Err(e) => {
+                eprintln!("bench: could not write the baseline {baseline_path}: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// The UTC date, `YYYY-MM-DD` (days since 1970 to a civil date).
+fn today() -> String {
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// A run's headline numbers.
+fn numbers(run: &Run) -> Numbers {
+    let mut latencies = run.latencies.clone();
+    let mut receive = run.receive.clone();
+    Numbers {
+        rows_per_s: run.rate(),
+        p50_us: percentile(&mut latencies, 0.50) as f64 / 1000.0,
+        p99_us: percentile(&mut latencies, 0.99) as f64 / 1000.0,
+        receive_p99_us: (run.expected > 0).then(|| percentile(&mut receive, 0.99) as f64),
+    }
+}
+
+/// Prints each run against the baseline's row for it, and keeps its numbers (for
+/// `TIDEPOOL_BENCH_SAVE_BASELINE`). Rows slower than the tolerance are repeated on stderr.
+fn compare(
+    table: &str,
+    runs: &[Run],
+    paced: bool,
+    baseline: Option<&Baseline>,
+    path: &str,
+    measured: &mut BTreeMap<Key, Numbers>,
+) {
+    if let Some(baseline) = baseline {
+        // The last comment says where the numbers come from.
+        let source = baseline
+            .comments
+            .last()
+            .map_or("", |c| c.trim_start_matches('#').trim());
+        println!("\n### Against the baseline ({path}: {source})\n");
+        println!("| write path | subscribers | rows/s then → now | p50 µs then → now | p50 | commit→receive p99 µs then → now | |");
+        println!("|---|---|---:|---:|---:|---:|---|");
+    }
+    for run in runs {
+        let now = numbers(run);
+        let key: Key = (table.into(), run.label.clone(), run.subscribers.clone());
+        if let Some(then) = baseline.and_then(|b| b.rows.get(&key)) {
+            let (change, word) = baseline::verdict(&now, then, paced);
+            let receive = match (then.receive_p99_us, now.receive_p99_us) {
+                (Some(a), Some(b)) => format!("{a:.0} → {b:.0}"),
+                _ => "—".into(),
+            };
+            println!(
+                "| {} | {} | {:.0} → {:.0} | {:.1} → {:.1} | {change} | {receive} | {word} |",
+                run.label, run.subscribers, then.rows_per_s, now.rows_per_s, then.p50_us, now.p50_us
+            );
+            if word == "SLOWER" {
+                eprintln!(
+                    "bench: {table} | {} | {}: slower than the baseline (p50 {:.1} → {:.1} µs, {:.0} → {:.0} rows/s)",
+                    run.label, run.subscribers, then.p50_us, now.p50_us, then.rows_per_s, now.rows_per_s
+                );
+            }
+        } else if baseline.is_some() {
+            println!(
+                "| {} | {} | — | — | — | — | not in the baseline |",
+                run.label, run.subscribers
+            );
+        }
+        measured.insert(key, now);
     }
 }
 
