@@ -113,3 +113,62 @@ async fn hostile_sql_is_an_error_not_a_panic() {
         .await
         .unwrap();
 }
+
+/// `1 + 1 + ... + 1`: the parser builds it one level per operator, and every walk of
+/// the tree after it recurses that deep.
+fn chain(terms: usize, term: &str, op: &str) -> String {
+    vec![term; terms].join(op)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_nested_too_deep_are_refused_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let admin = engine.session(Actor::Admin);
+    admin
+        .execute(
+            "CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, x INT); INSERT INTO app.t VALUES (1, 2)",
+        )
+        .await
+        .unwrap();
+    let deep = chain(20_000, "1", " + ");
+    let ors = (0..20_000).map(|i| format!("x = {i}")).collect::<Vec<_>>().join(" OR ");
+    for sql in [
+        format!("SELECT {deep}"),
+        format!("SELECT id FROM app.t WHERE {ors}"),
+        format!("UPDATE app.t SET x = {deep} WHERE id = 1"),
+        format!("DELETE FROM app.t WHERE {ors}"),
+        format!("EXPLAIN SELECT {deep}"),
+        format!("SELECT 1; SELECT {deep}"),
+    ] {
+        let error = admin.execute(&sql).await.unwrap_err().to_string();
+        assert!(
+            error.contains("levels deep") && error.contains("at most 200"),
+            "{error}"
+        );
+    }
+    let error = admin
+        .subscribe(&format!("SELECT id FROM app.t WHERE {ors}"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("levels deep"), "{error}");
+    let error = admin
+        .query_stream(&format!("SELECT {deep}"))
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("levels deep"), "{error}");
+    // Nothing was written, and what is within the limit runs (on this 2 MB worker).
+    let ok = format!(
+        "SELECT {} AS n FROM app.t WHERE {}",
+        chain(190, "x", " + "),
+        chain(190, "x", " + ") + " > 0"
+    );
+    let rows = tidepool_engine::rows_json(&match admin.execute(&ok).await.unwrap().pop().unwrap() {
+        StatementResult::Rows { batches, .. } => batches,
+        other => panic!("{other:?}"),
+    });
+    assert_eq!(rows, vec![vec![serde_json::json!(380)]]);
+}

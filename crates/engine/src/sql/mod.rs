@@ -5,6 +5,7 @@
 //! out of every `*`.
 
 pub(crate) mod ddl;
+pub(crate) mod depth;
 pub(crate) mod dml;
 pub(crate) mod dml_plan;
 pub(crate) mod errors;

@@ -10,6 +10,7 @@ use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::catalog::{TableKind, TableName};
 use crate::error::{Error, Position, Result};
+use crate::sql::depth;
 
 /// One statement of a script, with where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -260,7 +261,41 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
     Ok(parsed)
 }
 
+/// Parses a statement DataFusion plans, refusing one that nests deeper than
+/// [`depth::MAX_DEPTH`]: a text of at most that many characters cannot, a longer one
+/// is parsed, measured and (when refused) dropped on a stack of its own.
 fn parse_standard(statement: &SqlStatement) -> Result<DfStatement> {
+    if statement.sql.len() <= depth::MAX_DEPTH {
+        return parse_standard_here(statement);
+    }
+    stacker::grow(depth::PARSE_STACK, || {
+        let parsed = parse_standard_here(statement)?;
+        let nesting = statement_depth(&parsed);
+        if nesting > depth::MAX_DEPTH {
+            drop(parsed);
+            return Err(Error::InvalidArgument(format!(
+                "the statement nests {nesting} levels deep (expressions and subqueries); at most {} are allowed: \
+                 write a long chain of operators as an IN list, a CASE or a sum() over rows",
+                depth::MAX_DEPTH
+            )));
+        }
+        Ok(parsed)
+    })
+}
+
+fn statement_depth(statement: &DfStatement) -> usize {
+    match statement {
+        DfStatement::Statement(s) => depth::depth_of(s.as_ref()),
+        DfStatement::Explain(explain) => statement_depth(&explain.statement),
+        DfStatement::CopyTo(copy) => match &copy.source {
+            datafusion::sql::parser::CopyToSource::Query(query) => depth::depth_of(query.as_ref()),
+            datafusion::sql::parser::CopyToSource::Relation(_) => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn parse_standard_here(statement: &SqlStatement) -> Result<DfStatement> {
     let padded = pad(statement);
     let dialect = GenericDialect {};
     let mut parser = DFParserBuilder::new(padded.as_str())
