@@ -167,6 +167,23 @@ fn the_console_runs_statements_in_order_and_stops_at_the_first_error() {
 }
 
 #[test]
+fn a_statement_nested_too_deep_is_an_error_in_the_console_and_a_pane_filter() {
+    let h = harness();
+    h.ok("run_sql", json!({ "sql": SETUP }));
+    let deep = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
+    let run = h.ok("run_sql", json!({ "sql": deep }));
+    let error = &run["error"]["error"];
+    assert_eq!(error["code"], "invalid_argument", "{run}");
+    assert!(error["message"].as_str().unwrap().contains("levels deep"), "{run}");
+    let ors = (0..5_000).map(|i| format!("id = {i}")).collect::<Vec<_>>().join(" OR ");
+    let refused = h.invoke("open_pane", json!({ "table": "app.items", "filter": ors }));
+    assert_eq!(refused.unwrap_err()["code"], "invalid_argument");
+    // The app goes on.
+    let count = h.sql("SELECT COUNT(*) FROM app.items");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+}
+
+#[test]
 fn a_ten_thousand_row_insert_reaches_the_pane_complete_in_order_and_batched() {
     let h = harness();
     h.sql("CREATE NAMESPACE app; CREATE TABLE app.bulk (id BIGINT PRIMARY KEY, v TEXT);");

@@ -220,3 +220,22 @@ fn a_script_prints_its_subscriptions_messages_as_json_lines() {
     let ids: std::collections::HashSet<&str> = live.iter().map(|l| l["subscription"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 1);
 }
+
+#[test]
+fn a_statement_nested_too_deep_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    tidepool(dir.path(), &["-c", SETUP], None);
+    let deep = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
+    for args in [vec!["-c", deep.as_str()], vec![]] {
+        let stdin = args.is_empty().then_some(deep.as_str());
+        let out = tidepool(dir.path(), &args, stdin);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(stderr(&out).contains("levels deep"), "{}", stderr(&out));
+    }
+    let out = tidepool(
+        dir.path(),
+        &["--format", "csv", "-c", "SELECT count(*) AS n FROM app.m"],
+        None,
+    );
+    assert_eq!(stdout(&out), "n\n2\n");
+}

@@ -779,3 +779,51 @@ async fn an_allowed_web_origin_gets_cors_and_a_browser_websocket_sends_its_token
     let mirror = ws.subscribe("s", "SELECT id FROM app.m").await;
     assert!(mirror.rows.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_nested_too_deep_gets_an_error_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    let auth = [("Authorization", bearer(&admin))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    served.sql(&admin, SETUP);
+    // About 80 KB: the request of the report that aborted the server.
+    let deep = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
+    let (status, body) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &auth,
+        &json!({ "sql": deep }).to_string(),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_argument")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("levels deep"),
+        "{body}"
+    );
+
+    let mut ws = served.ws(&admin).await;
+    let ors = (0..5_000).map(|i| format!("id = {i}")).collect::<Vec<_>>().join(" OR ");
+    ws.send(json!({ "type": "subscribe", "id": "deep", "sql": format!("SELECT id FROM app.m WHERE {ors}") }))
+        .await;
+    let reply = ws.next().await;
+    assert_eq!(
+        (reply["type"].as_str(), reply["code"].as_str()),
+        (Some("error"), Some("invalid_argument")),
+        "{reply}"
+    );
+
+    let (status, body) = http(
+        &served.address,
+        "POST",
+        "/v1/sql",
+        &auth,
+        &json!({ "sql": "SELECT count(*) AS n FROM app.m" }).to_string(),
+    );
+    assert_eq!((status, &body["results"][0]["rows"]), (200, &json!([[0]])), "{body}");
+}
