@@ -33,7 +33,7 @@ impl ApiError {
     pub fn engine(error: &Error, at: Option<Position>) -> ApiError {
         let status = match error {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::AlreadyExists { .. } | Error::DuplicateKey { .. } => StatusCode::CONFLICT,
+            Error::AlreadyExists { .. } | Error::DuplicateKey { .. } | Error::Unique { .. } => StatusCode::CONFLICT,
             Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
