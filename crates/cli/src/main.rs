@@ -62,6 +62,10 @@ pub struct Connect {
     /// admin, when omitted.
     #[arg(long)]
     user: Option<String>,
+    /// fsync every commit before it is acknowledged: survives power loss, not only the
+    /// process being killed (slower; a database directory only).
+    #[arg(long, conflicts_with = "server")]
+    sync: bool,
 }
 
 #[derive(clap::Args)]

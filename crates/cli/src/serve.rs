@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// Live subscriptions one WebSocket connection may hold.
     #[arg(long, default_value_t = Config::default().max_subscriptions)]
     max_subscriptions: usize,
+    /// fsync every commit before it is acknowledged: survives power loss, not only the
+    /// process being killed (slower).
+    #[arg(long)]
+    sync: bool,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
@@ -39,7 +43,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .db
         .or_else(tidepool_engine::default_database_dir)
         .ok_or("no --db given and no home folder to put the default database in")?;
-    let engine = Engine::open(&db).map_err(|e| e.to_string())?;
+    let options = tidepool_engine::EngineOptions {
+        sync_writes: args.sync,
+        ..Default::default()
+    };
+    let engine = Engine::open_with(&db, options).map_err(|e| e.to_string())?;
     if engine.first_time("serve").map_err(|e| e.to_string())? {
         let (_, token) = engine.create_token(None, ADMIN_LABEL).map_err(|e| e.to_string())?;
         println!("admin token: {token}");

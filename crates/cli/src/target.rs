@@ -45,7 +45,11 @@ impl Target {
             .clone()
             .or_else(tidepool_engine::default_database_dir)
             .ok_or("no --db given and no home folder to put the default database in")?;
-        let engine = Engine::open(&db).map_err(|e| e.to_string())?;
+        let options = tidepool_engine::EngineOptions {
+            sync_writes: connect.sync,
+            ..Default::default()
+        };
+        let engine = Engine::open_with(&db, options).map_err(|e| e.to_string())?;
         let actor = match &connect.user {
             Some(user) if !user.is_empty() => Actor::User(user.clone()),
             _ => Actor::Admin,

@@ -239,3 +239,23 @@ fn a_statement_nested_too_deep_is_an_error_not_a_crash() {
     );
     assert_eq!(stdout(&out), "n\n2\n");
 }
+
+#[test]
+fn sync_fsyncs_every_commit_of_a_database_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tidepool(dir.path(), &["--sync", "-c", SETUP], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = tidepool(
+        dir.path(),
+        &["--sync", "--format", "csv", "-c", "SELECT count(*) AS n FROM app.m"],
+        None,
+    );
+    assert_eq!(stdout(&out), "n\n2\n");
+    // Only a database directory has commits of its own to sync.
+    let out = Command::new(env!("CARGO_BIN_EXE_tidepool"))
+        .args(["sql", "--server", "http://127.0.0.1:9", "--sync", "-c", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot be used with"), "{}", stderr(&out));
+}

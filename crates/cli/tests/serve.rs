@@ -968,3 +968,14 @@ async fn mutated_requests_and_frames_get_well_formed_answers() {
     let mirror = ws.subscribe("end", "SELECT id FROM app.m").await;
     assert_eq!(json!(mirror.rows.len()), count);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_started_with_sync_commits_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_with(dir.path(), &["--sync"]);
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1), (2, 'b', 2)");
+    let count = served.sql(&admin, "SELECT count(*) AS n FROM app.m");
+    assert_eq!(count["results"][0]["rows"], json!([[2]]), "{count}");
+}
