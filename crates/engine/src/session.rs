@@ -176,7 +176,7 @@ impl Session {
                     inner.table(&table)?;
                 }
                 let sql = format!(
-                    "SELECT name, type, nullable, primary_key, default_value FROM system.columns \
+                    "SELECT name, type, nullable, primary_key, \"unique\", default_value FROM system.columns \
                      WHERE namespace = '{}' AND table_name = '{}' ORDER BY position",
                     table.namespace.replace('\'', "''"),
                     table.table.replace('\'', "''")

@@ -47,6 +47,7 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("type", SqlType::Text),
             ("nullable", SqlType::Boolean),
             ("primary_key", SqlType::Boolean),
+            ("unique", SqlType::Text),
             ("default_value", SqlType::Text),
         ],
         "live" => &[
@@ -192,6 +193,7 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                         Value::Boolean(false),
                         Value::Boolean(true),
                         Value::Null,
+                        Value::Null,
                     ]
                 });
                 owner.into_iter().chain(t.columns.iter().enumerate().map(move |(i, c)| {
@@ -203,6 +205,7 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                         text(&c.ty.to_string()),
                         Value::Boolean(c.nullable),
                         Value::Boolean(t.is_key_column(i)),
+                        unique_of(t, i),
                         c.default
                             .as_ref()
                             .map(|d| Value::Text(d.to_string()))
@@ -317,5 +320,22 @@ impl TableProvider for SystemTable {
 
     async fn truncate(&self, _: &dyn DfSession) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(self.read_only())
+    }
+}
+
+/// The UNIQUE constraints column `i` is part of, as `UNIQUE (a, b)`; NULL for none.
+fn unique_of(table: &TableDef, i: usize) -> Value {
+    let constraints: Vec<String> = table
+        .unique
+        .iter()
+        .filter(|c| c.contains(&i))
+        .map(|c| {
+            let names: Vec<&str> = c.iter().map(|&j| table.columns[j].name.as_str()).collect();
+            format!("UNIQUE ({})", names.join(", "))
+        })
+        .collect();
+    match constraints.is_empty() {
+        true => Value::Null,
+        false => Value::Text(constraints.join("; ")),
     }
 }
