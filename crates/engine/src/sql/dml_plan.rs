@@ -284,10 +284,43 @@ impl QueryPlanner for Planner {
         logical_plan: &LogicalPlan,
         session: &dyn DfSession,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let logical_plan = reoptimize_selections(logical_plan, session)?;
         DefaultPhysicalPlanner::with_extension_planners(vec![Arc::new(WritePlanner)])
-            .create_physical_plan(logical_plan, session)
+            .create_physical_plan(&logical_plan, session)
             .await
     }
+}
+
+/// Each write's selection optimized once more, as the root of its own plan.
+/// DataFusion's optimizer rewrites an extension node's child on a copy and keeps the
+/// copy only when a rule *reports* a change, and one rewrite does not report itself (a
+/// short `IN` list becoming `=`s). A float IN list is a set with total-order equality
+/// (`0.0 IN (-0.0)` is false where `0.0 = -0.0` is true), so without this a DELETE
+/// could select other rows than the SELECT of the same WHERE. A write is the root of
+/// its plan, or under EXPLAIN / EXPLAIN ANALYZE; other plans pass as they are.
+fn reoptimize_selections(plan: &LogicalPlan, session: &dyn DfSession) -> DfResult<LogicalPlan> {
+    let (LogicalPlan::Extension(_) | LogicalPlan::Explain(_) | LogicalPlan::Analyze(_), Some(state)) =
+        (plan, session.as_any().downcast_ref::<SessionState>())
+    else {
+        return Ok(plan.clone());
+    };
+    plan.clone()
+        .transform_up(|node| {
+            let LogicalPlan::Extension(Extension { node: extension }) = &node else {
+                return Ok(Transformed::no(node));
+            };
+            let Some(write) = extension.as_any().downcast_ref::<WriteNode>() else {
+                return Ok(Transformed::no(node));
+            };
+            let selection = state.optimizer().optimize(write.selection.clone(), state, |_, _| {})?;
+            Ok(Transformed::yes(LogicalPlan::Extension(Extension {
+                node: Arc::new(WriteNode {
+                    selection,
+                    ..write.clone()
+                }),
+            })))
+        })
+        .map(|t| t.data)
 }
 
 struct WritePlanner;
@@ -296,38 +329,23 @@ struct WritePlanner;
 impl ExtensionPlanner for WritePlanner {
     async fn plan_extension(
         &self,
-        planner: &dyn PhysicalPlanner,
+        _planner: &dyn PhysicalPlanner,
         node: &dyn UserDefinedLogicalNode,
         _logical_inputs: &[&LogicalPlan],
-        _physical_inputs: &[Arc<dyn ExecutionPlan>],
-        session: &dyn DfSession,
+        physical_inputs: &[Arc<dyn ExecutionPlan>],
+        _session: &dyn DfSession,
         _planning_ctx: &PhysicalPlanningContext,
     ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
         let Some(write) = node.as_any().downcast_ref::<WriteNode>() else {
             return Ok(None);
         };
-        let lost = || {
-            df_error(Error::Query(format!(
-                "{} of {} lost its table or session while planning",
+        let (Some(table), [selection]) = (as_rocks(write.target.as_ref()), physical_inputs) else {
+            return Err(df_error(Error::Query(format!(
+                "{} of {} lost its table or selection while planning",
                 write.kind.name(),
                 write.table_name
-            )))
+            ))));
         };
-        let (Some(table), Some(state)) = (
-            as_rocks(write.target.as_ref()),
-            session.as_any().downcast_ref::<SessionState>(),
-        ) else {
-            return Err(lost());
-        };
-        // The selection is optimized again, as the root of its own plan, before it
-        // runs: DataFusion's optimizer rewrites an extension node's child on a copy
-        // and keeps the copy only when a rule *reports* a change, and one rewrite
-        // does not report itself (a short `IN` list becoming `=`s). A float IN list
-        // is a set with total-order equality (`0.0 IN (-0.0)` is false where
-        // `0.0 = -0.0` is true), so without this a DELETE could select other rows
-        // than the SELECT of the same WHERE.
-        let selection = state.optimizer().optimize(write.selection.clone(), state, |_, _| {})?;
-        let selection = planner.create_physical_plan(&selection, session).await?;
-        Ok(Some(table.write_exec(write.kind, selection)))
+        Ok(Some(table.write_exec(write.kind, selection.clone())))
     }
 }
