@@ -120,6 +120,12 @@ impl TableDef {
         self.primary_key.contains(&index)
     }
 
+    /// The names of the columns at `indexes`, as `a, b`.
+    pub fn column_list(&self, indexes: &[usize]) -> String {
+        let names: Vec<&str> = indexes.iter().map(|&i| self.columns[i].name.as_str()).collect();
+        names.join(", ")
+    }
+
     /// The table was declared without PRIMARY KEY: its key is the generated `_id`,
     /// which `*` does not show (`sql::wildcard`).
     pub fn generated_key(&self) -> bool {

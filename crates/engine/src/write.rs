@@ -234,7 +234,8 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
-    /// Releases the UNIQUE index entries of the row stored under `row_key` as `stored`.
+    /// Releases the UNIQUE index entries of the row stored under `row_key` as `stored`
+    /// (for an update that keeps the row's key, before it claims its new values).
     fn unindex_unique(&mut self, table: &TableDef, row_key: &[u8], stored: &[u8]) -> Result<()> {
         if table.unique.is_empty() {
             return Ok(());
@@ -254,11 +255,10 @@ impl<'a> Txn<'a> {
             if columns.iter().any(|&i| values[i].is_null()) {
                 continue;
             }
+            // The entry is this row's: a value is claimed by one row at a time.
             let entry = keys::unique_index_key(table.id, n, owner.as_deref(), columns.iter().map(|&i| &values[i]));
-            if self.get(&entry)?.as_deref() == Some(row_key) {
-                self.batch.delete(&entry);
-                self.pending.insert(entry, None);
-            }
+            self.batch.delete(&entry);
+            self.pending.insert(entry, None);
         }
         Ok(())
     }
@@ -345,11 +345,11 @@ fn check_row(table: &TableDef, values: &[Value]) -> Result<()> {
 }
 
 fn unique_violation(table: &TableDef, columns: &[usize], values: &[Value]) -> Error {
-    let list = |f: &dyn Fn(usize) -> String| columns.iter().map(|&i| f(i)).collect::<Vec<_>>().join(", ");
+    let values: Vec<String> = columns.iter().map(|&i| values[i].to_string()).collect();
     Error::Unique {
         table: table.full_name(),
-        columns: list(&|i| table.columns[i].name.clone()),
-        values: format!("({})", list(&|i| values[i].to_string())),
+        columns: table.column_list(columns),
+        values: format!("({})", values.join(", ")),
     }
 }
 

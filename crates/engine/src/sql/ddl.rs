@@ -376,7 +376,6 @@ pub(crate) fn table_name(name: &ObjectName) -> Result<TableName> {
     }
 }
 
-/// A column definition and whether it was declared PRIMARY KEY.
 /// A column's definition, whether it is (part of) the PRIMARY KEY and whether it is UNIQUE.
 fn column_def_of(column: &SqlColumnDef, kind: TableKind) -> Result<(ColumnDef, bool, bool)> {
     let name = normalize_ident(&column.name.value, column.name.quote_style.is_some());

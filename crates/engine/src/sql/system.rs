@@ -145,24 +145,9 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     TableKind::System => Value::Null,
                     _ => Value::BigInt(inner.row_count(t.id)),
                 };
-                let key = t
-                    .primary_key
-                    .iter()
-                    .map(|&i| t.columns[i].name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let key = t.column_list(&t.primary_key);
                 // UNIQUE constraints as `email; a, b`.
-                let unique = t
-                    .unique
-                    .iter()
-                    .map(|c| {
-                        c.iter()
-                            .map(|&i| t.columns[i].name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let unique = t.unique.iter().map(|c| t.column_list(c)).collect::<Vec<_>>().join("; ");
                 vec![
                     text(&t.namespace),
                     text(&t.name),
@@ -329,10 +314,7 @@ fn unique_of(table: &TableDef, i: usize) -> Value {
         .unique
         .iter()
         .filter(|c| c.contains(&i))
-        .map(|c| {
-            let names: Vec<&str> = c.iter().map(|&j| table.columns[j].name.as_str()).collect();
-            format!("UNIQUE ({})", names.join(", "))
-        })
+        .map(|c| format!("UNIQUE ({})", table.column_list(c)))
         .collect();
     match constraints.is_empty() {
         true => Value::Null,
