@@ -641,8 +641,10 @@ fn mutated_command_payloads_get_results_or_typed_errors() {
         let args = mutate_args(args, &mut rng);
         match h.invoke(cmd, args.clone()) {
             Ok(_) => {}
+            // A typed error from the command, or Tauri's refusal of arguments that do
+            // not deserialize; anything else (a panic's message) fails.
             Err(error) => assert!(
-                error["code"].is_string() || error.is_string(),
+                error["code"].is_string() || error.as_str().is_some_and(|e| e.starts_with("invalid args")),
                 "TIDEPOOL_PAYLOAD_SEED={seed}, case {case}: {cmd} {args} → {error}"
             ),
         }

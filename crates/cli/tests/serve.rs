@@ -72,14 +72,19 @@ impl Served {
             .unwrap()
     }
 
-    fn sql(&self, token: &str, sql: &str) -> Json {
-        let (status, body) = http(
+    /// `POST /v1/sql` with `body` as it is.
+    fn post_sql(&self, token: &str, body: &str) -> (u16, Json) {
+        http(
             &self.address,
             "POST",
             "/v1/sql",
             &[("Authorization", &bearer(token))],
-            &json!({ "sql": sql }).to_string(),
-        );
+            body,
+        )
+    }
+
+    fn sql(&self, token: &str, sql: &str) -> Json {
+        let (status, body) = self.post_sql(token, &json!({ "sql": sql }).to_string());
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -537,12 +542,10 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start_with(dir.path(), &["--max-request-bytes", "4096", "--max-subscriptions", "2"]);
     let admin = served.admin_token.clone().unwrap();
-    let auth = [("Authorization", bearer(&admin))];
-    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
     served.sql(&admin, SETUP);
 
     let huge = json!({ "sql": format!("SELECT '{}'", "x".repeat(10_000)) }).to_string();
-    let (status, body) = http(&served.address, "POST", "/v1/sql", &auth, &huge);
+    let (status, body) = served.post_sql(&admin, &huge);
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (413, Some("request_too_large"))
@@ -553,20 +556,14 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
         "{\"sql\": 5}",
         "{\"sql\": \"SELECT 1\", \"extra\": true}",
     ] {
-        let (status, body) = http(&served.address, "POST", "/v1/sql", &auth, bad);
+        let (status, body) = served.post_sql(&admin, bad);
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (400, Some("bad_request")),
             "{bad}"
         );
     }
-    let (status, body) = http(
-        &served.address,
-        "POST",
-        "/v1/sql",
-        &auth,
-        &json!({ "sql": "SELECT 1;\n  SELEC 2" }).to_string(),
-    );
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": "SELECT 1;\n  SELEC 2" }).to_string());
     assert_eq!(status, 400);
     assert_eq!(body["results"], json!([{ "columns": ["Int64(1)"], "rows": [[1]] }]));
     assert_eq!(
@@ -577,11 +574,8 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
         ),
         (Some("syntax"), &json!(2), &json!(3))
     );
-    let (status, body) = http(
-        &served.address,
-        "POST",
-        "/v1/sql",
-        &auth,
+    let (status, body) = served.post_sql(
+        &admin,
         &json!({ "sql": "SUBSCRIBE TO SELECT id FROM app.m" }).to_string(),
     );
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("unsupported")));
@@ -785,18 +779,10 @@ async fn a_statement_nested_too_deep_gets_an_error_and_the_server_keeps_serving(
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(dir.path());
     let admin = served.admin_token.clone().unwrap();
-    let auth = [("Authorization", bearer(&admin))];
-    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
     served.sql(&admin, SETUP);
     // About 80 KB: the request of the report that aborted the server.
     let deep = format!("SELECT {}", vec!["1"; 20_000].join(" + "));
-    let (status, body) = http(
-        &served.address,
-        "POST",
-        "/v1/sql",
-        &auth,
-        &json!({ "sql": deep }).to_string(),
-    );
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": deep }).to_string());
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (400, Some("invalid_argument")),
@@ -818,13 +804,7 @@ async fn a_statement_nested_too_deep_gets_an_error_and_the_server_keeps_serving(
         "{reply}"
     );
 
-    let (status, body) = http(
-        &served.address,
-        "POST",
-        "/v1/sql",
-        &auth,
-        &json!({ "sql": "SELECT count(*) AS n FROM app.m" }).to_string(),
-    );
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": "SELECT count(*) AS n FROM app.m" }).to_string());
     assert_eq!((status, &body["results"][0]["rows"]), (200, &json!([[0]])), "{body}");
 }
 
@@ -920,8 +900,6 @@ async fn mutated_requests_and_frames_get_well_formed_answers() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(dir.path());
     let admin = served.admin_token.clone().unwrap();
-    let auth = [("Authorization", bearer(&admin))];
-    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
     served.sql(&admin, SETUP);
     served.sql(&admin, "INSERT INTO app.m VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3)");
     let statements = [
@@ -948,7 +926,7 @@ async fn mutated_requests_and_frames_get_well_formed_answers() {
             continue;
         }
         let body = mutate(&json!({ "sql": sql }).to_string(), &mut rng);
-        let (status, answer) = http(&served.address, "POST", "/v1/sql", &auth, &body);
+        let (status, answer) = served.post_sql(&admin, &body);
         assert!(
             matches!(status, 200 | 400 | 403 | 404 | 409 | 413),
             "{replay}: {body} → {status} {answer}"
