@@ -172,6 +172,9 @@ impl Session {
                 return self.query_internal(&sql, at).await;
             }
             Parsed::Describe { table } => {
+                if table.namespace == DEFAULT_NAMESPACE && !inner.catalog().namespaces.contains_key(DEFAULT_NAMESPACE) {
+                    return Err(ddl::no_default_namespace(&table.table));
+                }
                 if table.namespace != crate::catalog::SYSTEM_NAMESPACE {
                     inner.table(&table)?;
                 }

@@ -8,7 +8,7 @@ use datafusion::sql::parser::{DFParserBuilder, Statement as DfStatement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
-use crate::catalog::{TableKind, TableName};
+use crate::catalog::{TableKind, TableName, DEFAULT_NAMESPACE};
 use crate::error::{Error, Position, Result};
 use crate::sql::depth;
 
@@ -517,11 +517,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// `namespace.table`, or a bare `table` of the namespace `default`.
     fn table_name(&mut self) -> Result<TableName> {
-        let namespace = self.ident("a table name (namespace.table)")?;
-        self.expect(Token::Period, "'.' in namespace.table")?;
+        let first = self.ident("a table name (namespace.table)")?;
+        if self.nth_significant(0).map(|t| &t.token) != Some(&Token::Period) {
+            return Ok(TableName::new(DEFAULT_NAMESPACE, first));
+        }
+        self.pos += 1;
         let table = self.ident("a table name")?;
-        Ok(TableName::new(namespace, table))
+        Ok(TableName::new(first, table))
     }
 
     fn string(&mut self, what: &str) -> Result<String> {
