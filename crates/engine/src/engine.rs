@@ -92,6 +92,9 @@ pub struct EngineOptions {
     /// How long a busy live-query fan-out lets commits gather before it takes them
     /// together: the most a change waits for it, against waking it for every commit.
     pub live_tick: Duration,
+    /// The most often a live query that is kept by re-evaluation (a shape not
+    /// maintained incrementally) is re-run while commits touch the tables it reads.
+    pub live_reevaluate_interval: Duration,
 }
 
 impl Default for EngineOptions {
@@ -103,6 +106,7 @@ impl Default for EngineOptions {
             live_queue_rows: 100_000,
             live_history_rows: 100_000,
             live_tick: Duration::from_micros(250),
+            live_reevaluate_interval: Duration::from_millis(100),
         }
     }
 }
@@ -112,6 +116,27 @@ impl Default for EngineOptions {
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) inner: Arc<Inner>,
+}
+
+/// A RocksDB snapshot that owns what it reads from, so scans on other threads (a
+/// re-evaluated live query's) can share it: every table read through it shows commit
+/// `seq`, however many writers commit meanwhile.
+pub(crate) struct PinnedSnapshot {
+    snapshot: rocksdb::Snapshot<'static>,
+    pub seq: u64,
+    _inner: Arc<Inner>,
+}
+
+impl PinnedSnapshot {
+    pub fn get(&self) -> &rocksdb::Snapshot<'_> {
+        &self.snapshot
+    }
+}
+
+impl std::fmt::Debug for PinnedSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PinnedSnapshot(seq {})", self.seq)
+    }
 }
 
 pub(crate) struct Inner {
@@ -173,7 +198,11 @@ impl Engine {
             last_seq: AtomicU64::new(last_seq),
             counts: Mutex::new(counts),
             clock: options.clock,
-            live: LiveManager::start(options.live_queue_rows, options.live_tick),
+            live: LiveManager::start(
+                options.live_queue_rows,
+                options.live_tick,
+                options.live_reevaluate_interval,
+            ),
             tokens,
         });
         if let Some(interval) = options.evict_interval {
@@ -239,7 +268,8 @@ impl Engine {
         Ok(true)
     }
 
-    /// Waits until every change committed so far has been handed to its subscriptions.
+    /// Waits until every change committed so far has been handed to its subscriptions
+    /// (re-evaluated queries included: each has run since the commits that touched it).
     pub async fn live_flushed(&self) {
         self.inner.live.flushed().await
     }
@@ -260,6 +290,21 @@ impl std::fmt::Debug for Inner {
 impl Inner {
     pub fn last_seq(&self) -> u64 {
         self.last_seq.load(Ordering::SeqCst)
+    }
+
+    /// The database as of the last commit, readable from any thread for as long as the
+    /// returned handle lives. Taken under the writer lock, it is exactly commit `seq`.
+    pub fn pin_snapshot(self: &Arc<Inner>) -> PinnedSnapshot {
+        let snapshot = self.store.snapshot();
+        // SAFETY: the snapshot borrows the RocksDB handle inside `Inner`'s heap
+        // allocation, which does not move and which the `Arc` held beside it keeps
+        // alive; the snapshot is declared first, so it is released before that `Arc`.
+        let snapshot: rocksdb::Snapshot<'static> = unsafe { std::mem::transmute(snapshot) };
+        PinnedSnapshot {
+            snapshot,
+            seq: self.last_seq(),
+            _inner: self.clone(),
+        }
     }
 
     pub fn set_last_seq(&self, seq: u64) {

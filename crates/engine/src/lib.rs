@@ -73,7 +73,7 @@ pub use export::FileFormat;
 pub use import::{
     preview, CsvOptions, FilePreview, ImportOptions, ImportProgress, ImportReport, OnError, PreviewColumn, RowError,
 };
-pub use live::{Change, Changes, LiveColumn, LiveMessage, Subscription};
+pub use live::{Change, Changes, LiveColumn, LiveMessage, OrderKey, Subscription};
 pub use results::{cell_json, column_type_name, rows_json};
 pub use session::{Actor, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};

@@ -88,6 +88,7 @@ impl Session {
             actor,
             file_access,
             external: Mutex::new(HashMap::new()),
+            snapshot: Mutex::new(None),
         });
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG_NAME, DEFAULT_NAMESPACE)
@@ -429,6 +430,11 @@ impl Session {
                 }
                 other => other,
             })
+    }
+
+    /// Makes this session's scans read commit `snapshot.seq` (or the latest state again).
+    pub(crate) fn set_snapshot(&self, snapshot: Option<Arc<crate::engine::PinnedSnapshot>>) {
+        *self.scope.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = snapshot;
     }
 
     pub(crate) fn ctx(&self) -> &SessionContext {

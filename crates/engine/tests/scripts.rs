@@ -296,4 +296,5 @@ scripts!(
     live_stream_tables,
     live_system,
     live_errors,
+    live_any,
 );

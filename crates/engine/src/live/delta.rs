@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
 use crate::live::message::Change;
-use crate::live::query::LiveQuery;
+use crate::live::query::RowsQuery;
 use crate::sql::scan::Batcher;
 use crate::types::Value;
 
@@ -45,7 +45,7 @@ pub(crate) type CommitRows<'a> = (u64, i64, &'a [RowChange]);
 /// What `commits` (consecutive, oldest first) mean to a subscription with `query` and
 /// its user's view, in segments of at most `max_rows` changes. The filter is evaluated
 /// once for all of them.
-pub(crate) fn segments_of(query: &LiveQuery, commits: &[CommitRows<'_>], max_rows: usize) -> Result<Vec<Segment>> {
+pub(crate) fn segments_of(query: &RowsQuery, commits: &[CommitRows<'_>], max_rows: usize) -> Result<Vec<Segment>> {
     let mut rows: Vec<&RowChange> = Vec::new();
     // Where each commit's rows end in `rows`.
     let mut ends = Vec::with_capacity(commits.len());
@@ -62,27 +62,39 @@ pub(crate) fn segments_of(query: &LiveQuery, commits: &[CommitRows<'_>], max_row
         return Ok(Vec::new());
     }
     let mut changes = changes_for(query, &rows)?.into_iter().peekable();
+    let per_commit = commits
+        .iter()
+        .zip(&ends)
+        .map(|(&(seq, committed_at, _), &end)| {
+            let mut list = Vec::new();
+            while let Some((_, change)) = changes.next_if(|(row, _)| *row < end) {
+                list.push(change);
+            }
+            (seq, committed_at, list)
+        })
+        .collect();
+    Ok(segments_from(per_commit, max_rows))
+}
+
+/// Each commit's changes (oldest first) as segments of at most `max_rows` changes
+/// unless one commit alone has more; commits without changes are left out.
+pub(crate) fn segments_from(per_commit: Vec<(u64, i64, Vec<Change>)>, max_rows: usize) -> Vec<Segment> {
     let mut segments = Vec::new();
     // The segment being filled: its commits and its changes.
     let (mut seqs, mut list) = (Vec::new(), Vec::new());
-    for (&(seq, committed_at, _), &end) in commits.iter().zip(&ends) {
-        let start = list.len();
-        while let Some((_, change)) = changes.next_if(|(row, _)| *row < end) {
-            list.push(change);
-        }
-        let count = list.len() - start;
-        if count == 0 {
+    for (seq, committed_at, changes) in per_commit {
+        if changes.is_empty() {
             continue;
         }
-        if start > 0 && list.len() > max_rows {
-            // This commit starts the next segment.
-            let rest = list.split_off(start);
+        let count = changes.len();
+        if !list.is_empty() && list.len() + count > max_rows {
             segments.push(Segment {
                 commits: std::mem::take(&mut seqs),
-                changes: Arc::new(std::mem::replace(&mut list, rest)),
+                changes: Arc::new(std::mem::take(&mut list)),
             });
         }
-        seqs.push((seq, committed_at, list.len() - count));
+        seqs.push((seq, committed_at, list.len()));
+        list.extend(changes);
     }
     if !seqs.is_empty() {
         segments.push(Segment {
@@ -90,12 +102,12 @@ pub(crate) fn segments_of(query: &LiveQuery, commits: &[CommitRows<'_>], max_row
             changes: Arc::new(list),
         });
     }
-    Ok(segments)
+    segments
 }
 
 /// The subscription's changes for changed rows (already limited to its table and to
 /// rows its user may see), each with the index of the row it comes from.
-pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
+pub(crate) fn changes_for(query: &RowsQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
     let old_matches = matches(
         query,
         rows.iter()
@@ -149,7 +161,7 @@ pub(crate) fn changes_for(query: &LiveQuery, rows: &[&RowChange]) -> Result<Vec<
 /// Whether each row image satisfies the subscription's filter (NULL counts as no).
 /// Images are copied into an Arrow batch only when there is a filter to evaluate.
 pub(crate) fn matches<'a>(
-    query: &LiveQuery,
+    query: &RowsQuery,
     images: impl Iterator<Item = (Option<&'a str>, &'a [Value])>,
 ) -> Result<Vec<bool>> {
     let Some(predicate) = &query.predicate else {
@@ -175,7 +187,7 @@ pub(crate) fn matches<'a>(
     Ok((0..mask.len()).map(|i| mask.is_valid(i) && mask.value(i)).collect())
 }
 
-fn cell(query: &LiveQuery, owner: Option<&str>, values: &[Value], index: usize) -> Json {
+fn cell(query: &RowsQuery, owner: Option<&str>, values: &[Value], index: usize) -> Json {
     let offset = query.view.offset();
     if index < offset {
         return owner.map(|o| Json::String(o.to_string())).unwrap_or(Json::Null);
@@ -184,7 +196,7 @@ fn cell(query: &LiveQuery, owner: Option<&str>, values: &[Value], index: usize) 
 }
 
 /// The subscribed columns of a row.
-pub(crate) fn project(query: &LiveQuery, owner: Option<&str>, values: &[Value]) -> Vec<Json> {
+pub(crate) fn project(query: &RowsQuery, owner: Option<&str>, values: &[Value]) -> Vec<Json> {
     query
         .projection
         .iter()
@@ -193,6 +205,6 @@ pub(crate) fn project(query: &LiveQuery, owner: Option<&str>, values: &[Value]) 
 }
 
 /// The key of a row.
-pub(crate) fn key(query: &LiveQuery, owner: Option<&str>, values: &[Value]) -> Vec<Json> {
+pub(crate) fn key(query: &RowsQuery, owner: Option<&str>, values: &[Value]) -> Vec<Json> {
     query.key.iter().map(|&i| cell(query, owner, values, i)).collect()
 }

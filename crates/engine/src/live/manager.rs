@@ -47,6 +47,8 @@ pub(crate) struct LiveManager {
     shared: Arc<Shared>,
     /// Changed rows a subscription may have queued and unread before it lags.
     queue_limit: usize,
+    /// The most often a re-evaluated query runs.
+    reevaluate_interval: Duration,
 }
 
 pub(crate) struct Shared {
@@ -59,12 +61,30 @@ pub(crate) struct Shared {
     published: AtomicU64,
     processed: AtomicU64,
     processed_signal: tokio::sync::Notify,
+    /// A re-evaluated query finished a run.
+    reevaluated_signal: tokio::sync::Notify,
 }
 
 #[derive(Default)]
 struct Registry {
     by_id: HashMap<String, Arc<Sub>>,
+    /// The subscriptions of each table, a subscription under each table it reads.
     by_table: HashMap<u64, Vec<Arc<Sub>>>,
+}
+
+impl Registry {
+    fn remove(&mut self, id: &str) -> Option<Arc<Sub>> {
+        let sub = self.by_id.remove(id)?;
+        for table in &sub.query.tables {
+            if let Some(subs) = self.by_table.get_mut(&table.id) {
+                subs.retain(|s| s.id != id);
+                if subs.is_empty() {
+                    self.by_table.remove(&table.id);
+                }
+            }
+        }
+        Some(sub)
+    }
 }
 
 /// A row of `system.live`.
@@ -72,6 +92,7 @@ pub(crate) struct LiveInfo {
     pub id: String,
     pub actor: Actor,
     pub query: String,
+    pub maintenance: &'static str,
     pub created_micros: i64,
     pub delivered: u64,
     pub last_seq: u64,
@@ -80,7 +101,7 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start(queue_limit: usize, tick: Duration) -> LiveManager {
+    pub fn start(queue_limit: usize, tick: Duration, reevaluate_interval: Duration) -> LiveManager {
         let (queue, events) = mpsc::channel();
         let shared = Arc::new(Shared {
             registry: RwLock::default(),
@@ -89,6 +110,7 @@ impl LiveManager {
             published: AtomicU64::default(),
             processed: AtomicU64::default(),
             processed_signal: tokio::sync::Notify::new(),
+            reevaluated_signal: tokio::sync::Notify::new(),
         });
         let fan_out = shared.clone();
         // Should the thread fail to start, its receiver is dropped with it: publishing
@@ -100,11 +122,16 @@ impl LiveManager {
             queue,
             shared,
             queue_limit,
+            reevaluate_interval,
         }
     }
 
     pub fn queue_limit(&self) -> usize {
         self.queue_limit
+    }
+
+    pub fn reevaluate_interval(&self) -> Duration {
+        self.reevaluate_interval
     }
 
     /// Whether a commit touching `table_id` must capture its row changes: it has
@@ -146,31 +173,28 @@ impl LiveManager {
         });
     }
 
-    /// Registers a subscription for fan-out (idempotent); a closed one is not. Called
-    /// under the writer lock (which guards `history`): every commit after `seq` reaches
-    /// it, and its table's commits are kept in the history from then on.
+    /// Registers a subscription for fan-out (idempotent), under every table it reads; a
+    /// closed one is not. Called under the writer lock (which guards `history`): every
+    /// commit after `seq` reaches it, and its tables' commits are kept in the history
+    /// from then on.
     pub fn register(&self, sub: &Arc<Sub>, seq: u64, history: &mut History) {
         let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
         if sub.is_closed() {
             return;
         }
-        history.record_table(sub.query.def.id, seq);
+        for table in &sub.query.tables {
+            history.record_table(table.id, seq);
+        }
         if registry.by_id.insert(sub.id.clone(), sub.clone()).is_none() {
-            registry.by_table.entry(sub.query.def.id).or_default().push(sub.clone());
+            for table in &sub.query.tables {
+                registry.by_table.entry(table.id).or_default().push(sub.clone());
+            }
         }
     }
 
     pub fn unregister(&self, id: &str) -> Option<Arc<Sub>> {
         let mut registry = self.shared.registry.write().unwrap_or_else(|p| p.into_inner());
-        let sub = registry.by_id.remove(id)?;
-        let table = sub.query.def.id;
-        if let Some(subs) = registry.by_table.get_mut(&table) {
-            subs.retain(|s| s.id != id);
-            if subs.is_empty() {
-                registry.by_table.remove(&table);
-            }
-        }
-        Some(sub)
+        registry.remove(id)
     }
 
     /// Ends a subscription (KILL LIVE QUERY); the subscriber receives `closed`.
@@ -209,16 +233,35 @@ impl LiveManager {
         list
     }
 
-    /// Waits until the fan-out has handled every commit published so far.
+    /// Waits until the fan-out has handled every commit published so far, and every
+    /// re-evaluated query those commits touched has run and queued its changes.
     pub async fn flushed(&self) {
         let target = self.shared.published.load(Ordering::Acquire);
         loop {
             let notified = self.shared.processed_signal.notified();
             if self.shared.processed.load(Ordering::SeqCst) >= target {
+                break;
+            }
+            notified.await;
+        }
+        loop {
+            let notified = self.shared.reevaluated_signal.notified();
+            let busy = self
+                .shared
+                .registry()
+                .by_id
+                .values()
+                .any(|s| s.query.reevaluate().is_some_and(|r| r.is_busy()));
+            if !busy {
                 return;
             }
             notified.await;
         }
+    }
+
+    /// A re-evaluated query finished a run (wakes `flushed`).
+    pub fn reevaluated(&self) {
+        self.shared.reevaluated_signal.notify_waiters();
     }
 }
 
@@ -282,7 +325,11 @@ impl Shared {
                 self.deliver(&burst[start..i], &mut woken);
                 for table in &event.overflowed {
                     for sub in self.registry().by_table.get(table).cloned().unwrap_or_default() {
-                        sub.mark_lagging(event.seq);
+                        // A re-run reads every commit anyway: no rows are needed.
+                        match sub.query.reevaluate() {
+                            Some(reevaluate) => reevaluate.mark_dirty(event.committed_micros),
+                            None => sub.mark_lagging(event.seq),
+                        }
                     }
                 }
                 start = i + 1;
@@ -312,8 +359,20 @@ impl Shared {
         if subs.is_empty() {
             return;
         }
-        // The rows of subscribed tables, decoded once for all their subscriptions.
-        let subscribed = |table: u64| subs.iter().any(|(t, _)| *t == table);
+        // Re-evaluated queries only need to know their tables changed.
+        for (table, subs) in &subs {
+            let Some(first) = commits.iter().find(|e| e.changes.tables().any(|t| t == *table)) else {
+                continue;
+            };
+            for reevaluate in subs.iter().filter_map(|s| s.query.reevaluate()) {
+                reevaluate.mark_dirty(first.committed_micros);
+            }
+        }
+        // The rows of tables with row-by-row subscriptions, decoded once for all of them.
+        let subscribed = |table: u64| {
+            subs.iter()
+                .any(|(t, subs)| *t == table && subs.iter().any(|s| s.query.needs_rows()))
+        };
         let decoded = match decode_commits(
             commits.iter().map(|e| (e.seq, e.committed_micros, &e.changes)),
             subscribed,
@@ -338,7 +397,28 @@ impl Shared {
             // changes: compute them once (there are few distinct queries per table).
             let mut computed: Vec<(QueryShape, Option<Computed>)> = Vec::new();
             for sub in &subs {
-                let query = &sub.query;
+                if let Some(aggregate) = sub.query.aggregate() {
+                    // Each aggregate subscription keeps its own groups.
+                    let queued = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        aggregate.deliver(sub, &commits).map_err(|e| e.to_string())
+                    }));
+                    match queued {
+                        Ok(Ok(true)) => woken.push(sub.clone()),
+                        Ok(Ok(false)) => {}
+                        Ok(Err(message)) => {
+                            sub.fail(&message);
+                            self.drop_sub(&sub.id);
+                        }
+                        Err(_) => {
+                            sub.fail("internal error while computing changes");
+                            self.drop_sub(&sub.id);
+                        }
+                    }
+                    continue;
+                }
+                let Some(query) = sub.query.rows() else {
+                    continue;
+                };
                 let shape = (
                     Arc::as_ptr(&query.def) as usize,
                     query.sql.as_str(),
@@ -379,13 +459,7 @@ impl Shared {
     }
 
     fn drop_sub(&self, id: &str) {
-        let mut registry = self.registry.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(sub) = registry.by_id.remove(id) {
-            if let Some(subs) = registry.by_table.get_mut(&sub.query.def.id) {
-                subs.retain(|s| s.id != id);
-            }
-            registry.by_table.retain(|_, subs| !subs.is_empty());
-        }
+        self.registry.write().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 }
 

@@ -14,8 +14,18 @@ pub enum LiveMessage {
         subscription: String,
         /// The subscribed columns, in row order.
         columns: Vec<LiveColumn>,
-        /// The key columns (`_user` first for an admin on a USER table), in `key` order.
+        /// What the parts of a row's `key` are: the table's key columns (`_user` first
+        /// for an admin on a USER table) for rows of one table, the GROUP BY columns of
+        /// an aggregate, every column of a DISTINCT, or the row's columns and its
+        /// occurrence number when nothing smaller identifies a row.
         key: Vec<String>,
+        /// `incremental` (work per commit follows the change) or `reevaluate` (the
+        /// query is re-run when a commit touches a table it reads, at most once per
+        /// interval, and the result diffed).
+        maintenance: String,
+        /// The query's ORDER BY over result columns (empty when unordered, or ordered by
+        /// something it does not show): clients keep rows in this order.
+        order_by: Vec<OrderKey>,
         /// The snapshot shows the table as of this commit; changes follow from the next.
         snapshot_seq: u64,
         /// How many rows the snapshot has (0 when resumed: no snapshot follows).
@@ -68,6 +78,14 @@ impl LiveMessage {
             | LiveMessage::Closed { subscription, .. } => subscription,
         }
     }
+}
+
+/// One ORDER BY term of a live query, over a result column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderKey {
+    pub column: String,
+    pub descending: bool,
+    pub nulls_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

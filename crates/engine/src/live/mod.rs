@@ -1,7 +1,9 @@
-//! Live queries (DESIGN §3): `SELECT <columns> FROM <table> [WHERE ...]` kept current.
+//! Live queries (DESIGN §3): any SELECT kept current.
 //!
-//! - `query` compiles the SELECT once (DataFusion checks it; the filter becomes a
-//!   physical expression);
+//! - `query` compiles the SELECT once (DataFusion checks it) and decides how it is kept:
+//!   row by row for one table's filtered rows (the filter becomes a physical
+//!   expression), per group for GROUP BY aggregates (`aggregate`), by re-evaluation
+//!   (`reevaluate`) for everything else;
 //! - `subscription` registers it at a consistent commit, sends the snapshot, and is the
 //!   handle the subscriber reads `message`s from;
 //! - `capture` is how a committing writer hands over its changed rows: their stored
@@ -13,13 +15,15 @@
 //!   from a seq it already has; it lives beside the capture buffer, under the writer
 //!   lock, so keeping a commit costs the writer no lock of its own.
 
+mod aggregate;
 pub(crate) mod capture;
 mod delta;
 pub(crate) mod history;
 pub(crate) mod manager;
 mod message;
 pub(crate) mod query;
+mod reevaluate;
 pub(crate) mod subscription;
 
-pub use message::{Change, Changes, LiveColumn, LiveMessage};
+pub use message::{Change, Changes, LiveColumn, LiveMessage, OrderKey};
 pub use subscription::Subscription;

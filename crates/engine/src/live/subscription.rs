@@ -27,11 +27,11 @@ use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
 use crate::live::manager::LiveInfo;
 use crate::live::message::{Change, Changes, LiveMessage};
-use crate::live::query::LiveQuery;
+use crate::live::query::{LiveQuery, Maintenance, RowsQuery};
 use crate::session::Actor;
 
 /// Rows per snapshot message.
-const SNAPSHOT_BATCH: usize = 1000;
+pub(crate) const SNAPSHOT_BATCH: usize = 1000;
 /// Snapshot messages queued ahead of the subscriber before the sender waits.
 const SNAPSHOT_WINDOW: usize = 8;
 /// Changed rows a merged batch may grow to.
@@ -113,6 +113,11 @@ impl Sub {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Changed rows the queue may hold before the subscription lags.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// Wakes the subscriber (after the fan-out queued changes for it).
     pub fn wake(&self) {
         self.ready.notify_one();
@@ -191,6 +196,9 @@ impl Sub {
 
     /// Ends the subscription; the subscriber reads what is queued, then `closed`.
     pub fn close(&self, reason: &str) {
+        if let Some(reevaluate) = self.query.reevaluate() {
+            reevaluate.stop();
+        }
         let mut queue = self.lock();
         if !matches!(queue.state, State::Closed { .. }) {
             queue.state = State::Closed {
@@ -238,6 +246,7 @@ impl Sub {
             id: self.id.clone(),
             actor: self.actor.clone(),
             query: self.query.sql.clone(),
+            maintenance: self.query.maintenance_name(),
             created_micros: self.created_micros,
             delivered: self.delivered.load(Ordering::Relaxed),
             last_seq: queue.last_seq,
@@ -246,9 +255,24 @@ impl Sub {
         }
     }
 
+    /// The `subscribed` message of a snapshot at `seq` with `row_count` rows, or of a
+    /// resume from `seq`.
+    pub(crate) fn subscribed(&self, seq: u64, row_count: u64, resumed: bool) -> LiveMessage {
+        LiveMessage::Subscribed {
+            subscription: self.id.clone(),
+            columns: self.query.columns.clone(),
+            key: self.query.key.clone(),
+            maintenance: self.query.maintenance_name().to_string(),
+            order_by: self.query.order_by.clone(),
+            snapshot_seq: seq,
+            row_count,
+            resumed,
+        }
+    }
+
     /// Starts a snapshot at `seq` (changes up to `seq` are in it, later ones pend) and
     /// returns its generation, or `None` if the subscription is closed.
-    fn begin_snapshot(&self, seq: u64) -> Option<u64> {
+    pub(crate) fn begin_snapshot(&self, seq: u64) -> Option<u64> {
         let mut queue = self.lock();
         if matches!(queue.state, State::Closed { .. }) {
             return None;
@@ -265,7 +289,7 @@ impl Sub {
     /// Queues a message of snapshot `generation`, waiting while the subscriber has
     /// enough to read. Returns false once that snapshot no longer counts (the
     /// subscription closed, lagged or started another snapshot).
-    fn push_snapshot(&self, generation: u64, message: LiveMessage) -> bool {
+    pub(crate) fn push_snapshot(&self, generation: u64, message: LiveMessage) -> bool {
         let mut queue = self.lock();
         loop {
             if queue.generation != generation || !matches!(queue.state, State::Snapshotting { .. }) {
@@ -283,7 +307,7 @@ impl Sub {
 
     /// Snapshot `generation` is out: what arrived meanwhile follows it, and the
     /// subscription is live.
-    fn finish_snapshot(&self, generation: u64) {
+    pub(crate) fn finish_snapshot(&self, generation: u64) {
         let mut queue = self.lock();
         if queue.generation != generation {
             return;
@@ -442,9 +466,15 @@ impl Subscription {
         &self.sub.id
     }
 
-    /// The table the subscription watches.
-    pub fn table(&self) -> &Arc<crate::catalog::TableDef> {
-        &self.sub.query.def
+    /// The table whose rows the subscription shows, when it shows one table's rows
+    /// (not an aggregate, a join or another derived result).
+    pub fn table(&self) -> Option<&Arc<crate::catalog::TableDef>> {
+        self.sub.query.rows().map(|rows| &rows.def)
+    }
+
+    /// `incremental` or `reevaluate`.
+    pub fn maintenance(&self) -> &'static str {
+        self.sub.query.maintenance_name()
     }
 
     /// The next message, waiting for one; `None` once `closed` has been received.
@@ -517,7 +547,7 @@ impl Drop for Subscription {
 /// own rather than in tokio's blocking pool, which writes need.
 /// The stored row count, when the query matches every stored row: no filter, every
 /// owner's rows, and no expired STREAM rows to hide.
-fn stored_count(inner: &Inner, query: &LiveQuery) -> Option<u64> {
+fn stored_count(inner: &Inner, query: &RowsQuery) -> Option<u64> {
     let all = query.predicate.is_none() && query.view.owner.is_none() && query.def.kind != TableKind::Stream;
     all.then(|| inner.row_count(query.def.id).max(0) as u64)
 }
@@ -531,7 +561,16 @@ fn spawn_snapshot(
     let job = {
         let sub = sub.clone();
         move || {
-            if let Err(e) = send_snapshot(&inner, &sub, registered, resume_from) {
+            let sent = match &sub.query.maintenance {
+                Maintenance::Rows(rows) => send_snapshot(&inner, &sub, rows, registered, resume_from),
+                Maintenance::Aggregate(aggregate) => {
+                    crate::live::aggregate::send_snapshot(&inner, &sub, aggregate, registered, resume_from)
+                }
+                Maintenance::Reevaluate(reevaluate) => {
+                    crate::live::reevaluate::send_snapshot(&inner, &sub, reevaluate, registered, resume_from)
+                }
+            };
+            if let Err(e) = sent {
                 sub.fail(&e.to_string());
                 inner.live.unregister(&sub.id);
             }
@@ -539,6 +578,7 @@ fn spawn_snapshot(
     };
     if std::thread::Builder::new()
         .name("tidepool-snapshot".into())
+        .stack_size(16 << 20)
         .spawn(job)
         .is_err()
     {
@@ -551,10 +591,10 @@ fn spawn_snapshot(
 fn send_snapshot(
     inner: &Inner,
     sub: &Arc<Sub>,
+    query: &RowsQuery,
     registered: Option<tokio::sync::oneshot::Sender<()>>,
     resume_from: Option<u64>,
 ) -> Result<()> {
-    let query = &sub.query;
     let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
     // The table may have been dropped since the query was compiled.
     if inner.catalog().tables.values().all(|t| t.id != query.def.id) {
@@ -575,7 +615,7 @@ fn send_snapshot(
         let _ = registered.send(());
     }
     match kept {
-        Some((from, Some(commits))) => return resume(inner, sub, generation, (from, snapshot_seq), &commits),
+        Some((from, Some(commits))) => return resume(inner, sub, query, generation, (from, snapshot_seq), &commits),
         Some((from, None)) => {
             let resync = LiveMessage::Resync {
                 subscription: sub.id.clone(),
@@ -602,15 +642,7 @@ fn send_snapshot(
             count
         }
     };
-    let subscribed = LiveMessage::Subscribed {
-        subscription: sub.id.clone(),
-        columns: query.columns(),
-        key: query.key_names(),
-        snapshot_seq,
-        row_count,
-        resumed: false,
-    };
-    if !sub.push_snapshot(generation, subscribed) {
+    if !sub.push_snapshot(generation, sub.subscribed(snapshot_seq, row_count, false)) {
         return Ok(());
     }
     let mut rows = Vec::with_capacity(SNAPSHOT_BATCH);
@@ -646,22 +678,21 @@ fn send_snapshot(
 /// Resumes a subscriber that has the rows as of `from`: `subscribed` with that seq,
 /// then one batch with the kept changes of `from + 1 ..= to` (empty when none concern
 /// it, so the seqs stay continuous), then what arrived meanwhile.
-fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), commits: &[Commit]) -> Result<()> {
+fn resume(
+    inner: &Inner,
+    sub: &Arc<Sub>,
+    query: &RowsQuery,
+    generation: u64,
+    seqs: (u64, u64),
+    commits: &[Commit],
+) -> Result<()> {
     let (from, to) = seqs;
-    let subscribed = LiveMessage::Subscribed {
-        subscription: sub.id.clone(),
-        columns: sub.query.columns(),
-        key: sub.query.key_names(),
-        snapshot_seq: from,
-        row_count: 0,
-        resumed: true,
-    };
-    if !sub.push_snapshot(generation, subscribed) {
+    if !sub.push_snapshot(generation, sub.subscribed(from, 0, true)) {
         return Ok(());
     }
     // Batches of at most MAX_MERGED_ROWS rows, never splitting a commit; together
     // they cover every seq of `from + 1 ..= to` (the last one reaches `to`).
-    let table = sub.query.def.id;
+    let table = query.def.id;
     let decoded = decode_commits(commits.iter().map(|c| (c.seq, c.committed_micros, &c.changes)), |t| {
         t == table
     })?;
@@ -669,7 +700,7 @@ fn resume(inner: &Inner, sub: &Arc<Sub>, generation: u64, seqs: (u64, u64), comm
         .iter()
         .map(|(seq, at, rows)| (*seq, *at, rows.as_slice()))
         .collect();
-    let segments = segments_of(&sub.query, &commits, MAX_MERGED_ROWS)?;
+    let segments = segments_of(query, &commits, MAX_MERGED_ROWS)?;
     let mut batch_from = from + 1;
     for (i, segment) in segments.iter().enumerate() {
         let to_seq = if i + 1 == segments.len() {
@@ -713,9 +744,9 @@ fn send(sub: &Sub, generation: u64, seqs: (u64, u64), committed_at: i64, changes
 
 /// Calls `f` with (owner, values) of every snapshot row the query's filter accepts,
 /// until `f` returns false.
-fn for_each_match(
+pub(crate) fn for_each_match(
     inner: &Inner,
-    query: &LiveQuery,
+    query: &RowsQuery,
     snapshot: &rocksdb::Snapshot<'_>,
     mut f: impl FnMut(Option<&str>, &[crate::types::Value]) -> bool,
 ) -> Result<()> {

@@ -39,6 +39,9 @@ pub(crate) struct Scope {
     pub file_access: bool,
     /// Session-local tables made by CREATE EXTERNAL TABLE (file access only).
     pub external: Mutex<HashMap<TableName, Arc<dyn TableProvider>>>,
+    /// When set, scans read this commit instead of the latest state (a re-evaluated
+    /// live query reads every table at one commit).
+    pub snapshot: Mutex<Option<Arc<crate::engine::PinnedSnapshot>>>,
 }
 
 pub(crate) fn df_error(error: Error) -> DataFusionError {
@@ -265,6 +268,7 @@ impl TableProvider for RocksTable {
         Ok(Arc::new(
             ScanExec::new(
                 self.scope.inner.clone(),
+                self.scope.snapshot.lock().unwrap_or_else(|p| p.into_inner()).clone(),
                 self.def.clone(),
                 self.view(),
                 self.schema.clone(),

@@ -15,7 +15,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use crate::catalog::TableDef;
 use crate::convert::batch_from_columns;
-use crate::engine::Inner;
+use crate::engine::{Inner, PinnedSnapshot};
 use crate::error::Result;
 use crate::sql::provider::{df_error, View};
 use crate::sql::pushdown::KeyRanges;
@@ -27,6 +27,8 @@ pub(crate) const BATCH_ROWS: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct ScanExec {
     inner: Arc<Inner>,
+    /// Read at this commit rather than the latest.
+    snapshot: Option<Arc<PinnedSnapshot>>,
     def: Arc<TableDef>,
     view: View,
     /// Schema columns to produce (indexes into the session schema).
@@ -42,6 +44,7 @@ impl ScanExec {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         inner: Arc<Inner>,
+        snapshot: Option<Arc<PinnedSnapshot>>,
         def: Arc<TableDef>,
         view: View,
         table_schema: SchemaRef,
@@ -64,6 +67,7 @@ impl ScanExec {
         ));
         Ok(ScanExec {
             inner,
+            snapshot,
             def,
             view,
             projection,
@@ -118,6 +122,7 @@ impl ExecutionPlan for ScanExec {
     fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let inner = self.inner.clone();
+        let snapshot = self.snapshot.clone();
         let def = self.def.clone();
         let view = self.view.clone();
         let projection = self.projection.clone();
@@ -129,7 +134,7 @@ impl ExecutionPlan for ScanExec {
             let mut batcher = Batcher::new(&schema, &types, &projection, view.offset());
             let mut produced = 0usize;
             'ranges: for (start, end) in &ranges {
-                for row in inner.rows(&def, None, true, start, end) {
+                for row in inner.rows(&def, snapshot.as_deref().map(PinnedSnapshot::get), true, start, end) {
                     if produced == limit {
                         break 'ranges;
                     }

@@ -59,6 +59,7 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("last_seq", SqlType::BigInt),
             ("lag", SqlType::BigInt),
             ("status", SqlType::Text),
+            ("maintenance", SqlType::Text),
         ],
         "tokens" => &[
             ("id", SqlType::Text),
@@ -214,6 +215,7 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     Value::BigInt(l.last_seq as i64),
                     Value::BigInt(l.queued as i64),
                     text(l.status),
+                    text(l.maintenance),
                 ]
             })
             .collect(),
