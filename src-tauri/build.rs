@@ -15,6 +15,7 @@ fn main() {
         "run_sql",
         "history",
         "open_pane",
+        "open_query_pane",
         "pane_rows",
         "set_pane_paused",
         "resubscribe_pane",

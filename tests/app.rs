@@ -372,15 +372,21 @@ fn a_filtered_pane_sees_rows_enter_and_leave_while_the_full_pane_keeps_them() {
 
     let bad = h.invoke("open_pane", json!({ "table": "app.items", "filter": "nope >" }));
     assert_eq!(bad.unwrap_err()["code"], "syntax");
-    // The engine takes exactly one single-table SELECT: nothing else can be smuggled in.
+    // The filter is one expression over the table: nothing else can be smuggled in.
     for smuggled in [
         "1=1; DROP TABLE app.items",
         "1=1) UNION SELECT * FROM app.items WHERE (1=1",
-        "id IN (SELECT id FROM app.items)",
     ] {
         let refused = h.invoke("open_pane", json!({ "table": "app.items", "filter": smuggled }));
         assert!(refused.is_err(), "{smuggled}");
     }
+    // A subquery is a filter like any other; such a pane is kept by re-evaluation and
+    // is not edited in place.
+    let subquery = h.ok(
+        "open_pane",
+        json!({ "table": "app.items", "filter": "id IN (SELECT id FROM app.items WHERE qty > 1)" }),
+    );
+    assert_eq!(subquery["table"], Json::Null);
     let semicolon = h.ok("open_pane", json!({ "table": "app.items", "filter": "name <> 'a;b'" }));
     assert_eq!(semicolon["table"], "app.items");
     let count = h.sql("SELECT COUNT(*) FROM app.items");
@@ -456,6 +462,61 @@ fn console_subscribe_opens_a_live_pane_and_kill_closes_it() {
         events.last().unwrap()["reason"].as_str().unwrap().contains("kill"),
         "{events:?}"
     );
+}
+
+#[test]
+fn a_query_made_live_keeps_its_groups_and_its_order() {
+    let h = harness();
+    h.sql(SETUP);
+    let loaded = |pane: &str| {
+        h.wait_for(pane, |events| {
+            events.iter().any(|e| e["type"] == "snapshot" && e["loading"] == false)
+        });
+    };
+    let grouped = h.ok(
+        "open_query_pane",
+        json!({ "sql": "SELECT name, count(*) AS n FROM app.items GROUP BY name" }),
+    );
+    let pane = grouped["pane"].as_str().unwrap().to_string();
+    // A derived result: read-only, keyed by its groups.
+    assert_eq!(grouped["table"], Json::Null);
+    assert_eq!(grouped["key"], json!(["name"]));
+    assert!(["incremental", "reevaluate"].contains(&grouped["maintenance"].as_str().unwrap()));
+    assert!(grouped["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["editable"] == false));
+    loaded(&pane);
+    assert_eq!(h.rows(&pane), vec![json!(["apple", 1]), json!(["pear", 1])]);
+    h.sql("INSERT INTO app.items VALUES (3, 'apple', 1)");
+    let events = h.wait_for(&pane, |events| events.iter().any(|e| e["type"] == "changes"));
+    let change = events.iter().find(|e| e["type"] == "changes").unwrap();
+    assert_eq!(
+        change["marks"],
+        json!([{ "op": "update", "key": ["apple"], "columns": [1] }])
+    );
+    assert_eq!(h.rows(&pane), vec![json!(["apple", 2]), json!(["pear", 1])]);
+
+    // The top 3 by qty, in the query's order, as rows enter and leave it.
+    h.sql("INSERT INTO app.items VALUES (4, 'fig', 7), (5, 'plum', NULL)");
+    let top = h.ok(
+        "open_query_pane",
+        json!({ "sql": "SELECT id, qty FROM app.items ORDER BY qty DESC NULLS LAST LIMIT 3" }),
+    );
+    assert_eq!(
+        top["order_by"],
+        json!([{ "column": "qty", "descending": true, "nulls_first": false }])
+    );
+    let pane = top["pane"].as_str().unwrap().to_string();
+    loaded(&pane);
+    assert_eq!(h.rows(&pane), vec![json!([4, 7]), json!([1, 3]), json!([3, 1])]);
+    h.sql("UPDATE app.items SET qty = 5 WHERE id = 2");
+    h.wait_for(&pane, |events| events.iter().any(|e| e["type"] == "changes"));
+    assert_eq!(h.rows(&pane), vec![json!([4, 7]), json!([2, 5]), json!([1, 3])]);
+    // A query that cannot be live says why.
+    let refused = h.invoke("open_query_pane", json!({ "sql": "SELECT 1; SELECT 2" }));
+    assert_eq!(refused.unwrap_err()["code"], "invalid_argument");
 }
 
 #[test]

@@ -142,8 +142,8 @@ pub struct HistoryEntry {
     pub database: String,
 }
 
-/// A live pane: a subscription whose rows the app keeps in key order, served to the
-/// grid by window (`pane_rows`), with changes announced by `pane` events.
+/// A live pane: a subscription whose rows the app keeps in order, served to the grid
+/// by window (`pane_rows`), with changes announced by `pane` events.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct PaneInfo {
     pub pane: String,
@@ -156,8 +156,24 @@ pub struct PaneInfo {
     /// The acting user; `null` is admin.
     pub user: Option<String>,
     pub columns: Vec<PaneColumn>,
-    /// The key columns, in key order (`_user` first for an admin on a USER table).
+    /// The key columns, in key order (`_user` first for an admin on a USER table), or
+    /// of a derived result: the GROUP BY columns of an aggregate, every column of a
+    /// DISTINCT, else the row's columns and an `occurrence` number.
     pub key: Vec<String>,
+    /// How the engine keeps the result up to date: `incremental` (work per commit
+    /// follows the change) or `reevaluate` (re-run when a table it reads changes).
+    pub maintenance: String,
+    /// The query's ORDER BY, which the rows are kept in (the key breaks ties); empty:
+    /// key order.
+    pub order_by: Vec<PaneOrder>,
+}
+
+/// One ORDER BY term of a pane's query, over a shown column.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PaneOrder {
+    pub column: String,
+    pub descending: bool,
+    pub nulls_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -169,7 +185,7 @@ pub struct PaneColumn {
     pub editable: bool,
 }
 
-/// Rows `start..start + rows.len()` of a pane, in key order, as of `seq`.
+/// Rows `start..start + rows.len()` of a pane, in its order, as of `seq`.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct RowWindow {
     pub generation: u64,

@@ -49,6 +49,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::console::run_sql,
             commands::console::history,
             commands::panes::open_pane,
+            commands::panes::open_query_pane,
             commands::panes::pane_rows,
             commands::panes::set_pane_paused,
             commands::panes::resubscribe_pane,

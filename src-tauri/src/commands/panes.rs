@@ -29,10 +29,34 @@ pub async fn open_pane<R: Runtime>(
         sql.push_str(" WHERE ");
         sql.push_str(filter);
     }
+    open_live(&app, &window, &state, user, sql).await
+}
+
+/// Opens a live pane on any query (a console result made live), acting as `user`: the
+/// same pane `SUBSCRIBE TO <sql>` opens in the console.
+#[tauri::command]
+pub async fn open_query_pane<R: Runtime>(
+    app: AppHandle<R>,
+    window: WebviewWindow<R>,
+    state: State<'_, AppState>,
+    sql: String,
+    user: Option<String>,
+) -> IpcResult<PaneInfo> {
+    open_live(&app, &window, &state, user, sql).await
+}
+
+/// Subscribes to `sql` as `user` and opens a pane on it in `window`.
+async fn open_live<R: Runtime>(
+    app: &AppHandle<R>,
+    window: &WebviewWindow<R>,
+    state: &AppState,
+    user: Option<String>,
+    sql: String,
+) -> IpcResult<PaneInfo> {
     let session = state.session(user)?;
     let subscription = session.subscribe(&sql).await?;
     let pane = Pane::open(
-        &app,
+        app,
         state.new_pane_id(),
         window.label().to_string(),
         session,

@@ -1,5 +1,5 @@
-//! Live panes. A pane is an engine subscription plus the rows it shows, kept in key
-//! order (`model.rs`); the bridge (`bridge.rs`) applies the subscription's messages to
+//! Live panes. A pane is an engine subscription plus the rows it shows, kept in the
+//! query's ORDER BY or else in key order (`model.rs`); the bridge (`bridge.rs`) applies the subscription's messages to
 //! the rows and tells the pane's window what changed, one event per 16 ms at most.
 //! The grid reads rows by window with `pane_rows`, so a million-row table costs the
 //! webview only the rows on screen.
@@ -11,14 +11,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::{AppHandle, Runtime};
-use tidepool_engine::{Actor, LiveMessage, Session, SqlType, Subscription, TableKind, USER_COLUMN};
+use tidepool_engine::{
+    Actor, LiveColumn, LiveMessage, Session, SqlType, Subscription, TableDef, TableKind, USER_COLUMN,
+};
 use tokio::sync::mpsc;
 
 use crate::error::{IpcError, IpcResult};
-use crate::ipc::{PaneColumn, PaneInfo};
+use crate::ipc::{PaneColumn, PaneInfo, PaneOrder};
 use bridge::Control;
 pub use bridge::MARK_LIMIT;
-use model::OrderedRows;
+use model::{OrderedRows, SortTerm};
 
 /// One open pane.
 pub struct Pane {
@@ -60,7 +62,15 @@ impl Pane {
         sql: String,
         subscription: Subscription,
     ) -> IpcResult<Arc<Pane>> {
-        let (subscription, Described { info, key_types, seq }) = describe(subscription, &session, &sql, &id, 1).await?;
+        let (
+            subscription,
+            Described {
+                info,
+                key_types,
+                order,
+                seq,
+            },
+        ) = describe(subscription, &session, &sql, &id, 1).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         let pane = Arc::new(Pane {
             id,
@@ -70,7 +80,7 @@ impl Pane {
             state: Mutex::new(PaneState {
                 info,
                 key_types,
-                rows: OrderedRows::default(),
+                rows: OrderedRows::new(order),
                 seq,
                 loading: true,
             }),
@@ -104,8 +114,15 @@ impl Pane {
         let _one_at_a_time = self.resubscribing.lock().await;
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let subscription = self.session.subscribe(&self.sql).await?;
-        let (subscription, Described { info, key_types, seq }) =
-            describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
+        let (
+            subscription,
+            Described {
+                info,
+                key_types,
+                order,
+                seq,
+            },
+        ) = describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         {
             let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -118,7 +135,7 @@ impl Pane {
             let mut state = self.state();
             state.info = info.clone();
             state.key_types = key_types;
-            state.rows.clear();
+            state.rows = OrderedRows::new(order);
             state.seq = seq;
             state.loading = true;
         }
@@ -138,6 +155,8 @@ impl Pane {
 struct Described {
     info: PaneInfo,
     key_types: Vec<Option<SqlType>>,
+    /// The ORDER BY the rows are kept in.
+    order: Vec<SortTerm>,
     /// The commit the snapshot shows.
     seq: u64,
 }
@@ -154,6 +173,8 @@ async fn describe(
     let Some(LiveMessage::Subscribed {
         columns,
         key,
+        maintenance,
+        order_by,
         snapshot_seq,
         ..
     }) = first
@@ -164,7 +185,69 @@ async fn describe(
         };
         return Err(IpcError::new("query", message));
     };
-    let def = subscription.table().clone();
+    // Every term names a shown column; were one missing, key order is all that is sure.
+    let order = order_by
+        .iter()
+        .map(|o| {
+            Some(SortTerm {
+                column: columns.iter().position(|c| c.name == o.column)?,
+                descending: o.descending,
+                nulls_first: o.nulls_first,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    let Shape {
+        table,
+        key_types,
+        columns,
+    } = match subscription.table() {
+        Some(def) => table_shape(def, columns, &key),
+        None => derived_shape(columns, &key),
+    };
+    let info = PaneInfo {
+        pane: pane.to_string(),
+        generation,
+        sql: sql.to_string(),
+        table,
+        user: match session.actor() {
+            Actor::Admin => None,
+            Actor::User(user) => Some(user.clone()),
+        },
+        columns,
+        key,
+        maintenance,
+        order_by: order_by
+            .into_iter()
+            .map(|o| PaneOrder {
+                column: o.column,
+                descending: o.descending,
+                nulls_first: o.nulls_first,
+            })
+            .collect(),
+    };
+    Ok((
+        subscription,
+        Described {
+            info,
+            key_types,
+            order,
+            seq: snapshot_seq,
+        },
+    ))
+}
+
+/// How a pane's rows can be edited.
+struct Shape {
+    /// The table edits go to, if any.
+    table: Option<String>,
+    key_types: Vec<Option<SqlType>>,
+    columns: Vec<PaneColumn>,
+}
+
+/// The rows of one table: editable when the table is not a SYSTEM one and its key is
+/// known for every row.
+fn table_shape(def: &TableDef, columns: Vec<LiveColumn>, key: &[String]) -> Shape {
     // Edits name rows by the subscription's keys; a generated key is one though `*`
     // does not show it.
     let has_key = def.generated_key()
@@ -197,24 +280,27 @@ async fn describe(
             }
         })
         .collect();
-    let info = PaneInfo {
-        pane: pane.to_string(),
-        generation,
-        sql: sql.to_string(),
+    Shape {
         table: editable_table.then(|| def.full_name()),
-        user: match session.actor() {
-            Actor::Admin => None,
-            Actor::User(user) => Some(user.clone()),
-        },
+        key_types,
         columns,
-        key,
-    };
-    Ok((
-        subscription,
-        Described {
-            info,
-            key_types,
-            seq: snapshot_seq,
-        },
-    ))
+    }
+}
+
+/// A derived result (aggregate, join, ...): shown, not edited.
+fn derived_shape(columns: Vec<LiveColumn>, key: &[String]) -> Shape {
+    Shape {
+        table: None,
+        key_types: vec![None; key.len()],
+        columns: columns
+            .into_iter()
+            .map(|c| PaneColumn {
+                key: key.contains(&c.name),
+                nullable: true,
+                editable: false,
+                sql_type: c.ty,
+                name: c.name,
+            })
+            .collect(),
+    }
 }

@@ -2,7 +2,7 @@
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
- * Rows `start..start + rows.len()` of a pane, in key order, as of `seq`.
+ * Rows `start..start + rows.len()` of a pane, in its order, as of `seq`.
  */
 export type RowWindow = { generation: number, seq: number, total: number, start: number, keys: Array<Array<JsonValue>>, rows: Array<Array<JsonValue>>, 
 /**

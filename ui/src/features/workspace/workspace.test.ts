@@ -26,6 +26,8 @@ const info = (sql: string, user: string | null = null): PaneInfo => ({
   user,
   columns: [],
   key: [],
+  maintenance: "incremental",
+  order_by: [],
 });
 
 function three(): Layout {
