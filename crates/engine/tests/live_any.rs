@@ -21,11 +21,15 @@ use tidepool_engine::{
 /// Every shape a live query can have, with how it must be maintained.
 const QUERIES: &[(&str, &str)] = &[
     ("incremental", "SELECT id, status, total FROM shop.o WHERE total > 50"),
-    ("reevaluate", "SELECT id, upper(status) AS s, total * 2 AS double_total FROM shop.o WHERE total IS NOT NULL"),
+    ("incremental", "SELECT id, upper(status) AS s, total * 2 AS double_total FROM shop.o WHERE total IS NOT NULL"),
     ("incremental", "SELECT status, count(*) AS n, sum(total) AS s, avg(total) AS a, min(total) AS lo, max(total) AS hi FROM shop.o GROUP BY status"),
     ("incremental", "SELECT count(*) AS n, sum(price) AS revenue FROM shop.o"),
     ("incremental", "SELECT cust, count(DISTINCT status) AS statuses, count(total) AS priced FROM shop.o GROUP BY cust HAVING count(*) > 1"),
-    ("reevaluate", "SELECT DISTINCT status FROM shop.o"),
+    ("incremental", "SELECT DISTINCT status FROM shop.o"),
+    ("incremental", "SELECT DISTINCT cust % 3 AS bucket, status FROM shop.o WHERE total > 20 ORDER BY bucket"),
+    ("incremental", "SELECT * FROM shop.o ORDER BY total DESC"),
+    ("incremental", "SELECT cust % 4 AS bucket, count(*) AS n, max(price) AS top FROM shop.o WHERE price < 40 GROUP BY bucket"),
+    ("reevaluate", "SELECT date_part('year', now()) AS y, count(*) AS n FROM shop.o GROUP BY y"),
     ("reevaluate", "SELECT id, total FROM shop.o WHERE total IS NOT NULL ORDER BY total DESC, id LIMIT 5"),
     ("reevaluate", "SELECT id, total FROM shop.o ORDER BY total ASC NULLS FIRST, id LIMIT 4 OFFSET 2"),
     ("reevaluate", "SELECT o.id, o.total, c.region FROM shop.o JOIN shop.c ON o.cust = c.id"),
@@ -117,13 +121,13 @@ fn write(rng: &mut Rng) -> String {
             let user = ["ann", "bob"][rng.below(2) as usize];
             match rng.below(3) {
                 0 | 1 => format!(
-                    "EXECUTE AS USER '{user}' INSERT INTO shop.notes VALUES ({}, {}, 'note {}')",
+                    "EXECUTE AS USER '{user}' (INSERT INTO shop.notes VALUES ({}, {}, 'note {}'))",
                     rng.below(20),
                     rng.below(60),
                     rng.below(1000)
                 ),
                 _ => format!(
-                    "EXECUTE AS USER '{user}' DELETE FROM shop.notes WHERE id = {}",
+                    "EXECUTE AS USER '{user}' (DELETE FROM shop.notes WHERE id = {})",
                     rng.below(20)
                 ),
             }
@@ -332,7 +336,15 @@ async fn run_seed(seed: u64) {
     let (_dir, engine, admin) = open(seed).await;
     let mut rng = Rng(seed);
     for _ in 0..40 {
-        let _ = admin.execute(&write(&mut rng)).await;
+        let statement = write(&mut rng);
+        let outcome = admin.execute(&statement).await;
+        if std::env::var_os("TIDEPOOL_LIVE_ANY_VERBOSE").is_some() {
+            eprintln!(
+                "seq {}: {statement} → {:?}",
+                engine.last_seq(),
+                outcome.map(|r| r.len())
+            );
+        }
     }
     let mut mirrors = subscribe_all(&admin, seed).await;
     // Each query's result after each commit, by seq.
@@ -343,8 +355,12 @@ async fn run_seed(seed: u64) {
     }
     for _ in 0..150 {
         let before = engine.last_seq();
-        let _ = admin.execute(&write(&mut rng)).await;
+        let statement = write(&mut rng);
+        let outcome = admin.execute(&statement).await;
         let seq = engine.last_seq();
+        if std::env::var_os("TIDEPOOL_LIVE_ANY_VERBOSE").is_some() {
+            eprintln!("seq {seq}: {statement} → {:?}", outcome.map(|r| r.len()));
+        }
         if seq != before {
             for (i, (_, sql)) in QUERIES.iter().enumerate() {
                 per_query[i].insert(seq, result(&admin, sql).await);

@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
 use crate::live::delta::{matches, segments_from, CommitRows};
 use crate::live::message::{Change, LiveMessage};
-use crate::live::query::{scan_rows, RowsQuery};
+use crate::live::query::{row_local, scan_rows, RowsQuery};
 use crate::live::subscription::{for_each_match, Sub, MAX_MERGED_ROWS, SNAPSHOT_BATCH};
 use crate::session::Session;
 use crate::sql::errors::from_df;
@@ -183,13 +183,7 @@ impl Accumulator {
                 DataType::Decimal128(p, s) => ScalarValue::Decimal128(Some(*sum), *p, *s),
                 other => return Err(Error::Query(format!("a live sum of type {other}"))),
             },
-            (Accumulator::Values(values), Kind::Min) => match values.keys().nth(
-                values
-                    .len()
-                    .min(1)
-                    .saturating_sub(0)
-                    .min(if values.len() > 2 { 1 } else { 0 }),
-            ) {
+            (Accumulator::Values(values), Kind::Min) => match values.keys().next() {
                 Some(v) => v.0.clone(),
                 None => null()?,
             },
@@ -224,6 +218,8 @@ type Evaluated = (Vec<Vec<ScalarValue>>, Vec<Option<ArrayRef>>);
 struct State {
     /// `None` until a snapshot has built them.
     groups: Option<Groups>,
+    /// The commit the groups reflect: the fan-out may still hand over older ones.
+    seq: u64,
     /// A snapshot is being built: commits wait here (only those after it count).
     building: bool,
     pending: Vec<(u64, i64, Vec<RowChange>)>,
@@ -267,6 +263,9 @@ pub(crate) fn compile(
         LogicalPlan::Sort(sort) if sort.fetch.is_none() => sort.input.as_ref(),
         other => other,
     };
+    if let LogicalPlan::Distinct(datafusion::logical_expr::Distinct::All(input)) = plan {
+        return distinct(session, statement, input);
+    }
     let LogicalPlan::Projection(projection) = plan else {
         return Ok(None);
     };
@@ -292,7 +291,7 @@ pub(crate) fn compile(
     };
     let mut group = Vec::new();
     for expr in &aggregate.group_expr {
-        if matches!(expr, Expr::GroupingSet(_)) || has_subquery(expr) {
+        if matches!(expr, Expr::GroupingSet(_)) || !row_local(expr) {
             return Ok(None);
         }
         group.push(physical(expr, input_schema)?);
@@ -338,7 +337,7 @@ pub(crate) fn compile(
         let arg = match params.args.first() {
             // count(*) is count(1) once analyzed: every row counts.
             Some(Expr::Literal(value, _)) if kind == Kind::Count && !value.is_null() => None,
-            Some(arg) if !has_subquery(arg) => Some(physical(arg, input_schema)?),
+            Some(arg) if row_local(arg) => Some(physical(arg, input_schema)?),
             Some(_) => return Ok(None),
             None if kind == Kind::Count => None,
             None => return Ok(None),
@@ -347,13 +346,13 @@ pub(crate) fn compile(
     }
     let output_schema = aggregate.schema.as_ref();
     let having = match having {
-        Some(expr) if has_subquery(&expr) => return Ok(None),
+        Some(expr) if !row_local(&expr) => return Ok(None),
         Some(expr) => Some(physical(&expr, output_schema)?),
         None => None,
     };
     let mut select = Vec::new();
     for expr in &projection.expr {
-        if has_subquery(expr) {
+        if !row_local(expr) {
             return Ok(None);
         }
         select.push(physical(expr, output_schema)?);
@@ -370,15 +369,50 @@ pub(crate) fn compile(
     }))
 }
 
-fn has_subquery(expr: &Expr) -> bool {
-    use datafusion::common::tree_node::TreeNode;
-    expr.exists(|e| {
-        Ok(matches!(
-            e,
-            Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_)
-        ))
-    })
-    .unwrap_or(true)
+/// `SELECT DISTINCT <expressions> FROM <one table> [WHERE ...]`: a GROUP BY of every
+/// shown expression without aggregates, keyed by the whole row.
+fn distinct(session: &Session, statement: &SqlStatement, input: &LogicalPlan) -> Result<Option<Aggregate>> {
+    let LogicalPlan::Projection(projection) = input else {
+        return Ok(None);
+    };
+    let Some(rows) = scan_rows(session, statement, projection.input.as_ref())? else {
+        return Ok(None);
+    };
+    let state = session.ctx().state();
+    let mut group = Vec::new();
+    for expr in &projection.expr {
+        if !row_local(expr) {
+            return Ok(None);
+        }
+        let expr = match expr {
+            Expr::Alias(alias) => alias.expr.as_ref().clone(),
+            other => other.clone(),
+        };
+        group.push(
+            state
+                .create_physical_expr(expr, projection.input.schema())
+                .map_err(|e| from_df(&e, statement.position))?,
+        );
+    }
+    let output: SchemaRef = Arc::new(projection.schema.as_arrow().clone());
+    let select = output
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            Arc::new(datafusion::physical_expr::expressions::Column::new(f.name(), i)) as Arc<dyn PhysicalExpr>
+        })
+        .collect();
+    Ok(Some(Aggregate {
+        input: rows,
+        group,
+        aggregations: Vec::new(),
+        key: (0..output.fields().len()).collect(),
+        output,
+        having: None,
+        projection: select,
+        state: Mutex::new(State::default()),
+    }))
 }
 
 /// One touched group in one commit: its aggregate row before and after (`None`: the
@@ -703,10 +737,15 @@ impl Aggregate {
             }
             return Ok(false);
         }
+        let seen = state.seq;
         let Some(groups) = state.groups.as_mut() else {
             return Ok(false);
         };
-        let per_commit = self.apply(groups, commits)?;
+        let Some(first) = commits.iter().position(|c| c.0 > seen) else {
+            return Ok(false);
+        };
+        let per_commit = self.apply(groups, &commits[first..])?;
+        state.seq = commits[commits.len() - 1].0;
         Ok(sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS)))
     }
 }
@@ -800,6 +839,7 @@ pub(crate) fn send_snapshot(
             .collect();
         let per_commit = aggregate.apply(&mut groups, &decoded)?;
         sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS));
+        state.seq = decoded.last().map_or(seq, |c| c.0);
         state.groups = Some(groups);
         state.building = false;
     }

@@ -108,54 +108,100 @@ pub(crate) fn segments_from(per_commit: Vec<(u64, i64, Vec<Change>)>, max_rows: 
 /// The subscription's changes for changed rows (already limited to its table and to
 /// rows its user may see), each with the index of the row it comes from.
 pub(crate) fn changes_for(query: &RowsQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
-    let old_matches = matches(
-        query,
+    let images = |new: bool| -> Vec<(Option<&str>, &[Value])> {
         rows.iter()
-            .filter_map(|c| Some((c.owner.as_deref(), c.old.as_deref()?))),
-    )?;
-    let new_matches = matches(
-        query,
-        rows.iter()
-            .filter_map(|c| Some((c.owner.as_deref(), c.new.as_deref()?))),
-    )?;
+            .filter_map(|c| {
+                Some((
+                    c.owner.as_deref(),
+                    if new { c.new.as_deref() } else { c.old.as_deref() }?,
+                ))
+            })
+            .collect()
+    };
+    let (olds, news) = (images(false), images(true));
+    let old_matches = matches(query, olds.iter().copied())?;
+    let new_matches = matches(query, news.iter().copied())?;
+    // The matching images' shown rows, computed together.
+    let shown = |images: &[(Option<&str>, &[Value])], matched: &[bool]| {
+        let kept: Vec<_> = images
+            .iter()
+            .zip(matched)
+            .filter(|(_, m)| **m)
+            .map(|(i, _)| *i)
+            .collect();
+        project_all(query, &kept).map(|rows| rows.into_iter())
+    };
+    let mut old_rows = shown(&olds, &old_matches)?;
+    let mut new_rows = shown(&news, &new_matches)?;
     let (mut old_at, mut new_at) = (0, 0);
     let mut changes = Vec::new();
     for (index, row) in rows.iter().enumerate() {
-        let old = row.old.as_ref().map(|values| {
+        let old = row.old.as_ref().and_then(|values| {
             old_at += 1;
-            (values, old_matches[old_at - 1])
+            old_matches[old_at - 1].then(|| (values, old_rows.next().unwrap_or_default()))
         });
-        let new = row.new.as_ref().map(|values| {
+        let new = row.new.as_ref().and_then(|values| {
             new_at += 1;
-            (values, new_matches[new_at - 1])
+            new_matches[new_at - 1].then(|| (values, new_rows.next().unwrap_or_default()))
         });
         let owner = row.owner.as_deref();
         let change = match (old, new) {
-            (Some((old, true)), Some((new, true))) => {
-                let (row, old) = (project(query, owner, new), project(query, owner, old));
+            (Some((_, old)), Some((values, row))) => {
                 // A change to columns the subscription does not show is no change to it.
                 if row == old {
                     continue;
                 }
                 Change::Update {
-                    key: key(query, owner, new),
+                    key: key(query, owner, values),
                     row,
                     old,
                 }
             }
-            (_, Some((new, true))) => Change::Insert {
-                key: key(query, owner, new),
-                row: project(query, owner, new),
+            (None, Some((values, row))) => Change::Insert {
+                key: key(query, owner, values),
+                row,
             },
-            (Some((old, true)), _) => Change::Delete {
-                key: key(query, owner, old),
-                old: project(query, owner, old),
+            (Some((values, old)), None) => Change::Delete {
+                key: key(query, owner, values),
+                old,
             },
-            _ => continue,
+            (None, None) => continue,
         };
         changes.push((index, change));
     }
     Ok(changes)
+}
+
+/// The shown rows of row images: their columns, or the SELECT list's expressions
+/// evaluated on them all at once.
+pub(crate) fn project_all(query: &RowsQuery, images: &[(Option<&str>, &[Value])]) -> Result<Vec<Vec<Json>>> {
+    let Some(computed) = &query.computed else {
+        return Ok(images
+            .iter()
+            .map(|(owner, values)| project(query, *owner, values))
+            .collect());
+    };
+    if images.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all: Vec<usize> = (0..query.schema.fields().len()).collect();
+    let mut batcher = Batcher::new(&query.schema, &query.types, &all, query.view.offset());
+    for (owner, values) in images {
+        batcher.push(owner.map(str::to_string), values.to_vec());
+    }
+    let batch = batcher.finish()?;
+    let n = batch.num_rows();
+    let arrays = computed
+        .iter()
+        .map(|e| {
+            e.evaluate(&batch)
+                .and_then(|v| v.into_array(n))
+                .map_err(|e| Error::Query(format!("live query failed: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..n)
+        .map(|row| arrays.iter().map(|a| crate::results::cell_json(a, row)).collect())
+        .collect())
 }
 
 /// Whether each row image satisfies the subscription's filter (NULL counts as no).

@@ -138,23 +138,33 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
             "a live query reads at least one table; this one never changes".into(),
         ));
     }
-    if let Some(rows) = rows_shape(session, statement, &plan)? {
-        return Ok(LiveQuery {
-            sql: statement.sql.clone(),
-            tables,
-            columns: rows.columns(),
-            key: rows.key_names(),
-            order_by: Vec::new(),
-            maintenance: Maintenance::Rows(rows),
-        });
-    }
     let columns = result_columns(&plan);
     let order_by = order_of(&plan);
+    // Shapes are matched on the analyzed plan: types coerced, `count(*)` resolved.
     let state = session.ctx().state();
     let analyzed = state
         .analyzer()
         .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
         .map_err(|e| from_df(&e, statement.position))?;
+    // An ORDER BY without LIMIT changes no row: clients keep the order `order_by` says.
+    let unsorted = match &analyzed {
+        LogicalPlan::Sort(sort) if sort.fetch.is_none() && !order_by.is_empty() => sort.input.as_ref(),
+        other => other,
+    };
+    if let Some(rows) = rows_shape(session, statement, unsorted)? {
+        return Ok(LiveQuery {
+            sql: statement.sql.clone(),
+            tables,
+            columns: if rows.computed.is_some() {
+                columns
+            } else {
+                rows.columns()
+            },
+            key: rows.key_names(),
+            order_by,
+            maintenance: Maintenance::Rows(rows),
+        });
+    }
     if let ResultKey::Columns(key) = result_key(&analyzed) {
         if let Some(aggregate) = crate::live::aggregate::compile(session, statement, &analyzed, &key)? {
             return Ok(LiveQuery {
@@ -167,10 +177,6 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
             });
         }
     }
-    // Re-run in a session of its own, whose scans read at a pinned commit; planned
-    // again there so its table providers belong to that session.
-    let own = Session::new(session.engine().clone(), session.actor().clone());
-    let plan = own.plan(statement_ast, statement.position).await?;
     let key = result_key(&plan);
     let key_names = match &key {
         ResultKey::Columns(indexes) => indexes.iter().map(|&i| columns[i].name.clone()).collect(),
@@ -186,7 +192,13 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
         columns,
         key: key_names,
         order_by,
-        maintenance: Maintenance::Reevaluate(Reevaluate::new(own, plan, key)),
+        maintenance: Maintenance::Reevaluate(Reevaluate::new(
+            statement_ast,
+            statement.position,
+            session.actor().clone(),
+            &plan,
+            key,
+        )),
     })
 }
 
@@ -211,6 +223,23 @@ fn read_table(session: &Session, scan: &TableScan) -> Result<Arc<TableDef>> {
         return Err(Error::Unsupported(format!("{name} is a SYSTEM table")));
     }
     Ok(def)
+}
+
+/// Whether an expression can be evaluated on row images once and for all: no
+/// subquery, and only immutable functions (`now()`, `random()` ... change without a
+/// commit, so a query using them is re-evaluated instead).
+pub(crate) fn row_local(expr: &Expr) -> bool {
+    !expr
+        .exists(|e| {
+            Ok(match e {
+                Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => true,
+                Expr::ScalarFunction(f) => {
+                    f.func.signature().volatility != datafusion::logical_expr::Volatility::Immutable
+                }
+                _ => false,
+            })
+        })
+        .unwrap_or(true)
 }
 
 fn result_columns(plan: &LogicalPlan) -> Vec<LiveColumn> {
@@ -260,9 +289,12 @@ fn result_key(plan: &LogicalPlan) -> ResultKey {
                 if matches!(group, Expr::GroupingSet(_)) {
                     return ResultKey::Row;
                 }
-                let shown = projection.expr.iter().position(|e| match e {
-                    Expr::Column(c) => c.name == *field.name(),
-                    _ => false,
+                let shown = projection.expr.iter().position(|e| {
+                    let e = match e {
+                        Expr::Alias(alias) => alias.expr.as_ref(),
+                        other => other,
+                    };
+                    matches!(e, Expr::Column(c) if c.name == *field.name())
                 });
                 match shown {
                     Some(i) => key.push(i),
@@ -312,6 +344,9 @@ pub(crate) struct RowsQuery {
     pub types: Vec<SqlType>,
     /// Subscribed columns, as session-schema indexes.
     pub projection: Vec<usize>,
+    /// A SELECT list with computed expressions (over the session schema), in place of
+    /// `projection`.
+    pub computed: Option<Vec<Arc<dyn PhysicalExpr>>>,
     /// Key columns, as session-schema indexes.
     pub key: Vec<usize>,
     pub predicate: Option<Arc<dyn PhysicalExpr>>,
@@ -345,15 +380,39 @@ fn rows_shape(session: &Session, statement: &SqlStatement, plan: &LogicalPlan) -
         return Ok(None);
     };
     let mut columns = Vec::with_capacity(projection.expr.len());
+    let mut plain = true;
     for expr in &projection.expr {
-        let Expr::Column(c) = expr else {
-            return Ok(None);
-        };
-        columns.push(
-            rows.schema
-                .index_of(&c.name)
-                .map_err(|_| Error::not_found(ObjectKind::Column, format!("{}.{}", rows.def.full_name(), c.name)))?,
-        );
+        match expr {
+            Expr::Column(c) => {
+                columns.push(rows.schema.index_of(&c.name).map_err(|_| {
+                    Error::not_found(ObjectKind::Column, format!("{}.{}", rows.def.full_name(), c.name))
+                })?)
+            }
+            _ => plain = false,
+        }
+    }
+    if !plain {
+        // Computed expressions, evaluated on row images as the filter is.
+        let input = projection.input.schema();
+        let mut computed = Vec::with_capacity(projection.expr.len());
+        for expr in &projection.expr {
+            if !row_local(expr) {
+                return Ok(None);
+            }
+            let expr = match expr {
+                Expr::Alias(alias) => alias.expr.as_ref().clone(),
+                other => other.clone(),
+            };
+            computed.push(
+                session
+                    .ctx()
+                    .state()
+                    .create_physical_expr(expr, input)
+                    .map_err(|e| from_df(&e, statement.position))?,
+            );
+        }
+        rows.computed = Some(computed);
+        return Ok(Some(rows));
     }
     rows.projection = columns;
     Ok(Some(rows))
@@ -423,6 +482,7 @@ pub(crate) fn scan_rows(session: &Session, statement: &SqlStatement, node: &Logi
         schema,
         types,
         projection: columns,
+        computed: None,
         key,
         predicate,
         ranges,

@@ -18,13 +18,14 @@ use std::time::Instant;
 use datafusion::logical_expr::LogicalPlan;
 use serde_json::Value as Json;
 
-use crate::engine::{Inner, PinnedSnapshot};
+use crate::engine::{Engine, Inner, PinnedSnapshot};
 use crate::error::{Error, Position, Result};
 use crate::live::delta::Segment;
 use crate::live::message::{Change, LiveMessage};
 use crate::live::subscription::{Sub, SNAPSHOT_BATCH};
-use crate::session::Session;
+use crate::session::{Actor, Session};
 use crate::sql::errors::from_df;
+use datafusion::sql::parser::Statement as DfStatement;
 
 /// The thread stack of a run: DataFusion's planner and optimizer recurse over the plan.
 const RUN_STACK: usize = 16 << 20;
@@ -43,10 +44,12 @@ pub(crate) enum ResultKey {
 type Shown = HashMap<String, (Vec<Json>, Vec<Json>)>;
 
 pub(crate) struct Reevaluate {
-    /// A session of the subscriber's user, used only for this query, so its scans can
-    /// read a pinned commit.
-    session: Session,
-    plan: LogicalPlan,
+    /// The statement, planned afresh for each run in a session of the subscriber's user
+    /// whose scans read a pinned commit. Nothing here holds the database open: a
+    /// dropped engine closes even while a subscription's thread waits.
+    statement: DfStatement,
+    position: Position,
+    actor: Actor,
     pub key: ResultKey,
     /// The query has an ORDER BY: its snapshot keeps that order (otherwise key order,
     /// so a join's hash order does not leak into what subscribers see).
@@ -75,16 +78,23 @@ impl std::fmt::Debug for Reevaluate {
 }
 
 impl Reevaluate {
-    pub fn new(session: Session, plan: LogicalPlan, key: ResultKey) -> Reevaluate {
-        let ordered = match &plan {
+    pub fn new(
+        statement: DfStatement,
+        position: Position,
+        actor: Actor,
+        plan: &LogicalPlan,
+        key: ResultKey,
+    ) -> Reevaluate {
+        let ordered = match plan {
             LogicalPlan::Sort(_) => true,
             LogicalPlan::Limit(limit) => matches!(limit.input.as_ref(), LogicalPlan::Sort(_)),
             _ => false,
         };
         Reevaluate {
             ordered,
-            session,
-            plan,
+            statement,
+            position,
+            actor,
             key,
             state: Mutex::new(None),
             dirty: Mutex::new(Dirty::default()),
@@ -143,6 +153,23 @@ impl Reevaluate {
         inner.live.reevaluated();
     }
 
+    /// Waits `time`, or less if the subscription ends meanwhile.
+    fn pause(&self, time: std::time::Duration) {
+        let deadline = Instant::now() + time;
+        let mut dirty = self.dirty();
+        while !dirty.stopped {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            dirty = self
+                .signal
+                .wait_timeout(dirty, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
     fn is_stopped(&self) -> bool {
         self.dirty().stopped
     }
@@ -154,18 +181,22 @@ impl Reevaluate {
     }
 
     /// Runs the query at `snapshot`: its rows in result order, each with its key.
-    fn evaluate(&self, snapshot: Arc<PinnedSnapshot>) -> Result<Vec<(Vec<Json>, Vec<Json>)>> {
+    fn evaluate(&self, inner: &Arc<Inner>, snapshot: Arc<PinnedSnapshot>) -> Result<Vec<(Vec<Json>, Vec<Json>)>> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Query(format!("cannot start the live query's runtime: {e}")))?;
-        self.session.set_snapshot(Some(snapshot));
+        let session = Session::new(Engine { inner: inner.clone() }, self.actor.clone());
+        session.set_snapshot(Some(snapshot));
         let batches = runtime.block_on(async {
-            let frame = self.session.ctx().execute_logical_plan(self.plan.clone()).await?;
-            frame.collect().await
-        });
-        self.session.set_snapshot(None);
-        let batches = batches.map_err(|e| from_df(&e, Position { line: 1, column: 1 }))?;
+            let plan = session.plan(self.statement.clone(), self.position).await?;
+            let frame = session
+                .ctx()
+                .execute_logical_plan(plan)
+                .await
+                .map_err(|e| from_df(&e, self.position))?;
+            frame.collect().await.map_err(|e| from_df(&e, self.position))
+        })?;
         let rows = crate::results::rows_json(&batches);
         let mut rows: Vec<(Vec<Json>, Vec<Json>)> = match &self.key {
             ResultKey::Columns(columns) => rows
@@ -209,7 +240,10 @@ fn cmp_values(a: &[Json], b: &[Json]) -> std::cmp::Ordering {
             (Json::Bool(x), Json::Bool(y)) => x.cmp(y),
             (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64()) {
                 (Some(x), Some(y)) => x.cmp(&y),
-                _ => x.as_f64().unwrap_or(f64::NAN).total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
+                _ => x
+                    .as_f64()
+                    .unwrap_or(f64::NAN)
+                    .total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
             },
             (Json::String(x), Json::String(y)) => x.cmp(y),
             (x, y) if rank(x) != rank(y) => rank(x).cmp(&rank(y)),
@@ -286,7 +320,7 @@ pub(crate) fn send_snapshot(
     if let Some(registered) = registered {
         let _ = registered.send(());
     }
-    let rows = reevaluate.evaluate(snapshot);
+    let rows = reevaluate.evaluate(inner, snapshot);
     if taken.is_some() {
         reevaluate.ran(inner);
     }
@@ -335,6 +369,7 @@ pub(crate) fn send_snapshot(
 }
 
 fn spawn_worker(inner: Arc<Inner>, sub: Arc<Sub>) {
+    let inner = Arc::downgrade(&inner);
     let started = std::thread::Builder::new()
         .name("tidepool-reevaluate".into())
         .stack_size(RUN_STACK)
@@ -350,19 +385,26 @@ fn spawn_worker(inner: Arc<Inner>, sub: Arc<Sub>) {
 /// The subscription's re-evaluation loop: waits for a commit to touch its tables, runs
 /// the query at the latest commit (no sooner than an interval after the last run) and
 /// queues the differences.
-fn run(inner: &Arc<Inner>, sub: &Arc<Sub>) {
+fn run(inner: &std::sync::Weak<Inner>, sub: &Arc<Sub>) {
     let Some(reevaluate) = sub.query.reevaluate() else {
         return;
     };
-    let interval = inner.live.reevaluate_interval();
+    let Some(interval) = inner.upgrade().map(|inner| inner.live.reevaluate_interval()) else {
+        return;
+    };
     let mut last_run: Option<Instant> = None;
     while reevaluate.wait_dirty() {
         if let Some(rest) = last_run.map(|at| interval.saturating_sub(at.elapsed())) {
-            std::thread::sleep(rest);
+            reevaluate.pause(rest);
         }
         if reevaluate.is_stopped() {
             return;
         }
+        // The engine is gone: so is every subscription.
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let inner = &inner;
         last_run = Some(Instant::now());
         let mut state = reevaluate.state();
         let Some(committed_at) = reevaluate.take_dirty() else {
@@ -377,7 +419,7 @@ fn run(inner: &Arc<Inner>, sub: &Arc<Sub>) {
             Arc::new(inner.pin_snapshot())
         };
         let seq = snapshot.seq;
-        match reevaluate.evaluate(snapshot) {
+        match reevaluate.evaluate(inner, snapshot) {
             Ok(rows) => {
                 let changes = diff(previous, rows);
                 if !changes.is_empty() {

@@ -22,7 +22,7 @@ use crate::catalog::TableKind;
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::live::capture::decode_commits;
-use crate::live::delta::{key, matches, project};
+use crate::live::delta::{key, matches, project_all};
 use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
 use crate::live::manager::LiveInfo;
@@ -645,30 +645,44 @@ fn send_snapshot(
     if !sub.push_snapshot(generation, sub.subscribed(snapshot_seq, row_count, false)) {
         return Ok(());
     }
-    let mut rows = Vec::with_capacity(SNAPSHOT_BATCH);
-    let mut row_keys = Vec::with_capacity(SNAPSHOT_BATCH);
+    // Rows are gathered per message and shown together (a computed SELECT list is
+    // evaluated once per message).
+    let mut images: Vec<(Option<String>, Vec<crate::types::Value>)> = Vec::with_capacity(SNAPSHOT_BATCH);
+    let message = |images: &mut Vec<(Option<String>, Vec<crate::types::Value>)>, last: bool| -> Result<LiveMessage> {
+        let borrowed: Vec<_> = images.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
+        let rows = project_all(query, &borrowed)?;
+        let keys = borrowed
+            .iter()
+            .map(|(owner, values)| key(query, *owner, values))
+            .collect();
+        images.clear();
+        Ok(LiveMessage::Snapshot {
+            subscription: sub.id.clone(),
+            rows,
+            keys,
+            last,
+        })
+    };
     let mut open = true;
+    let mut failed = None;
     for_each_match(inner, query, &snapshot, |owner, values| {
-        rows.push(project(query, owner, values));
-        row_keys.push(key(query, owner, values));
-        if rows.len() == SNAPSHOT_BATCH {
-            let batch = LiveMessage::Snapshot {
-                subscription: sub.id.clone(),
-                rows: std::mem::take(&mut rows),
-                keys: std::mem::take(&mut row_keys),
-                last: false,
-            };
-            open = sub.push_snapshot(generation, batch);
+        images.push((owner.map(str::to_string), values.to_vec()));
+        if images.len() == SNAPSHOT_BATCH {
+            match message(&mut images, false) {
+                Ok(batch) => open = sub.push_snapshot(generation, batch),
+                Err(e) => {
+                    failed = Some(e);
+                    open = false;
+                }
+            }
         }
         open
     })?;
     drop(snapshot);
-    let last = LiveMessage::Snapshot {
-        subscription: sub.id.clone(),
-        rows,
-        keys: row_keys,
-        last: true,
-    };
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let last = message(&mut images, true)?;
     if open && sub.push_snapshot(generation, last) {
         sub.finish_snapshot(generation);
     }
