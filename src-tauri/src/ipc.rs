@@ -151,7 +151,8 @@ pub struct PaneInfo {
     /// The subscribed query.
     pub sql: String,
     /// `ns.table`: the table edits go to; `null` when the pane cannot be edited
-    /// (SYSTEM tables, projections without the key).
+    /// (SYSTEM tables, projections without the key, derived results: aggregates,
+    /// joins, DISTINCT, ...).
     pub table: Option<String>,
     /// The acting user; `null` is admin.
     pub user: Option<String>,

@@ -259,3 +259,48 @@ test("10. Local API: with it on, a write from the tidepool CLI appears in an ope
     );
   });
 });
+
+test("11. live views of any query: a grouped console result made live counts up, flashes its groups and charts them; SUBSCRIBE TO ... ORDER BY ... LIMIT keeps its order", async () => {
+  await withApp("live-query", {}, async ({ browser }) => {
+    await runSql(
+      browser,
+      "CREATE NAMESPACE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, status TEXT, total DOUBLE);\n" +
+        "INSERT INTO shop.orders VALUES (1, 'open', 10), (2, 'open', 25.5), (3, 'done', 7);",
+    );
+    await runSql(browser, "SELECT status, count(*) AS n FROM shop.orders GROUP BY status;");
+    const live = await page(browser).$("button.result-live");
+    await live.waitForExist({ timeout: 5_000 });
+    await live.click();
+    const title = "live: SELECT status, count(*) AS n FROM shop.orders GROUP BY status";
+    await browser.$(`.tab[data-tab="${title}"]`).waitForExist({ timeout: 10_000 });
+    const pane = await page(browser).$(".pane");
+    await eventually(browser, async () => (await pane.getAttribute("data-loading")) === "false", "the live pane did not load");
+    const rowsAre = (expected, message) =>
+      eventually(browser, async () => JSON.stringify(await gridRows(browser)) === JSON.stringify(expected), message);
+    await rowsAre([["done", "1"], ["open", "2"]], "the grouped pane does not show the counts");
+    // Derived: shown, not edited; its maintenance is named.
+    assert.equal(await page(browser).$("button=+ Row").isExisting(), false);
+    assert.match(await text(browser, ".tab-page:not([hidden]) .maintenance"), /^live · (incremental|re-evaluated)$/);
+
+    await showTab(browser, "Console");
+    await runSql(browser, "INSERT INTO shop.orders VALUES (4, 'open', 3), (5, 'shipped', 40);");
+    await showTab(browser, title);
+    await rowsAre([["done", "1"], ["open", "3"], ["shipped", "1"]], "the counts did not follow the insert");
+    await eventually(browser, async () => Number(await pane.getAttribute("data-flashing")) > 0, "the changed groups did not flash");
+
+    await page(browser).$("button=Chart").click();
+    const chart = await page(browser).$(".pane-chart");
+    await chart.$("canvas").waitForExist({ timeout: 5_000 });
+    assert.equal(await chart.getAttribute("data-kind"), "bar");
+    await eventually(browser, async () => (await chart.getAttribute("data-points")) === "3", "the chart does not show the three groups");
+    await invoke(browser, "run_sql", { sql: "INSERT INTO shop.orders VALUES (6, 'returned', 9)", user: null });
+    await eventually(browser, async () => (await chart.getAttribute("data-points")) === "4", "the chart did not gain the new group");
+
+    await showTab(browser, "Console");
+    await runSql(browser, "SUBSCRIBE TO SELECT id, total FROM shop.orders ORDER BY total DESC LIMIT 3;");
+    await browser.$('.tab[data-tab^="live: SUBSCRIBE TO"]').waitForExist({ timeout: 10_000 });
+    await rowsAre([["5", "40"], ["2", "25.5"], ["1", "10"]], "the top 3 are not in the query's order");
+    await invoke(browser, "run_sql", { sql: "UPDATE shop.orders SET total = 30 WHERE id = 3", user: null });
+    await rowsAre([["5", "40"], ["3", "30"], ["2", "25.5"]], "the top 3 did not follow the update");
+  });
+});

@@ -45,6 +45,8 @@ export const api = {
   history: () => call<HistoryEntry[]>("history"),
   openPane: (table: string, filter: string | null, user: string | null) =>
     call<PaneInfo>("open_pane", { table, filter, user }),
+  /** A live pane on any query (a console result made live), as `SUBSCRIBE TO` opens one. */
+  openQueryPane: (sql: string, user: string | null) => call<PaneInfo>("open_query_pane", { sql, user }),
   paneRows: (pane: string, start: number, count: number, anchor: Json[] | null) =>
     call<RowWindow>("pane_rows", { pane, start, count, anchor }),
   setPanePaused: (pane: string, paused: boolean) => call<void>("set_pane_paused", { pane, paused }),

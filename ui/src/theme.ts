@@ -36,3 +36,19 @@ export function gridTheme(dark: boolean): Partial<Theme> {
 export function flashColors(dark: boolean): { cell: string; row: string } {
   return dark ? { cell: "#5c4a12", row: "#173d2a" } : { cell: "#ffe58a", row: "#d3f5dd" };
 }
+
+/** The live chart's colours (a canvas cannot read CSS variables either): one per
+ * series, the axis text and the grid lines. */
+export function chartColors(dark: boolean): { series: string[]; text: string; grid: string } {
+  return dark
+    ? {
+        series: ["#4f9cf9", "#3ccf7e", "#f5a524", "#a78bfa", "#2dd4bf", "#ff8a80"],
+        text: "#8a9099",
+        grid: "rgba(255, 255, 255, 0.07)",
+      }
+    : {
+        series: ["#2f6fdb", "#1f9d55", "#d97706", "#7c5cdb", "#0e9f9a", "#d14343"],
+        text: "#69727d",
+        grid: "rgba(0, 0, 0, 0.07)",
+      };
+}

@@ -13,7 +13,8 @@ export type PaneInfo = { pane: string, generation: number,
 sql: string, 
 /**
  * `ns.table`: the table edits go to; `null` when the pane cannot be edited
- * (SYSTEM tables, projections without the key).
+ * (SYSTEM tables, projections without the key, derived results: aggregates,
+ * joins, DISTINCT, ...).
  */
 table: string | null, 
 /**

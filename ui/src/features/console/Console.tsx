@@ -9,6 +9,7 @@ import type { PaneInfo } from "../../bindings/PaneInfo";
 import { api, asIpcError } from "../../ipc";
 import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./editor";
 import { ResultGrid } from "./ResultGrid";
+import { isQuery } from "./statement";
 
 const DRAFT_KEY = "tidepool.console.draft";
 
@@ -127,7 +128,13 @@ export function Console({
             </button>
           ))}
         </div>
-        {shown?.o && <StatementView output={shown.o} onExport={(sql) => onExport(sql, runUser)} />}
+        {shown?.o && (
+          <StatementView
+            output={shown.o}
+            onExport={(sql) => onExport(sql, runUser)}
+            onLive={(sql) => api.openQueryPane(sql, runUser).then(onLive)}
+          />
+        )}
         {shown && !shown.ok && run?.error && (
           <div className="result-error" role="alert">
             <strong>{run.error.error.line !== null ? `Error at line ${run.error.error.line}, column ${run.error.error.column}` : "Error"}</strong>
@@ -141,9 +148,29 @@ export function Console({
   );
 }
 
-function StatementView({ output, onExport }: { output: ConsoleRun["outputs"][number]; onExport: (sql: string) => void }) {
+function StatementView({
+  output,
+  onExport,
+  onLive,
+}: {
+  output: ConsoleRun["outputs"][number];
+  onExport: (sql: string) => void;
+  /** Opens the statement as a live pane (run again as the user it ran as). */
+  onLive: (sql: string) => Promise<void>;
+}) {
+  const [opening, setOpening] = useState(false);
+  const [liveError, setLiveError] = useState<string | null>(null);
+  // Another result in the same place: the last one's error is not this one's.
+  useEffect(() => setLiveError(null), [output]);
   const r = output.result;
   const time = `${output.elapsed_ms.toFixed(1)} ms`;
+  const goLive = () => {
+    setOpening(true);
+    setLiveError(null);
+    onLive(output.sql)
+      .catch((e) => setLiveError(asIpcError(e).message))
+      .finally(() => setOpening(false));
+  };
   switch (r.type) {
     case "rows":
       return (
@@ -153,7 +180,23 @@ function StatementView({ output, onExport }: { output: ConsoleRun["outputs"][num
             <button className="result-export" onClick={() => onExport(output.sql)} title="Run the statement again and write all its rows to a file">
               Export…
             </button>
+            {isQuery(output.sql) && (
+              <button
+                className="result-live"
+                onClick={goLive}
+                disabled={opening}
+                title="Open the query as a live pane that follows every commit (as SUBSCRIBE TO does)"
+              >
+                <span className="dot">●</span> Live
+              </button>
+            )}
           </div>
+          {liveError && (
+            <div className="inline-error" role="alert">
+              {liveError}
+              <button className="dismiss" onClick={() => setLiveError(null)}>×</button>
+            </div>
+          )}
           <div className="result-grid">
             <ResultGrid columns={r.columns} rows={r.rows} />
           </div>

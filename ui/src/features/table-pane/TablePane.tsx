@@ -22,6 +22,8 @@ import { cellText, keyString, type Json } from "../../json";
 import { flashColors, gridTheme, useDarkMode } from "../../theme";
 import { CopyMenu, GridNotice } from "../grid/CopyMenu";
 import { FindBar } from "../grid/FindBar";
+import { chartPlan } from "../live-chart/chartData";
+import { LiveChart } from "../live-chart/LiveChart";
 import { fetchSpans } from "../grid/selection";
 import { GRID_KEYBINDINGS, useGridCopy } from "../grid/useGridCopy";
 import { useGridFind } from "../grid/useGridFind";
@@ -119,6 +121,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   const [filterError, setFilterError] = useState<string | null>(null);
   const [editError, setEditError] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  const [chartOpen, setChartOpen] = useState(false);
   const [selection, setSelection] = useState<GridSelection>({
     columns: CompactSelection.empty(),
     rows: CompactSelection.empty(),
@@ -285,6 +288,8 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
     }, 250);
     return () => clearInterval(timer);
   }, [updateLive]);
+
+  const plan = useMemo(() => chartPlan(info.columns), [info.columns]);
 
   const columns: GridColumn[] = useMemo(
     () =>
@@ -506,7 +511,12 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
             />
           </form>
         )}
-        {table === null && <code className="pane-sql">{info.sql}</code>}
+        {table === null && (
+          <>
+            <code className="pane-sql" title={info.sql}>{info.sql}</code>
+            <MaintenanceBadge maintenance={info.maintenance} />
+          </>
+        )}
         <div className="spacer" />
         {info.table !== null && (
           <>
@@ -526,6 +536,16 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
         >
           Copy as ▾
         </button>
+        {plan && (
+          <button
+            aria-pressed={chartOpen}
+            className={chartOpen ? "on" : ""}
+            onClick={() => setChartOpen((open) => !open)}
+            title={`A ${plan.kind} chart of the rows, following them live`}
+          >
+            Chart
+          </button>
+        )}
         <button aria-pressed={feedOpen} className={feedOpen ? "on" : ""} onClick={toggleFeed} title="The latest changes to this pane">
           Changes
         </button>
@@ -544,6 +564,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       {adding && info.table !== null && (
         <AddRowForm info={info} onDone={() => setAdding(false)} onError={setEditError} />
       )}
+      {chartOpen && plan && <LiveChart pane={info.pane} columns={info.columns} plan={plan} seq={live.seq} total={live.total} />}
       <div className="pane-body">
         <div className="grid-host" ref={gridHost}>
           <DataEditor
@@ -614,5 +635,23 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
         {live.error && <span className="warn">{live.error}</span>}
       </div>
     </div>
+  );
+}
+
+/** How the engine keeps a query's pane up to date, for panes opened from a query. */
+function MaintenanceBadge({ maintenance }: { maintenance: string }) {
+  const incremental = maintenance === "incremental";
+  return (
+    <span
+      className={`maintenance ${incremental ? "incremental" : "reevaluate"}`}
+      data-maintenance={maintenance}
+      title={
+        incremental
+          ? "Kept up to date incrementally: each commit costs work in proportion to what it changed"
+          : "Re-evaluated: the query runs again when a table it reads changes (at most once per interval) and the difference is shown"
+      }
+    >
+      live · {incremental ? "incremental" : "re-evaluated"}
+    </span>
   );
 }

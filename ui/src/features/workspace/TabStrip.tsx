@@ -48,7 +48,7 @@ export function TabStrip(props: TabStripProps) {
             setMenu({ id: tab.id, x: e.clientX, y: e.clientY });
           }}
         >
-          <button role="tab" aria-selected={tab.id === active} onClick={() => props.onActivate(tab.id)}>
+          <button role="tab" aria-selected={tab.id === active} title={tab.title} onClick={() => props.onActivate(tab.id)}>
             {tab.kind === "pane" || tab.kind === "live" ? <span className="dot">●</span> : null} {tab.title}
             {tab.info?.user && (
               <span className="tab-user" title={`Acting as ${tab.info.user}`}>
