@@ -287,6 +287,15 @@ test("11. live views of any query: a grouped console result made live counts up,
     await showTab(browser, title);
     await rowsAre([["done", "1"], ["open", "3"], ["shipped", "1"]], "the counts did not follow the insert");
     await eventually(browser, async () => Number(await pane.getAttribute("data-flashing")) > 0, "the changed groups did not flash");
+    // The change feed names groups by their key; picking one finds its row.
+    await page(browser).$("button=Changes").click();
+    const entry = await page(browser).$(".change-entry.update");
+    await entry.waitForExist({ timeout: 5_000 });
+    assert.match(await entry.getText(), /open/);
+    await entry.click();
+    await browser.pause(500);
+    assert.doesNotMatch(await entry.getText(), /no longer in the pane/);
+    await page(browser).$("button=Changes").click();
 
     await page(browser).$("button=Chart").click();
     const chart = await page(browser).$(".pane-chart");
