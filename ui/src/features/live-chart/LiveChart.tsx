@@ -53,7 +53,13 @@ function config(plan: ChartPlan, columns: readonly ChartColumn[], dark: boolean)
       },
       scales: {
         x: { ticks: { color: colors.text, font, maxRotation: 0, autoSkip: true }, grid: { display: false }, border: { color: colors.grid } },
-        y: { beginAtZero: true, ticks: { color: colors.text, font }, grid: { color: colors.grid }, border: { display: false } },
+        y: {
+          beginAtZero: true,
+          grace: "8%",
+          ticks: { color: colors.text, font, precision: plan.integers ? 0 : undefined },
+          grid: { color: colors.grid },
+          border: { display: false },
+        },
       },
     },
   };

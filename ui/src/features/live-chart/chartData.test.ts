@@ -7,24 +7,25 @@ const col = (name: string, sql_type: string, key = false): ChartColumn => ({ nam
 describe("chartPlan", () => {
   it("bars a grouped count by its GROUP BY column", () => {
     const columns = [col("status", "TEXT", true), col("n", "BIGINT"), col("total", "DECIMAL(10,2)")];
-    expect(chartPlan(columns)).toEqual({ kind: "bar", label: 0, series: [1, 2] });
+    expect(chartPlan(columns)).toEqual({ kind: "bar", label: 0, series: [1, 2], integers: false });
+    expect(chartPlan(columns.slice(0, 2))?.integers).toBe(true);
   });
 
   it("draws a line over a date or time bucket", () => {
-    expect(chartPlan([col("n", "BIGINT"), col("hour", "TIMESTAMP", true)])).toEqual({ kind: "line", label: 1, series: [0] });
+    expect(chartPlan([col("n", "BIGINT"), col("hour", "TIMESTAMP", true)])).toEqual({ kind: "line", label: 1, series: [0], integers: true });
     expect(chartPlan([col("day", "DATE", true), col("avg", "DOUBLE")])?.kind).toBe("line");
   });
 
   it("labels by a key column before another text column", () => {
     const columns = [col("note", "TEXT"), col("region", "TEXT", true), col("n", "INT")];
-    expect(chartPlan(columns)).toEqual({ kind: "bar", label: 1, series: [2] });
+    expect(chartPlan(columns)).toEqual({ kind: "bar", label: 1, series: [2], integers: true });
   });
 
   it("leaves numeric key columns out of the series unless every column is the key", () => {
     const table = [col("id", "BIGINT", true), col("name", "TEXT"), col("qty", "INT")];
-    expect(chartPlan(table)).toEqual({ kind: "bar", label: 1, series: [2] });
+    expect(chartPlan(table)).toEqual({ kind: "bar", label: 1, series: [2], integers: true });
     const distinct = [col("name", "TEXT", true), col("qty", "INT", true)];
-    expect(chartPlan(distinct)).toEqual({ kind: "bar", label: 0, series: [1] });
+    expect(chartPlan(distinct)).toEqual({ kind: "bar", label: 0, series: [1], integers: true });
   });
 
   it("has no chart without a label or without a number", () => {

@@ -17,6 +17,8 @@ export interface ChartPlan {
   kind: ChartKind;
   label: number;
   series: number[];
+  /** Every series is of an integer type (counts): the axis has no fractions. */
+  integers: boolean;
 }
 
 export interface ChartData {
@@ -30,6 +32,7 @@ export const CHART_ROWS = 500;
 export const CHART_SERIES = 6;
 
 const NUMERIC = /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT|DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC)\b/i;
+const INTEGER = /^(TINYINT|SMALLINT|INT|INTEGER|BIGINT)$/i;
 const TIME = /^(DATE|TIMESTAMP)/i;
 const TEXT = /^(TEXT|VARCHAR|STRING|UTF8)/i;
 
@@ -54,7 +57,12 @@ export function chartPlan(columns: readonly ChartColumn[]): ChartPlan | null {
     .map(({ i }) => i)
     .slice(0, CHART_SERIES);
   if (series.length === 0) return null;
-  return { kind: isTime(columns[label].sql_type) ? "line" : "bar", label, series };
+  return {
+    kind: isTime(columns[label].sql_type) ? "line" : "bar",
+    label,
+    series,
+    integers: series.every((i) => INTEGER.test(columns[i].sql_type)),
+  };
 }
 
 /** A cell as a point's value: numbers as they are, big integers and decimals given as
