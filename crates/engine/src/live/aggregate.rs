@@ -64,7 +64,7 @@ struct Aggregation {
 
 /// A value ordered as DataFusion's min/max order it (floats by total order).
 #[derive(Debug, Clone, PartialEq)]
-struct Ordered(ScalarValue);
+pub(crate) struct Ordered(pub ScalarValue);
 
 impl Eq for Ordered {}
 

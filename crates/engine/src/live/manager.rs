@@ -397,10 +397,15 @@ impl Shared {
             // changes: compute them once (there are few distinct queries per table).
             let mut computed: Vec<(QueryShape, Option<Computed>)> = Vec::new();
             for sub in &subs {
-                if let Some(aggregate) = sub.query.aggregate() {
-                    // Each aggregate subscription keeps its own groups.
+                if sub.query.aggregate().is_some() || sub.query.top().is_some() {
+                    // Each of these keeps its own state (groups, kept rows).
                     let queued = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        aggregate.deliver(sub, &commits).map_err(|e| e.to_string())
+                        let queued = match (sub.query.aggregate(), sub.query.top()) {
+                            (Some(aggregate), _) => aggregate.deliver(sub, &commits),
+                            (_, Some(top)) => top.deliver(sub, &commits),
+                            _ => Ok(false),
+                        };
+                        queued.map_err(|e| e.to_string())
                     }));
                     match queued {
                         Ok(Ok(true)) => woken.push(sub.clone()),

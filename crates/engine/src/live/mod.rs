@@ -2,8 +2,9 @@
 //!
 //! - `query` compiles the SELECT once (DataFusion checks it) and decides how it is kept:
 //!   row by row for one table's filtered rows (the filter becomes a physical
-//!   expression), per group for GROUP BY aggregates (`aggregate`), by re-evaluation
-//!   (`reevaluate`) for everything else;
+//!   expression), per group for GROUP BY aggregates and DISTINCT (`aggregate`), as
+//!   kept rows for ORDER BY ... LIMIT (`topn`), by re-evaluation (`reevaluate`) for
+//!   everything else;
 //! - `subscription` registers it at a consistent commit, sends the snapshot, and is the
 //!   handle the subscriber reads `message`s from;
 //! - `capture` is how a committing writer hands over its changed rows: their stored
@@ -24,6 +25,7 @@ mod message;
 pub(crate) mod query;
 mod reevaluate;
 pub(crate) mod subscription;
+mod topn;
 
 pub use message::{Change, Changes, LiveColumn, LiveMessage, OrderKey};
 pub use subscription::Subscription;

@@ -28,6 +28,7 @@ use crate::error::{Error, ObjectKind, Result};
 use crate::live::aggregate::Aggregate;
 use crate::live::message::{LiveColumn, OrderKey};
 use crate::live::reevaluate::{Reevaluate, ResultKey};
+use crate::live::topn::TopN;
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{parse, Parsed, SqlStatement};
@@ -53,6 +54,7 @@ pub(crate) struct LiveQuery {
 pub(crate) enum Maintenance {
     Rows(RowsQuery),
     Aggregate(Aggregate),
+    TopN(TopN),
     Reevaluate(Reevaluate),
 }
 
@@ -60,7 +62,7 @@ impl LiveQuery {
     /// `incremental` or `reevaluate`, as `subscribed` and `system.live` say.
     pub fn maintenance_name(&self) -> &'static str {
         match self.maintenance {
-            Maintenance::Rows(_) | Maintenance::Aggregate(_) => "incremental",
+            Maintenance::Rows(_) | Maintenance::Aggregate(_) | Maintenance::TopN(_) => "incremental",
             Maintenance::Reevaluate(_) => "reevaluate",
         }
     }
@@ -75,6 +77,13 @@ impl LiveQuery {
     pub fn aggregate(&self) -> Option<&Aggregate> {
         match &self.maintenance {
             Maintenance::Aggregate(aggregate) => Some(aggregate),
+            _ => None,
+        }
+    }
+
+    pub fn top(&self) -> Option<&TopN> {
+        match &self.maintenance {
+            Maintenance::TopN(top) => Some(top),
             _ => None,
         }
     }
@@ -163,6 +172,16 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
             key: rows.key_names(),
             order_by,
             maintenance: Maintenance::Rows(rows),
+        });
+    }
+    if let Some(top) = crate::live::topn::compile(session, statement, &analyzed)? {
+        return Ok(LiveQuery {
+            sql: statement.sql.clone(),
+            tables,
+            columns,
+            key: top.input.key_names(),
+            order_by,
+            maintenance: Maintenance::TopN(top),
         });
     }
     if let ResultKey::Columns(key) = result_key(&analyzed) {
@@ -372,7 +391,7 @@ impl RowsQuery {
 
 /// The plan as a projection of plain columns over an optional filter over one table
 /// scan, compiled for evaluation on row images; `None` for any other shape.
-fn rows_shape(session: &Session, statement: &SqlStatement, plan: &LogicalPlan) -> Result<Option<RowsQuery>> {
+pub(crate) fn rows_shape(session: &Session, statement: &SqlStatement, plan: &LogicalPlan) -> Result<Option<RowsQuery>> {
     let LogicalPlan::Projection(projection) = plan else {
         return Ok(None);
     };

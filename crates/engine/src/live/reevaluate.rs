@@ -41,7 +41,7 @@ pub(crate) enum ResultKey {
 }
 
 /// The result the subscriber has, by key (as JSON text): the key and the row.
-type Shown = HashMap<String, (Vec<Json>, Vec<Json>)>;
+pub(crate) type Shown = HashMap<String, (Vec<Json>, Vec<Json>)>;
 
 pub(crate) struct Reevaluate {
     /// The statement, planned afresh for each run in a session of the subscriber's user
@@ -258,7 +258,7 @@ fn cmp_values(a: &[Json], b: &[Json]) -> std::cmp::Ordering {
 
 /// The changes from `previous` to `next`, which replaces it: deletes (in key order)
 /// first, then inserts and updates in result order.
-fn diff(previous: &mut Shown, next: Vec<(Vec<Json>, Vec<Json>)>) -> Vec<Change> {
+pub(crate) fn diff(previous: &mut Shown, next: Vec<(Vec<Json>, Vec<Json>)>) -> Vec<Change> {
     let mut kept = HashMap::with_capacity(next.len());
     let mut changes = Vec::new();
     for (key, row) in next {

@@ -566,6 +566,7 @@ fn spawn_snapshot(
                 Maintenance::Aggregate(aggregate) => {
                     crate::live::aggregate::send_snapshot(&inner, &sub, aggregate, registered, resume_from)
                 }
+                Maintenance::TopN(top) => crate::live::topn::send_snapshot(&inner, &sub, top, registered, resume_from),
                 Maintenance::Reevaluate(reevaluate) => {
                     crate::live::reevaluate::send_snapshot(&inner, &sub, reevaluate, registered, resume_from)
                 }

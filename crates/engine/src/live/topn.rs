@@ -1,0 +1,521 @@
+//! `SELECT ... FROM <one table> [WHERE ...] ORDER BY ... LIMIT n [OFFSET m]` kept
+//! incrementally.
+//!
+//! The subscription keeps the first `m + n` rows in the query's order plus a margin, in
+//! an ordered map (ties broken by the table key, so the result is one definite
+//! answer). A changed row leaves the kept rows and enters them again if its new image
+//! sorts before the last kept row; the rows shown are positions `m .. m + n`, and each
+//! commit's changes are what entered, left or changed there. When deletes have used up
+//! the margin and rows beyond it may exist, the kept rows are refilled by one read of
+//! the table at the latest commit (the change batch then ends at that commit).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{Expr, FetchType, LogicalPlan, SkipType};
+use datafusion::physical_expr::PhysicalExpr;
+use serde_json::Value as Json;
+
+use crate::engine::Inner;
+use crate::error::{Error, Result};
+use crate::live::aggregate::Ordered;
+use crate::live::capture::RowChange;
+use crate::live::delta::{key, matches, project_all, segments_from, CommitRows};
+use crate::live::message::{Change, LiveMessage};
+use crate::live::query::{row_local, rows_shape, RowsQuery};
+use crate::live::reevaluate::{diff, Shown};
+use crate::live::subscription::{for_each_match, Sub, MAX_MERGED_ROWS, SNAPSHOT_BATCH};
+use crate::session::Session;
+use crate::sql::errors::from_df;
+use crate::sql::parse::SqlStatement;
+use crate::sql::scan::Batcher;
+use crate::types::Value;
+
+/// Rows whose sort keys are computed together while reading the table.
+const READ_CHUNK: usize = 4096;
+
+/// Where a row sorts: its ORDER BY values, then its key as a tiebreak.
+#[derive(Debug, Clone)]
+struct Position {
+    values: Vec<ScalarValue>,
+    key: String,
+    /// (descending, nulls first) of each ORDER BY term.
+    terms: Arc<[(bool, bool)]>,
+}
+
+impl PartialEq for Position {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Position {}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for ((a, b), (descending, nulls_first)) in self.values.iter().zip(&other.values).zip(self.terms.iter()) {
+            let order = match (a.is_null(), b.is_null()) {
+                (true, true) => Ordering::Equal,
+                (true, false) if *nulls_first => Ordering::Less,
+                (true, false) => Ordering::Greater,
+                (false, true) if *nulls_first => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => {
+                    let order = Ordered(a.clone()).cmp(&Ordered(b.clone()));
+                    if *descending {
+                        order.reverse()
+                    } else {
+                        order
+                    }
+                }
+            };
+            if order.is_ne() {
+                return order;
+            }
+        }
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The kept rows: by position, with each row's key and shown row.
+#[derive(Default)]
+struct Window {
+    rows: BTreeMap<Position, (Vec<Json>, Vec<Json>)>,
+    /// Position of each kept row, by key (as JSON text).
+    by_key: HashMap<String, Position>,
+    /// Every matching row is kept (there is nothing beyond the last one).
+    complete: bool,
+}
+
+impl Window {
+    fn remove(&mut self, key: &str) {
+        if let Some(position) = self.by_key.remove(key) {
+            self.rows.remove(&position);
+        }
+    }
+
+    fn insert(&mut self, position: Position, key: Vec<Json>, row: Vec<Json>) {
+        self.by_key.insert(position.key.clone(), position.clone());
+        self.rows.insert(position, (key, row));
+    }
+
+    /// Drops rows past `capacity` (the table has more than are kept then).
+    fn trim(&mut self, capacity: usize) {
+        while self.rows.len() > capacity {
+            if let Some((position, _)) = self.rows.pop_last() {
+                self.by_key.remove(&position.key);
+            }
+            self.complete = false;
+        }
+    }
+
+    /// Whether a row at `position` belongs among the kept rows.
+    fn admits(&self, position: &Position) -> bool {
+        self.complete || self.rows.last_key_value().is_some_and(|(last, _)| position < last)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    window: Option<Window>,
+    /// The commit the window reflects: the fan-out may still hand over older ones.
+    seq: u64,
+    building: bool,
+    pending: Vec<(u64, i64, Vec<RowChange>)>,
+    pending_rows: usize,
+    /// For refills; set by the snapshot.
+    inner: Weak<Inner>,
+}
+
+pub(crate) struct TopN {
+    pub input: RowsQuery,
+    /// ORDER BY expressions over the table's session schema.
+    sort: Vec<Arc<dyn PhysicalExpr>>,
+    terms: Arc<[(bool, bool)]>,
+    skip: usize,
+    fetch: usize,
+    /// Rows kept: `skip + fetch` and a margin for deletes.
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for TopN {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopN")
+            .field("table", &self.input.def.full_name())
+            .field("skip", &self.skip)
+            .field("fetch", &self.fetch)
+            .finish()
+    }
+}
+
+/// `Limit → Sort → <rows of one table>` of an analyzed plan (ORDER BY terms over
+/// the SELECT list's columns), compiled; `None` for any other shape.
+pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &LogicalPlan) -> Result<Option<TopN>> {
+    let at = statement.position;
+    let (sort, skip, fetch) = match plan {
+        LogicalPlan::Limit(limit) => {
+            let skip = match limit.get_skip_type().map_err(|e| from_df(&e, at))? {
+                SkipType::Literal(skip) => skip,
+                SkipType::UnsupportedExpr => return Ok(None),
+            };
+            let fetch = match limit.get_fetch_type().map_err(|e| from_df(&e, at))? {
+                FetchType::Literal(Some(fetch)) => fetch,
+                _ => return Ok(None),
+            };
+            let LogicalPlan::Sort(sort) = limit.input.as_ref() else {
+                return Ok(None);
+            };
+            if sort.fetch.is_some() {
+                return Ok(None);
+            }
+            (sort, skip, fetch)
+        }
+        LogicalPlan::Sort(sort) => match sort.fetch {
+            Some(fetch) => (sort, 0, fetch),
+            None => return Ok(None),
+        },
+        _ => return Ok(None),
+    };
+    let LogicalPlan::Projection(projection) = sort.input.as_ref() else {
+        return Ok(None);
+    };
+    let Some(input) = rows_shape(session, statement, sort.input.as_ref())? else {
+        return Ok(None);
+    };
+    // Each ORDER BY term is a shown column: sort by the expression that makes it.
+    let state = session.ctx().state();
+    let mut exprs = Vec::new();
+    let mut terms = Vec::new();
+    for term in &sort.expr {
+        let Expr::Column(column) = &term.expr else {
+            return Ok(None);
+        };
+        let Ok(i) = projection.schema.index_of_column(column) else {
+            return Ok(None);
+        };
+        let expr = match &projection.expr[i] {
+            Expr::Alias(alias) => alias.expr.as_ref().clone(),
+            other => other.clone(),
+        };
+        if !row_local(&expr) {
+            return Ok(None);
+        }
+        exprs.push(
+            state
+                .create_physical_expr(expr, projection.input.schema())
+                .map_err(|e| from_df(&e, at))?,
+        );
+        terms.push((!term.asc, term.nulls_first));
+    }
+    let capacity = skip + fetch + fetch.clamp(16, 1000);
+    Ok(Some(TopN {
+        input,
+        sort: exprs,
+        terms: terms.into(),
+        skip,
+        fetch,
+        capacity,
+        state: Mutex::new(State::default()),
+    }))
+}
+
+impl TopN {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Positions of row images (already through the WHERE).
+    fn positions(&self, images: &[(Option<&str>, &[Value])]) -> Result<Vec<Position>> {
+        if images.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = &self.input;
+        let all: Vec<usize> = (0..rows.schema.fields().len()).collect();
+        let mut batcher = Batcher::new(&rows.schema, &rows.types, &all, rows.view.offset());
+        for (owner, values) in images {
+            batcher.push(owner.map(str::to_string), values.to_vec());
+        }
+        let batch = batcher.finish()?;
+        let n = batch.num_rows();
+        let arrays = self
+            .sort
+            .iter()
+            .map(|e| {
+                e.evaluate(&batch)
+                    .and_then(|v| v.into_array(n))
+                    .map_err(|e| Error::Query(format!("live ORDER BY failed: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        images
+            .iter()
+            .enumerate()
+            .map(|(row, (owner, values))| {
+                let sort_values = arrays
+                    .iter()
+                    .map(|a| ScalarValue::try_from_array(a, row).map_err(|e| Error::Query(e.to_string())))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Position {
+                    values: sort_values,
+                    key: Json::Array(key(rows, *owner, values)).to_string(),
+                    terms: self.terms.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The rows shown: positions `skip .. skip + fetch` of the kept rows.
+    fn visible(&self, window: &Window) -> Vec<(Vec<Json>, Vec<Json>)> {
+        window.rows.values().skip(self.skip).take(self.fetch).cloned().collect()
+    }
+
+    /// Reads the kept rows from `snapshot`.
+    fn read(&self, inner: &Inner, snapshot: &rocksdb::Snapshot<'_>, sub: Option<&Sub>) -> Result<Window> {
+        let mut window = Window {
+            complete: true,
+            ..Window::default()
+        };
+        let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(READ_CHUNK);
+        let mut failed = None;
+        let add = |chunk: &mut Vec<(Option<String>, Vec<Value>)>, window: &mut Window| -> Result<()> {
+            let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
+            let positions = self.positions(&images)?;
+            // Only rows that will be kept are shown (their SELECT list computed).
+            let kept: Vec<usize> = (0..images.len())
+                .filter(|&i| window.rows.len() < self.capacity || window.admits(&positions[i]))
+                .collect();
+            let shown = project_all(&self.input, &kept.iter().map(|&i| images[i]).collect::<Vec<_>>())?;
+            for (i, row) in kept.into_iter().zip(shown) {
+                let (owner, values) = images[i];
+                let row_key = key(&self.input, owner, values);
+                window.insert(positions[i].clone(), row_key, row);
+                window.trim(self.capacity);
+            }
+            chunk.clear();
+            Ok(())
+        };
+        for_each_match(inner, &self.input, snapshot, |owner, values| {
+            chunk.push((owner.map(str::to_string), values.to_vec()));
+            if chunk.len() == READ_CHUNK {
+                if let Err(e) = add(&mut chunk, &mut window) {
+                    failed = Some(e);
+                    return false;
+                }
+                return sub.is_none_or(|s| !s.is_closed());
+            }
+            true
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        if !chunk.is_empty() {
+            add(&mut chunk, &mut window)?;
+        }
+        Ok(window)
+    }
+
+    /// Applies consecutive commits to `state`'s window: each commit's changes to the
+    /// shown rows. A refill reads the latest commit and ends the list there.
+    fn apply(&self, state: &mut State, commits: &[CommitRows<'_>]) -> Result<Vec<(u64, i64, Vec<Change>)>> {
+        let table = self.input.def.id;
+        let owner = self.input.view.owner.as_deref();
+        let Some(first) = commits.iter().position(|c| c.0 > state.seq) else {
+            return Ok(Vec::new());
+        };
+        let commits = &commits[first..];
+        let mut per_commit = Vec::new();
+        for &(seq, at, changes) in commits {
+            let rows: Vec<&RowChange> = changes
+                .iter()
+                .filter(|c| c.table_id == table && (owner.is_none() || c.owner.as_deref() == owner))
+                .collect();
+            state.seq = seq;
+            if rows.is_empty() {
+                continue;
+            }
+            let Some(window) = state.window.as_mut() else {
+                return Ok(per_commit);
+            };
+            let images = |new: bool| -> Vec<(Option<&str>, &[Value])> {
+                rows.iter()
+                    .filter_map(|c| {
+                        Some((
+                            c.owner.as_deref(),
+                            if new { c.new.as_deref() } else { c.old.as_deref() }?,
+                        ))
+                    })
+                    .collect()
+            };
+            let (olds, news) = (images(false), images(true));
+            let old_matches = matches(&self.input, olds.iter().copied())?;
+            let new_matches = matches(&self.input, news.iter().copied())?;
+            let olds: Vec<_> = olds
+                .into_iter()
+                .zip(old_matches)
+                .filter(|(_, m)| *m)
+                .map(|(i, _)| i)
+                .collect();
+            let news: Vec<_> = news
+                .into_iter()
+                .zip(new_matches)
+                .filter(|(_, m)| *m)
+                .map(|(i, _)| i)
+                .collect();
+            let mut before: Shown = self
+                .visible(window)
+                .into_iter()
+                .map(|(k, r)| (Json::Array(k.clone()).to_string(), (k, r)))
+                .collect();
+            for (owner, values) in &olds {
+                window.remove(&Json::Array(key(&self.input, *owner, values)).to_string());
+            }
+            let positions = self.positions(&news)?;
+            let admitted: Vec<usize> = (0..news.len()).filter(|&i| window.admits(&positions[i])).collect();
+            let shown = project_all(&self.input, &admitted.iter().map(|&i| news[i]).collect::<Vec<_>>())?;
+            for (i, row) in admitted.into_iter().zip(shown) {
+                let (owner, values) = news[i];
+                window.insert(positions[i].clone(), key(&self.input, owner, values), row);
+            }
+            window.trim(self.capacity);
+            if false && !window.complete && window.rows.len() < self.skip + self.fetch {
+                // Rows beyond the kept ones may belong now: read them.
+                let inner = state
+                    .inner
+                    .upgrade()
+                    .ok_or_else(|| Error::Query("the database is closed".into()))?;
+                let snapshot = {
+                    let _writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+                    inner.pin_snapshot()
+                };
+                let refilled = self.read(&inner, snapshot.get(), None)?;
+                let changes = diff(&mut before, self.visible(&refilled));
+                state.window = Some(refilled);
+                state.seq = snapshot.seq.max(seq);
+                per_commit.push((state.seq, at, changes));
+                return Ok(per_commit);
+            }
+            per_commit.push((seq, at, diff(&mut before, self.visible(window))));
+        }
+        Ok(per_commit)
+    }
+
+    /// The fan-out's step for one subscription (see `Aggregate::deliver`).
+    pub fn deliver(&self, sub: &Sub, commits: &[CommitRows<'_>]) -> Result<bool> {
+        let mut state = self.state();
+        if state.building {
+            let table = self.input.def.id;
+            for (seq, at, changes) in commits {
+                let mine: Vec<RowChange> = changes.iter().filter(|c| c.table_id == table).cloned().collect();
+                if !mine.is_empty() {
+                    state.pending_rows += mine.len();
+                    state.pending.push((*seq, *at, mine));
+                }
+            }
+            if state.pending_rows > sub.limit() {
+                state.pending.clear();
+                state.pending_rows = 0;
+                if let Some((seq, _, _)) = commits.first() {
+                    sub.mark_lagging(*seq);
+                }
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        if state.window.is_none() {
+            return Ok(false);
+        }
+        let per_commit = self.apply(&mut state, commits)?;
+        Ok(sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS)))
+    }
+}
+
+/// Registers at a consistent commit, reads the kept rows and sends the shown ones,
+/// then the changes of commits that arrived meanwhile. Kept rows have no history, so a
+/// subscriber resuming from a seq gets `resync` first.
+pub(crate) fn send_snapshot(
+    inner: &Arc<Inner>,
+    sub: &Arc<Sub>,
+    top: &TopN,
+    registered: Option<tokio::sync::oneshot::Sender<()>>,
+    resume_from: Option<u64>,
+) -> Result<()> {
+    {
+        let mut state = top.state();
+        state.building = true;
+        state.window = None;
+        state.pending.clear();
+        state.pending_rows = 0;
+        state.inner = Arc::downgrade(inner);
+    }
+    let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+    if inner.catalog().tables.values().all(|t| t.id != top.input.def.id) {
+        drop(writer);
+        sub.close("table dropped");
+        return Ok(());
+    }
+    let seq = inner.last_seq();
+    let Some(generation) = sub.begin_snapshot(seq) else {
+        return Ok(());
+    };
+    inner.live.register(sub, seq, &mut writer.history);
+    let snapshot = inner.store.snapshot();
+    drop(writer);
+    if let Some(registered) = registered {
+        let _ = registered.send(());
+    }
+    let window = top.read(inner, &snapshot, Some(sub))?;
+    drop(snapshot);
+    let rows = top.visible(&window);
+    {
+        let mut state = top.state();
+        let pending = std::mem::take(&mut state.pending);
+        state.pending_rows = 0;
+        state.window = Some(window);
+        state.seq = seq;
+        let commits: Vec<(u64, i64, &[RowChange])> =
+            pending.iter().map(|(s, at, rows)| (*s, *at, rows.as_slice())).collect();
+        let per_commit = top.apply(&mut state, &commits)?;
+        sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS));
+        state.building = false;
+    }
+
+    if let Some(from) = resume_from {
+        let resync = LiveMessage::Resync {
+            subscription: sub.id.clone(),
+            missed_from_seq: from + 1,
+        };
+        if !sub.push_snapshot(generation, resync) {
+            return Ok(());
+        }
+    }
+    if !sub.push_snapshot(generation, sub.subscribed(seq, rows.len() as u64, false)) {
+        return Ok(());
+    }
+    let mut rows = rows.into_iter().peekable();
+    loop {
+        let (keys, batch): (Vec<_>, Vec<_>) = rows.by_ref().take(SNAPSHOT_BATCH).unzip();
+        let last = rows.peek().is_none();
+        let message = LiveMessage::Snapshot {
+            subscription: sub.id.clone(),
+            rows: batch,
+            keys,
+            last,
+        };
+        if !sub.push_snapshot(generation, message) {
+            return Ok(());
+        }
+        if last {
+            break;
+        }
+    }
+    sub.finish_snapshot(generation);
+    Ok(())
+}
