@@ -34,13 +34,15 @@ const QUERIES: &[(&str, &str)] = &[
     ("incremental", "SELECT id, total FROM shop.o ORDER BY total ASC NULLS FIRST, id LIMIT 4 OFFSET 2"),
     ("incremental", "SELECT id, price * 2 AS p FROM shop.o WHERE status <> 'new' ORDER BY p DESC, id LIMIT 3"),
     ("incremental", "SELECT _user, id, body FROM shop.notes ORDER BY id DESC, _user LIMIT 2"),
-    ("reevaluate", "SELECT o.id, o.total, c.region FROM shop.o JOIN shop.c ON o.cust = c.id"),
-    ("reevaluate", "SELECT o.id, c.region, c.tier FROM shop.o LEFT JOIN shop.c ON o.cust = c.id WHERE o.status <> 'cancelled'"),
+    ("incremental", "SELECT o.id, o.total, c.region FROM shop.o JOIN shop.c ON o.cust = c.id"),
+    ("incremental", "SELECT o.id, c.region, c.tier FROM shop.o LEFT JOIN shop.c ON o.cust = c.id WHERE o.status <> 'cancelled'"),
     ("reevaluate", "SELECT c.region, count(*) AS orders, sum(o.total) AS total FROM shop.o JOIN shop.c ON o.cust = c.id GROUP BY c.region"),
     ("reevaluate", "SELECT id, rank() OVER (ORDER BY total DESC NULLS LAST, id) AS r FROM shop.o"),
     ("reevaluate", "SELECT id FROM shop.o WHERE cust IN (SELECT id FROM shop.c WHERE tier = 1)"),
     ("reevaluate", "SELECT status AS name FROM shop.o UNION ALL SELECT region FROM shop.c"),
-    ("reevaluate", "SELECT o.id, n.body FROM shop.o JOIN shop.notes n ON n.order_id = o.id"),
+    ("incremental", "SELECT o.id, n.body FROM shop.o JOIN shop.notes n ON n.order_id = o.id"),
+    ("incremental", "SELECT o.id, c.region, n.body, n._user FROM shop.o LEFT JOIN shop.c ON o.cust = c.id JOIN shop.notes n ON n.order_id = o.id WHERE o.total > 10 OR c.tier = 1"),
+    ("incremental", "SELECT o.id, c.id AS cid, peer.id AS peer_id FROM shop.o o JOIN shop.c c ON o.cust = c.id LEFT JOIN shop.c peer ON peer.tier = c.tier ORDER BY o.id"),
     ("incremental", "SELECT _user, count(*) AS n FROM shop.notes GROUP BY _user"),
 ];
 

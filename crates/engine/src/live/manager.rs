@@ -397,13 +397,18 @@ impl Shared {
             // changes: compute them once (there are few distinct queries per table).
             let mut computed: Vec<(QueryShape, Option<Computed>)> = Vec::new();
             for sub in &subs {
-                if sub.query.aggregate().is_some() || sub.query.top().is_some() {
-                    // Each of these keeps its own state (groups, kept rows).
+                if sub.query.rows().is_none() {
+                    // Each of these keeps its own state (groups, kept rows, arrangements).
                     let queued = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        let queued = match (sub.query.aggregate(), sub.query.top()) {
-                            (Some(aggregate), _) => aggregate.deliver(sub, &commits),
-                            (_, Some(top)) => top.deliver(sub, &commits),
-                            _ => Ok(false),
+                        let query = &sub.query;
+                        let queued = if let Some(aggregate) = query.aggregate() {
+                            aggregate.deliver(sub, &commits)
+                        } else if let Some(top) = query.top() {
+                            top.deliver(sub, &commits)
+                        } else if let Some(join) = query.join() {
+                            join.deliver(sub, &commits)
+                        } else {
+                            Ok(false)
                         };
                         queued.map_err(|e| e.to_string())
                     }));

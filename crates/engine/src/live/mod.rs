@@ -3,8 +3,9 @@
 //! - `query` compiles the SELECT once (DataFusion checks it) and decides how it is kept:
 //!   row by row for one table's filtered rows (the filter becomes a physical
 //!   expression), per group for GROUP BY aggregates and DISTINCT (`aggregate`), as
-//!   kept rows for ORDER BY ... LIMIT (`topn`), by re-evaluation (`reevaluate`) for
-//!   everything else;
+//!   kept rows for ORDER BY ... LIMIT (`topn`), through arrangements of the joined
+//!   tables for equi-joins (`join`), by re-evaluation (`reevaluate`) for everything
+//!   else;
 //! - `subscription` registers it at a consistent commit, sends the snapshot, and is the
 //!   handle the subscriber reads `message`s from;
 //! - `capture` is how a committing writer hands over its changed rows: their stored
@@ -20,6 +21,7 @@ mod aggregate;
 pub(crate) mod capture;
 mod delta;
 pub(crate) mod history;
+mod join;
 pub(crate) mod manager;
 mod message;
 pub(crate) mod query;

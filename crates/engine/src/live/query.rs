@@ -26,6 +26,7 @@ use datafusion::physical_expr::PhysicalExpr;
 use crate::catalog::{TableDef, TableKind, TableName, DEFAULT_NAMESPACE, SYSTEM_NAMESPACE};
 use crate::error::{Error, ObjectKind, Result};
 use crate::live::aggregate::Aggregate;
+use crate::live::join::Join;
 use crate::live::message::{LiveColumn, OrderKey};
 use crate::live::reevaluate::{Reevaluate, ResultKey};
 use crate::live::topn::TopN;
@@ -55,6 +56,7 @@ pub(crate) enum Maintenance {
     Rows(RowsQuery),
     Aggregate(Aggregate),
     TopN(TopN),
+    Join(Join),
     Reevaluate(Reevaluate),
 }
 
@@ -62,7 +64,9 @@ impl LiveQuery {
     /// `incremental` or `reevaluate`, as `subscribed` and `system.live` say.
     pub fn maintenance_name(&self) -> &'static str {
         match self.maintenance {
-            Maintenance::Rows(_) | Maintenance::Aggregate(_) | Maintenance::TopN(_) => "incremental",
+            Maintenance::Rows(_) | Maintenance::Aggregate(_) | Maintenance::TopN(_) | Maintenance::Join(_) => {
+                "incremental"
+            }
             Maintenance::Reevaluate(_) => "reevaluate",
         }
     }
@@ -84,6 +88,13 @@ impl LiveQuery {
     pub fn top(&self) -> Option<&TopN> {
         match &self.maintenance {
             Maintenance::TopN(top) => Some(top),
+            _ => None,
+        }
+    }
+
+    pub fn join(&self) -> Option<&Join> {
+        match &self.maintenance {
+            Maintenance::Join(join) => Some(join),
             _ => None,
         }
     }
@@ -172,6 +183,16 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
             key: rows.key_names(),
             order_by,
             maintenance: Maintenance::Rows(rows),
+        });
+    }
+    if let Some(join) = crate::live::join::compile(session, statement, unsorted)? {
+        return Ok(LiveQuery {
+            sql: statement.sql.clone(),
+            tables,
+            columns,
+            key: join.key_names(),
+            order_by,
+            maintenance: Maintenance::Join(join),
         });
     }
     if let Some(top) = crate::live::topn::compile(session, statement, &analyzed)? {

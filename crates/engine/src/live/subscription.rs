@@ -567,6 +567,9 @@ fn spawn_snapshot(
                     crate::live::aggregate::send_snapshot(&inner, &sub, aggregate, registered, resume_from)
                 }
                 Maintenance::TopN(top) => crate::live::topn::send_snapshot(&inner, &sub, top, registered, resume_from),
+                Maintenance::Join(join) => {
+                    crate::live::join::send_snapshot(&inner, &sub, join, registered, resume_from)
+                }
                 Maintenance::Reevaluate(reevaluate) => {
                     crate::live::reevaluate::send_snapshot(&inner, &sub, reevaluate, registered, resume_from)
                 }

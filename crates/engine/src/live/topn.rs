@@ -385,7 +385,7 @@ impl TopN {
                 window.insert(positions[i].clone(), key(&self.input, owner, values), row);
             }
             window.trim(self.capacity);
-            if false && !window.complete && window.rows.len() < self.skip + self.fetch {
+            if !window.complete && window.rows.len() < self.skip + self.fetch {
                 // Rows beyond the kept ones may belong now: read them.
                 let inner = state
                     .inner
