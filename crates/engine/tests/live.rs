@@ -621,3 +621,214 @@ async fn the_queue_bound_holds_when_many_commits_arrive_in_one_burst() {
     assert_eq!(mirror.changes - 1, 1000, "changes queued for a bound of 1,000");
     assert_eq!((mirror.resyncs, mirror.rows.len()), (1, 3000));
 }
+
+/// Live queries of every shape the seed's checklist names, side by side: how each is
+/// kept (`incremental` or `reevaluate`) and its query.
+const SHAPES: &[(&str, &str)] = &[
+    (
+        "incremental",
+        "SELECT grp, count(*) AS n, sum(n) AS total, min(n) AS lo, max(n) AS hi FROM app.t GROUP BY grp",
+    ),
+    ("incremental", "SELECT DISTINCT grp FROM app.t"),
+    ("incremental", "SELECT id, n FROM app.t ORDER BY n DESC, id LIMIT 10"),
+    (
+        "incremental",
+        "SELECT t.id, g.label FROM app.t t JOIN app.g g ON t.grp = g.grp",
+    ),
+    (
+        "reevaluate",
+        "SELECT id, rank() OVER (ORDER BY n DESC, id) AS r FROM app.t WHERE id < 50",
+    ),
+];
+
+async fn with_groups(admin: &Session) {
+    admin
+        .execute(
+            "CREATE TABLE app.g (grp TEXT PRIMARY KEY, label TEXT);
+             INSERT INTO app.g VALUES ('g0', 'zero'), ('g1', 'one'), ('g2', 'two'), ('g3', 'three')",
+        )
+        .await
+        .unwrap();
+}
+
+/// A result as sorted JSON rows.
+fn sorted(rows: impl IntoIterator<Item = Vec<Json>>) -> Vec<String> {
+    let mut rows: Vec<String> = rows.into_iter().map(|r| json!(r).to_string()).collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_insert_of_100000_rows_reaches_every_shape_complete() {
+    let (_dir, engine, admin) = setup().await;
+    with_groups(&admin).await;
+    let mut subscriptions = Vec::new();
+    for (maintenance, sql) in SHAPES {
+        let mut subscription = admin.subscribe(sql).await.unwrap();
+        let mut mirror = Mirror::default();
+        match subscription.recv().await.unwrap() {
+            message @ LiveMessage::Subscribed { .. } => {
+                let LiveMessage::Subscribed { maintenance: m, .. } = &message else {
+                    unreachable!()
+                };
+                assert_eq!(m, maintenance, "{sql}");
+                mirror.apply(message);
+            }
+            other => panic!("{sql}: {other:?}"),
+        }
+        subscriptions.push((sql, subscription, mirror));
+    }
+    admin
+        .execute(
+            "INSERT INTO app.t SELECT value AS id, concat('g', value % 5) AS grp, value * 7 % 1000 AS n \
+             FROM generate_series(1, 100000)",
+        )
+        .await
+        .unwrap();
+    let seq = engine.last_seq();
+    for (sql, subscription, mirror) in &mut subscriptions {
+        follow_until(subscription, mirror, &engine, seq).await;
+        // Re-evaluated queries report the commit they ran at: wait for this one.
+        while mirror.last_seq < seq {
+            let message = tokio::time::timeout(Duration::from_secs(60), subscription.recv())
+                .await
+                .expect("message")
+                .unwrap();
+            mirror.apply(message);
+        }
+        let StatementResult::Rows { batches, .. } = admin.execute(sql).await.unwrap().pop().unwrap() else {
+            panic!("not a query")
+        };
+        assert_eq!(
+            sorted(mirror.rows.values().cloned()),
+            sorted(tidepool_engine::rows_json(&batches)),
+            "{sql}"
+        );
+        assert_eq!(mirror.resyncs, 0, "{sql}: a reading subscriber is not resynced");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_updates_of_one_row_arrive_in_order_as_aggregate_changes() {
+    let (_dir, engine, admin) = setup().await;
+    admin
+        .execute("INSERT INTO app.t VALUES (1, 'g', 0), (2, 'h', 5)")
+        .await
+        .unwrap();
+    let mut grouped = admin
+        .subscribe("SELECT grp, sum(n) AS total, count(*) AS n FROM app.t GROUP BY grp")
+        .await
+        .unwrap();
+    let mut ranked = admin
+        .subscribe("SELECT id, n, rank() OVER (ORDER BY n) AS r FROM app.t")
+        .await
+        .unwrap();
+    let table = TableName::parse("app.t").unwrap();
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while seen.len() < 10_000 {
+            match grouped.recv().await.unwrap() {
+                LiveMessage::Changes { changes, .. } => {
+                    for change in changes.iter().cloned() {
+                        let Change::Update { row, key, .. } = change else {
+                            panic!("expected updates of the group")
+                        };
+                        assert_eq!(key, vec![json!("g")]);
+                        seen.push(row[1].as_i64().unwrap());
+                    }
+                }
+                LiveMessage::Resync { .. } => panic!("a reading subscriber must not be resynced"),
+                _ => {}
+            }
+        }
+        seen
+    });
+    let writer = engine.session(Actor::Admin);
+    for n in 1..=10_000i64 {
+        writer
+            .update_row(
+                &table,
+                vec![Value::BigInt(1)],
+                Row::from([("n".into(), Value::BigInt(n))]),
+            )
+            .unwrap();
+        if n % 500 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let seen = tokio::time::timeout(Duration::from_secs(60), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seen,
+        (1..=10_000).collect::<Vec<_>>(),
+        "one change per commit, in order"
+    );
+
+    // Re-evaluated: batches at its pace, whose final values are exact.
+    let mut mirror = Mirror::default();
+    follow_until(&mut ranked, &mut mirror, &engine, engine.last_seq()).await;
+    while mirror.last_seq < engine.last_seq() {
+        mirror.apply(ranked.recv().await.unwrap());
+    }
+    assert_eq!(
+        sorted(mirror.rows.values().cloned()),
+        sorted(vec![
+            vec![json!(2), json!(5), json!(1)],
+            vec![json!(1), json!(10_000), json!(2)]
+        ])
+    );
+    assert!(
+        mirror.changes < 10_000,
+        "re-evaluation coalesces: {} changes",
+        mirror.changes
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_succeed_when_a_subscriber_of_any_shape_fails_or_goes_away() {
+    let (_dir, engine, admin) = setup().await;
+    with_groups(&admin).await;
+    let mut dropped = Vec::new();
+    for (_, sql) in SHAPES {
+        // Disconnected right away, and killed with messages unread.
+        drop(admin.subscribe(sql).await.unwrap());
+        let killed = admin.subscribe(sql).await.unwrap();
+        admin
+            .execute(&format!("KILL LIVE QUERY '{}'", killed.id()))
+            .await
+            .unwrap();
+        dropped.push(killed);
+    }
+    // Fails on a change: 1 / (n - 5) divides by zero when n is 5.
+    let mut failing = admin
+        .subscribe("SELECT grp, sum(1 / (n - 5)) AS s FROM app.t GROUP BY grp")
+        .await
+        .unwrap();
+    for i in 0..20 {
+        admin
+            .execute(&format!("INSERT INTO app.t VALUES ({i}, 'g{}', {i})", i % 3))
+            .await
+            .unwrap();
+    }
+    engine.live_flushed().await;
+    let mut failure = None;
+    for message in failing.recv_ready().await {
+        if let LiveMessage::Error { message, .. } = message {
+            failure = Some(message);
+        }
+    }
+    assert!(
+        failure.is_some_and(|m| m.contains("Divide by zero")),
+        "the subscriber is told"
+    );
+    let count = table_rows(&admin, "SELECT count(*) FROM app.t").await;
+    assert_eq!(count.values().next().unwrap()[0], json!(20), "every write committed");
+    let live = table_rows(&admin, "SELECT count(*) FROM system.live").await;
+    assert_eq!(
+        live.values().next().unwrap()[0],
+        json!(0),
+        "nothing left behind: {live:?}"
+    );
+}
