@@ -10,6 +10,7 @@
 //! commit time stamped on a change batch to the moment a subscriber task holds it.
 
 mod baseline;
+mod shapes;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -108,7 +109,7 @@ struct Run {
 }
 
 /// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
-const SECTIONS: [&str; 6] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced"];
+const SECTIONS: [&str; 7] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced", "shapes"];
 
 fn main() {
     let seconds: f64 = std::env::var("TIDEPOOL_BENCH_SECONDS")
@@ -216,6 +217,14 @@ fn main() {
         let runs = medians(&configs, repeat, true);
         print_table(&runs, true);
         compare("latency", &runs, true, baseline.as_ref(), &baseline_path, &mut measured);
+    }
+
+    if runs_section("shapes") {
+        println!(
+            "\n## Live queries of every shape: 5 subscribers, a writer updating random rows at 10,000 commits/s for {seconds} s\n"
+        );
+        let runs = runtime.block_on(shapes::shapes(seconds));
+        shapes::print(&runs);
     }
 
     if std::env::var_os("TIDEPOOL_BENCH_SAVE_BASELINE").is_some() {

@@ -95,6 +95,9 @@ pub struct EngineOptions {
     /// The most often a live query that is kept by re-evaluation (a shape not
     /// maintained incrementally) is re-run while commits touch the tables it reads.
     pub live_reevaluate_interval: Duration,
+    /// Keep the shapes that can be kept incrementally that way (the default); `false`
+    /// re-evaluates every live query, to compare the two (benchmarks, tests).
+    pub live_incremental: bool,
 }
 
 impl Default for EngineOptions {
@@ -107,6 +110,7 @@ impl Default for EngineOptions {
             live_history_rows: 100_000,
             live_tick: Duration::from_micros(250),
             live_reevaluate_interval: Duration::from_millis(100),
+            live_incremental: true,
         }
     }
 }
@@ -202,6 +206,7 @@ impl Engine {
                 options.live_queue_rows,
                 options.live_tick,
                 options.live_reevaluate_interval,
+                options.live_incremental,
             ),
             tokens,
         });

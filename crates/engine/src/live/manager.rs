@@ -49,6 +49,8 @@ pub(crate) struct LiveManager {
     queue_limit: usize,
     /// The most often a re-evaluated query runs.
     reevaluate_interval: Duration,
+    /// Shapes kept incrementally are (`EngineOptions::live_incremental`).
+    incremental: bool,
 }
 
 pub(crate) struct Shared {
@@ -101,7 +103,7 @@ pub(crate) struct LiveInfo {
 }
 
 impl LiveManager {
-    pub fn start(queue_limit: usize, tick: Duration, reevaluate_interval: Duration) -> LiveManager {
+    pub fn start(queue_limit: usize, tick: Duration, reevaluate_interval: Duration, incremental: bool) -> LiveManager {
         let (queue, events) = mpsc::channel();
         let shared = Arc::new(Shared {
             registry: RwLock::default(),
@@ -123,7 +125,12 @@ impl LiveManager {
             shared,
             queue_limit,
             reevaluate_interval,
+            incremental,
         }
+    }
+
+    pub fn incremental(&self) -> bool {
+        self.incremental
     }
 
     pub fn queue_limit(&self) -> usize {

@@ -171,50 +171,52 @@ pub(crate) async fn compile(session: &Session, statement: &SqlStatement) -> Resu
         LogicalPlan::Sort(sort) if sort.fetch.is_none() && !order_by.is_empty() => sort.input.as_ref(),
         other => other,
     };
-    if let Some(rows) = rows_shape(session, statement, unsorted)? {
-        return Ok(LiveQuery {
-            sql: statement.sql.clone(),
-            tables,
-            columns: if rows.computed.is_some() {
-                columns
-            } else {
-                rows.columns()
-            },
-            key: rows.key_names(),
-            order_by,
-            maintenance: Maintenance::Rows(rows),
-        });
-    }
-    if let Some(join) = crate::live::join::compile(session, statement, unsorted)? {
-        return Ok(LiveQuery {
-            sql: statement.sql.clone(),
-            tables,
-            columns,
-            key: join.key_names(),
-            order_by,
-            maintenance: Maintenance::Join(join),
-        });
-    }
-    if let Some(top) = crate::live::topn::compile(session, statement, &analyzed)? {
-        return Ok(LiveQuery {
-            sql: statement.sql.clone(),
-            tables,
-            columns,
-            key: top.input.key_names(),
-            order_by,
-            maintenance: Maintenance::TopN(top),
-        });
-    }
-    if let ResultKey::Columns(key) = result_key(&analyzed) {
-        if let Some(aggregate) = crate::live::aggregate::compile(session, statement, &analyzed, &key)? {
+    if session.engine().inner.live.incremental() {
+        if let Some(rows) = rows_shape(session, statement, unsorted)? {
             return Ok(LiveQuery {
                 sql: statement.sql.clone(),
                 tables,
-                key: key.iter().map(|&i| columns[i].name.clone()).collect(),
-                columns,
+                columns: if rows.computed.is_some() {
+                    columns
+                } else {
+                    rows.columns()
+                },
+                key: rows.key_names(),
                 order_by,
-                maintenance: Maintenance::Aggregate(aggregate),
+                maintenance: Maintenance::Rows(rows),
             });
+        }
+        if let Some(join) = crate::live::join::compile(session, statement, unsorted)? {
+            return Ok(LiveQuery {
+                sql: statement.sql.clone(),
+                tables,
+                columns,
+                key: join.key_names(),
+                order_by,
+                maintenance: Maintenance::Join(join),
+            });
+        }
+        if let Some(top) = crate::live::topn::compile(session, statement, &analyzed)? {
+            return Ok(LiveQuery {
+                sql: statement.sql.clone(),
+                tables,
+                columns,
+                key: top.input.key_names(),
+                order_by,
+                maintenance: Maintenance::TopN(top),
+            });
+        }
+        if let ResultKey::Columns(key) = result_key(&analyzed) {
+            if let Some(aggregate) = crate::live::aggregate::compile(session, statement, &analyzed, &key)? {
+                return Ok(LiveQuery {
+                    sql: statement.sql.clone(),
+                    tables,
+                    key: key.iter().map(|&i| columns[i].name.clone()).collect(),
+                    columns,
+                    order_by,
+                    maintenance: Maintenance::Aggregate(aggregate),
+                });
+            }
         }
     }
     let key = result_key(&plan);

@@ -1,8 +1,8 @@
 //! `SELECT ... FROM <one table> [WHERE ...] ORDER BY ... LIMIT n [OFFSET m]` kept
 //! incrementally.
 //!
-//! The subscription keeps the first `m + n` rows in the query's order plus a margin, in
-//! an ordered map (ties broken by the table key, so the result is one definite
+//! The subscription keeps the first `m + n` rows in the query's order plus a margin
+//! (as many again, at least 1,000), in an ordered map (ties broken by the table key, so the result is one definite
 //! answer). A changed row leaves the kept rows and enters them again if its new image
 //! sorts before the last kept row; the rows shown are positions `m .. m + n`, and each
 //! commit's changes are what entered, left or changed there. When deletes have used up
@@ -216,7 +216,9 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
         );
         terms.push((!term.asc, term.nulls_first));
     }
-    let capacity = skip + fetch + fetch.clamp(16, 1000);
+    // The margin makes refills rare: rows leaving the window are replaced by rows
+    // entering it long before a thousand have gone.
+    let capacity = skip + fetch + (skip + fetch).max(1000);
     Ok(Some(TopN {
         input,
         sort: exprs,
