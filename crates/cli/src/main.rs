@@ -98,7 +98,7 @@ struct SubscribeArgs {
     /// or `resync` and a snapshot if the server no longer has them.
     #[arg(long)]
     from_seq: Option<u64>,
-    /// The live query: SELECT <columns> FROM <table> [WHERE ...].
+    /// The live query: any SELECT (joins, GROUP BY, ORDER BY ... LIMIT, ...).
     query: String,
 }
 

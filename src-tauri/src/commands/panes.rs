@@ -23,8 +23,9 @@ pub async fn open_pane<R: Runtime>(
 ) -> IpcResult<PaneInfo> {
     let name = TableName::parse(&table)?;
     let mut sql = format!("SELECT * FROM {}", quoted(&name));
-    // The engine takes exactly one `SELECT ... FROM <table> [WHERE ...]` here: a filter
-    // that smuggles in another statement, a join or a subquery is refused there.
+    // The engine takes exactly one SELECT here: a filter that smuggles in another
+    // statement is refused there. (A filter with a subquery is a filter like any other;
+    // its pane is kept by re-evaluation and not edited in place.)
     if let Some(filter) = filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
         sql.push_str(" WHERE ");
         sql.push_str(filter);
