@@ -72,6 +72,9 @@ struct Stored {
 
 type Index = HashMap<Vec<ScalarValue>, HashSet<String>>;
 
+/// Result rows with their keys.
+type Rows = Vec<(Vec<Json>, Vec<Json>)>;
+
 #[derive(Default)]
 struct Arrangements {
     /// Per table: its kept rows by key (as JSON text).
@@ -127,7 +130,6 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
     let joined_schema = top.schema.clone();
     // Unfold the left-deep tree: FROM items in order, each join's equalities.
     let mut joins = Vec::new();
-    let mut node = node;
     while let LogicalPlan::Join(join) = node {
         joins.push(join);
         node = join.left.as_ref();
@@ -485,11 +487,7 @@ impl Join {
 
     /// Builds the result rows of `roots` again: returns what they were (removed from
     /// the shown rows) and what they are now (added).
-    fn rebuild(
-        &self,
-        arrangements: &mut Arrangements,
-        roots: &HashSet<String>,
-    ) -> Result<(Shown, Vec<(Vec<Json>, Vec<Json>)>)> {
+    fn rebuild(&self, arrangements: &mut Arrangements, roots: &HashSet<String>) -> Result<(Shown, Rows)> {
         let mut before = Shown::new();
         for root in roots {
             for key in arrangements.by_root.remove(root).unwrap_or_default() {
