@@ -957,3 +957,67 @@ async fn a_server_started_with_sync_commits_and_answers() {
     let count = served.sql(&admin, "SELECT count(*) AS n FROM app.m");
     assert_eq!(count["results"][0]["rows"], json!([[2]]), "{count}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aggregates_joins_and_reevaluated_queries_are_live_over_the_websocket() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(
+        &admin,
+        "CREATE NAMESPACE app; CREATE TABLE app.m (id BIGINT PRIMARY KEY, room TEXT, n BIGINT);
+         CREATE TABLE app.rooms (room TEXT PRIMARY KEY, title TEXT);
+         INSERT INTO app.rooms VALUES ('a', 'Alpha'), ('b', 'Beta');
+         INSERT INTO app.m VALUES (1, 'a', 5), (2, 'b', 7)",
+    );
+    let mut ws = served.ws(&admin).await;
+    ws.send(json!({ "type": "subscribe", "id": "g", "sql": "SELECT room, count(*) AS n, max(n) AS top FROM app.m GROUP BY room ORDER BY room" }))
+        .await;
+    let subscribed = ws.next().await;
+    assert_eq!(subscribed["maintenance"], "incremental");
+    assert_eq!(subscribed["key"], json!(["room"]));
+    assert_eq!(
+        subscribed["order_by"],
+        json!([{ "column": "room", "descending": false, "nulls_first": false }])
+    );
+    let mut groups = Mirror::default();
+    groups.apply(&subscribed);
+    ws.follow_until(&mut groups, |m| m.snapshot_done).await;
+    let mut joined = ws
+        .subscribe(
+            "j",
+            "SELECT m.id, r.title FROM app.m m JOIN app.rooms r ON m.room = r.room",
+        )
+        .await;
+    let mut ranked = ws
+        .subscribe("w", "SELECT id, rank() OVER (ORDER BY n DESC) AS r FROM app.m")
+        .await;
+
+    served.sql(&admin, "INSERT INTO app.m VALUES (3, 'a', 9)");
+    served.sql(&admin, "UPDATE app.rooms SET title = 'Alpha!' WHERE room = 'a'");
+    // One socket carries all three: route each message to its subscription until each
+    // shows the last commit's effect (a subscription hears only of its own tables).
+    let grouped_done = |m: &Mirror| m.rows.get(&json!(["a"]).to_string()) == Some(&json!(["a", 2, 9]));
+    let joined_done = |m: &Mirror| m.rows.values().filter(|r| r[1] == "Alpha!").count() == 2;
+    let ranked_done = |m: &Mirror| m.rows.values().any(|r| r == &json!([3, 1]));
+    while !grouped_done(&groups) || !joined_done(&joined) || !ranked_done(&ranked) {
+        let message = ws.next().await;
+        match message["id"].as_str() {
+            Some("g") => groups.apply(&message),
+            Some("j") => joined.apply(&message),
+            Some("w") => ranked.apply(&message),
+            other => panic!("message for {other:?}"),
+        }
+    }
+    assert_eq!(groups.rows[&json!(["a"]).to_string()], json!(["a", 2, 9]));
+    assert_eq!(groups.rows[&json!(["b"]).to_string()], json!(["b", 1, 7]));
+    let mut titles: Vec<String> = joined
+        .rows
+        .values()
+        .map(|r| r[1].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Alpha!", "Alpha!", "Beta"]);
+    assert_eq!(ranked.rows.len(), 3);
+    assert!(ranked.rows.values().any(|r| r == &json!([3, 1])), "{:?}", ranked.rows);
+}
