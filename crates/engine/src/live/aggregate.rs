@@ -17,7 +17,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -30,10 +30,11 @@ use serde_json::Value as Json;
 use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
-use crate::live::delta::{matches, segments_from, CommitRows};
-use crate::live::message::{Change, LiveMessage};
+use crate::live::delta::{matches, CommitRows};
+use crate::live::message::Change;
 use crate::live::query::{row_local, scan_rows, RowsQuery};
-use crate::live::subscription::{for_each_match, Sub, MAX_MERGED_ROWS, SNAPSHOT_BATCH};
+use crate::live::stateful::{Applied, Cell, KeyedRows, PerCommit, Stateful};
+use crate::live::subscription::{for_each_match, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
@@ -204,27 +205,15 @@ fn bump(values: &mut BTreeMap<Ordered, i64>, value: Ordered, sign: i64) {
 }
 
 #[derive(Debug, Clone)]
-struct Group {
+pub(crate) struct Group {
     rows: i64,
     accumulators: Vec<Accumulator>,
 }
 
-type Groups = HashMap<Vec<ScalarValue>, Group>;
+pub(crate) type Groups = HashMap<Vec<ScalarValue>, Group>;
 
 /// Input rows' group keys, and each aggregate's argument values (`None`: `count(*)`).
 type Evaluated = (Vec<Vec<ScalarValue>>, Vec<Option<ArrayRef>>);
-
-#[derive(Default)]
-struct State {
-    /// `None` until a snapshot has built them.
-    groups: Option<Groups>,
-    /// The commit the groups reflect: the fan-out may still hand over older ones.
-    seq: u64,
-    /// A snapshot is being built: commits wait here (only those after it count).
-    building: bool,
-    pending: Vec<(u64, i64, Vec<RowChange>)>,
-    pending_rows: usize,
-}
 
 pub(crate) struct Aggregate {
     /// The rows that feed it: one table's rows through the WHERE.
@@ -239,7 +228,7 @@ pub(crate) struct Aggregate {
     projection: Vec<Arc<dyn PhysicalExpr>>,
     /// Result columns that make the key (the GROUP BY columns).
     key: Vec<usize>,
-    state: Mutex<State>,
+    cell: Mutex<Cell<Groups>>,
 }
 
 impl std::fmt::Debug for Aggregate {
@@ -365,7 +354,7 @@ pub(crate) fn compile(
         having,
         projection: select,
         key: key.to_vec(),
-        state: Mutex::new(State::default()),
+        cell: Mutex::new(Cell::default()),
     }))
 }
 
@@ -411,7 +400,7 @@ fn distinct(session: &Session, statement: &SqlStatement, input: &LogicalPlan) ->
         output,
         having: None,
         projection: select,
-        state: Mutex::new(State::default()),
+        cell: Mutex::new(Cell::default()),
     }))
 }
 
@@ -424,10 +413,6 @@ struct Touched {
 }
 
 impl Aggregate {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn is_global(&self) -> bool {
         self.group.is_empty()
     }
@@ -577,7 +562,7 @@ impl Aggregate {
     }
 
     /// The changes of consecutive commits, applied to `groups`.
-    fn apply(&self, groups: &mut Groups, commits: &[CommitRows<'_>]) -> Result<Vec<(u64, i64, Vec<Change>)>> {
+    fn changes(&self, groups: &mut Groups, commits: &[CommitRows<'_>]) -> Result<PerCommit> {
         let table = self.input.def.id;
         let owner = self.input.view.owner.as_deref();
         let mine = |c: &&RowChange| c.table_id == table && (owner.is_none() || c.owner.as_deref() == owner);
@@ -712,168 +697,75 @@ impl Aggregate {
         }
         Ok(per_commit)
     }
-
-    /// The fan-out's step for one subscription: the commits' changes, queued. While a
-    /// snapshot is being built the commits wait for it instead.
-    pub fn deliver(&self, sub: &Sub, commits: &[CommitRows<'_>]) -> Result<bool> {
-        let mut state = self.state();
-        if state.building {
-            let table = self.input.def.id;
-            for (seq, at, changes) in commits {
-                let mine: Vec<RowChange> = changes.iter().filter(|c| c.table_id == table).cloned().collect();
-                if !mine.is_empty() {
-                    state.pending_rows += mine.len();
-                    state.pending.push((*seq, *at, mine));
-                }
-            }
-            if state.pending_rows > sub.limit() {
-                // The snapshot will be sent again: what is pending is in it.
-                state.pending.clear();
-                state.pending_rows = 0;
-                if let Some((seq, _, _)) = commits.first() {
-                    sub.mark_lagging(*seq);
-                }
-                return Ok(true);
-            }
-            return Ok(false);
-        }
-        let seen = state.seq;
-        let Some(groups) = state.groups.as_mut() else {
-            return Ok(false);
-        };
-        let Some(first) = commits.iter().position(|c| c.0 > seen) else {
-            return Ok(false);
-        };
-        let per_commit = self.apply(groups, &commits[first..])?;
-        state.seq = commits[commits.len() - 1].0;
-        Ok(sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS)))
-    }
 }
 
-/// Registers at a consistent commit, builds the groups from the snapshot and sends
-/// them, then the changes of commits that arrived meanwhile. An aggregate keeps no
-/// history of its results, so a subscriber resuming from a seq gets `resync` first.
-pub(crate) fn send_snapshot(
-    inner: &Arc<Inner>,
-    sub: &Arc<Sub>,
-    aggregate: &Aggregate,
-    registered: Option<tokio::sync::oneshot::Sender<()>>,
-    resume_from: Option<u64>,
-) -> Result<()> {
-    {
-        let mut state = aggregate.state();
-        state.building = true;
-        state.groups = None;
-        state.pending.clear();
-        state.pending_rows = 0;
-    }
-    let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-    if inner.catalog().tables.values().all(|t| t.id != aggregate.input.def.id) {
-        drop(writer);
-        sub.close("table dropped");
-        return Ok(());
-    }
-    let seq = inner.last_seq();
-    let Some(generation) = sub.begin_snapshot(seq) else {
-        return Ok(());
-    };
-    inner.live.register(sub, seq, &mut writer.history);
-    let snapshot = inner.store.snapshot();
-    drop(writer);
-    if let Some(registered) = registered {
-        let _ = registered.send(());
+impl Stateful for Aggregate {
+    type State = Groups;
+
+    fn table_ids(&self) -> Vec<u64> {
+        vec![self.input.def.id]
     }
 
-    let mut groups = aggregate.empty_groups();
-    let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(FOLD_CHUNK);
-    let fold = |chunk: &mut Vec<(Option<String>, Vec<Value>)>, groups: &mut Groups| -> Result<()> {
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
-        let (keys, args) = aggregate.evaluate(&images)?;
-        aggregate.fold(groups, keys, &args, 1, |_, _| {})?;
-        chunk.clear();
-        Ok(())
-    };
-    let mut failed = None;
-    for_each_match(inner, &aggregate.input, &snapshot, |owner, values| {
-        chunk.push((owner.map(str::to_string), values.to_vec()));
-        if chunk.len() == FOLD_CHUNK {
-            if let Err(e) = fold(&mut chunk, &mut groups) {
-                failed = Some(e);
-                return false;
+    fn cell(&self) -> &Mutex<Cell<Groups>> {
+        &self.cell
+    }
+
+    fn read(&self, inner: &Arc<Inner>, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Groups> {
+        let mut groups = self.empty_groups();
+        let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(FOLD_CHUNK);
+        let fold = |chunk: &mut Vec<(Option<String>, Vec<Value>)>, groups: &mut Groups| -> Result<()> {
+            if chunk.is_empty() {
+                return Ok(());
             }
+            let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
+            let (keys, args) = self.evaluate(&images)?;
+            self.fold(groups, keys, &args, 1, |_, _| {})?;
+            chunk.clear();
+            Ok(())
+        };
+        let mut failed = None;
+        for_each_match(inner, &self.input, snapshot, |owner, values| {
+            chunk.push((owner.map(str::to_string), values.to_vec()));
+            if chunk.len() == FOLD_CHUNK {
+                if let Err(e) = fold(&mut chunk, &mut groups) {
+                    failed = Some(e);
+                    return false;
+                }
+                return !sub.is_closed();
+            }
+            true
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
         }
-        chunk.len() % 1024 != 0 || !sub.is_closed()
-    })?;
-    if let Some(e) = failed {
-        return Err(e);
+        fold(&mut chunk, &mut groups)?;
+        Ok(groups)
     }
-    fold(&mut chunk, &mut groups)?;
-    drop(snapshot);
 
-    // The result as of `seq`, then the commits that arrived meanwhile.
-    let mut keys: Vec<&Vec<ScalarValue>> = groups.keys().collect();
-    keys.sort_by(|a, b| {
-        a.iter()
-            .zip(b.iter())
-            .map(|(x, y)| Ordered(x.clone()).cmp(&Ordered(y.clone())))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-    });
-    let aggregate_rows = keys
-        .iter()
-        .map(|k| aggregate.aggregate_row(k, groups.get(*k)))
-        .collect::<Result<Vec<_>>>()?;
-    let aggregate_rows: Vec<&Vec<ScalarValue>> = aggregate_rows.iter().flatten().collect();
-    let rows: Vec<Vec<Json>> = aggregate.results(&aggregate_rows)?.into_iter().flatten().collect();
-    {
-        let mut state = aggregate.state();
-        let pending = std::mem::take(&mut state.pending);
-        state.pending_rows = 0;
-        let decoded: Vec<(u64, i64, &[RowChange])> = pending
+    /// Groups in the order of their GROUP BY values.
+    fn rows(&self, groups: &Groups) -> Result<KeyedRows> {
+        let mut keys: Vec<&Vec<ScalarValue>> = groups.keys().collect();
+        keys.sort_by(|a, b| {
+            a.iter()
+                .zip(b.iter())
+                .map(|(x, y)| Ordered(x.clone()).cmp(&Ordered(y.clone())))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        });
+        let aggregate_rows = keys
             .iter()
-            .filter(|(s, _, _)| *s > seq)
-            .map(|(s, at, rows)| (*s, *at, rows.as_slice()))
-            .collect();
-        let per_commit = aggregate.apply(&mut groups, &decoded)?;
-        sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS));
-        state.seq = decoded.last().map_or(seq, |c| c.0);
-        state.groups = Some(groups);
-        state.building = false;
+            .map(|k| self.aggregate_row(k, groups.get(*k)))
+            .collect::<Result<Vec<_>>>()?;
+        let aggregate_rows: Vec<&Vec<ScalarValue>> = aggregate_rows.iter().flatten().collect();
+        Ok(self
+            .results(&aggregate_rows)?
+            .into_iter()
+            .flatten()
+            .map(|row| (self.key_of(&row), row))
+            .collect())
     }
 
-    if let Some(from) = resume_from {
-        let resync = LiveMessage::Resync {
-            subscription: sub.id.clone(),
-            missed_from_seq: from + 1,
-        };
-        if !sub.push_snapshot(generation, resync) {
-            return Ok(());
-        }
+    fn apply(&self, groups: &mut Groups, commits: &[CommitRows<'_>]) -> Result<Applied> {
+        self.changes(groups, commits).map(Applied::from)
     }
-    if !sub.push_snapshot(generation, sub.subscribed(seq, rows.len() as u64, false)) {
-        return Ok(());
-    }
-    let mut rows = rows.into_iter().peekable();
-    loop {
-        let batch: Vec<Vec<Json>> = rows.by_ref().take(SNAPSHOT_BATCH).collect();
-        let keys = batch.iter().map(|r| aggregate.key_of(r)).collect();
-        let last = rows.peek().is_none();
-        let message = LiveMessage::Snapshot {
-            subscription: sub.id.clone(),
-            rows: batch,
-            keys,
-            last,
-        };
-        if !sub.push_snapshot(generation, message) {
-            return Ok(());
-        }
-        if last {
-            break;
-        }
-    }
-    sub.finish_snapshot(generation);
-    Ok(())
 }

@@ -13,7 +13,7 @@
 //! with; memory follows the joined tables' rows.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
@@ -28,11 +28,12 @@ use crate::convert::build_array;
 use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
-use crate::live::delta::{key, matches, segments_from, CommitRows};
-use crate::live::message::{Change, LiveMessage};
+use crate::live::delta::{key, matches, CommitRows};
+use crate::live::message::Change;
 use crate::live::query::{row_local, scan_rows, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
-use crate::live::subscription::{for_each_match, Sub, MAX_MERGED_ROWS, SNAPSHOT_BATCH};
+use crate::live::stateful::{Applied, Cell, KeyedRows, PerCommit, Stateful};
+use crate::live::subscription::{for_each_match, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
@@ -72,11 +73,8 @@ struct Stored {
 
 type Index = HashMap<Vec<ScalarValue>, HashSet<String>>;
 
-/// Result rows with their keys.
-type Rows = Vec<(Vec<Json>, Vec<Json>)>;
-
 #[derive(Default)]
-struct Arrangements {
+pub(crate) struct Arrangements {
     /// Per table: its kept rows by key (as JSON text).
     tables: Vec<HashMap<String, Stored>>,
     /// Per edge: (parent rows by their join key, child rows by theirs).
@@ -86,15 +84,6 @@ struct Arrangements {
     by_root: HashMap<String, HashSet<String>>,
 }
 
-#[derive(Default)]
-struct State {
-    arrangements: Option<Arrangements>,
-    seq: u64,
-    building: bool,
-    pending: Vec<(u64, i64, Vec<RowChange>)>,
-    pending_rows: usize,
-}
-
 pub(crate) struct Join {
     leaves: Vec<Leaf>,
     edges: Vec<Edge>,
@@ -102,7 +91,7 @@ pub(crate) struct Join {
     schema: SchemaRef,
     filter: Option<Arc<dyn PhysicalExpr>>,
     projection: Vec<Arc<dyn PhysicalExpr>>,
-    state: Mutex<State>,
+    cell: Mutex<Cell<Arrangements>>,
 }
 
 impl std::fmt::Debug for Join {
@@ -257,15 +246,11 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
         schema,
         filter,
         projection: select,
-        state: Mutex::new(State::default()),
+        cell: Mutex::new(Cell::default()),
     }))
 }
 
 impl Join {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The names of a result key's parts: each table's key columns, in FROM order.
     pub fn key_names(&self) -> Vec<String> {
         self.leaves.iter().flat_map(|l| l.key_names.clone()).collect()
@@ -487,7 +472,7 @@ impl Join {
 
     /// Builds the result rows of `roots` again: returns what they were (removed from
     /// the shown rows) and what they are now (added).
-    fn rebuild(&self, arrangements: &mut Arrangements, roots: &HashSet<String>) -> Result<(Shown, Rows)> {
+    fn rebuild(&self, arrangements: &mut Arrangements, roots: &HashSet<String>) -> Result<(Shown, KeyedRows)> {
         let mut before = Shown::new();
         for root in roots {
             for key in arrangements.by_root.remove(root).unwrap_or_default() {
@@ -644,63 +629,24 @@ impl Join {
     /// when it is behind): one batch ending at the last, whose changes are the net
     /// changes of all of them. Building result rows once per burst rather than once
     /// per commit is what lets a join keep up with thousands of commits a second.
-    fn apply(&self, state: &mut State, commits: &[CommitRows<'_>]) -> Result<Vec<(u64, i64, Vec<Change>)>> {
+    fn changes(&self, arrangements: &mut Arrangements, commits: &[CommitRows<'_>]) -> Result<PerCommit> {
         let tables: HashSet<u64> = self.leaves.iter().map(|l| l.rows.def.id).collect();
-        let newer: Vec<&CommitRows<'_>> = commits.iter().filter(|c| c.0 > state.seq).collect();
-        let (Some(first), Some(last)) = (newer.first(), newer.last()) else {
+        let (Some(first), Some(last)) = (commits.first(), commits.last()) else {
             return Ok(Vec::new());
         };
-        let (at, seq) = (first.1, last.0);
-        state.seq = seq;
-        let rows: Vec<&RowChange> = newer
+        let rows: Vec<&RowChange> = commits
             .iter()
             .flat_map(|c| c.2.iter())
             .filter(|c| tables.contains(&c.table_id))
             .collect();
-        let Some(arrangements) = state.arrangements.as_mut() else {
-            return Ok(Vec::new());
-        };
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(vec![(seq, at, self.apply_commit(arrangements, &rows)?)])
-    }
-
-    /// The fan-out's step for one subscription (see `Aggregate::deliver`).
-    pub fn deliver(&self, sub: &Sub, commits: &[CommitRows<'_>]) -> Result<bool> {
-        let mut state = self.state();
-        if state.building {
-            let tables: HashSet<u64> = self.leaves.iter().map(|l| l.rows.def.id).collect();
-            for (seq, at, changes) in commits {
-                let mine: Vec<RowChange> = changes
-                    .iter()
-                    .filter(|c| tables.contains(&c.table_id))
-                    .cloned()
-                    .collect();
-                if !mine.is_empty() {
-                    state.pending_rows += mine.len();
-                    state.pending.push((*seq, *at, mine));
-                }
-            }
-            if state.pending_rows > sub.limit() {
-                state.pending.clear();
-                state.pending_rows = 0;
-                if let Some((seq, _, _)) = commits.first() {
-                    sub.mark_lagging(*seq);
-                }
-                return Ok(true);
-            }
-            return Ok(false);
-        }
-        if state.arrangements.is_none() {
-            return Ok(false);
-        }
-        let per_commit = self.apply(&mut state, commits)?;
-        Ok(sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS)))
+        Ok(vec![(last.0, first.1, self.apply_commit(arrangements, &rows)?)])
     }
 
     /// Reads every joined table at `snapshot` into arrangements and builds the result.
-    fn read(&self, inner: &Inner, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Arrangements> {
+    fn read_arrangements(&self, inner: &Inner, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Arrangements> {
         let mut arrangements = Arrangements {
             tables: vec![HashMap::new(); self.leaves.len()],
             indexes: vec![(Index::new(), Index::new()); self.edges.len()],
@@ -740,95 +686,35 @@ impl Join {
     }
 }
 
-/// Registers at a consistent commit, builds the arrangements and sends the result,
-/// then the changes of commits that arrived meanwhile. Nothing is kept to resume from,
-/// so a subscriber resuming from a seq gets `resync` first.
-pub(crate) fn send_snapshot(
-    inner: &Arc<Inner>,
-    sub: &Arc<Sub>,
-    join: &Join,
-    registered: Option<tokio::sync::oneshot::Sender<()>>,
-    resume_from: Option<u64>,
-) -> Result<()> {
-    {
-        let mut state = join.state();
-        state.building = true;
-        state.arrangements = None;
-        state.pending.clear();
-        state.pending_rows = 0;
-    }
-    let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-    let dropped = {
-        let catalog = inner.catalog();
-        join.leaves
-            .iter()
-            .any(|l| catalog.tables.values().all(|t| t.id != l.rows.def.id))
-    };
-    if dropped {
-        drop(writer);
-        sub.close("table dropped");
-        return Ok(());
-    }
-    let seq = inner.last_seq();
-    let Some(generation) = sub.begin_snapshot(seq) else {
-        return Ok(());
-    };
-    inner.live.register(sub, seq, &mut writer.history);
-    let snapshot = inner.store.snapshot();
-    drop(writer);
-    if let Some(registered) = registered {
-        let _ = registered.send(());
-    }
-    let arrangements = join.read(inner, &snapshot, sub)?;
-    drop(snapshot);
-    let mut rows: Vec<(Vec<Json>, Vec<Json>)> = arrangements.shown.values().cloned().collect();
-    rows.sort_by(|a, b| {
-        Json::Array(a.0.clone())
-            .to_string()
-            .cmp(&Json::Array(b.0.clone()).to_string())
-    });
-    {
-        let mut state = join.state();
-        let pending = std::mem::take(&mut state.pending);
-        state.pending_rows = 0;
-        state.arrangements = Some(arrangements);
-        state.seq = seq;
-        let commits: Vec<(u64, i64, &[RowChange])> =
-            pending.iter().map(|(s, at, rows)| (*s, *at, rows.as_slice())).collect();
-        let per_commit = join.apply(&mut state, &commits)?;
-        sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS));
-        state.building = false;
+impl Stateful for Join {
+    type State = Arrangements;
+
+    fn table_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.leaves.iter().map(|l| l.rows.def.id).collect();
+        ids.dedup();
+        ids
     }
 
-    if let Some(from) = resume_from {
-        let resync = LiveMessage::Resync {
-            subscription: sub.id.clone(),
-            missed_from_seq: from + 1,
-        };
-        if !sub.push_snapshot(generation, resync) {
-            return Ok(());
-        }
+    fn cell(&self) -> &Mutex<Cell<Arrangements>> {
+        &self.cell
     }
-    if !sub.push_snapshot(generation, sub.subscribed(seq, rows.len() as u64, false)) {
-        return Ok(());
+
+    fn read(&self, inner: &Arc<Inner>, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Arrangements> {
+        self.read_arrangements(inner, snapshot, sub)
     }
-    let mut rows = rows.into_iter().peekable();
-    loop {
-        let (keys, batch): (Vec<_>, Vec<_>) = rows.by_ref().take(SNAPSHOT_BATCH).unzip();
-        let last = rows.peek().is_none();
-        let message = LiveMessage::Snapshot {
-            subscription: sub.id.clone(),
-            rows: batch,
-            keys,
-            last,
-        };
-        if !sub.push_snapshot(generation, message) {
-            return Ok(());
-        }
-        if last {
-            break;
-        }
+
+    /// In key order.
+    fn rows(&self, arrangements: &Arrangements) -> Result<KeyedRows> {
+        let mut rows: KeyedRows = arrangements.shown.values().cloned().collect();
+        rows.sort_by(|a, b| {
+            Json::Array(a.0.clone())
+                .to_string()
+                .cmp(&Json::Array(b.0.clone()).to_string())
+        });
+        Ok(rows)
     }
-    sub.finish_snapshot(generation);
-    Ok(())
+
+    fn apply(&self, arrangements: &mut Arrangements, commits: &[CommitRows<'_>]) -> Result<Applied> {
+        self.changes(arrangements, commits).map(Applied::from)
+    }
 }

@@ -22,6 +22,7 @@ use std::time::Duration;
 use crate::live::capture::{decode_commits, Capture, Captured};
 use crate::live::delta::{segments_of, CommitRows, Segment};
 use crate::live::history::{Commit, History};
+use crate::live::stateful;
 use crate::live::subscription::{Sub, MAX_MERGED_ROWS};
 use crate::session::Actor;
 
@@ -409,11 +410,11 @@ impl Shared {
                     let queued = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         let query = &sub.query;
                         let queued = if let Some(aggregate) = query.aggregate() {
-                            aggregate.deliver(sub, &commits)
+                            stateful::deliver(aggregate, sub, &commits)
                         } else if let Some(top) = query.top() {
-                            top.deliver(sub, &commits)
+                            stateful::deliver(top, sub, &commits)
                         } else if let Some(join) = query.join() {
-                            join.deliver(sub, &commits)
+                            stateful::deliver(join, sub, &commits)
                         } else {
                             Ok(false)
                         };

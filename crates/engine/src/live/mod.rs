@@ -26,6 +26,7 @@ pub(crate) mod manager;
 mod message;
 pub(crate) mod query;
 mod reevaluate;
+mod stateful;
 pub(crate) mod subscription;
 mod topn;
 

@@ -21,8 +21,9 @@ use serde_json::Value as Json;
 use crate::engine::{Engine, Inner, PinnedSnapshot};
 use crate::error::{Error, Position, Result};
 use crate::live::delta::Segment;
-use crate::live::message::{Change, LiveMessage};
-use crate::live::subscription::{Sub, SNAPSHOT_BATCH};
+use crate::live::message::Change;
+use crate::live::stateful::send_rows;
+use crate::live::subscription::Sub;
 use crate::session::{Actor, Session};
 use crate::sql::errors::from_df;
 use datafusion::sql::parser::Statement as DfStatement;
@@ -335,36 +336,7 @@ pub(crate) fn send_snapshot(
         spawn_worker(inner.clone(), sub.clone());
     }
 
-    if let Some(from) = resume_from {
-        let resync = LiveMessage::Resync {
-            subscription: sub.id.clone(),
-            missed_from_seq: from + 1,
-        };
-        if !sub.push_snapshot(generation, resync) {
-            return Ok(());
-        }
-    }
-    if !sub.push_snapshot(generation, sub.subscribed(seq, rows.len() as u64, false)) {
-        return Ok(());
-    }
-    let mut rows = rows.into_iter().peekable();
-    loop {
-        let (keys, batch): (Vec<_>, Vec<_>) = rows.by_ref().take(SNAPSHOT_BATCH).unzip();
-        let last = rows.peek().is_none();
-        let message = LiveMessage::Snapshot {
-            subscription: sub.id.clone(),
-            rows: batch,
-            keys,
-            last,
-        };
-        if !sub.push_snapshot(generation, message) {
-            return Ok(());
-        }
-        if last {
-            break;
-        }
-    }
-    sub.finish_snapshot(generation);
+    send_rows(sub, generation, seq, rows, resume_from);
     Ok(())
 }
 

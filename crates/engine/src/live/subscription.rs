@@ -28,6 +28,7 @@ use crate::live::history::Commit;
 use crate::live::manager::LiveInfo;
 use crate::live::message::{Change, Changes, LiveMessage};
 use crate::live::query::{LiveQuery, Maintenance, RowsQuery};
+use crate::live::stateful;
 use crate::session::Actor;
 
 /// Rows per snapshot message.
@@ -564,12 +565,10 @@ fn spawn_snapshot(
             let sent = match &sub.query.maintenance {
                 Maintenance::Rows(rows) => send_snapshot(&inner, &sub, rows, registered, resume_from),
                 Maintenance::Aggregate(aggregate) => {
-                    crate::live::aggregate::send_snapshot(&inner, &sub, aggregate, registered, resume_from)
+                    stateful::send_snapshot(aggregate, &inner, &sub, registered, resume_from)
                 }
-                Maintenance::TopN(top) => crate::live::topn::send_snapshot(&inner, &sub, top, registered, resume_from),
-                Maintenance::Join(join) => {
-                    crate::live::join::send_snapshot(&inner, &sub, join, registered, resume_from)
-                }
+                Maintenance::TopN(top) => stateful::send_snapshot(top, &inner, &sub, registered, resume_from),
+                Maintenance::Join(join) => stateful::send_snapshot(join, &inner, &sub, registered, resume_from),
                 Maintenance::Reevaluate(reevaluate) => {
                     crate::live::reevaluate::send_snapshot(&inner, &sub, reevaluate, registered, resume_from)
                 }

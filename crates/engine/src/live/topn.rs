@@ -11,7 +11,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr, FetchType, LogicalPlan, SkipType};
@@ -22,11 +22,11 @@ use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::aggregate::Ordered;
 use crate::live::capture::RowChange;
-use crate::live::delta::{key, matches, project_all, segments_from, CommitRows};
-use crate::live::message::{Change, LiveMessage};
+use crate::live::delta::{key, matches, project_all, CommitRows};
 use crate::live::query::{row_local, rows_shape, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
-use crate::live::subscription::{for_each_match, Sub, MAX_MERGED_ROWS, SNAPSHOT_BATCH};
+use crate::live::stateful::{Applied, Cell, KeyedRows, Stateful};
+use crate::live::subscription::{for_each_match, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
@@ -87,12 +87,14 @@ impl Ord for Position {
 
 /// The kept rows: by position, with each row's key and shown row.
 #[derive(Default)]
-struct Window {
+pub(crate) struct Window {
     rows: BTreeMap<Position, (Vec<Json>, Vec<Json>)>,
     /// Position of each kept row, by key (as JSON text).
     by_key: HashMap<String, Position>,
     /// Every matching row is kept (there is nothing beyond the last one).
     complete: bool,
+    /// The database, to read the table again when the kept rows run short.
+    inner: Weak<Inner>,
 }
 
 impl Window {
@@ -123,18 +125,6 @@ impl Window {
     }
 }
 
-#[derive(Default)]
-struct State {
-    window: Option<Window>,
-    /// The commit the window reflects: the fan-out may still hand over older ones.
-    seq: u64,
-    building: bool,
-    pending: Vec<(u64, i64, Vec<RowChange>)>,
-    pending_rows: usize,
-    /// For refills; set by the snapshot.
-    inner: Weak<Inner>,
-}
-
 pub(crate) struct TopN {
     pub input: RowsQuery,
     /// ORDER BY expressions over the table's session schema.
@@ -144,7 +134,7 @@ pub(crate) struct TopN {
     fetch: usize,
     /// Rows kept: `skip + fetch` and a margin for deletes.
     capacity: usize,
-    state: Mutex<State>,
+    cell: Mutex<Cell<Window>>,
 }
 
 impl std::fmt::Debug for TopN {
@@ -226,15 +216,11 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
         skip,
         fetch,
         capacity,
-        state: Mutex::new(State::default()),
+        cell: Mutex::new(Cell::default()),
     }))
 }
 
 impl TopN {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Positions of row images (already through the WHERE).
     fn positions(&self, images: &[(Option<&str>, &[Value])]) -> Result<Vec<Position>> {
         if images.is_empty() {
@@ -280,9 +266,10 @@ impl TopN {
     }
 
     /// Reads the kept rows from `snapshot`.
-    fn read(&self, inner: &Inner, snapshot: &rocksdb::Snapshot<'_>, sub: Option<&Sub>) -> Result<Window> {
+    fn read_window(&self, inner: &Arc<Inner>, snapshot: &rocksdb::Snapshot<'_>, sub: Option<&Sub>) -> Result<Window> {
         let mut window = Window {
             complete: true,
+            inner: Arc::downgrade(inner),
             ..Window::default()
         };
         let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(READ_CHUNK);
@@ -324,28 +311,20 @@ impl TopN {
         Ok(window)
     }
 
-    /// Applies consecutive commits to `state`'s window: each commit's changes to the
-    /// shown rows. A refill reads the latest commit and ends the list there.
-    fn apply(&self, state: &mut State, commits: &[CommitRows<'_>]) -> Result<Vec<(u64, i64, Vec<Change>)>> {
+    /// Applies consecutive commits to the kept rows: each commit's changes to the shown
+    /// rows. A refill reads the latest commit and ends the list there.
+    fn changes(&self, window: &mut Window, commits: &[CommitRows<'_>]) -> Result<Applied> {
         let table = self.input.def.id;
         let owner = self.input.view.owner.as_deref();
-        let Some(first) = commits.iter().position(|c| c.0 > state.seq) else {
-            return Ok(Vec::new());
-        };
-        let commits = &commits[first..];
         let mut per_commit = Vec::new();
         for &(seq, at, changes) in commits {
             let rows: Vec<&RowChange> = changes
                 .iter()
                 .filter(|c| c.table_id == table && (owner.is_none() || c.owner.as_deref() == owner))
                 .collect();
-            state.seq = seq;
             if rows.is_empty() {
                 continue;
             }
-            let Some(window) = state.window.as_mut() else {
-                return Ok(per_commit);
-            };
             let images = |new: bool| -> Vec<(Option<&str>, &[Value])> {
                 rows.iter()
                     .filter_map(|c| {
@@ -389,7 +368,7 @@ impl TopN {
             window.trim(self.capacity);
             if !window.complete && window.rows.len() < self.skip + self.fetch {
                 // Rows beyond the kept ones may belong now: read them.
-                let inner = state
+                let inner = window
                     .inner
                     .upgrade()
                     .ok_or_else(|| Error::Query("the database is closed".into()))?;
@@ -397,127 +376,42 @@ impl TopN {
                     let _writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
                     inner.pin_snapshot()
                 };
-                let refilled = self.read(&inner, snapshot.get(), None)?;
+                let refilled = self.read_window(&inner, snapshot.get(), None)?;
                 let changes = diff(&mut before, self.visible(&refilled));
-                state.window = Some(refilled);
-                state.seq = snapshot.seq.max(seq);
-                per_commit.push((state.seq, at, changes));
-                return Ok(per_commit);
+                *window = refilled;
+                let read_at = snapshot.seq.max(seq);
+                per_commit.push((read_at, at, changes));
+                return Ok(Applied {
+                    per_commit,
+                    read_at: Some(read_at),
+                });
             }
             per_commit.push((seq, at, diff(&mut before, self.visible(window))));
         }
-        Ok(per_commit)
-    }
-
-    /// The fan-out's step for one subscription (see `Aggregate::deliver`).
-    pub fn deliver(&self, sub: &Sub, commits: &[CommitRows<'_>]) -> Result<bool> {
-        let mut state = self.state();
-        if state.building {
-            let table = self.input.def.id;
-            for (seq, at, changes) in commits {
-                let mine: Vec<RowChange> = changes.iter().filter(|c| c.table_id == table).cloned().collect();
-                if !mine.is_empty() {
-                    state.pending_rows += mine.len();
-                    state.pending.push((*seq, *at, mine));
-                }
-            }
-            if state.pending_rows > sub.limit() {
-                state.pending.clear();
-                state.pending_rows = 0;
-                if let Some((seq, _, _)) = commits.first() {
-                    sub.mark_lagging(*seq);
-                }
-                return Ok(true);
-            }
-            return Ok(false);
-        }
-        if state.window.is_none() {
-            return Ok(false);
-        }
-        let per_commit = self.apply(&mut state, commits)?;
-        Ok(sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS)))
+        Ok(per_commit.into())
     }
 }
 
-/// Registers at a consistent commit, reads the kept rows and sends the shown ones,
-/// then the changes of commits that arrived meanwhile. Kept rows have no history, so a
-/// subscriber resuming from a seq gets `resync` first.
-pub(crate) fn send_snapshot(
-    inner: &Arc<Inner>,
-    sub: &Arc<Sub>,
-    top: &TopN,
-    registered: Option<tokio::sync::oneshot::Sender<()>>,
-    resume_from: Option<u64>,
-) -> Result<()> {
-    {
-        let mut state = top.state();
-        state.building = true;
-        state.window = None;
-        state.pending.clear();
-        state.pending_rows = 0;
-        state.inner = Arc::downgrade(inner);
-    }
-    let mut writer = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-    if inner.catalog().tables.values().all(|t| t.id != top.input.def.id) {
-        drop(writer);
-        sub.close("table dropped");
-        return Ok(());
-    }
-    let seq = inner.last_seq();
-    let Some(generation) = sub.begin_snapshot(seq) else {
-        return Ok(());
-    };
-    inner.live.register(sub, seq, &mut writer.history);
-    let snapshot = inner.store.snapshot();
-    drop(writer);
-    if let Some(registered) = registered {
-        let _ = registered.send(());
-    }
-    let window = top.read(inner, &snapshot, Some(sub))?;
-    drop(snapshot);
-    let rows = top.visible(&window);
-    {
-        let mut state = top.state();
-        let pending = std::mem::take(&mut state.pending);
-        state.pending_rows = 0;
-        state.window = Some(window);
-        state.seq = seq;
-        let commits: Vec<(u64, i64, &[RowChange])> =
-            pending.iter().map(|(s, at, rows)| (*s, *at, rows.as_slice())).collect();
-        let per_commit = top.apply(&mut state, &commits)?;
-        sub.push_segments(&segments_from(per_commit, MAX_MERGED_ROWS));
-        state.building = false;
+impl Stateful for TopN {
+    type State = Window;
+
+    fn table_ids(&self) -> Vec<u64> {
+        vec![self.input.def.id]
     }
 
-    if let Some(from) = resume_from {
-        let resync = LiveMessage::Resync {
-            subscription: sub.id.clone(),
-            missed_from_seq: from + 1,
-        };
-        if !sub.push_snapshot(generation, resync) {
-            return Ok(());
-        }
+    fn cell(&self) -> &Mutex<Cell<Window>> {
+        &self.cell
     }
-    if !sub.push_snapshot(generation, sub.subscribed(seq, rows.len() as u64, false)) {
-        return Ok(());
+
+    fn read(&self, inner: &Arc<Inner>, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Window> {
+        self.read_window(inner, snapshot, Some(sub))
     }
-    let mut rows = rows.into_iter().peekable();
-    loop {
-        let (keys, batch): (Vec<_>, Vec<_>) = rows.by_ref().take(SNAPSHOT_BATCH).unzip();
-        let last = rows.peek().is_none();
-        let message = LiveMessage::Snapshot {
-            subscription: sub.id.clone(),
-            rows: batch,
-            keys,
-            last,
-        };
-        if !sub.push_snapshot(generation, message) {
-            return Ok(());
-        }
-        if last {
-            break;
-        }
+
+    fn rows(&self, window: &Window) -> Result<KeyedRows> {
+        Ok(self.visible(window))
     }
-    sub.finish_snapshot(generation);
-    Ok(())
+
+    fn apply(&self, window: &mut Window, commits: &[CommitRows<'_>]) -> Result<Applied> {
+        self.changes(window, commits)
+    }
 }
