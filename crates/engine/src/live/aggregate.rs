@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
+use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::{DFSchema, ScalarValue};
@@ -30,7 +30,7 @@ use serde_json::Value as Json;
 use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
-use crate::live::delta::{matches, CommitRows};
+use crate::live::delta::{filter_and_show, images_of, passing, CommitRows};
 use crate::live::message::Change;
 use crate::live::query::{row_local, scan_rows, RowsQuery};
 use crate::live::stateful::{Applied, Cell, KeyedRows, PerCommit, Stateful};
@@ -535,26 +535,7 @@ impl Aggregate {
         ));
         let batch =
             RecordBatch::try_new_with_options(schema, columns, &options).map_err(|e| Error::Query(e.to_string()))?;
-        let n = batch.num_rows();
-        let keep: Vec<bool> = match &self.having {
-            Some(having) => {
-                let mask = having.evaluate(&batch).and_then(|v| v.into_array(n)).map_err(fail)?;
-                let mask = mask
-                    .as_any()
-                    .downcast_ref::<BooleanArray>()
-                    .ok_or_else(|| Error::Query("the HAVING is not a boolean expression".into()))?;
-                (0..n).map(|i| mask.is_valid(i) && mask.value(i)).collect()
-            }
-            None => vec![true; n],
-        };
-        let arrays = self
-            .projection
-            .iter()
-            .map(|e| e.evaluate(&batch).and_then(|v| v.into_array(n)).map_err(fail))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((0..n)
-            .map(|row| keep[row].then(|| arrays.iter().map(|a| crate::results::cell_json(a, row)).collect()))
-            .collect())
+        filter_and_show(&batch, self.having.as_ref(), &self.projection)
     }
 
     fn key_of(&self, row: &[Json]) -> Vec<Json> {
@@ -566,38 +547,24 @@ impl Aggregate {
         let table = self.input.def.id;
         let owner = self.input.view.owner.as_deref();
         let mine = |c: &&RowChange| c.table_id == table && (owner.is_none() || c.owner.as_deref() == owner);
-        let rows: Vec<(usize, &RowChange)> = commits
+        // Each changed row, and the commit it is in.
+        let (commit_of, rows): (Vec<usize>, Vec<&RowChange>) = commits
             .iter()
             .enumerate()
             .flat_map(|(i, (_, _, changes))| changes.iter().filter(mine).map(move |c| (i, c)))
-            .collect();
+            .unzip();
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        // Old and new images through the WHERE, all at once.
-        let images = |new: bool| {
-            rows.iter()
-                .filter_map(move |(i, c)| {
-                    let image = if new { c.new.as_deref() } else { c.old.as_deref() }?;
-                    Some((*i, c.owner.as_deref(), image))
-                })
-                .collect::<Vec<_>>()
+        // Old and new images through the WHERE, all at once, with their commits.
+        let (olds, news) = images_of(&self.input, &rows)?;
+        let in_commits = |images| -> Vec<(usize, Option<&str>, &[Value])> {
+            passing(images)
+                .into_iter()
+                .map(|(row, (owner, values))| (commit_of[row], owner, values))
+                .collect()
         };
-        let (olds, news) = (images(false), images(true));
-        let old_match = matches(&self.input, olds.iter().map(|(_, o, v)| (*o, *v)))?;
-        let new_match = matches(&self.input, news.iter().map(|(_, o, v)| (*o, *v)))?;
-        let olds: Vec<_> = olds
-            .into_iter()
-            .zip(old_match)
-            .filter(|(_, m)| *m)
-            .map(|(r, _)| r)
-            .collect();
-        let news: Vec<_> = news
-            .into_iter()
-            .zip(new_match)
-            .filter(|(_, m)| *m)
-            .map(|(r, _)| r)
-            .collect();
+        let (olds, news) = (in_commits(olds), in_commits(news));
         let evaluated = |list: &[(usize, Option<&str>, &[Value])]| {
             if list.is_empty() {
                 return Ok((Vec::new(), vec![None; self.aggregations.len()]));

@@ -105,34 +105,87 @@ pub(crate) fn segments_from(per_commit: Vec<(u64, i64, Vec<Change>)>, max_rows: 
     segments
 }
 
-/// The subscription's changes for changed rows (already limited to its table and to
-/// rows its user may see), each with the index of the row it comes from.
-pub(crate) fn changes_for(query: &RowsQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
-    let images = |new: bool| -> Vec<(Option<&str>, &[Value])> {
+/// An image of a changed row: its owner (USER tables) and values.
+pub(crate) type Image<'a> = (Option<&'a str>, &'a [Value]);
+
+/// The old and the new images of changed rows, each with whether it passes the
+/// query's filter (evaluated once for all of them).
+#[allow(clippy::type_complexity)]
+pub(crate) fn images_of<'a>(
+    query: &RowsQuery,
+    rows: &[&'a RowChange],
+) -> Result<(Vec<(usize, Image<'a>, bool)>, Vec<(usize, Image<'a>, bool)>)> {
+    let images = |new: bool| -> Vec<(usize, Image<'a>)> {
         rows.iter()
-            .filter_map(|c| {
-                Some((
-                    c.owner.as_deref(),
-                    if new { c.new.as_deref() } else { c.old.as_deref() }?,
-                ))
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let values = if new { c.new.as_deref() } else { c.old.as_deref() }?;
+                Some((i, (c.owner.as_deref(), values)))
             })
             .collect()
     };
-    let (olds, news) = (images(false), images(true));
-    let old_matches = matches(query, olds.iter().copied())?;
-    let new_matches = matches(query, news.iter().copied())?;
-    // The matching images' shown rows, computed together.
-    let shown = |images: &[(Option<&str>, &[Value])], matched: &[bool]| {
-        let kept: Vec<_> = images
-            .iter()
+    let with_matches = |images: Vec<(usize, Image<'a>)>| -> Result<Vec<(usize, Image<'a>, bool)>> {
+        let matched = matches(query, images.iter().map(|(_, image)| *image))?;
+        Ok(images
+            .into_iter()
             .zip(matched)
-            .filter(|(_, m)| **m)
-            .map(|(i, _)| *i)
-            .collect();
+            .map(|((i, image), m)| (i, image, m))
+            .collect())
+    };
+    Ok((with_matches(images(false))?, with_matches(images(true))?))
+}
+
+/// The images that pass the filter, each with its row's index.
+pub(crate) fn passing<'a>(images: Vec<(usize, Image<'a>, bool)>) -> Vec<(usize, Image<'a>)> {
+    images
+        .into_iter()
+        .filter(|(_, _, m)| *m)
+        .map(|(i, image, _)| (i, image))
+        .collect()
+}
+
+/// Rows of `batch` through an optional filter (NULL counts as no) and a SELECT list:
+/// `None` for a row the filter rejects.
+pub(crate) fn filter_and_show(
+    batch: &datafusion::arrow::record_batch::RecordBatch,
+    filter: Option<&Arc<dyn datafusion::physical_expr::PhysicalExpr>>,
+    select: &[Arc<dyn datafusion::physical_expr::PhysicalExpr>],
+) -> Result<Vec<Option<Vec<Json>>>> {
+    let n = batch.num_rows();
+    let fail = |e: datafusion::error::DataFusionError| Error::Query(format!("live query failed: {e}"));
+    let keep: Vec<bool> = match filter {
+        Some(filter) => {
+            let mask = filter.evaluate(batch).and_then(|v| v.into_array(n)).map_err(fail)?;
+            let mask = mask
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .ok_or_else(|| Error::Query("the condition is not a boolean expression".into()))?;
+            (0..n).map(|i| mask.is_valid(i) && mask.value(i)).collect()
+        }
+        None => vec![true; n],
+    };
+    let arrays = select
+        .iter()
+        .map(|e| e.evaluate(batch).and_then(|v| v.into_array(n)).map_err(fail))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..n)
+        .map(|row| keep[row].then(|| arrays.iter().map(|a| crate::results::cell_json(a, row)).collect()))
+        .collect())
+}
+
+/// The subscription's changes for changed rows (already limited to its table and to
+/// rows its user may see), each with the index of the row it comes from.
+pub(crate) fn changes_for(query: &RowsQuery, rows: &[&RowChange]) -> Result<Vec<(usize, Change)>> {
+    let (olds, news) = images_of(query, rows)?;
+    let old_matches: Vec<bool> = olds.iter().map(|(_, _, m)| *m).collect();
+    let new_matches: Vec<bool> = news.iter().map(|(_, _, m)| *m).collect();
+    // The matching images' shown rows, computed together.
+    let shown = |images: Vec<(usize, Image<'_>, bool)>| {
+        let kept: Vec<Image<'_>> = passing(images).into_iter().map(|(_, image)| image).collect();
         project_all(query, &kept).map(|rows| rows.into_iter())
     };
-    let mut old_rows = shown(&olds, &old_matches)?;
-    let mut new_rows = shown(&news, &new_matches)?;
+    let mut old_rows = shown(olds)?;
+    let mut new_rows = shown(news)?;
     let (mut old_at, mut new_at) = (0, 0);
     let mut changes = Vec::new();
     for (index, row) in rows.iter().enumerate() {

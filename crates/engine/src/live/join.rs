@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::{DFSchema, NullEquality, ScalarValue};
@@ -28,7 +28,7 @@ use crate::convert::build_array;
 use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
-use crate::live::delta::{key, matches, CommitRows};
+use crate::live::delta::{filter_and_show, key, matches, CommitRows};
 use crate::live::message::Change;
 use crate::live::query::{row_local, scan_rows, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
@@ -419,7 +419,6 @@ impl Join {
         if tuples.is_empty() {
             return Ok(Vec::new());
         }
-        let fail = |e: datafusion::error::DataFusionError| Error::Query(format!("live join failed: {e}"));
         let null = Value::Null;
         let mut columns = Vec::with_capacity(self.schema.fields().len());
         for (l, leaf) in self.leaves.iter().enumerate() {
@@ -434,28 +433,12 @@ impl Join {
         let options = RecordBatchOptions::new().with_row_count(Some(tuples.len()));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
             .map_err(|e| Error::Query(e.to_string()))?;
-        let n = batch.num_rows();
-        let keep: Vec<bool> = match &self.filter {
-            Some(filter) => {
-                let mask = filter.evaluate(&batch).and_then(|v| v.into_array(n)).map_err(fail)?;
-                let mask = mask
-                    .as_any()
-                    .downcast_ref::<BooleanArray>()
-                    .ok_or_else(|| Error::Query("the WHERE is not a boolean expression".into()))?;
-                (0..n).map(|i| mask.is_valid(i) && mask.value(i)).collect()
-            }
-            None => vec![true; n],
-        };
-        let arrays = self
-            .projection
-            .iter()
-            .map(|e| e.evaluate(&batch).and_then(|v| v.into_array(n)).map_err(fail))
-            .collect::<Result<Vec<_>>>()?;
+        let shown = filter_and_show(&batch, self.filter.as_ref(), &self.projection)?;
         Ok(tuples
             .iter()
-            .enumerate()
-            .filter(|(i, _)| keep[*i])
-            .map(|(i, tuple)| {
+            .zip(shown)
+            .filter_map(|(tuple, row)| {
+                let row = row?;
                 let key = tuple
                     .iter()
                     .zip(&self.leaves)
@@ -464,8 +447,7 @@ impl Join {
                         None => vec![Json::Null; leaf.rows.key.len()],
                     })
                     .collect();
-                let row = arrays.iter().map(|a| crate::results::cell_json(a, i)).collect();
-                (key, row)
+                Some((key, row))
             })
             .collect())
     }

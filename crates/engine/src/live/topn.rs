@@ -22,7 +22,7 @@ use crate::engine::Inner;
 use crate::error::{Error, Result};
 use crate::live::aggregate::Ordered;
 use crate::live::capture::RowChange;
-use crate::live::delta::{key, matches, project_all, CommitRows};
+use crate::live::delta::{images_of, key, passing, project_all, CommitRows};
 use crate::live::query::{row_local, rows_shape, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
 use crate::live::stateful::{Applied, Cell, KeyedRows, Stateful};
@@ -325,31 +325,9 @@ impl TopN {
             if rows.is_empty() {
                 continue;
             }
-            let images = |new: bool| -> Vec<(Option<&str>, &[Value])> {
-                rows.iter()
-                    .filter_map(|c| {
-                        Some((
-                            c.owner.as_deref(),
-                            if new { c.new.as_deref() } else { c.old.as_deref() }?,
-                        ))
-                    })
-                    .collect()
-            };
-            let (olds, news) = (images(false), images(true));
-            let old_matches = matches(&self.input, olds.iter().copied())?;
-            let new_matches = matches(&self.input, news.iter().copied())?;
-            let olds: Vec<_> = olds
-                .into_iter()
-                .zip(old_matches)
-                .filter(|(_, m)| *m)
-                .map(|(i, _)| i)
-                .collect();
-            let news: Vec<_> = news
-                .into_iter()
-                .zip(new_matches)
-                .filter(|(_, m)| *m)
-                .map(|(i, _)| i)
-                .collect();
+            let (olds, news) = images_of(&self.input, &rows)?;
+            let olds: Vec<_> = passing(olds).into_iter().map(|(_, image)| image).collect();
+            let news: Vec<_> = passing(news).into_iter().map(|(_, image)| image).collect();
             let mut before: Shown = self
                 .visible(window)
                 .into_iter()
