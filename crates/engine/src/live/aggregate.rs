@@ -61,6 +61,9 @@ struct Aggregation {
     arg: Option<Arc<dyn PhysicalExpr>>,
     /// The type DataFusion gives the result.
     output: DataType,
+    /// A `min` or `max` of the same argument as an earlier aggregate reads that one's
+    /// values (they are kept once).
+    shares: Option<usize>,
 }
 
 /// A value ordered as DataFusion's min/max order it (floats by total order).
@@ -331,7 +334,24 @@ pub(crate) fn compile(
             None if kind == Kind::Count => None,
             None => return Ok(None),
         };
-        aggregations.push(Aggregation { kind, arg, output });
+        let shares = matches!(kind, Kind::Min | Kind::Max)
+            .then(|| {
+                aggregate.aggr_expr[..i].iter().position(|earlier| {
+                    let earlier = match earlier {
+                        Expr::Alias(alias) => alias.expr.as_ref(),
+                        other => other,
+                    };
+                    matches!(earlier, Expr::AggregateFunction(f)
+                        if matches!(f.func.name(), "min" | "max") && f.params.args == params.args)
+                })
+            })
+            .flatten();
+        aggregations.push(Aggregation {
+            kind,
+            arg,
+            output,
+            shares,
+        });
     }
     let output_schema = aggregate.schema.as_ref();
     let having = match having {
@@ -428,7 +448,15 @@ impl Aggregate {
     fn new_group(&self) -> Group {
         Group {
             rows: 0,
-            accumulators: self.aggregations.iter().map(Accumulator::new).collect(),
+            accumulators: self
+                .aggregations
+                .iter()
+                .map(|a| match a.shares {
+                    // Read from the aggregate it shares values with.
+                    Some(_) => Accumulator::Count(0),
+                    None => Accumulator::new(a),
+                })
+                .collect(),
         }
     }
 
@@ -478,7 +506,10 @@ impl Aggregate {
             touched(&key, groups.get(&key));
             let group = groups.entry(key).or_insert_with(|| self.new_group());
             group.rows += sign;
-            for (accumulator, arg) in group.accumulators.iter_mut().zip(args) {
+            for ((accumulator, arg), aggregation) in group.accumulators.iter_mut().zip(args).zip(&self.aggregations) {
+                if aggregation.shares.is_some() {
+                    continue;
+                }
                 let value = match arg {
                     Some(array) => {
                         Some(ScalarValue::try_from_array(array, row).map_err(|e| Error::Query(e.to_string()))?)
@@ -499,6 +530,7 @@ impl Aggregate {
         };
         let mut row = key.to_vec();
         for (accumulator, aggregation) in group.accumulators.iter().zip(&self.aggregations) {
+            let accumulator = aggregation.shares.map_or(accumulator, |i| &group.accumulators[i]);
             row.push(accumulator.value(aggregation)?);
         }
         Ok(Some(row))

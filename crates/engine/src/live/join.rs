@@ -46,6 +46,9 @@ const READ_CHUNK: usize = 4096;
 /// One joined table (a FROM item).
 struct Leaf {
     rows: RowsQuery,
+    /// Which of its session columns the WHERE and the SELECT list read: only those are
+    /// kept in memory (the others are NULL in the joined rows, which nothing reads).
+    used: Vec<bool>,
     /// Qualified names of its key columns, for `subscribed`.
     key_names: Vec<String>,
 }
@@ -68,7 +71,7 @@ struct Edge {
 struct Stored {
     key: Vec<Json>,
     values: Vec<Value>,
-    edge_keys: HashMap<usize, Option<Vec<ScalarValue>>>,
+    edge_keys: Vec<(usize, Option<Vec<ScalarValue>>)>,
 }
 
 type Index = HashMap<Vec<ScalarValue>, HashSet<String>>;
@@ -143,7 +146,8 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
                 }
             })
             .collect();
-        leaves.push(Leaf { rows, key_names });
+        let used = vec![false; rows.schema.fields().len()];
+        leaves.push(Leaf { rows, used, key_names });
     }
     let leaf_of = |expr: &Expr| -> Option<usize> {
         let mut found = None;
@@ -232,6 +236,23 @@ pub(crate) fn compile(session: &Session, statement: &SqlStatement, plan: &Logica
         }
         select.push(physical(expr, &joined_schema)?);
     }
+    // The joined schema is every table's session columns in FROM order.
+    let mut starts = Vec::new();
+    let mut start = 0;
+    for leaf in &leaves {
+        starts.push(start);
+        start += leaf.used.len();
+    }
+    for expr in filter.iter().chain(&select) {
+        for column in datafusion::physical_expr::utils::collect_columns(expr) {
+            let index = column.index();
+            if let Some(l) = starts.iter().rposition(|&s| s <= index) {
+                if let Some(used) = leaves[l].used.get_mut(index - starts[l]) {
+                    *used = true;
+                }
+            }
+        }
+    }
     let schema = Arc::new(Schema::new(
         joined_schema
             .as_arrow()
@@ -293,7 +314,7 @@ impl Join {
             .iter()
             .enumerate()
             .map(|(row, (owner, values))| {
-                let mut edge_keys = HashMap::new();
+                let mut edge_keys = Vec::with_capacity(edge_arrays.len());
                 for (e, arrays) in &edge_arrays {
                     let mut key_values = Vec::with_capacity(arrays.len());
                     let mut null = false;
@@ -302,13 +323,19 @@ impl Join {
                         null |= v.is_null();
                         key_values.push(v);
                     }
-                    edge_keys.insert(*e, (!null).then_some(key_values));
+                    edge_keys.push((*e, (!null).then_some(key_values)));
                 }
                 let mut session_values = Vec::with_capacity(values.len() + offset);
                 if offset == 1 {
                     session_values.push(owner.map(|o| Value::Text(o.to_string())).unwrap_or(Value::Null));
                 }
                 session_values.extend_from_slice(values);
+                for (value, used) in session_values.iter_mut().zip(&self.leaves[l].used) {
+                    if !used {
+                        *value = Value::Null;
+                    }
+                }
+                session_values.shrink_to_fit();
                 Ok(Stored {
                     key: key(rows, *owner, values),
                     values: session_values,
@@ -358,7 +385,7 @@ impl Join {
         let Some((e, edge)) = self.edges.iter().enumerate().find(|(_, edge)| edge.child == l) else {
             return;
         };
-        let Some(Some(values)) = stored.edge_keys.get(&e) else {
+        let Some((_, Some(values))) = stored.edge_keys.iter().find(|(edge, _)| *edge == e) else {
             return;
         };
         let Some(parents) = arrangements.indexes[e].0.get(values) else {
@@ -379,7 +406,8 @@ impl Join {
             let mut grown = Vec::new();
             for tuple in tuples {
                 let matches: Vec<&Stored> = tuple[edge.parent]
-                    .and_then(|parent| parent.edge_keys.get(&e).cloned().flatten())
+                    .and_then(|parent| parent.edge_keys.iter().find(|(edge, _)| *edge == e))
+                    .and_then(|(_, values)| values.clone())
                     .and_then(|values| arrangements.indexes[e].1.get(&values))
                     .map(|keys| {
                         let mut rows: Vec<&Stored> = keys
