@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// process being killed (slower).
     #[arg(long)]
     sync: bool,
+    /// The most often a live query that is re-evaluated (a shape not kept
+    /// incrementally: window functions, subqueries, UNION, ...) runs again while
+    /// commits touch its tables, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    reevaluate_ms: u64,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
@@ -45,6 +50,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .ok_or("no --db given and no home folder to put the default database in")?;
     let options = tidepool_engine::EngineOptions {
         sync_writes: args.sync,
+        live_reevaluate_interval: std::time::Duration::from_millis(args.reevaluate_ms),
         ..Default::default()
     };
     let engine = Engine::open_with(&db, options).map_err(|e| e.to_string())?;
