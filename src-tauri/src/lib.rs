@@ -28,6 +28,7 @@ pub mod local_api;
 pub mod menu;
 pub mod pane;
 pub mod recent;
+mod renderer;
 pub mod state;
 mod window_place;
 
@@ -91,6 +92,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
 
 /// Starts the app: `tidepool-studio [--db DIR]` (the default database otherwise).
 pub fn run() {
+    renderer::choose();
     let mut args = std::env::args_os().skip(1);
     let mut database: Option<PathBuf> = None;
     while let Some(arg) = args.next() {
