@@ -2,17 +2,24 @@
 //! only with the `bench-writer` feature. Only one process can open a database, so the
 //! writer runs inside the app, on its own thread, through the same typed write API as
 //! grid edits. `TIDEPOOL_STUDIO_BENCH_WRITER="table=ns.t rate=10000 seconds=5
-//! report=FILE"` starts it once a pane shows the table; it alternates single-row
-//! inserts and updates (one change per commit) at `rate` changes per second and writes
-//! what it did to `report` as JSON.
+//! start=FILE report=FILE"` starts it once the file `start` exists (the measurement
+//! makes it when its pane is ready); it alternates single-row inserts and updates (one
+//! change per commit) at `rate` changes per second and writes what it did to `report`
+//! as JSON. The table is `(id BIGINT PRIMARY KEY, grp TEXT, v BIGINT)`: inserted rows
+//! fall into `GROUPS` groups by id, so a `GROUP BY grp` pane changes one group per
+//! commit; updates change `v` of an earlier row.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Manager, Runtime};
 use tidepool_engine::{Row, TableName, Value};
 
 use crate::state::AppState;
+
+/// Groups the inserted rows fall into (`g00` … `g39`).
+const GROUPS: i64 = 40;
 
 pub fn spawn_from_env<R: Runtime>(app: AppHandle<R>) {
     let Ok(spec) = std::env::var("TIDEPOOL_STUDIO_BENCH_WRITER") else {
@@ -22,13 +29,13 @@ pub fn spawn_from_env<R: Runtime>(app: AppHandle<R>) {
     let table = args.get("table").copied().unwrap_or("bench.items").to_string();
     let rate: f64 = args.get("rate").and_then(|r| r.parse().ok()).unwrap_or(1000.0);
     let seconds: f64 = args.get("seconds").and_then(|s| s.parse().ok()).unwrap_or(5.0);
+    let start = args.get("start").map(PathBuf::from);
     let report = args.get("report").map(|r| r.to_string());
     std::thread::spawn(move || {
-        let state = app.state::<AppState>();
-        while !state.has_pane_on(&table) {
-            std::thread::sleep(Duration::from_millis(50));
+        while start.as_ref().is_some_and(|start| !start.exists()) {
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_secs(1));
+        let state = app.state::<AppState>();
         let (Ok(session), Ok(name)) = (state.session(None), TableName::parse(&table)) else {
             return;
         };
@@ -44,6 +51,7 @@ pub fn spawn_from_env<R: Runtime>(app: AppHandle<R>) {
                 inserted += 1;
                 let row = Row::from([
                     ("id".to_string(), Value::BigInt(inserted)),
+                    ("grp".to_string(), Value::Text(format!("g{:02}", inserted % GROUPS))),
                     ("v".to_string(), Value::BigInt(0)),
                 ]);
                 session.insert_rows(&name, vec![row])

@@ -116,15 +116,6 @@ impl AppState {
             .ok_or_else(|| IpcError::no_pane(id))
     }
 
-    /// Whether a pane shows `table` (`ns.table`).
-    pub fn has_pane_on(&self, table: &str) -> bool {
-        self.panes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .any(|pane| pane.info().table.as_deref() == Some(table))
-    }
-
     pub fn remove_pane(&self, id: &str) -> Option<Arc<Pane>> {
         self.panes.lock().unwrap_or_else(|e| e.into_inner()).remove(id)
     }

@@ -1,23 +1,144 @@
 // Live-pane throughput: while the app's paced writer (the `bench-writer` feature)
-// inserts and updates a table shown in a visible pane at 1,000, 10,000 and 50,000
-// changes/s, measure inside the webview the frame rate, commit-to-paint latency and
-// delivered/expected changes — with the bridge's batching on and off.
-// Run by scripts/bench-ui; prints a Markdown table.
-import { readFileSync } from "node:fs";
+// inserts and updates a table at 1,000, 10,000 and 50,000 changes/s, measure inside the
+// webview the frame rate, commit-to-paint latency and delivered/expected changes of
+// three panes, one per run: the table's own pane, a GROUP BY pane over it (a console
+// query made live) and that pane with its chart shown — with the bridge's batching on
+// (and, with BATCHING=on,off, off). First it measures the frame rate of an empty page in
+// the same webview: the ceiling under this display. Run by scripts/bench-ui; prints a
+// Markdown table.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 
-import { launch, openTable, runSql, tempDir } from "./app.mjs";
+import { launch, openTable, page, runSql, tempDir } from "./app.mjs";
 
 const rates = (process.env.RATES ?? "1000,10000,50000").split(",").map(Number);
 const seconds = Number(process.env.SECONDS_PER_RUN ?? 5);
+const panes = (process.env.PANES ?? "table,aggregate,chart").split(",");
+const batchings = (process.env.BATCHING ?? "on").split(",").map((b) => b === "on");
+
+const TABLE = "bench.items";
+/** The writer's rows fall into 40 groups: one group changes per commit. */
+const AGGREGATE = `SELECT grp, count(*) AS n, sum(v) AS total FROM ${TABLE} GROUP BY grp`;
 
 /** The app of the run in progress, so a run that hangs can be ended. */
 let running = null;
 
-async function measure(rate, batching) {
-  const report = join(tempDir("tidepool-bench-"), "writer.json");
+/**
+ * The frame rate of the app's webview without the app: an empty page, and a page that
+ * changes one line of text every frame (what any change costs the renderer), with the
+ * CPU the run's processes used meanwhile, in cores. Frames are counted as perf.ts
+ * counts them.
+ */
+async function ceiling() {
+  const app = await launch();
+  try {
+    const { browser } = app;
+    await browser.setWindowSize(1280, 800);
+    await browser.execute(() => void document.body.replaceChildren());
+    const frameRate = async (changing) => {
+      const load = cpuLoad();
+      await browser.execute((changing) => {
+        window.__tidepoolPerf.start();
+        if (!changing) return;
+        const line = document.body.appendChild(document.createElement("div"));
+        let n = 0;
+        const frame = () => {
+          line.textContent = `frame ${++n}`;
+          if (line.isConnected) requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }, changing);
+      await browser.pause(3000);
+      const { fps } = await browser.execute(() => {
+        document.body.replaceChildren();
+        return window.__tidepoolPerf.stop();
+      });
+      return { fps, cores: load().ours };
+    };
+    return { empty: await frameRate(false), changing: await frameRate(true) };
+  } finally {
+    await app.close();
+  }
+}
+
+/** CPU ticks of every process: [ticks, parent] by pid. */
+function processTicks() {
+  const all = new Map();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      all.set(Number(pid), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return all;
+}
+
+const cores = availableParallelism();
+
+/** Busy and total CPU ticks of the machine. */
+function machineTicks() {
+  const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3] - ticks[4], total };
+}
+
+/**
+ * Measures the machine's CPU from now until the returned function is called: the cores
+ * this run's processes used (the display, the driver, the app and its web processes all
+ * descend from xvfb-run, this script's parent), and the share of all cores busy with
+ * other processes.
+ */
+function cpuLoad() {
+  const before = { machine: machineTicks(), processes: processTicks() };
+  return () => {
+    const machine = machineTicks();
+    const processes = processTicks();
+    const ours = new Set([process.ppid]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [pid, { parent }] of processes) {
+        if (!ours.has(pid) && ours.has(parent)) {
+          ours.add(pid);
+          grew = true;
+        }
+      }
+    }
+    let mine = 0;
+    for (const pid of ours) mine += (processes.get(pid)?.ticks ?? 0) - (before.processes.get(pid)?.ticks ?? 0);
+    const busy = machine.busy - before.machine.busy;
+    const total = machine.total - before.machine.total;
+    return { ours: (mine / total) * cores, other: Math.max(0, (busy - mine) / total) };
+  };
+}
+
+/** Opens the pane a run measures and waits until it has loaded. */
+async function openMeasuredPane(browser, kind) {
+  if (kind === "table") {
+    await openTable(browser, TABLE);
+    return;
+  }
+  await runSql(browser, `${AGGREGATE};`);
+  await page(browser).$("button.result-live").click();
+  await browser.$(`.tab[data-tab="live: ${AGGREGATE}"]`).waitForExist({ timeout: 10_000 });
+  const pane = await page(browser).$(".pane");
+  await browser.waitUntil(async () => (await pane.getAttribute("data-loading")) === "false", { timeout: 30_000 });
+  if (kind === "chart") {
+    await page(browser).$("button=Chart").click();
+    await page(browser).$(".pane-chart canvas").waitForExist({ timeout: 10_000 });
+  }
+}
+
+async function measure(rate, kind, batching) {
+  const dir = tempDir("tidepool-bench-");
+  const start = join(dir, "start");
+  const report = join(dir, "writer.json");
   const env = {
-    TIDEPOOL_STUDIO_BENCH_WRITER: `table=bench.items rate=${rate} seconds=${seconds} report=${report}`,
+    TIDEPOOL_STUDIO_BENCH_WRITER: `table=${TABLE} rate=${rate} seconds=${seconds} start=${start} report=${report}`,
     TIDEPOOL_STUDIO_EVENT_BATCHING: batching ? "on" : "off",
   };
   const app = await launch({ env });
@@ -25,10 +146,13 @@ async function measure(rate, batching) {
   const { browser } = app;
   try {
     await browser.setWindowSize(1280, 800);
-    await runSql(browser, "CREATE NAMESPACE bench; CREATE TABLE bench.items (id BIGINT PRIMARY KEY, v BIGINT);");
+    await runSql(browser, `CREATE NAMESPACE bench; CREATE TABLE ${TABLE} (id BIGINT PRIMARY KEY, grp TEXT, v BIGINT);`);
+    await openMeasuredPane(browser, kind);
+    await browser.pause(500);
+    // From the writer's start until the pane has painted its last change.
     await browser.execute(() => window.__tidepoolPerf.start());
-    await openTable(browser, "bench.items");
-    // The writer starts a second after the pane opens and runs `seconds`.
+    const load = cpuLoad();
+    writeFileSync(start, "");
     let writer = null;
     const deadline = Date.now() + (seconds + 60) * 1000;
     while (!writer && Date.now() < deadline) {
@@ -48,56 +172,67 @@ async function measure(rate, batching) {
       await browser.pause(100);
     }
     const result = await browser.execute(() => window.__tidepoolPerf.stop());
-    return { rate, batching, writer, result };
+    return { writer, result, other: load().other };
   } finally {
     running = null;
     await app.close();
   }
 }
 
+const PANE_NAMES = { table: "table", aggregate: "GROUP BY", chart: "GROUP BY + chart" };
+
+const limit = await ceiling();
+const ceilingLine =
+  `An empty page in the same webview: ${limit.empty.fps.toFixed(0)} fps; a page changing one line of text every frame: ` +
+  `${limit.changing.fps.toFixed(0)} fps, using ${limit.changing.cores.toFixed(2)} cores (${limit.empty.cores.toFixed(2)} for the empty page).`;
+console.error(ceilingLine);
 const rows = [];
 for (const rate of rates) {
-  for (const batching of [true, false]) {
-    // A run that hangs (a stuck driver) fails the measurement instead of waiting forever;
-    // a run that fails (a flooded webview stops answering WebDriver) is a row saying so,
-    // and the others are still measured.
-    let measured;
-    try {
-      measured = await Promise.race([
-        measure(rate, batching),
-        new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
-      ]);
-    } catch (error) {
-      running?.kill();
-      running = null;
-      process.exitCode = 1;
-      const reason = String(error?.message ?? error).split("\n")[0];
-      const row = { target: rate, batching: batching ? "on (16 ms)" : "off", failed: reason };
+  for (const batching of batchings) {
+    for (const kind of panes) {
+      const base = { target: rate, pane: PANE_NAMES[kind], batching: batching ? "on (16 ms)" : "off" };
+      // A run that hangs (a stuck driver) fails the measurement instead of waiting
+      // forever; a run that fails (a flooded webview stops answering WebDriver) is a
+      // row saying so, and the others are still measured.
+      let measured;
+      try {
+        measured = await Promise.race([
+          measure(rate, kind, batching),
+          new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
+        ]);
+      } catch (error) {
+        running?.kill();
+        running = null;
+        process.exitCode = 1;
+        const row = { ...base, failed: String(error?.message ?? error).split("\n")[0] };
+        rows.push(row);
+        console.error(JSON.stringify(row));
+        continue;
+      }
+      const { writer, result, other } = measured;
+      const row = {
+        ...base,
+        achieved: Math.round(writer.rate),
+        fps: result.fps.toFixed(0),
+        events: result.events,
+        p50: result.p50 === null ? null : Math.round(result.p50),
+        p99: result.p99 === null ? null : Math.round(result.p99),
+        delivered: `${result.delivered}/${writer.changes}`,
+        other: `${Math.round(other * 100)}%`,
+      };
       rows.push(row);
       console.error(JSON.stringify(row));
-      continue;
     }
-    const { writer, result } = measured;
-    const row = {
-      target: rate,
-      batching: batching ? "on (16 ms)" : "off",
-      achieved: Math.round(writer.rate),
-      fps: result.fps.toFixed(0),
-      events: result.events,
-      p50: result.p50 === null ? null : Math.round(result.p50),
-      p99: result.p99 === null ? null : Math.round(result.p99),
-      delivered: `${result.delivered}/${writer.changes}`,
-    };
-    rows.push(row);
-    console.error(JSON.stringify(row));
   }
 }
-console.log("| target changes/s | batching | writer achieved/s | fps | events | commit-to-paint p50 (ms) | p99 (ms) | delivered/expected |");
-console.log("|---:|---|---:|---:|---:|---:|---:|---|");
+console.log(`${ceilingLine}\n`);
+console.log("| target changes/s | pane | batching | writer achieved/s | fps | events | commit-to-paint p50 (ms) | p99 (ms) | delivered/expected | CPU busy outside the app |");
+console.log("|---:|---|---|---:|---:|---:|---:|---:|---|---:|");
 for (const r of rows) {
+  const lead = `| ${r.target.toLocaleString("en")} | ${r.pane} | ${r.batching}`;
   if (r.failed) {
-    console.log(`| ${r.target.toLocaleString("en")} | ${r.batching} | – | – | – | – | – | did not finish: ${r.failed} |`);
+    console.log(`${lead} | – | – | – | – | – | did not finish: ${r.failed} | – |`);
     continue;
   }
-  console.log(`| ${r.target.toLocaleString("en")} | ${r.batching} | ${r.achieved.toLocaleString("en")} | ${r.fps} | ${r.events.toLocaleString("en")} | ${r.p50 ?? "–"} | ${r.p99 ?? "–"} | ${r.delivered} |`);
+  console.log(`${lead} | ${r.achieved.toLocaleString("en")} | ${r.fps} | ${r.events.toLocaleString("en")} | ${r.p50 ?? "–"} | ${r.p99 ?? "–"} | ${r.delivered} | ${r.other} |`);
 }

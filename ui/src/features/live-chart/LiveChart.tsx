@@ -1,6 +1,8 @@
 // A live pane's chart: bars over a text label, or a line over a date or time, drawn by
 // Chart.js on a canvas and updated in place whenever the pane's rows change — at most
-// once per bridge event (16 ms), from the pane's first CHART_ROWS rows.
+// once per bridge event (16 ms), from the pane's first CHART_ROWS rows: those the grid
+// holds when it holds them all (then the batch costs one read, and the chart is drawn
+// with the grid), else read for the chart.
 import { useCallback, useEffect, useRef, useState } from "react";
 import {
   BarController,
@@ -19,6 +21,7 @@ import {
 
 import { api } from "../../ipc";
 import { chartColors, useDarkMode } from "../../theme";
+import type { Json } from "../../json";
 import { CHART_ROWS, chartData, type ChartColumn, type ChartData, type ChartPlan } from "./chartData";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
@@ -28,6 +31,13 @@ Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineContro
 const ANIMATE_GAP_MS = 250;
 
 type Kind = "bar" | "line";
+
+/** The pane's first rows (up to CHART_ROWS) as of commit `seq`, out of `total`. */
+export interface ChartRows {
+  seq: number;
+  rows: readonly Json[][];
+  total: number;
+}
 
 function config(plan: ChartPlan, columns: readonly ChartColumn[], dark: boolean): ChartConfiguration<Kind, (number | null)[], string> {
   const colors = chartColors(dark);
@@ -71,6 +81,8 @@ export function LiveChart({
   plan,
   seq,
   total,
+  held,
+  onDrawn,
 }: {
   pane: string;
   columns: readonly ChartColumn[];
@@ -78,12 +90,18 @@ export function LiveChart({
   /** The pane's commit and row count: when either moves, the chart reads the rows again. */
   seq: number | null;
   total: number;
+  /** The rows to draw when the pane has them at hand; null: the chart reads them. */
+  held: ChartRows | null;
+  /** Told the commit the chart has just drawn. */
+  onDrawn?: (seq: number) => void;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const chart = useRef<Chart<Kind, (number | null)[], string> | null>(null);
   const lastDraw = useRef(0);
   const loading = useRef<"idle" | "busy" | "again">("idle");
   const [shown, setShown] = useState({ points: 0, total: 0 });
+  const onDrawnRef = useRef(onDrawn);
+  onDrawnRef.current = onDrawn;
   const dark = useDarkMode();
 
   // Made anew for another plan or theme (then loaded again below).
@@ -111,6 +129,15 @@ export function LiveChart({
     lastDraw.current = now;
   }, []);
 
+  const show = useCallback(
+    ({ seq, rows, total }: ChartRows) => {
+      draw(chartData(plan, columns, rows));
+      onDrawnRef.current?.(seq);
+      setShown((s) => (s.points === rows.length && s.total === total ? s : { points: rows.length, total }));
+    },
+    [plan, columns, draw],
+  );
+
   const load = useCallback(async () => {
     if (loading.current !== "idle") {
       loading.current = "again";
@@ -121,18 +148,22 @@ export function LiveChart({
     try {
       do {
         loading.current = "busy";
-        const window = await api.paneRows(pane, 0, CHART_ROWS, null);
-        draw(chartData(plan, columns, window.rows));
-        setShown({ points: window.rows.length, total: window.total });
+        const { seq, rows, total } = await api.paneRows(pane, 0, CHART_ROWS, null);
+        show({ seq, rows, total });
       } while (again());
     } catch {
       // The pane is closing or was replaced; its next event will tell.
     } finally {
       loading.current = "idle";
     }
-  }, [pane, plan, columns, draw]);
+  }, [pane, show]);
 
-  useEffect(() => void load(), [load, seq, total, dark]);
+  useEffect(() => {
+    if (held) show(held);
+  }, [held, show, dark]);
+  useEffect(() => {
+    if (!held) void load();
+  }, [held, load, seq, total, dark]);
 
   return (
     <div className="pane-chart" data-kind={plan.kind} data-points={shown.points}>

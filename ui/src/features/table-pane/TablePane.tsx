@@ -22,8 +22,8 @@ import { cellText, keyString, type Json } from "../../json";
 import { flashColors, gridTheme, useDarkMode } from "../../theme";
 import { CopyMenu, GridNotice } from "../grid/CopyMenu";
 import { FindBar } from "../grid/FindBar";
-import { chartPlan } from "../live-chart/chartData";
-import { LiveChart } from "../live-chart/LiveChart";
+import { CHART_ROWS, chartPlan } from "../live-chart/chartData";
+import { LiveChart, type ChartRows } from "../live-chart/LiveChart";
 import { fetchSpans } from "../grid/selection";
 import { GRID_KEYBINDINGS, useGridCopy } from "../grid/useGridCopy";
 import { useGridFind } from "../grid/useGridFind";
@@ -40,8 +40,9 @@ import {
 } from "./paneState";
 import { AddRowForm } from "./AddRowForm";
 import { ChangeFeed } from "./ChangeFeed";
+import { changedCells } from "./changedCells";
 import { appendChanges, EMPTY_FEED, type Feed, type FeedEntry } from "./feedLog";
-import { notePainted, noteBatch } from "./perf";
+import { noteBatch, noteChart, notePainted } from "./perf";
 
 /** The header icon for a column type (key columns get the key icon). */
 export function typeIcon(sqlType: string): GridColumnIcon {
@@ -89,11 +90,14 @@ async function fetchRowsAt(pane: string, rows: number[]): Promise<Json[][]> {
 
 interface RowsWindow {
   start: number;
-  /** The commit the rows show. */
+  /** The commit the rows show, and the pane's row count then. */
   seq: number;
+  total: number;
   keys: Json[][];
   rows: Json[][];
 }
+
+const NO_ROWS: RowsWindow = { start: 0, seq: 0, total: 0, keys: [], rows: [] };
 
 export interface TablePaneProps {
   initial: PaneInfo;
@@ -116,7 +120,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [info]);
   const [live, setLive] = useState<PaneLive>(() => initialLive(Number(initial.generation)));
-  const [window_, setWindow] = useState<RowsWindow>({ start: 0, seq: 0, keys: [], rows: [] });
+  const [window_, setWindow] = useState<RowsWindow>(NO_ROWS);
   const [filter, setFilter] = useState(initialFilter);
   const [filterError, setFilterError] = useState<string | null>(null);
   const [editError, setEditError] = useState<string | null>(null);
@@ -129,8 +133,15 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   /** The keys of the selected rows, taken when they were selected. */
   const [selectedKeys, setSelectedKeys] = useState<Json[][]>([]);
   const [now, setNow] = useState(() => Date.now());
-  /** Bumped when flash marks run out: the grid redraws for it, not for every tick. */
-  const [flashVersion, setFlashVersion] = useState(0);
+  // What makes the grid draw every cell again: its row count and a new getCellContent.
+  // Neither follows every batch: new rows are drawn cell by cell where they changed
+  // (`changedCells`), and the count is the one fetched rows came with when they reach
+  // its end, else the pane's four times a second — a batch that changed no row on
+  // screen (at 10,000 changes/s into a large table, most of them) costs no redraw. The
+  // status line shows the exact count meanwhile.
+  const [gridRows, setGridRows] = useState(0);
+  /** Bumped when the rows on screen moved: every cell is drawn again. */
+  const [drawVersion, setDrawVersion] = useState(0);
   const grid = useRef<DataEditorRef>(null);
   const host = useRef<HTMLDivElement>(null);
   // The feed is kept up to date here whether or not the drawer shows it; the drawer's
@@ -149,7 +160,10 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   paneId.current = info.pane;
   // The live state's source of truth: events are applied here in order, outside React's
   // updaters; cells read the flash marks from here, so an event alone does not redraw
-  // the grid (it redraws when the rows it announced arrive, or a flash runs out).
+  // the grid (it redraws when the rows it announced arrive, or a flash runs out). An
+  // event that needs rows fetched is rendered with them, in one render: the status
+  // line, the grid's row count and its rows show the same commit, and the grid draws
+  // once per event instead of twice.
   const liveRef = useRef(live);
   const updateLive = useCallback((change: (state: PaneLive) => PaneLive) => {
     liveRef.current = change(liveRef.current);
@@ -186,9 +200,28 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   const theme = useMemo(() => gridTheme(dark), [dark]);
 
   const showWindow = useCallback((next: RowsWindow) => {
+    const cells = changedCells(windowRef.current, next);
     windowRef.current = next;
     setWindow(next);
+    if (cells === null) setDrawVersion((v) => v + 1);
+    else if (cells.length > 0) grid.current?.updateCells(cells.map((cell) => ({ cell })));
   }, []);
+
+  /** Draws again the rows on screen with these keys. */
+  const redrawRows = useCallback((keys: readonly string[]) => {
+    const w = windowRef.current;
+    const wanted = new Set(keys);
+    const width = w.rows[0]?.length ?? 0;
+    const cells = w.keys.flatMap((key, i) =>
+      wanted.has(keyString(key)) ? Array.from({ length: width }, (_, col) => ({ cell: [col, w.start + i] as Item })) : [],
+    );
+    if (cells.length > 0) grid.current?.updateCells(cells);
+  }, []);
+
+  const plan = useMemo(() => chartPlan(info.columns), [info.columns]);
+  const chartShown = chartOpen && plan !== null;
+  const chartShownRef = useRef(chartShown);
+  chartShownRef.current = chartShown;
 
   const fetchRows = useCallback(async () => {
     if (fetching.current !== "idle") {
@@ -203,8 +236,13 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
         const current = windowRef.current;
         const topKey = y > 0 ? (current.keys[y - current.start] ?? null) : null;
         const start = Math.max(0, y - OVERSCAN);
-        const result = await api.paneRows(paneId.current, start, height + 2 * OVERSCAN, topKey);
-        showWindow({ start: result.start, seq: result.seq, keys: result.keys, rows: result.rows });
+        // At the top, with the chart open, the rows it draws too.
+        const count = Math.max(height + 2 * OVERSCAN, start === 0 && chartShownRef.current ? CHART_ROWS : 0);
+        const result = await api.paneRows(paneId.current, start, count, topKey);
+        showWindow({ start: result.start, seq: result.seq, total: result.total, keys: result.keys, rows: result.rows });
+        const end = result.start + result.rows.length;
+        setGridRows((rows) => (end >= result.total || rows < end ? result.total : rows));
+        setLive(liveRef.current);
         if (result.anchor_index !== null && result.anchor_index !== y) {
           // Rows arrived (or left) above the top visible row: keep that row on top.
           visible.current = { y: result.anchor_index, height };
@@ -218,6 +256,8 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       const again = fetching.current === "again";
       fetching.current = "idle";
       if (again) void fetchRows();
+      // Events applied while the fetch was under way are shown even if it failed.
+      else setLive(liveRef.current);
     }
   }, [showWindow]);
 
@@ -261,11 +301,12 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
           feedRef.current = appendChanges(feedRef.current, event);
           if (feedOpenRef.current) setFeed(feedRef.current);
         }
-        updateLive(() => next);
+        liveRef.current = next;
         if (needsRows) void fetchRows();
+        else setLive(next);
         if (effect === "resubscribe") void resubscribe();
       }),
-    [info.pane, fetchRows, resubscribe, updateLive],
+    [info.pane, fetchRows, resubscribe],
   );
 
   useEffect(() => notePainted(window_.seq, "rows"), [window_]);
@@ -280,16 +321,30 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
     const timer = setInterval(() => {
       const t = Date.now();
       setNow(t);
-      const before = liveRef.current;
-      if (before.flashes.size > 0) {
-        updateLive((s) => expireFlashes(s, t));
-        if (liveRef.current !== before) setFlashVersion((v) => v + 1);
+      setGridRows(liveRef.current.total);
+      const [next, expired] = expireFlashes(liveRef.current, t);
+      if (expired.length > 0) {
+        updateLive(() => next);
+        redrawRows(expired);
       }
     }, 250);
     return () => clearInterval(timer);
-  }, [updateLive]);
+  }, [updateLive, redrawRows]);
 
-  const plan = useMemo(() => chartPlan(info.columns), [info.columns]);
+  // The chart draws the rows the grid holds when they are the pane's first CHART_ROWS.
+  const chartRows = useMemo<ChartRows | null>(
+    () =>
+      window_.start === 0 && window_.rows.length >= Math.min(window_.total, CHART_ROWS)
+        ? { seq: window_.seq, rows: window_.rows.slice(0, CHART_ROWS), total: window_.total }
+        : null,
+    [window_],
+  );
+  useEffect(() => {
+    if (!chartShown) return;
+    noteChart(true);
+    return () => noteChart(false);
+  }, [chartShown]);
+  const chartDrawn = useCallback((seq: number) => notePainted(seq, "chart"), []);
 
   const columns: GridColumn[] = useMemo(
     () =>
@@ -302,14 +357,17 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
     [info.columns],
   );
 
+  // Cells are read from the rows held now, so that the grid can draw single cells of a
+  // new window without a new getCellContent.
   const getCell = useCallback(
     ([col, row]: Item): GridCell => {
-      const i = row - window_.start;
-      const values = window_.rows[i];
+      const w = windowRef.current;
+      const i = row - w.start;
+      const values = w.rows[i];
       if (!values) return { kind: GridCellKind.Loading, allowOverlay: false };
       const value = values[col];
       const column = info.columns[col];
-      const rowKey = window_.keys[i];
+      const rowKey = w.keys[i];
       const flash = flashOf(liveRef.current, keyString(rowKey), col, Date.now());
       // The row's key rides along with the cell into the editor, so an edit goes to the
       // row it was started on even if rows move meanwhile.
@@ -324,18 +382,19 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
         themeOverride: flash === "cell" ? { bgCell: colors.cell } : undefined,
       } as GridCell;
     },
-    // flashVersion: redraw when marks run out.
+    // drawVersion: every cell is drawn again when the rows moved.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [window_, info, flashVersion, colors.cell],
+    [info, drawVersion, colors.cell],
   );
 
   const rowTheme = useCallback(
     (row: number) => {
-      const key = window_.keys[row - window_.start];
+      const w = windowRef.current;
+      const key = w.keys[row - w.start];
       return key && flashOf(liveRef.current, keyString(key), null, Date.now()) === "row" ? { bgCell: colors.row } : undefined;
     },
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [window_, flashVersion, colors.row],
+    [drawVersion, colors.row],
   );
 
   const onEdited = useCallback(
@@ -463,7 +522,8 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       setFilterError(null);
       void api.closePane(info.pane).catch(() => undefined);
       paneId.current = next.pane;
-      showWindow({ start: 0, seq: 0, keys: [], rows: [] });
+      showWindow(NO_ROWS);
+      setGridRows(0);
       updateLive(() => initialLive(Number(next.generation)));
       setSelectedKeys([]);
       feedRef.current = EMPTY_FEED;
@@ -491,7 +551,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       data-rows={live.total}
       data-seq={live.seq ?? ""}
       data-loading={live.loading}
-      data-flashing={[...live.flashes.values()].filter((f) => f.until > now).length}
+      data-flashing={live.flashes.size}
     >
       <div className="pane-toolbar">
         {table !== null && (
@@ -564,14 +624,14 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       {adding && info.table !== null && (
         <AddRowForm info={info} onDone={() => setAdding(false)} onError={setEditError} />
       )}
-      {chartOpen && plan && <LiveChart pane={info.pane} columns={info.columns} plan={plan} seq={live.seq} total={live.total} />}
+      {chartOpen && plan && <LiveChart pane={info.pane} columns={info.columns} plan={plan} seq={live.seq} total={live.total} held={chartRows} onDrawn={chartDrawn} />}
       <div className="pane-body">
         <div className="grid-host" ref={gridHost}>
           <DataEditor
             key={gridKey}
             ref={grid}
             columns={columns}
-            rows={live.total}
+            rows={gridRows}
             getCellContent={getCell}
             getRowThemeOverride={rowTheme}
             onVisibleRegionChanged={onVisible}

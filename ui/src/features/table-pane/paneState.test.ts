@@ -81,10 +81,12 @@ describe("flash marks", () => {
     expect(flashOf(state, keyString([1]), 1, 400)).toBe("cell");
     expect(flashOf(state, keyString([1]), 2, 400)).toBe("cell");
     // Expiry drops marks and bumps the version so the grid redraws.
-    const expired = expireFlashes(state, 300 + FLASH_MS + 1);
+    const [expired, keys] = expireFlashes(state, 300 + FLASH_MS + 1);
+    expect(keys.sort()).toEqual([keyString([1]), keyString([2])]);
     expect(expired.flashes.size).toBe(0);
     expect(expired.version).toBe(state.version + 1);
-    expect(expireFlashes(expired, 99_999)).toBe(expired);
+    expect(expireFlashes(expired, 99_999)).toEqual([expired, []]);
+    expect(expireFlashes(expired, 99_999)[0]).toBe(expired);
   });
 
   it("drops the mark of a deleted row", () => {

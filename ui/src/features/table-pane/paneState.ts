@@ -1,21 +1,18 @@
-// The live state of a pane, as a pure reducer over the bridge's `pane` events: seq
+// The live state of a pane, as a reducer over the bridge's `pane` events: seq
 // continuity (a gap or a resync asks for a resubscribe), flash marks for changed
-// cells and new rows, the pause counter and the changes/second meter. The rows
-// themselves stay in the app and are fetched by window.
+// cells and new rows, the pause counter and the changes/second meter. Each event gives
+// a new state object, but the flash marks are one structure updated in place
+// (`flashMarks.ts`): events are applied in order and only the newest state is read.
+// The rows themselves stay in the app and are fetched by window.
 import type { PaneEvent } from "../../bindings/PaneEvent";
 import type { ChangeMark } from "../../bindings/ChangeMark";
 import { compareKeys, keyString, type Json } from "../../json";
+import { FlashMarks } from "./flashMarks";
 
 /** How long a changed cell or a new row stays marked. */
 export const FLASH_MS = 1000;
 /** The window the changes/second meter averages over. */
 const RATE_WINDOW_MS = 1000;
-
-export interface Flash {
-  /** Changed column indexes, or "row" for a new row. */
-  columns: number[] | "row";
-  until: number;
-}
 
 export interface PaneLive {
   generation: number;
@@ -25,7 +22,7 @@ export interface PaneLive {
   loading: boolean;
   paused: boolean;
   waiting: number;
-  flashes: Map<string, Flash>;
+  flashes: FlashMarks;
   /** Recent change counts, for the meter. */
   samples: { at: number; count: number }[];
   /** Commit time of the newest batch applied (ms since epoch), for latency. */
@@ -47,7 +44,7 @@ export function initialLive(generation: number): PaneLive {
     loading: true,
     paused: false,
     waiting: 0,
-    flashes: new Map(),
+    flashes: new FlashMarks(),
     samples: [],
     lastCommittedAt: null,
     version: 0,
@@ -69,7 +66,7 @@ export function applyEvent(state: PaneLive, event: PaneEvent, now: number): [Pan
       if (state.seq === null || event.from_seq !== state.seq + 1) {
         return [{ ...state, error: gapMessage(state.seq, event.from_seq) }, "resubscribe"];
       }
-      const flashes = new Map(state.flashes);
+      const { flashes } = state;
       const until = now + FLASH_MS;
       for (const mark of event.marks) {
         const key = keyString(mark.key);
@@ -94,7 +91,6 @@ export function applyEvent(state: PaneLive, event: PaneEvent, now: number): [Pan
           ...state,
           seq: event.to_seq,
           total: event.total,
-          flashes,
           samples,
           lastCommittedAt: event.committed_at,
           version: state.version + 1,
@@ -122,13 +118,10 @@ export function setPaused(state: PaneLive, paused: boolean): PaneLive {
   return { ...state, paused, waiting: 0 };
 }
 
-/** Drops flash marks that have run out; returns the same state when none did. */
-export function expireFlashes(state: PaneLive, now: number): PaneLive {
-  let expired = false;
-  for (const flash of state.flashes.values()) if (flash.until <= now) expired = true;
-  if (!expired) return state;
-  const flashes = new Map([...state.flashes].filter(([, f]) => f.until > now));
-  return { ...state, flashes, version: state.version + 1 };
+/** Drops flash marks that have run out: the state (the same one when none did) and the keys of their rows. */
+export function expireFlashes(state: PaneLive, now: number): [PaneLive, string[]] {
+  const expired = state.flashes.expire(now);
+  return [expired.length > 0 ? { ...state, version: state.version + 1 } : state, expired];
 }
 
 export function changesPerSecond(state: PaneLive, now: number): number {

@@ -1,8 +1,16 @@
 // Frame rate and commit-to-paint latency of live panes, measured inside the webview
 // for the throughput benchmark (scripts/bench-ui drives `window.__tidepoolPerf`).
-// A batch counts as painted at the first animation frame after the grid received a
-// row window at or past the batch's last commit; its latency runs from its oldest
-// commit, so it is never understated. Idle unless started.
+// A batch counts as painted at the first animation frame after every surface that
+// shows it has it: the grid a row window at or past the batch's last commit (or, for a
+// batch that changed no row the grid holds, its live state), and an open chart points
+// read at or past it. Its latency runs from its oldest commit, so it is never
+// understated. Frames are counted as a 60 Hz display shows them: animation frames,
+// at most one per refresh interval (without GPU compositing WebKitGTK runs animation
+// frames whenever the page changes, more often than any display refreshes). Idle
+// unless started.
+
+/** What a pane paints: its grid's rows, its live state (count, status), its chart. */
+export type Surface = "rows" | "live" | "chart";
 
 interface Pending {
   toSeq: number;
@@ -10,11 +18,18 @@ interface Pending {
   count: number;
   /** The batch changed rows the grid holds: painted when they have been fetched. */
   needsRows: boolean;
+  /** A chart was open: painted when it has drawn the batch too. */
+  needsChart: boolean;
 }
+
+/** A display refresh: frames in the same one count once. */
+const REFRESH_MS = 1000 / 60;
 
 export interface PerfResult {
   seconds: number;
   fps: number;
+  /** Animation-frame callbacks per second, however close together. */
+  callbacks: number;
   events: number;
   delivered: number;
   p50: number | null;
@@ -25,33 +40,55 @@ export interface PerfResult {
 let running = false;
 let startedAt = 0;
 let frames = 0;
+let callbacks = 0;
+/** The refresh interval of the last frame counted. */
+let lastRefresh = -1;
 let events = 0;
 let delivered = 0;
 let latencies: number[] = [];
 let pending: Pending[] = [];
+/** The newest commit each surface has shown. */
+let shown: Record<Surface, number> = { rows: -1, live: -1, chart: -1 };
+/** Charts open now (counted whether or not measuring). */
+let charts = 0;
 
-function countFrame() {
+function countFrame(time: number) {
   if (!running) return;
-  frames += 1;
+  callbacks += 1;
+  const refresh = Math.floor((time - startedAt) / REFRESH_MS);
+  if (refresh > lastRefresh) {
+    frames += 1;
+    lastRefresh = refresh;
+  }
   requestAnimationFrame(countFrame);
 }
 
 export function noteBatch(toSeq: number, committedAt: number, count: number, needsRows: boolean): void {
   if (!running) return;
   events += 1;
-  pending.push({ toSeq, committedAt, count, needsRows });
+  pending.push({ toSeq, committedAt, count, needsRows, needsChart: charts > 0 });
+}
+
+/** A chart opened (or closed): batches from now on wait for it too. */
+export function noteChart(open: boolean): void {
+  charts += open ? 1 : -1;
 }
 
 /**
- * The pane rendered state up to `seq`: from fetched rows (`rows`), or only its live
- * state — row count and status — which is all a batch that changed no held row shows.
+ * A surface rendered state up to `seq`: the grid fetched rows (`rows`), the pane its
+ * live state — row count and status — which is all a batch that changed no held row
+ * shows (`live`), or a chart its points (`chart`).
  */
-export function notePainted(seq: number, from: "rows" | "live"): void {
-  if (!running || pending.length === 0) return;
+export function notePainted(seq: number, from: Surface): void {
+  if (!running) return;
+  shown[from] = Math.max(shown[from], seq);
+  if (pending.length === 0) return;
   requestAnimationFrame(() => {
     const now = Date.now();
     pending = pending.filter((batch) => {
-      if (batch.toSeq > seq || (from === "live" && batch.needsRows)) return true;
+      const grid = shown.rows >= batch.toSeq || (!batch.needsRows && shown.live >= batch.toSeq);
+      const chart = !batch.needsChart || shown.chart >= batch.toSeq;
+      if (!grid || !chart) return true;
       latencies.push(now - batch.committedAt);
       delivered += batch.count;
       return false;
@@ -68,9 +105,11 @@ export const perf = {
   start(): void {
     running = true;
     startedAt = performance.now();
-    frames = events = delivered = 0;
+    frames = callbacks = events = delivered = 0;
+    lastRefresh = -1;
     latencies = [];
     pending = [];
+    shown = { rows: -1, live: -1, chart: -1 };
     requestAnimationFrame(countFrame);
   },
   /** The numbers so far; measuring goes on. */
@@ -80,6 +119,7 @@ export const perf = {
     return {
       seconds,
       fps: frames / seconds,
+      callbacks: callbacks / seconds,
       events,
       delivered,
       p50: quantile(sorted, 0.5),
