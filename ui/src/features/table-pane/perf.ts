@@ -43,6 +43,8 @@ let frames = 0;
 let callbacks = 0;
 /** The refresh interval of the last frame counted. */
 let lastRefresh = -1;
+/** Bumped by every start, so a loop of an earlier measurement counts nothing. */
+let run = 0;
 let events = 0;
 let delivered = 0;
 let latencies: number[] = [];
@@ -52,15 +54,18 @@ let shown: Record<Surface, number> = { rows: -1, live: -1, chart: -1 };
 /** Charts open now (counted whether or not measuring). */
 let charts = 0;
 
-function countFrame(time: number) {
-  if (!running) return;
-  callbacks += 1;
-  const refresh = Math.floor((time - startedAt) / REFRESH_MS);
-  if (refresh > lastRefresh) {
-    frames += 1;
-    lastRefresh = refresh;
-  }
-  requestAnimationFrame(countFrame);
+function countFrames(mine: number) {
+  const frame = (time: number) => {
+    if (!running || mine !== run) return;
+    callbacks += 1;
+    const refresh = Math.floor((time - startedAt) / REFRESH_MS);
+    if (refresh > lastRefresh) {
+      frames += 1;
+      lastRefresh = refresh;
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 }
 
 export function noteBatch(toSeq: number, committedAt: number, count: number, needsRows: boolean): void {
@@ -110,7 +115,7 @@ export const perf = {
     latencies = [];
     pending = [];
     shown = { rows: -1, live: -1, chart: -1 };
-    requestAnimationFrame(countFrame);
+    countFrames(++run);
   },
   /** The numbers so far; measuring goes on. */
   peek(): PerfResult {
