@@ -3,9 +3,11 @@
 // webview the frame rate, commit-to-paint latency and delivered/expected changes of
 // three panes, one per run: the table's own pane, a GROUP BY pane over it (a console
 // query made live) and that pane with its chart shown — with the bridge's batching on
-// (and, with BATCHING=on,off, off). First it measures the frame rate of an empty page in
-// the same webview: the ceiling under this display. Run by scripts/bench-ui; prints a
-// Markdown table.
+// (and, with BATCHING=on,off, off; PANES=table,aggregate,chart picks panes). First it
+// measures the frame rate of the same webview on an empty page and on a page that
+// changes one line of text every frame: the ceiling under this display, and what any
+// change costs its renderer. Run by scripts/bench-ui; prints a Markdown table, and on
+// stderr each run as JSON (with the p99 of the run's second half, p99Late).
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -217,6 +219,7 @@ for (const rate of rates) {
         events: result.events,
         p50: result.p50 === null ? null : Math.round(result.p50),
         p99: result.p99 === null ? null : Math.round(result.p99),
+        p99Late: result.p99Late === null ? null : Math.round(result.p99Late),
         delivered: `${result.delivered}/${writer.changes}`,
         other: `${Math.round(other * 100)}%`,
       };

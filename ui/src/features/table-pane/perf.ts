@@ -34,6 +34,8 @@ export interface PerfResult {
   delivered: number;
   p50: number | null;
   p99: number | null;
+  /** p99 of the batches painted in the second half of the run (warmed up). */
+  p99Late: number | null;
   max: number | null;
 }
 
@@ -48,6 +50,8 @@ let run = 0;
 let events = 0;
 let delivered = 0;
 let latencies: number[] = [];
+/** When each latency was taken (performance.now()). */
+let paintedAt: number[] = [];
 let pending: Pending[] = [];
 /** The newest commit each surface has shown. */
 let shown: Record<Surface, number> = { rows: -1, live: -1, chart: -1 };
@@ -95,6 +99,7 @@ export function notePainted(seq: number, from: Surface): void {
       const chart = !batch.needsChart || shown.chart >= batch.toSeq;
       if (!grid || !chart) return true;
       latencies.push(now - batch.committedAt);
+      paintedAt.push(performance.now());
       delivered += batch.count;
       return false;
     });
@@ -113,6 +118,7 @@ export const perf = {
     frames = callbacks = events = delivered = 0;
     lastRefresh = -1;
     latencies = [];
+    paintedAt = [];
     pending = [];
     shown = { rows: -1, live: -1, chart: -1 };
     countFrames(++run);
@@ -121,6 +127,8 @@ export const perf = {
   peek(): PerfResult {
     const seconds = (performance.now() - startedAt) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
+    const half = startedAt + (performance.now() - startedAt) / 2;
+    const late = latencies.filter((_, i) => paintedAt[i] >= half).sort((a, b) => a - b);
     return {
       seconds,
       fps: frames / seconds,
@@ -129,6 +137,7 @@ export const perf = {
       delivered,
       p50: quantile(sorted, 0.5),
       p99: quantile(sorted, 0.99),
+      p99Late: quantile(late, 0.99),
       max: sorted.length ? sorted[sorted.length - 1] : null,
     };
   },
