@@ -32,17 +32,14 @@ use crate::error::{Error, Result};
 use crate::live::capture::RowChange;
 use crate::live::delta::{filter_and_show, images_of, passing, CommitRows};
 use crate::live::message::Change;
-use crate::live::query::{row_local, scan_rows, RowsQuery};
+use crate::live::query::{row_exprs, row_local, scan_rows, RowsQuery};
 use crate::live::stateful::{Applied, Cell, KeyedRows, PerCommit, Stateful};
-use crate::live::subscription::{for_each_match, Sub};
+use crate::live::subscription::{for_each_chunk, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
 use crate::sql::scan::Batcher;
 use crate::types::Value;
-
-/// Rows folded per evaluation while a snapshot is built.
-const FOLD_CHUNK: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -387,22 +384,9 @@ fn distinct(session: &Session, statement: &SqlStatement, input: &LogicalPlan) ->
     let Some(rows) = scan_rows(session, statement, projection.input.as_ref())? else {
         return Ok(None);
     };
-    let state = session.ctx().state();
-    let mut group = Vec::new();
-    for expr in &projection.expr {
-        if !row_local(expr) {
-            return Ok(None);
-        }
-        let expr = match expr {
-            Expr::Alias(alias) => alias.expr.as_ref().clone(),
-            other => other.clone(),
-        };
-        group.push(
-            state
-                .create_physical_expr(expr, projection.input.schema())
-                .map_err(|e| from_df(&e, statement.position))?,
-        );
-    }
+    let Some(group) = row_exprs(session, statement, &projection.expr, projection.input.schema())? else {
+        return Ok(None);
+    };
     let output: SchemaRef = Arc::new(projection.schema.as_arrow().clone());
     let select = output
         .fields()
@@ -711,33 +695,11 @@ impl Stateful for Aggregate {
 
     fn read(&self, inner: &Arc<Inner>, snapshot: &rocksdb::Snapshot<'_>, sub: &Sub) -> Result<Groups> {
         let mut groups = self.empty_groups();
-        let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(FOLD_CHUNK);
-        let fold = |chunk: &mut Vec<(Option<String>, Vec<Value>)>, groups: &mut Groups| -> Result<()> {
-            if chunk.is_empty() {
-                return Ok(());
-            }
-            let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
-            let (keys, args) = self.evaluate(&images)?;
-            self.fold(groups, keys, &args, 1, |_, _| {})?;
-            chunk.clear();
-            Ok(())
-        };
-        let mut failed = None;
-        for_each_match(inner, &self.input, snapshot, |owner, values| {
-            chunk.push((owner.map(str::to_string), values.to_vec()));
-            if chunk.len() == FOLD_CHUNK {
-                if let Err(e) = fold(&mut chunk, &mut groups) {
-                    failed = Some(e);
-                    return false;
-                }
-                return !sub.is_closed();
-            }
-            true
+        for_each_chunk(inner, &self.input, snapshot, |images| {
+            let (keys, args) = self.evaluate(images)?;
+            self.fold(&mut groups, keys, &args, 1, |_, _| {})?;
+            Ok(!sub.is_closed())
         })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        fold(&mut chunk, &mut groups)?;
         Ok(groups)
     }
 

@@ -33,15 +33,12 @@ use crate::live::message::Change;
 use crate::live::query::{row_local, scan_rows, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
 use crate::live::stateful::{Applied, Cell, KeyedRows, PerCommit, Stateful};
-use crate::live::subscription::{for_each_match, Sub};
+use crate::live::subscription::{for_each_chunk, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
 use crate::sql::scan::Batcher;
 use crate::types::Value;
-
-/// Rows read per key evaluation while the arrangements are built.
-const READ_CHUNK: usize = 4096;
 
 /// One joined table (a FROM item).
 struct Leaf {
@@ -663,32 +660,12 @@ impl Join {
             ..Arrangements::default()
         };
         for (l, leaf) in self.leaves.iter().enumerate() {
-            let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(READ_CHUNK);
-            let mut failed = None;
-            let flush =
-                |chunk: &mut Vec<(Option<String>, Vec<Value>)>, arrangements: &mut Arrangements| -> Result<()> {
-                    let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
-                    for stored in self.stored(l, &images)? {
-                        self.add(arrangements, l, stored);
-                    }
-                    chunk.clear();
-                    Ok(())
-                };
-            for_each_match(inner, &leaf.rows, snapshot, |owner, values| {
-                chunk.push((owner.map(str::to_string), values.to_vec()));
-                if chunk.len() == READ_CHUNK {
-                    if let Err(e) = flush(&mut chunk, &mut arrangements) {
-                        failed = Some(e);
-                        return false;
-                    }
-                    return !sub.is_closed();
+            for_each_chunk(inner, &leaf.rows, snapshot, |images| {
+                for stored in self.stored(l, images)? {
+                    self.add(&mut arrangements, l, stored);
                 }
-                true
+                Ok(!sub.is_closed())
             })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            flush(&mut chunk, &mut arrangements)?;
         }
         let roots: HashSet<String> = arrangements.tables[0].keys().cloned().collect();
         self.rebuild(&mut arrangements, &roots)?;

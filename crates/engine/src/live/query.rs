@@ -284,6 +284,33 @@ pub(crate) fn row_local(expr: &Expr) -> bool {
         .unwrap_or(true)
 }
 
+/// Expressions (aliases dropped) compiled for evaluation on rows of `schema`; `None`
+/// when one is not `row_local`.
+pub(crate) fn row_exprs(
+    session: &Session,
+    statement: &SqlStatement,
+    exprs: &[Expr],
+    schema: &DFSchema,
+) -> Result<Option<Vec<Arc<dyn PhysicalExpr>>>> {
+    let state = session.ctx().state();
+    let mut compiled = Vec::with_capacity(exprs.len());
+    for expr in exprs {
+        if !row_local(expr) {
+            return Ok(None);
+        }
+        let expr = match expr {
+            Expr::Alias(alias) => alias.expr.as_ref().clone(),
+            other => other.clone(),
+        };
+        compiled.push(
+            state
+                .create_physical_expr(expr, schema)
+                .map_err(|e| from_df(&e, statement.position))?,
+        );
+    }
+    Ok(Some(compiled))
+}
+
 fn result_columns(plan: &LogicalPlan) -> Vec<LiveColumn> {
     plan.schema()
         .fields()
@@ -435,24 +462,9 @@ pub(crate) fn rows_shape(session: &Session, statement: &SqlStatement, plan: &Log
     }
     if !plain {
         // Computed expressions, evaluated on row images as the filter is.
-        let input = projection.input.schema();
-        let mut computed = Vec::with_capacity(projection.expr.len());
-        for expr in &projection.expr {
-            if !row_local(expr) {
-                return Ok(None);
-            }
-            let expr = match expr {
-                Expr::Alias(alias) => alias.expr.as_ref().clone(),
-                other => other.clone(),
-            };
-            computed.push(
-                session
-                    .ctx()
-                    .state()
-                    .create_physical_expr(expr, input)
-                    .map_err(|e| from_df(&e, statement.position))?,
-            );
-        }
+        let Some(computed) = row_exprs(session, statement, &projection.expr, projection.input.schema())? else {
+            return Ok(None);
+        };
         rows.computed = Some(computed);
         return Ok(Some(rows));
     }

@@ -22,7 +22,7 @@ use crate::catalog::TableKind;
 use crate::engine::Inner;
 use crate::error::Result;
 use crate::live::capture::decode_commits;
-use crate::live::delta::{key, matches, project_all};
+use crate::live::delta::{key, matches, project_all, Image};
 use crate::live::delta::{segments_of, Segment};
 use crate::live::history::Commit;
 use crate::live::manager::LiveInfo;
@@ -767,17 +767,31 @@ pub(crate) fn for_each_match(
     snapshot: &rocksdb::Snapshot<'_>,
     mut f: impl FnMut(Option<&str>, &[crate::types::Value]) -> bool,
 ) -> Result<()> {
-    let mut chunk = Vec::with_capacity(READ_CHUNK);
+    for_each_chunk(inner, query, snapshot, |images| {
+        Ok(images.iter().all(|(owner, values)| f(*owner, values)))
+    })
+}
+
+/// Calls `f` with the snapshot rows the query's filter accepts, a read chunk at a time
+/// (the filter is evaluated once per chunk), until `f` returns false or fails.
+pub(crate) fn for_each_chunk(
+    inner: &Inner,
+    query: &RowsQuery,
+    snapshot: &rocksdb::Snapshot<'_>,
+    mut f: impl FnMut(&[Image<'_>]) -> Result<bool>,
+) -> Result<()> {
+    let mut chunk: Vec<(Option<String>, Vec<crate::types::Value>)> = Vec::with_capacity(READ_CHUNK);
     // Whether to go on.
     let mut flush = |chunk: &mut Vec<(Option<String>, Vec<crate::types::Value>)>| -> Result<bool> {
-        let accepted = matches(query, chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())))?;
-        let mut more = true;
-        for ((owner, values), ok) in chunk.iter().zip(accepted) {
-            if ok && !f(owner.as_deref(), values) {
-                more = false;
-                break;
-            }
-        }
+        let images: Vec<Image<'_>> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
+        let accepted = matches(query, images.iter().copied())?;
+        let kept: Vec<Image<'_>> = images
+            .into_iter()
+            .zip(accepted)
+            .filter(|(_, ok)| *ok)
+            .map(|(i, _)| i)
+            .collect();
+        let more = kept.is_empty() || f(&kept)?;
         chunk.clear();
         Ok(more)
     };

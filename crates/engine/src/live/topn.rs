@@ -26,15 +26,12 @@ use crate::live::delta::{images_of, key, passing, project_all, CommitRows};
 use crate::live::query::{row_local, rows_shape, RowsQuery};
 use crate::live::reevaluate::{diff, Shown};
 use crate::live::stateful::{Applied, Cell, KeyedRows, Stateful};
-use crate::live::subscription::{for_each_match, Sub};
+use crate::live::subscription::{for_each_chunk, Sub};
 use crate::session::Session;
 use crate::sql::errors::from_df;
 use crate::sql::parse::SqlStatement;
 use crate::sql::scan::Batcher;
 use crate::types::Value;
-
-/// Rows whose sort keys are computed together while reading the table.
-const READ_CHUNK: usize = 4096;
 
 /// Where a row sorts: its ORDER BY values, then its key as a tiebreak.
 #[derive(Debug, Clone)]
@@ -272,11 +269,8 @@ impl TopN {
             inner: Arc::downgrade(inner),
             ..Window::default()
         };
-        let mut chunk: Vec<(Option<String>, Vec<Value>)> = Vec::with_capacity(READ_CHUNK);
-        let mut failed = None;
-        let add = |chunk: &mut Vec<(Option<String>, Vec<Value>)>, window: &mut Window| -> Result<()> {
-            let images: Vec<_> = chunk.iter().map(|(o, v)| (o.as_deref(), v.as_slice())).collect();
-            let positions = self.positions(&images)?;
+        for_each_chunk(inner, &self.input, snapshot, |images| {
+            let positions = self.positions(images)?;
             // Only rows that will be kept are shown (their SELECT list computed).
             let kept: Vec<usize> = (0..images.len())
                 .filter(|&i| window.rows.len() < self.capacity || window.admits(&positions[i]))
@@ -284,30 +278,11 @@ impl TopN {
             let shown = project_all(&self.input, &kept.iter().map(|&i| images[i]).collect::<Vec<_>>())?;
             for (i, row) in kept.into_iter().zip(shown) {
                 let (owner, values) = images[i];
-                let row_key = key(&self.input, owner, values);
-                window.insert(positions[i].clone(), row_key, row);
+                window.insert(positions[i].clone(), key(&self.input, owner, values), row);
                 window.trim(self.capacity);
             }
-            chunk.clear();
-            Ok(())
-        };
-        for_each_match(inner, &self.input, snapshot, |owner, values| {
-            chunk.push((owner.map(str::to_string), values.to_vec()));
-            if chunk.len() == READ_CHUNK {
-                if let Err(e) = add(&mut chunk, &mut window) {
-                    failed = Some(e);
-                    return false;
-                }
-                return sub.is_none_or(|s| !s.is_closed());
-            }
-            true
+            Ok(sub.is_none_or(|s| !s.is_closed()))
         })?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        if !chunk.is_empty() {
-            add(&mut chunk, &mut window)?;
-        }
         Ok(window)
     }
 
