@@ -98,6 +98,10 @@ pub struct EngineOptions {
     /// Keep the shapes that can be kept incrementally that way (the default); `false`
     /// re-evaluates every live query, to compare the two (benchmarks, tests).
     pub live_incremental: bool,
+    /// Run the statements people run most (INSERT ... VALUES; SELECT, UPDATE, DELETE of
+    /// one row by its whole key) without DataFusion's planner, with the same answers
+    /// (`sql::direct`; the default). `false` plans everything, to compare the two.
+    pub sql_direct: bool,
 }
 
 impl Default for EngineOptions {
@@ -111,6 +115,7 @@ impl Default for EngineOptions {
             live_tick: Duration::from_micros(250),
             live_reevaluate_interval: Duration::from_millis(100),
             live_incremental: true,
+            sql_direct: true,
         }
     }
 }
@@ -154,6 +159,10 @@ pub(crate) struct Inner {
     pub clock: Clock,
     pub live: LiveManager,
     pub tokens: Tokens,
+    /// `EngineOptions::sql_direct`.
+    pub sql_direct: bool,
+    /// Counts catalog changes: a plan made at one version is stale at another.
+    pub catalog_version: AtomicU64,
 }
 
 impl Engine {
@@ -209,6 +218,8 @@ impl Engine {
                 options.live_incremental,
             ),
             tokens,
+            sql_direct: options.sql_direct,
+            catalog_version: AtomicU64::new(0),
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);
@@ -330,7 +341,17 @@ impl Inner {
     }
 
     pub fn catalog_mut(&self) -> std::sync::RwLockWriteGuard<'_, Catalog> {
-        self.catalog.write().unwrap_or_else(|p| p.into_inner())
+        let catalog = self.catalog.write().unwrap_or_else(|p| p.into_inner());
+        // Counted under the lock: whoever reads the version under the read lock and
+        // then plans has planned against that version or a later catalog.
+        self.catalog_version.fetch_add(1, Ordering::SeqCst);
+        catalog
+    }
+
+    /// The catalog's version, read under its lock (see `catalog_mut`).
+    pub fn catalog_version(&self) -> u64 {
+        let _catalog = self.catalog();
+        self.catalog_version.load(Ordering::SeqCst)
     }
 
     pub fn table(&self, name: &TableName) -> Result<Arc<TableDef>> {

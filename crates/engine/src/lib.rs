@@ -75,7 +75,7 @@ pub use import::{
 };
 pub use live::{Change, Changes, LiveColumn, LiveMessage, OrderKey, Subscription};
 pub use results::{cell_json, column_type_name, rows_json};
-pub use session::{Actor, Session, StatementResult};
+pub use session::{Actor, Prepared, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};
 pub use summary::{NamespaceSummary, TableSummary};
 pub use tokens::TokenInfo;

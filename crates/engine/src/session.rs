@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, UInt64Array};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -25,7 +25,7 @@ use crate::live::Subscription;
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
-use crate::sql::{ddl, dml_plan, functions, wildcard};
+use crate::sql::{ddl, direct, dml_plan, functions, wildcard};
 use crate::types::{SqlType, Value};
 
 /// Who a session acts as.
@@ -75,6 +75,45 @@ pub struct Session {
     engine: Engine,
     scope: Arc<Scope>,
     ctx: SessionContext,
+    /// DataFusion's plans of statements this session ran, by statement text, each with
+    /// the catalog version it was made at (`Inner::catalog_version`).
+    plans: Mutex<HashMap<String, (u64, LogicalPlan)>>,
+}
+
+/// Statement plans a session keeps; past it the cache starts over.
+const PLAN_CACHE_ENTRIES: usize = 256;
+
+/// A statement parsed and planned once, run many times with `$1`-style parameters
+/// (`Session::prepare`, `Session::execute_prepared`).
+pub struct Prepared {
+    sql: String,
+    at: Position,
+    actor: Actor,
+    statement: DfStatement,
+    direct: Option<direct::Direct>,
+    /// The type DataFusion expects of each parameter, when it could tell.
+    types: Vec<Option<DataType>>,
+    plan: Mutex<(u64, LogicalPlan)>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("sql", &self.sql)
+            .field("params", &self.types.len())
+            .finish()
+    }
+}
+
+impl Prepared {
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// How many parameters it takes (`$1` … `$n`).
+    pub fn param_count(&self) -> usize {
+        self.types.len()
+    }
 }
 
 impl Session {
@@ -103,7 +142,12 @@ impl Session {
         let ctx = SessionContext::new_with_state(state);
         ctx.register_catalog(CATALOG_NAME, Arc::new(TidepoolCatalog(scope.clone())));
         ctx.register_udf(functions::snowflake_id_udf());
-        Session { engine, scope, ctx }
+        Session {
+            engine,
+            scope,
+            ctx,
+            plans: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Turns on statements that read or write files (`CREATE EXTERNAL TABLE`,
@@ -138,6 +182,9 @@ impl Session {
     /// Runs one statement.
     pub async fn execute_statement(&self, statement: &SqlStatement) -> Result<StatementResult> {
         let at = statement.position;
+        if let Some(plan) = self.cached_plan(&statement.sql) {
+            return self.run_plan(plan, at).await;
+        }
         let parsed = parse(statement)?;
         let inner = &self.scope.inner;
         match parsed {
@@ -239,12 +286,12 @@ impl Session {
                 self.require_admin("DROP TOKEN")?;
                 crate::tokens::revoke(inner, &id)?;
             }
-            Parsed::Standard(statement) => return self.execute_standard(*statement, at).await,
+            Parsed::Standard(parsed) => return self.execute_standard(*parsed, &statement.sql, at).await,
         }
         Ok(StatementResult::Done)
     }
 
-    async fn execute_standard(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
+    async fn execute_standard(&self, statement: DfStatement, sql: &str, at: Position) -> Result<StatementResult> {
         let inner = &self.scope.inner;
         let statement = match statement {
             DfStatement::Statement(s) => match *s {
@@ -292,9 +339,18 @@ impl Session {
                 }
                 SqlStatementAst::Insert(mut insert) => {
                     self.prepare_insert(&mut insert)?;
-                    DfStatement::Statement(Box::new(SqlStatementAst::Insert(insert)))
+                    let insert = SqlStatementAst::Insert(insert);
+                    if let Some(result) = self.run_direct(&insert, &[]).await {
+                        return result;
+                    }
+                    DfStatement::Statement(Box::new(insert))
                 }
-                other => DfStatement::Statement(Box::new(other)),
+                other => {
+                    if let Some(result) = self.run_direct(&other, &[]).await {
+                        return result;
+                    }
+                    DfStatement::Statement(Box::new(other))
+                }
             },
             DfStatement::CreateExternalTable(_) | DfStatement::CopyTo(_) if !self.scope.file_access => {
                 return Err(Error::NotAllowed(
@@ -305,7 +361,139 @@ impl Session {
             }
             other => other,
         };
-        self.run_datafusion(statement, at).await
+        let version = inner.catalog_version();
+        let plan = self.plan(statement, at).await?;
+        if cacheable(&plan) {
+            self.remember(sql, version, &plan);
+        }
+        self.run_plan(plan, at).await
+    }
+
+    /// The plan this session made of `sql`, if the catalog has not changed since.
+    fn cached_plan(&self, sql: &str) -> Option<LogicalPlan> {
+        let version = self.scope.inner.catalog_version();
+        let plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        plans.get(sql).filter(|(v, _)| *v == version).map(|(_, plan)| plan.clone())
+    }
+
+    fn remember(&self, sql: &str, version: u64, plan: &LogicalPlan) {
+        let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        if plans.len() >= PLAN_CACHE_ENTRIES {
+            plans.clear();
+        }
+        plans.insert(sql.to_string(), (version, plan.clone()));
+    }
+
+    /// Parses and plans one statement to run many times with parameters `$1` … `$n`
+    /// (SELECT, WITH, INSERT, UPDATE or DELETE). The statements the direct path serves
+    /// run there; the others keep DataFusion's plan while the catalog is unchanged.
+    pub async fn prepare(&self, sql: &str) -> Result<Prepared> {
+        let mut statements = split_statements(sql)?;
+        let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
+            return Err(Error::InvalidArgument("prepare takes exactly one statement".into()));
+        };
+        let at = statement.position;
+        let not_preparable = || {
+            Error::Unsupported("only SELECT, WITH, INSERT, UPDATE and DELETE statements can be prepared".into())
+        };
+        let ast = match parse(&statement)? {
+            Parsed::Standard(parsed) => match *parsed {
+                DfStatement::Statement(s) => *s,
+                _ => return Err(not_preparable()),
+            },
+            _ => return Err(not_preparable()),
+        };
+        let ast = match ast {
+            SqlStatementAst::Insert(mut insert) => {
+                self.prepare_insert(&mut insert)?;
+                SqlStatementAst::Insert(insert)
+            }
+            s @ (SqlStatementAst::Query(_) | SqlStatementAst::Update(_) | SqlStatementAst::Delete(_)) => s,
+            _ => return Err(not_preparable()),
+        };
+        let inner = &self.scope.inner;
+        let direct = inner.sql_direct.then(|| direct::compile(&self.scope, &ast)).flatten();
+        let statement = DfStatement::Statement(Box::new(ast));
+        let version = inner.catalog_version();
+        let plan = self.plan(statement.clone(), at).await?;
+        let types = parameter_types(&plan, at)?;
+        if let Some(direct) = &direct {
+            if direct.params() > types.len() {
+                return Err(Error::Query(format!(
+                    "the statement uses parameter ${} but DataFusion found {}",
+                    direct.params(),
+                    types.len()
+                )));
+            }
+        }
+        Ok(Prepared {
+            sql: sql.trim().trim_end_matches(';').trim().to_string(),
+            at,
+            actor: self.scope.actor.clone(),
+            statement,
+            direct,
+            types,
+            plan: Mutex::new((version, plan)),
+        })
+    }
+
+    /// Runs a prepared statement with one value per parameter, in order (`$1` first).
+    /// A value is converted to the type the statement expects there (an integer to a
+    /// DOUBLE, a text to a TIMESTAMP); one that cannot be is an error that names it.
+    pub async fn execute_prepared(&self, prepared: &Prepared, params: &[Value]) -> Result<StatementResult> {
+        if prepared.actor != self.scope.actor {
+            return Err(Error::InvalidArgument(format!(
+                "the statement was prepared by a session of {}, not {}",
+                prepared.actor, self.scope.actor
+            )));
+        }
+        let expected = prepared.types.len();
+        if params.len() != expected {
+            return Err(Error::InvalidArgument(match expected {
+                0 => format!("the statement takes no parameters, got {}", params.len()),
+                1 => format!("the statement takes 1 parameter ($1), got {}", params.len()),
+                n => format!("the statement takes {n} parameters ($1 … ${n}), got {}", params.len()),
+            }));
+        }
+        let scalars = params
+            .iter()
+            .zip(&prepared.types)
+            .enumerate()
+            .map(|(i, (value, ty))| param_scalar(i + 1, value, ty.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(direct) = &prepared.direct {
+            if let Some(result) = run_compiled(&self.scope.inner, direct, params).await {
+                return result;
+            }
+        }
+        let version = self.scope.inner.catalog_version();
+        let plan = {
+            let cached = prepared.plan.lock().unwrap_or_else(|p| p.into_inner());
+            (cached.0 == version).then(|| cached.1.clone())
+        };
+        let plan = match plan {
+            Some(plan) => plan,
+            None => {
+                let plan = self.plan(prepared.statement.clone(), prepared.at).await?;
+                *prepared.plan.lock().unwrap_or_else(|p| p.into_inner()) = (version, plan.clone());
+                plan
+            }
+        };
+        let plan = plan
+            .with_param_values(scalars)
+            .map_err(|e| from_df(&e, prepared.at))?;
+        self.run_plan(plan, prepared.at).await
+    }
+
+    /// Runs a statement on the direct path (`sql::direct`) when it is one it serves:
+    /// `None` sends it to DataFusion, having changed nothing.
+    async fn run_direct(&self, statement: &SqlStatementAst, params: &[Value]) -> Option<Result<StatementResult>> {
+        let inner = &self.scope.inner;
+        if !inner.sql_direct {
+            return None;
+        }
+        let direct = direct::compile(&self.scope, statement)?;
+        run_compiled(inner, &direct, params).await
     }
 
     /// Plans one read-only query (`SELECT ...`, `WITH ...`) and returns its schema and
@@ -340,6 +528,11 @@ impl Session {
     /// Plans and runs a statement with DataFusion.
     async fn run_datafusion(&self, statement: DfStatement, at: Position) -> Result<StatementResult> {
         let plan = self.plan(statement, at).await?;
+        self.run_plan(plan, at).await
+    }
+
+    /// Runs a plan DataFusion made.
+    async fn run_plan(&self, plan: LogicalPlan, at: Position) -> Result<StatementResult> {
         SQLOptions::new()
             .with_allow_ddl(self.scope.file_access)
             .with_allow_dml(true)
@@ -513,6 +706,105 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// Plans worth keeping by statement text: queries and row writes (not DDL, COPY or
+/// EXPLAIN, which are planned once anyway).
+fn cacheable(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Dml(dml) => !matches!(dml.op, datafusion::logical_expr::WriteOp::Ctas),
+        LogicalPlan::Ddl(_)
+        | LogicalPlan::Copy(_)
+        | LogicalPlan::Explain(_)
+        | LogicalPlan::Analyze(_)
+        | LogicalPlan::Statement(_)
+        | LogicalPlan::DescribeTable(_) => false,
+        _ => true,
+    }
+}
+
+/// The type DataFusion expects of each parameter `$1` … `$n` (`None` where it cannot
+/// tell, as in `SELECT $1`).
+fn parameter_types(plan: &LogicalPlan, at: Position) -> Result<Vec<Option<DataType>>> {
+    let found = plan.get_parameter_types().map_err(|e| from_df(&e, at))?;
+    let mut types = Vec::new();
+    for (name, ty) in found {
+        let index = name
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!("parameter {name}: parameters are written $1, $2, …"))
+            })?;
+        if types.len() < index {
+            types.resize(index, None);
+        }
+        types[index - 1] = ty;
+    }
+    Ok(types)
+}
+
+/// Parameter `$n`'s value as DataFusion's scalar of the type the statement expects.
+fn param_scalar(n: usize, value: &Value, ty: Option<&DataType>) -> Result<ScalarValue> {
+    let scalar = match value {
+        Value::Null => ScalarValue::Null,
+        Value::Boolean(b) => ScalarValue::Boolean(Some(*b)),
+        Value::Int(i) => ScalarValue::Int32(Some(*i)),
+        Value::BigInt(i) => ScalarValue::Int64(Some(*i)),
+        Value::Double(f) => ScalarValue::Float64(Some(*f)),
+        Value::Decimal(d) => ScalarValue::Decimal128(Some(*d), 38, 0),
+        Value::Text(s) | Value::Json(s) => ScalarValue::Utf8(Some(s.clone())),
+        Value::Bytes(b) => ScalarValue::Binary(Some(b.clone())),
+        Value::Date(d) => ScalarValue::Date32(Some(*d)),
+        Value::Timestamp(t) => ScalarValue::TimestampMicrosecond(Some(*t), None),
+    };
+    match ty {
+        Some(ty) if scalar.data_type() != *ty => scalar.cast_to(ty).map_err(|_| Error::TypeMismatch {
+            column: format!("${n}"),
+            expected: sql_type_name(ty),
+            found: match value {
+                Value::Text(s) => format!("'{s}'"),
+                other => other.to_string(),
+            },
+        }),
+        _ => Ok(scalar),
+    }
+}
+
+/// An Arrow type by the SQL name Tidepool gives it.
+fn sql_type_name(ty: &DataType) -> String {
+    match ty {
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int32 => "INT".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal128(p, s) => format!("DECIMAL({p},{s})"),
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => "TEXT".into(),
+        DataType::Binary => "BYTES".into(),
+        DataType::Date32 => "DATE".into(),
+        DataType::Timestamp(_, _) => "TIMESTAMP".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs a compiled direct statement; `None` when DataFusion must run it after all
+/// (nothing was written). A write that finds the writer lock free runs here, on the
+/// caller's thread; one that would wait for it waits on a blocking thread.
+async fn run_compiled(
+    inner: &Arc<crate::engine::Inner>,
+    direct: &direct::Direct,
+    params: &[Value],
+) -> Option<Result<StatementResult>> {
+    if !direct.writes() {
+        return direct.read(inner, params);
+    }
+    if let Some(txn) = crate::write::Txn::try_begin(inner) {
+        return direct.write(txn, inner, params);
+    }
+    let (inner, direct, params) = (inner.clone(), direct.clone(), params.to_vec());
+    tokio::task::spawn_blocking(move || direct.write(crate::write::Txn::begin(&inner), &inner, &params))
+        .await
+        .unwrap_or_else(|e| Some(Err(Error::Query(format!("write task failed: {e}")))))
 }
 
 /// The one row `CREATE TOKEN` returns: the only time the token's text is shown.

@@ -39,7 +39,22 @@ impl<'a> Txn<'a> {
     pub fn begin(inner: &'a Inner) -> Txn<'a> {
         // A panic while holding the lock cannot leave a half-written batch behind (the
         // batch is only written in `commit`), so a poisoned lock is safe to take over.
-        let mut capture = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let capture = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Txn::with(inner, capture)
+    }
+
+    /// Begins at once if no other writer holds the lock (so a caller on an async
+    /// thread need not move to a blocking one); `None` if one does.
+    pub fn try_begin(inner: &'a Inner) -> Option<Txn<'a>> {
+        let capture = match inner.writer.try_lock() {
+            Ok(capture) => capture,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(Txn::with(inner, capture))
+    }
+
+    fn with(inner: &'a Inner, mut capture: MutexGuard<'a, Capture>) -> Txn<'a> {
         capture.clear();
         Txn {
             inner,

@@ -13,7 +13,8 @@
 //!   message at all when nothing changed.
 //!
 //! A case is one generated statement checked by its oracles. Every case is reproducible
-//! from `TIDEPOOL_FUZZ_SEED` and its round; a failure prints both and the SQL that
+//! from `TIDEPOOL_FUZZ_SEED` and its round (even rounds run with the direct path of
+//! `sql::direct` on, odd ones with it off); a failure prints both and the SQL that
 //! reproduces it. Knobs: `TIDEPOOL_FUZZ_CASES` (default 3,000: the CI run),
 //! `TIDEPOOL_FUZZ_SECONDS` (stop after this long), `TIDEPOOL_FUZZ_SEED`. `scripts/fuzz`
 //! runs it in a release build for as long as asked.
@@ -231,6 +232,20 @@ impl Table {
         }
     }
 
+    /// A statement's WHERE: a quarter of the time the whole key equal to literals (what
+    /// the direct path of `sql::direct` serves, when the types allow), else a tree.
+    fn filter(&self, rng: &mut Rng) -> String {
+        if self.key.is_empty() || !rng.chance(25) {
+            return self.predicate(rng, 3);
+        }
+        let parts: Vec<String> = self
+            .key
+            .iter()
+            .map(|c| format!("{} = {}", c.name, c.ty.literal(rng)))
+            .collect();
+        parts.join(" AND ")
+    }
+
     /// A WHERE tree over the table's columns.
     fn predicate(&self, rng: &mut Rng, depth: usize) -> String {
         if depth > 0 && rng.chance(45) {
@@ -441,7 +456,7 @@ impl Round {
 
     /// (a) and (b) for one predicate.
     async fn query_case(&mut self, rng: &mut Rng) {
-        let p = self.table.predicate(rng, 3);
+        let p = self.table.filter(rng);
         let select = match rng.below(4) {
             0 => format!(
                 "SELECT count(*), count({}) FROM {{t}} WHERE {p}",
@@ -481,7 +496,7 @@ impl Round {
 
     /// (c) for one UPDATE, DELETE or INSERT ... SELECT.
     async fn write_case(&mut self, rng: &mut Rng) {
-        let p = self.table.predicate(rng, 3);
+        let p = self.table.filter(rng);
         let columns = self.table.column_list();
         let (statement, expected_rows, expected_count, target) = match rng.below(3) {
             0 => (
@@ -720,8 +735,17 @@ fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
 
 /// Runs rounds until the case budget or the time budget is spent; returns the cases run.
 async fn fuzz(seed: u64, first_round: u64, cases: u64, seconds: Option<u64>) -> u64 {
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path()).unwrap();
+    // Even rounds run on a database with the direct path of `sql::direct` on, odd ones
+    // on one with it off: every oracle holds for both.
+    let (on, off) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let open = |dir: &std::path::Path, sql_direct: bool| {
+        let options = tidepool_engine::EngineOptions {
+            sql_direct,
+            ..Default::default()
+        };
+        Engine::open_with(dir, options).unwrap()
+    };
+    let engines = [open(on.path(), true), open(off.path(), false)];
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
     let started = Instant::now();
     let mut done = 0u64;
@@ -729,7 +753,8 @@ async fn fuzz(seed: u64, first_round: u64, cases: u64, seconds: Option<u64>) -> 
     while done < cases && deadline.is_none_or(|d| Instant::now() < d) {
         // Each round draws from its own stream, so one round reproduces alone.
         let mut rng = Rng(seed ^ round.wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let mut state = Round::start(&engine, &mut rng, seed, round).await;
+        let engine = &engines[(round % 2) as usize];
+        let mut state = Round::start(engine, &mut rng, seed, round).await;
         for _ in 0..CASES_PER_ROUND {
             if rng.chance(70) {
                 state.query_case(&mut rng).await;

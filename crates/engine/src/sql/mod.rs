@@ -1,11 +1,13 @@
 //! SQL: statements are split and parsed (`parse`), Tidepool's own statements and DDL
-//! are executed directly (`ddl`), and everything else is planned and run by DataFusion
+//! are executed directly (`ddl`), the most common reads and writes of rows by key go
+//! straight to the store (`direct`), and everything else is planned and run by DataFusion
 //! over the providers of `provider` — scans (`scan`, with key ranges from `pushdown`),
 //! writes (`dml`), and the `system` views — after `wildcard` has taken generated keys
 //! out of every `*`.
 
 pub(crate) mod ddl;
 pub(crate) mod depth;
+pub(crate) mod direct;
 pub(crate) mod dml;
 pub(crate) mod dml_plan;
 pub(crate) mod errors;

@@ -1,0 +1,724 @@
+//! The direct path: the statements people run most — `INSERT ... VALUES`, and SELECT,
+//! UPDATE and DELETE of the row a whole primary key names — run straight against the
+//! write transaction and the store, without DataFusion's planner and optimizer, which
+//! cost hundreds of microseconds a statement (docs/sql-performance.md).
+//!
+//! It takes a statement only when its answer is certainly DataFusion's: one table that
+//! is not a STREAM table (whose expired rows a scan hides), plain column names, values
+//! that are literals or parameters needing no conversion beyond widening an integer,
+//! and nothing else in the statement (the clauses are compared with a parsed template,
+//! so a clause this module does not know sends the statement to DataFusion). The rows
+//! are written by the same `Txn` calls, in the same order, as DataFusion's plans make
+//! them (`sql::dml`), so constraint errors and live changes are the same too.
+//! Everything else goes to DataFusion unchanged; `EngineOptions::sql_direct = false`
+//! sends everything there, to compare the two (`tests/direct.rs`, the fuzzer).
+
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::sql::sqlparser::ast::{
+    AssignmentTarget, BinaryOperator, Delete, Expr as SqlExpr, FromTable, Insert, ObjectName, Query, Select,
+    SelectItem, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Update,
+    Value as SqlValue, WildcardAdditionalOptions,
+};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::catalog::{DefaultExpr, TableDef, TableKind, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE, USER_COLUMN};
+use crate::convert::build_array;
+use crate::engine::{decode_values, Inner};
+use crate::error::Result;
+use crate::session::StatementResult;
+use crate::sql::ddl;
+use crate::sql::functions::next_snowflake_id;
+use crate::sql::parse::normalize_ident;
+use crate::sql::provider::{session_schema, Scope, View};
+use crate::types::{SqlType, Value};
+use crate::write::{key_of, Txn};
+
+/// A statement the direct path can run, compiled against the table it names.
+#[derive(Debug, Clone)]
+pub(crate) struct Direct {
+    def: Arc<TableDef>,
+    view: View,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    /// Rows of slots, one per listed column; `columns[i]` is the session-schema column
+    /// the i-th slot of a row fills.
+    Insert { columns: Vec<usize>, rows: Vec<Vec<Slot>> },
+    /// The session-schema columns shown, under their output schema.
+    Select { key: Key, columns: Vec<usize>, schema: SchemaRef },
+    /// (session-schema column, new value) pairs.
+    Update { key: Key, set: Vec<(usize, Slot)> },
+    Delete { key: Key },
+}
+
+/// The whole primary key: the owner's slot (an admin naming `_user` of a USER table)
+/// and one slot per key column, in key order.
+#[derive(Debug, Clone)]
+struct Key {
+    owner: Option<Slot>,
+    columns: Vec<Slot>,
+}
+
+/// Where a value comes from: a literal of the statement, or parameter `$n + 1`.
+#[derive(Debug, Clone)]
+enum Slot {
+    Literal(Value),
+    Param(usize),
+}
+
+impl Slot {
+    fn value<'a>(&'a self, params: &'a [Value]) -> Option<&'a Value> {
+        match self {
+            Slot::Literal(value) => Some(value),
+            Slot::Param(i) => params.get(*i),
+        }
+    }
+}
+
+/// `value` as a value of column type `ty`, when DataFusion's conversion gives exactly
+/// this: the same type, an integer widened (or narrowed within range), NULL, or text
+/// that is valid JSON for a JSON column. `None` for anything it might do differently.
+fn exact(value: &Value, ty: SqlType) -> Option<Value> {
+    let converted = match (value, ty) {
+        (Value::Null, _) => Value::Null,
+        (Value::Boolean(b), SqlType::Boolean) => Value::Boolean(*b),
+        (Value::BigInt(i), SqlType::BigInt) => Value::BigInt(*i),
+        (Value::BigInt(i), SqlType::Int) => Value::Int(i32::try_from(*i).ok()?),
+        (Value::BigInt(i), SqlType::Double) => Value::Double(*i as f64),
+        (Value::Int(i), SqlType::Int) => Value::Int(*i),
+        (Value::Int(i), SqlType::BigInt) => Value::BigInt(i64::from(*i)),
+        (Value::Int(i), SqlType::Double) => Value::Double(f64::from(*i)),
+        (Value::Double(f), SqlType::Double) => Value::Double(*f),
+        (Value::Text(s), SqlType::Text) => Value::Text(s.clone()),
+        (Value::Text(s) | Value::Json(s), SqlType::Json) => {
+            serde_json::from_str::<serde::de::IgnoredAny>(s).ok()?;
+            Value::Json(s.clone())
+        }
+        (Value::Bytes(b), SqlType::Bytes) => Value::Bytes(b.clone()),
+        (Value::Date(d), SqlType::Date) => Value::Date(*d),
+        (Value::Timestamp(t), SqlType::Timestamp) => Value::Timestamp(*t),
+        _ => return None,
+    };
+    Some(converted)
+}
+
+/// The types a key lookup compares exactly as DataFusion does (not DOUBLE, whose
+/// -0.0 and NaN compare by value there but are stored by bits).
+fn keyable(ty: SqlType) -> bool {
+    matches!(ty, SqlType::Boolean | SqlType::Int | SqlType::BigInt | SqlType::Text)
+}
+
+/// A literal or parameter as a slot.
+fn slot(expr: &SqlExpr) -> Option<Slot> {
+    match expr {
+        SqlExpr::Value(v) => match &v.value {
+            SqlValue::Null => Some(Slot::Literal(Value::Null)),
+            SqlValue::Boolean(b) => Some(Slot::Literal(Value::Boolean(*b))),
+            SqlValue::SingleQuotedString(s) => Some(Slot::Literal(Value::Text(s.clone()))),
+            SqlValue::Number(n, false) => number(n, false).map(Slot::Literal),
+            SqlValue::Placeholder(p) => {
+                let n: usize = p.strip_prefix('$')?.parse().ok()?;
+                (n >= 1).then(|| Slot::Param(n - 1))
+            }
+            _ => None,
+        },
+        SqlExpr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            SqlExpr::Value(v) => match &v.value {
+                SqlValue::Number(n, false) => number(n, true).map(Slot::Literal),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A numeric literal as DataFusion reads it: BIGINT when it fits, else DOUBLE (one that
+/// fits an unsigned 64-bit integer is UInt64 there, and is left to it).
+fn number(text: &str, negative: bool) -> Option<Value> {
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Value::BigInt(if negative { i.checked_neg()? } else { i }));
+    }
+    if text.parse::<u64>().is_ok() || !text.bytes().all(|b| b.is_ascii_digit() || b".eE+-".contains(&b)) {
+        return None;
+    }
+    let f = text.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    Some(Value::Double(if negative { -f } else { f }))
+}
+
+/// A plain column name (one identifier), normalized.
+fn column_name(expr: &SqlExpr) -> Option<String> {
+    match expr {
+        SqlExpr::Identifier(ident) => Some(normalize_ident(&ident.value, ident.quote_style.is_some())),
+        _ => None,
+    }
+}
+
+fn object_column(name: &ObjectName) -> Option<String> {
+    match name.0.as_slice() {
+        [part] => part.as_ident().map(|i| normalize_ident(&i.value, i.quote_style.is_some())),
+        _ => None,
+    }
+}
+
+/// Statements parsed once, against which a statement's clauses are compared: a
+/// statement is plain when it equals its template once the parts this module reads are
+/// copied over (AST equality ignores source positions).
+struct Templates {
+    insert: Insert,
+    select: (Query, Select, TableWithJoins),
+    update: Update,
+    delete: Delete,
+}
+
+static TEMPLATES: LazyLock<Option<Templates>> = LazyLock::new(|| {
+    let parse = |sql: &str| Parser::parse_sql(&GenericDialect {}, sql).ok()?.pop();
+    let Some(Statement::Insert(insert)) = parse("INSERT INTO t (a) VALUES (1)") else {
+        return None;
+    };
+    let Some(Statement::Query(query)) = parse("SELECT a FROM t WHERE a = 1") else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let select = (*query.clone(), (**select).clone(), select.from.first()?.clone());
+    let Some(Statement::Update(update)) = parse("UPDATE t SET a = 1 WHERE a = 1") else {
+        return None;
+    };
+    let Some(Statement::Delete(delete)) = parse("DELETE FROM t WHERE a = 1") else {
+        return None;
+    };
+    Some(Templates {
+        insert,
+        select,
+        update,
+        delete,
+    })
+});
+
+/// Whether `value` equals `template` once `copy` has copied the parts read elsewhere
+/// from `value` into the template.
+fn plain<T: Clone + PartialEq>(value: &T, template: &T, copy: impl FnOnce(&T, &mut T)) -> bool {
+    let mut expected = template.clone();
+    copy(value, &mut expected);
+    *value == expected
+}
+
+/// A one-table FROM item without alias, joins or anything else, and the table it names.
+fn single_table(from: &TableWithJoins, template: &TableWithJoins) -> Option<ObjectName> {
+    let TableFactor::Table { name, .. } = &from.relation else {
+        return None;
+    };
+    let is_plain = plain(from, template, |_, expected| {
+        if let TableFactor::Table { name: n, .. } = &mut expected.relation {
+            *n = name.clone();
+        }
+    });
+    is_plain.then(|| name.clone())
+}
+
+/// Compiles `statement` for the direct path, or `None` when DataFusion must run it.
+pub(crate) fn compile(scope: &Scope, statement: &Statement) -> Option<Direct> {
+    if scope.file_access || scope.snapshot.lock().map(|s| s.is_some()).unwrap_or(true) {
+        return None;
+    }
+    let templates = TEMPLATES.as_ref()?;
+    match statement {
+        Statement::Insert(insert) => compile_insert(scope, insert, &templates.insert),
+        Statement::Query(query) => compile_select(scope, query, &templates.select),
+        Statement::Update(update) => compile_update(scope, update, &templates.update),
+        Statement::Delete(delete) => compile_delete(scope, delete, &templates.delete),
+        _ => None,
+    }
+}
+
+/// The table a statement names, as the session sees it: one the direct path serves.
+fn target(scope: &Scope, name: &ObjectName) -> Option<(Arc<TableDef>, View)> {
+    let name = ddl::table_name(name).ok()?;
+    if name.namespace == SYSTEM_NAMESPACE
+        || scope
+            .external
+            .lock()
+            .map(|external| external.contains_key(&name))
+            .unwrap_or(true)
+    {
+        return None;
+    }
+    let def = scope.inner.table(&name).ok()?;
+    if def.kind == TableKind::Stream {
+        return None;
+    }
+    let view = View::of(&def, &scope.actor);
+    Some((def, view))
+}
+
+/// The session-schema index of a named column (`_user` only where the session shows it).
+fn session_column(def: &TableDef, view: &View, name: &str) -> Option<usize> {
+    if view.owner_column && name == USER_COLUMN {
+        return Some(0);
+    }
+    def.columns
+        .iter()
+        .position(|c| c.name == name)
+        .map(|i| i + view.offset())
+}
+
+fn column_type(def: &TableDef, view: &View, index: usize) -> SqlType {
+    match index.checked_sub(view.offset()) {
+        Some(i) => def.columns[i].ty,
+        None => SqlType::Text,
+    }
+}
+
+fn compile_insert(scope: &Scope, insert: &Insert, template: &Insert) -> Option<Direct> {
+    let TableObject::TableName(name) = &insert.table else {
+        return None;
+    };
+    let source = insert.source.as_deref()?;
+    let is_plain = plain(insert, template, |insert, expected| {
+        expected.table = insert.table.clone();
+        expected.columns = insert.columns.clone();
+        expected.source = insert.source.clone();
+    });
+    let SetExpr::Values(values) = source.body.as_ref() else {
+        return None;
+    };
+    let plain_source = template.source.as_deref().is_some_and(|template| {
+        plain(source, template, |source, expected| expected.body = source.body.clone())
+    }) && !values.explicit_row
+        && !values.value_keyword;
+    if !is_plain || !plain_source || insert.columns.is_empty() {
+        return None;
+    }
+    let (def, view) = target(scope, name)?;
+    let mut columns = Vec::with_capacity(insert.columns.len());
+    for column in &insert.columns {
+        let index = session_column(&def, &view, &object_column(column)?)?;
+        if columns.contains(&index) {
+            return None;
+        }
+        columns.push(index);
+    }
+    // An admin writing a USER table names each row's owner.
+    if view.owner_column && !columns.contains(&0) {
+        return None;
+    }
+    let mut rows = Vec::with_capacity(values.rows.len());
+    for row in &values.rows {
+        if row.len() != columns.len() {
+            return None;
+        }
+        let slots = row.iter().map(slot).collect::<Option<Vec<_>>>()?;
+        for (slot, &column) in slots.iter().zip(&columns) {
+            if let Slot::Literal(value) = slot {
+                insert_value(&def, &view, column, value)?;
+            }
+        }
+        rows.push(slots);
+    }
+    Some(Direct {
+        def,
+        view,
+        kind: Kind::Insert { columns, rows },
+    })
+}
+
+/// The value an INSERT writes into session-schema column `column`: the owner must be a
+/// non-empty text (DataFusion's plan reports the others).
+fn insert_value(def: &TableDef, view: &View, column: usize, value: &Value) -> Option<Value> {
+    if view.owner_column && column == 0 {
+        return match value {
+            Value::Text(user) if !user.is_empty() => Some(value.clone()),
+            _ => None,
+        };
+    }
+    exact(value, column_type(def, view, column))
+}
+
+/// `a = 1 AND b = 'x'` as (column, slot) pairs, each column once.
+fn equalities(expr: &SqlExpr, out: &mut Vec<(String, Slot)>) -> Option<()> {
+    match expr {
+        SqlExpr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            equalities(left, out)?;
+            equalities(right, out)
+        }
+        SqlExpr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
+            let (name, value) = match (column_name(left), column_name(right)) {
+                (Some(name), None) => (name, slot(right)?),
+                (None, Some(name)) => (name, slot(left)?),
+                _ => return None,
+            };
+            if out.iter().any(|(n, _)| *n == name) {
+                return None;
+            }
+            out.push((name, value));
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+/// A WHERE that names exactly the whole key (and `_user` for an admin on a USER
+/// table), each with a literal of a type compared exactly, or a parameter.
+fn key_of_where(def: &TableDef, view: &View, selection: Option<&SqlExpr>) -> Option<Key> {
+    let mut pairs = Vec::new();
+    equalities(selection?, &mut pairs)?;
+    if pairs.len() != def.primary_key.len() + view.offset() {
+        return None;
+    }
+    let mut take = |name: &str, ty: SqlType| -> Option<Slot> {
+        let at = pairs.iter().position(|(n, _)| n == name)?;
+        let (_, slot) = pairs.swap_remove(at);
+        match &slot {
+            Slot::Literal(value) => {
+                exact(value, ty).filter(|v| !v.is_null())?;
+            }
+            Slot::Param(_) => {}
+        }
+        Some(slot)
+    };
+    let owner = match view.owner_column {
+        true => Some(take(USER_COLUMN, SqlType::Text)?),
+        false => None,
+    };
+    let mut columns = Vec::with_capacity(def.primary_key.len());
+    for &i in &def.primary_key {
+        let column = &def.columns[i];
+        if !keyable(column.ty) {
+            return None;
+        }
+        columns.push(take(&column.name, column.ty)?);
+    }
+    Some(Key { owner, columns })
+}
+
+fn compile_select(scope: &Scope, query: &Query, template: &(Query, Select, TableWithJoins)) -> Option<Direct> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let is_plain = plain(query, &template.0, |query, expected| expected.body = query.body.clone())
+        && plain(select.as_ref(), &template.1, |select, expected| {
+            expected.projection = select.projection.clone();
+            expected.from = select.from.clone();
+            expected.selection = select.selection.clone();
+        });
+    let [from] = select.from.as_slice() else {
+        return None;
+    };
+    if !is_plain {
+        return None;
+    }
+    let (def, view) = target(scope, &single_table(from, &template.2)?)?;
+    let key = key_of_where(&def, &view, select.selection.as_ref())?;
+    let (session, _) = session_schema(&def, &view);
+    let mut columns = Vec::new();
+    let mut fields = Vec::new();
+    let hidden = def.generated_key().then_some(GENERATED_KEY_COLUMN);
+    for item in &select.projection {
+        match item {
+            SelectItem::Wildcard(options) if *options == WildcardAdditionalOptions::default() => {
+                for (i, field) in session.fields().iter().enumerate() {
+                    if Some(field.name().as_str()) != hidden {
+                        columns.push(i);
+                        fields.push(field.as_ref().clone());
+                    }
+                }
+            }
+            SelectItem::UnnamedExpr(expr) => {
+                let index = session_column(&def, &view, &column_name(expr)?)?;
+                columns.push(index);
+                fields.push(session.field(index).clone());
+            }
+            SelectItem::ExprWithAlias { expr, alias } => {
+                let index = session_column(&def, &view, &column_name(expr)?)?;
+                columns.push(index);
+                let name = normalize_ident(&alias.value, alias.quote_style.is_some());
+                fields.push(session.field(index).clone().with_name(name));
+            }
+            _ => return None,
+        }
+    }
+    // DataFusion refuses two output columns of one name.
+    let names: std::collections::HashSet<&str> = fields.iter().map(|f: &Field| f.name().as_str()).collect();
+    if names.len() != fields.len() || fields.is_empty() {
+        return None;
+    }
+    let schema = Arc::new(Schema::new(fields));
+    Some(Direct {
+        def,
+        view,
+        kind: Kind::Select { key, columns, schema },
+    })
+}
+
+fn compile_update(scope: &Scope, update: &Update, template: &Update) -> Option<Direct> {
+    let is_plain = plain(update, template, |update, expected| {
+        expected.table = update.table.clone();
+        expected.assignments = update.assignments.clone();
+        expected.selection = update.selection.clone();
+    });
+    if !is_plain {
+        return None;
+    }
+    let (def, view) = target(scope, &single_table(&update.table, &template.table)?)?;
+    let key = key_of_where(&def, &view, update.selection.as_ref())?;
+    let mut set: Vec<(usize, Slot)> = Vec::with_capacity(update.assignments.len());
+    for assignment in &update.assignments {
+        let AssignmentTarget::ColumnName(name) = &assignment.target else {
+            return None;
+        };
+        let index = session_column(&def, &view, &object_column(name)?)?;
+        if index < view.offset() || set.iter().any(|(i, _)| *i == index) {
+            return None;
+        }
+        let value = slot(&assignment.value)?;
+        if let Slot::Literal(value) = &value {
+            exact(value, column_type(&def, &view, index))?;
+        }
+        set.push((index, value));
+    }
+    Some(Direct {
+        def,
+        view,
+        kind: Kind::Update { key, set },
+    })
+}
+
+fn compile_delete(scope: &Scope, delete: &Delete, template: &Delete) -> Option<Direct> {
+    let is_plain = plain(delete, template, |delete, expected| {
+        expected.from = delete.from.clone();
+        expected.selection = delete.selection.clone();
+    });
+    let FromTable::WithFromKeyword(from) = &delete.from else {
+        return None;
+    };
+    let FromTable::WithFromKeyword(template_from) = &template.from else {
+        return None;
+    };
+    let ([from], [template_from]) = (from.as_slice(), template_from.as_slice()) else {
+        return None;
+    };
+    if !is_plain {
+        return None;
+    }
+    let (def, view) = target(scope, &single_table(from, template_from)?)?;
+    let key = key_of_where(&def, &view, delete.selection.as_ref())?;
+    Some(Direct {
+        def,
+        view,
+        kind: Kind::Delete { key },
+    })
+}
+
+impl Direct {
+    /// Whether the statement writes (and so takes the writer lock).
+    pub fn writes(&self) -> bool {
+        !matches!(self.kind, Kind::Select { .. })
+    }
+
+    /// The highest parameter the statement refers to (`$n` gives n), 0 for none.
+    pub fn params(&self) -> usize {
+        let slots: Box<dyn Iterator<Item = &Slot>> = match &self.kind {
+            Kind::Insert { rows, .. } => Box::new(rows.iter().flatten()),
+            Kind::Select { key, .. } | Kind::Delete { key } => Box::new(key.slots()),
+            Kind::Update { key, set } => Box::new(key.slots().chain(set.iter().map(|(_, s)| s))),
+        };
+        slots
+            .filter_map(|s| match s {
+                Slot::Param(i) => Some(i + 1),
+                Slot::Literal(_) => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Runs a SELECT. `None` when a parameter's value is one DataFusion must convert.
+    pub fn read(&self, inner: &Inner, params: &[Value]) -> Option<Result<StatementResult>> {
+        let Kind::Select { key, columns, schema } = &self.kind else {
+            return None;
+        };
+        let (owner, key) = self.key(key, params)?;
+        Some(self.select(inner, owner, &key, columns, schema))
+    }
+
+    fn select(
+        &self,
+        inner: &Inner,
+        owner: Option<String>,
+        key: &[u8],
+        columns: &[usize],
+        schema: &SchemaRef,
+    ) -> Result<StatementResult> {
+        let Some(bytes) = inner.store.get(key)? else {
+            return Ok(StatementResult::Rows {
+                schema: schema.clone(),
+                batches: Vec::new(),
+            });
+        };
+        let values = decode_values(&self.def, &bytes)?;
+        let offset = self.view.offset();
+        let arrays = columns
+            .iter()
+            .map(|&i| {
+                let ty = column_type(&self.def, &self.view, i);
+                match i.checked_sub(offset) {
+                    Some(c) => build_array(ty, std::iter::once(&values[c])),
+                    None => build_array(ty, std::iter::once(&owner.clone().map_or(Value::Null, Value::Text))),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let batch = RecordBatch::try_new(schema.clone(), arrays)
+            .map_err(|e| crate::error::Error::Query(e.to_string()))?;
+        Ok(StatementResult::Rows {
+            schema: schema.clone(),
+            batches: vec![batch],
+        })
+    }
+
+    /// Runs a write in `txn` (which holds the writer lock). `None` when the table
+    /// changed since the statement was compiled, or a parameter's value is one
+    /// DataFusion must convert: nothing was written, and DataFusion runs it instead.
+    pub fn write(&self, mut txn: Txn<'_>, inner: &Inner, params: &[Value]) -> Option<Result<StatementResult>> {
+        let name = crate::catalog::TableName::new(&self.def.namespace, &self.def.name);
+        if !inner.table(&name).is_ok_and(|now| Arc::ptr_eq(&now, &self.def)) {
+            return None;
+        }
+        match &self.kind {
+            Kind::Select { .. } => None,
+            Kind::Insert { columns, rows } => {
+                // Every value is converted before anything is written, as DataFusion's
+                // plan evaluates its VALUES before it writes.
+                let mut images = Vec::with_capacity(rows.len());
+                for row in rows {
+                    images.push(self.new_row(&txn, columns, row, params)?);
+                }
+                let count = images.len() as u64;
+                let written = (|| {
+                    for (owner, values) in images {
+                        txn.insert(&self.def, owner.as_deref(), values)?;
+                    }
+                    txn.enforce_max_rows(&self.def)?;
+                    txn.commit()?;
+                    Ok(StatementResult::Affected(count))
+                })();
+                Some(written)
+            }
+            Kind::Update { key, set } => {
+                let (owner, row_key) = self.key(key, params)?;
+                let mut changes = Vec::with_capacity(set.len());
+                for (index, slot) in set {
+                    let value = exact(slot.value(params)?, column_type(&self.def, &self.view, *index))?;
+                    changes.push((index - self.view.offset(), value));
+                }
+                let written = (|| {
+                    let Some(stored) = txn.get(&row_key)? else {
+                        return Ok(StatementResult::Affected(0));
+                    };
+                    let old = decode_values(&self.def, &stored)?;
+                    let mut new = old.clone();
+                    for (i, value) in changes {
+                        new[i] = value;
+                    }
+                    // A row whose new image equals the old did not change (`sql::dml`).
+                    if new.iter().zip(&old).all(|(a, b)| a.same(b)) {
+                        return Ok(StatementResult::Affected(0));
+                    }
+                    txn.update(&self.def, owner.as_deref(), &row_key, new)?;
+                    txn.commit()?;
+                    Ok(StatementResult::Affected(1))
+                })();
+                Some(written)
+            }
+            Kind::Delete { key } => {
+                let (_, row_key) = self.key(key, params)?;
+                let written = (|| {
+                    if !txn.delete(&self.def, &row_key)? {
+                        return Ok(StatementResult::Affected(0));
+                    }
+                    txn.commit()?;
+                    Ok(StatementResult::Affected(1))
+                })();
+                Some(written)
+            }
+        }
+    }
+
+    /// The owner and values of an inserted row: the listed columns' values, the
+    /// others' defaults (as `RocksTable`'s column defaults give them to DataFusion).
+    fn new_row(
+        &self,
+        txn: &Txn<'_>,
+        columns: &[usize],
+        row: &[Slot],
+        params: &[Value],
+    ) -> Option<(Option<String>, Vec<Value>)> {
+        let mut owner = self.view.owner.clone();
+        let mut values: Vec<Option<Value>> = vec![None; self.def.columns.len()];
+        for (&column, slot) in columns.iter().zip(row) {
+            let value = insert_value(&self.def, &self.view, column, slot.value(params)?)?;
+            match column.checked_sub(self.view.offset()) {
+                Some(i) => values[i] = Some(value),
+                None => match value {
+                    Value::Text(user) => owner = Some(user),
+                    _ => return None,
+                },
+            }
+        }
+        let values = values
+            .into_iter()
+            .zip(&self.def.columns)
+            .map(|(value, column)| match value {
+                Some(value) => Some(value),
+                None => Some(match &column.default {
+                    Some(DefaultExpr::SnowflakeId) => Value::BigInt(next_snowflake_id()),
+                    Some(DefaultExpr::Now) => Value::Timestamp(txn.now_micros),
+                    Some(DefaultExpr::Literal(json)) => Value::from_json(json, column.ty, &column.name).ok()?,
+                    None => Value::Null,
+                }),
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((owner, values))
+    }
+
+    /// The owner and stored key a key's slots name.
+    fn key(&self, key: &Key, params: &[Value]) -> Option<(Option<String>, Vec<u8>)> {
+        let owner = match (&key.owner, &self.view.owner) {
+            (Some(slot), _) => match slot.value(params)? {
+                Value::Text(user) => Some(user.clone()),
+                _ => return None,
+            },
+            (None, owner) => owner.clone(),
+        };
+        let mut values = Vec::with_capacity(key.columns.len());
+        for (slot, &i) in key.columns.iter().zip(&self.def.primary_key) {
+            let value = exact(slot.value(params)?, self.def.columns[i].ty).filter(|v| !v.is_null())?;
+            values.push(value);
+        }
+        let row_key = key_of(&self.def, owner.as_deref(), &values);
+        Some((owner, row_key))
+    }
+}
+
+impl Key {
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.owner.iter().chain(&self.columns)
+    }
+}
