@@ -1,15 +1,18 @@
-# Shared by scripts/run and scripts/test: system packages, toolchain pieces and the
-# RocksDB build cache. Source it from the repository root.
+# Shared by scripts/run, scripts/test and scripts/package: system packages, toolchain
+# pieces, the RocksDB build cache and the Tauri bundler. Source it from the repository
+# root.
 
 set -euo pipefail
 
 # Debian/Ubuntu packages the build needs: a C/C++ toolchain, clang + libclang-dev
-# (bindgen in librocksdb-sys), Tauri's WebKitGTK stack, and for the end-to-end suite
-# Xvfb and WebKitGTK's WebDriver.
+# (bindgen in librocksdb-sys), Tauri's WebKitGTK stack, for the end-to-end suite Xvfb
+# and WebKitGTK's WebDriver, and for the package check desktop-file-validate and
+# xprop/xwininfo.
 SYSTEM_PACKAGES=(
   build-essential pkg-config clang libclang-dev
   libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver
+  desktop-file-utils x11-utils
 )
 
 sudo_if_needed() {
@@ -51,6 +54,25 @@ build_ui() {
   require_node
   npm_install ui
   npm --prefix ui run --silent build
+}
+
+# The Tauri CLI of ui/package.json (from the UI's npm packages: nothing installed
+# globally). Run from the repository root, where tauri.conf.json is.
+tauri_cli() {
+  node ui/node_modules/@tauri-apps/cli/tauri.js "$@"
+}
+
+# Bundles the app binary that `cargo build --features custom-protocol` made for PROFILE
+# (debug or release) as the Linux BUNDLES (comma-separated: deb, rpm, appimage) in
+# target/PROFILE/bundle/. `tauri bundle` builds nothing itself, so what it packs is the
+# binary built (and, in debug, tested) with the workspace's one feature set: a
+# `tauri build` would run its own cargo build. --no-binary-patching: the patch records
+# the bundle type for Tauri's updater, which the app does not use, and would rewrite
+# cargo's own output in place.
+bundle_app() {
+  local profile=$1 bundles=$2 flags=()
+  [ "$profile" = debug ] && flags+=(--debug)
+  tauri_cli bundle "${flags[@]}" --bundles "$bundles" --features custom-protocol --no-binary-patching --no-sign --ci
 }
 
 # tauri-driver bridges WebDriver clients to WebKitWebDriver for the end-to-end suite.
