@@ -100,7 +100,9 @@ pub struct EngineOptions {
     pub live_incremental: bool,
     /// Run the statements people run most (INSERT ... VALUES; SELECT, UPDATE, DELETE of
     /// one row by its whole key) without DataFusion's planner, with the same answers
-    /// (`sql::direct`; the default). `false` plans everything, to compare the two.
+    /// (`sql::direct`; the default). `false` plans every statement, to compare the two
+    /// (a batch of prepared writes, `Session::execute_prepared_batch`, still writes
+    /// directly: DataFusion has no plan for many parameter rows in one transaction).
     pub sql_direct: bool,
 }
 

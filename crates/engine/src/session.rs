@@ -90,7 +90,9 @@ pub struct Prepared {
     at: Position,
     actor: Actor,
     statement: DfStatement,
-    direct: Option<direct::Direct>,
+    /// The direct path's form of the statement, with the catalog version it was
+    /// compiled at (`None` when the path does not serve it).
+    direct: Mutex<(u64, Option<direct::Direct>)>,
     /// The type DataFusion expects of each parameter, when it could tell.
     types: Vec<Option<DataType>>,
     plan: Mutex<(u64, LogicalPlan)>,
@@ -412,12 +414,13 @@ impl Session {
             _ => return Err(not_preparable()),
         };
         let inner = &self.scope.inner;
-        let direct = inner.sql_direct.then(|| direct::compile(&self.scope, &ast)).flatten();
-        let statement = DfStatement::Statement(Box::new(ast));
         let version = inner.catalog_version();
+        let direct = direct::compile(&self.scope, &ast);
+        let statement = DfStatement::Statement(Box::new(ast));
         let plan = self.plan(statement.clone(), at).await?;
         let types = parameter_types(&plan, at)?;
         if let Some(direct) = &direct {
+            // The path reads what DataFusion binds: it cannot name more parameters.
             if direct.params() > types.len() {
                 return Err(Error::Query(format!(
                     "the statement uses parameter ${} but DataFusion found {}",
@@ -431,7 +434,7 @@ impl Session {
             at,
             actor: self.scope.actor.clone(),
             statement,
-            direct,
+            direct: Mutex::new((version, direct)),
             types,
             plan: Mutex::new((version, plan)),
         })
@@ -441,28 +444,9 @@ impl Session {
     /// A value is converted to the type the statement expects there (an integer to a
     /// DOUBLE, a text to a TIMESTAMP); one that cannot be is an error that names it.
     pub async fn execute_prepared(&self, prepared: &Prepared, params: &[Value]) -> Result<StatementResult> {
-        if prepared.actor != self.scope.actor {
-            return Err(Error::InvalidArgument(format!(
-                "the statement was prepared by a session of {}, not {}",
-                prepared.actor, self.scope.actor
-            )));
-        }
-        let expected = prepared.types.len();
-        if params.len() != expected {
-            return Err(Error::InvalidArgument(match expected {
-                0 => format!("the statement takes no parameters, got {}", params.len()),
-                1 => format!("the statement takes 1 parameter ($1), got {}", params.len()),
-                n => format!("the statement takes {n} parameters ($1 … ${n}), got {}", params.len()),
-            }));
-        }
-        let scalars = params
-            .iter()
-            .zip(&prepared.types)
-            .enumerate()
-            .map(|(i, (value, ty))| param_scalar(i + 1, value, ty.as_ref()))
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(direct) = &prepared.direct {
-            if let Some(result) = run_compiled(&self.scope.inner, direct, params).await {
+        let scalars = self.bind(prepared, params)?;
+        if let (Some(direct), Some(values)) = (self.direct_of(prepared, false), direct_values(&scalars)) {
+            if let Some(result) = run_compiled(&self.scope.inner, &direct, &values).await {
                 return result;
             }
         }
@@ -483,6 +467,85 @@ impl Session {
             .with_param_values(scalars)
             .map_err(|e| from_df(&e, prepared.at))?;
         self.run_plan(plan, prepared.at).await
+    }
+
+    /// Runs a prepared INSERT ... VALUES, or UPDATE or DELETE of one row by its whole
+    /// key, once per row of parameters, all in one transaction: every row's write or,
+    /// on an error, none. Returns the rows affected.
+    pub async fn execute_prepared_batch(&self, prepared: &Prepared, rows: &[Vec<Value>]) -> Result<u64> {
+        let direct = self.direct_of(prepared, true).filter(|d| d.writes()).ok_or_else(|| {
+            Error::Unsupported(
+                "a batch runs an INSERT ... VALUES, or an UPDATE or DELETE of one row by its whole primary key \
+                 (with literals or parameters); run other statements once per parameter row"
+                    .into(),
+            )
+        })?;
+        let mut bound = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let scalars = self.bind(prepared, row).map_err(|e| in_row(i, e))?;
+            let values = direct_values(&scalars).ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "parameter row {}: a DECIMAL parameter cannot be written by a batch; run the statement for it alone",
+                    i + 1
+                ))
+            })?;
+            bound.push(values);
+        }
+        let inner = self.scope.inner.clone();
+        let written = tokio::task::spawn_blocking(move || direct.write_batch(crate::write::Txn::begin(&inner), &inner, &bound))
+            .await
+            .map_err(|e| Error::Query(format!("write task failed: {e}")))?;
+        match written {
+            Some(result) => result,
+            None => Err(Error::Query(
+                "the table was changed by another statement while the batch started; run it again".into(),
+            )),
+        }
+    }
+
+    /// The direct path's form of a prepared statement for the current catalog
+    /// (compiled again after a catalog change).
+    /// A batch always writes this way (`EngineOptions::sql_direct` is for statements
+    /// run one at a time), as the typed write API does.
+    fn direct_of(&self, prepared: &Prepared, batch: bool) -> Option<direct::Direct> {
+        let inner = &self.scope.inner;
+        if !inner.sql_direct && !batch {
+            return None;
+        }
+        let version = inner.catalog_version();
+        let mut cached = prepared.direct.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.0 != version {
+            let DfStatement::Statement(ast) = &prepared.statement else {
+                return None;
+            };
+            *cached = (version, direct::compile(&self.scope, ast));
+        }
+        cached.1.clone()
+    }
+
+    /// Checks a prepared statement's parameters and converts each to the type the
+    /// statement expects of it.
+    fn bind(&self, prepared: &Prepared, params: &[Value]) -> Result<Vec<ScalarValue>> {
+        if prepared.actor != self.scope.actor {
+            return Err(Error::InvalidArgument(format!(
+                "the statement was prepared by a session of {}, not {}",
+                prepared.actor, self.scope.actor
+            )));
+        }
+        let expected = prepared.types.len();
+        if params.len() != expected {
+            return Err(Error::InvalidArgument(match expected {
+                0 => format!("the statement takes no parameters, got {}", params.len()),
+                1 => format!("the statement takes 1 parameter ($1), got {}", params.len()),
+                n => format!("the statement takes {n} parameters ($1 … ${n}), got {}", params.len()),
+            }));
+        }
+        params
+            .iter()
+            .zip(&prepared.types)
+            .enumerate()
+            .map(|(i, (value, ty))| param_scalar(i + 1, value, ty.as_ref()))
+            .collect()
     }
 
     /// Runs a statement on the direct path (`sql::direct`) when it is one it serves:
@@ -768,6 +831,40 @@ fn param_scalar(n: usize, value: &Value, ty: Option<&DataType>) -> Result<Scalar
             },
         }),
         _ => Ok(scalar),
+    }
+}
+
+/// Bound parameters as the direct path takes them: the values DataFusion would see
+/// after converting each to the type the statement expects (`None` for a DECIMAL,
+/// whose scale a `Value` does not carry).
+fn direct_values(scalars: &[ScalarValue]) -> Option<Vec<Value>> {
+    scalars
+        .iter()
+        .map(|scalar| {
+            if scalar.is_null() {
+                return Some(Value::Null);
+            }
+            Some(match scalar {
+                ScalarValue::Boolean(Some(b)) => Value::Boolean(*b),
+                ScalarValue::Int32(Some(i)) => Value::Int(*i),
+                ScalarValue::Int64(Some(i)) => Value::BigInt(*i),
+                ScalarValue::Float64(Some(f)) => Value::Double(*f),
+                ScalarValue::Utf8(Some(s)) => Value::Text(s.clone()),
+                ScalarValue::Binary(Some(b)) => Value::Bytes(b.clone()),
+                ScalarValue::Date32(Some(d)) => Value::Date(*d),
+                ScalarValue::TimestampMicrosecond(Some(t), None) => Value::Timestamp(*t),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+/// An error of one parameter row of a batch: which row, when the error says nothing
+/// about rows itself.
+fn in_row(row: usize, error: Error) -> Error {
+    match error {
+        Error::InvalidArgument(m) => Error::InvalidArgument(format!("parameter row {}: {m}", row + 1)),
+        other => other,
     }
 }
 

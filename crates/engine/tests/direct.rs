@@ -327,3 +327,108 @@ async fn direct_path_answers_as_datafusion_does() {
     let rows = contents(&direct.session(Actor::Admin)).await;
     assert!(rows.lines().count() > 20, "too few rows written:\n{rows}");
 }
+
+/// Prepared statements on both paths: parameters bound by position and converted to
+/// what the statement expects, typed errors for wrong counts and types, plans that
+/// follow the catalog, and batches that write every parameter row in one commit or,
+/// on an error, nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_on_both_paths() {
+    for sql_direct in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open_with(
+            dir.path(),
+            EngineOptions {
+                sql_direct,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap();
+        let session = engine.session(Actor::Admin);
+        session
+            .execute("CREATE NAMESPACE p; CREATE TABLE p.t (id BIGINT PRIMARY KEY, at TIMESTAMP, n INT, s TEXT)")
+            .await
+            .unwrap();
+        let insert = session.prepare("INSERT INTO p.t (id, at, n, s) VALUES ($1, $2, $3, $4)").await.unwrap();
+        assert_eq!(insert.param_count(), 4);
+        for i in 0..10 {
+            let params = [
+                Value::BigInt(i),
+                Value::Text("2026-01-02 03:04:05".into()),
+                Value::BigInt(i * 10),
+                Value::Text(format!("row {i}")),
+            ];
+            let result = session.execute_prepared(&insert, &params).await.unwrap();
+            assert!(matches!(result, StatementResult::Affected(1)), "{result:?}");
+        }
+        let wrong_count = session.execute_prepared(&insert, &[Value::BigInt(1)]).await.unwrap_err();
+        assert_eq!(wrong_count.code(), "invalid_argument");
+        assert!(wrong_count.to_string().contains("takes 4 parameters ($1 … $4), got 1"));
+        let wrong_type = session
+            .execute_prepared(
+                &insert,
+                &[Value::Text("abc".into()), Value::Null, Value::Null, Value::Null],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(wrong_type.code(), "type_mismatch");
+        assert!(wrong_type.to_string().contains("'$1'"), "{wrong_type}");
+        assert!(wrong_type.to_string().contains("BIGINT"), "{wrong_type}");
+
+        let get = session.prepare("SELECT s, n FROM p.t WHERE id = $1").await.unwrap();
+        let row = session.execute_prepared(&get, &[Value::BigInt(3)]).await.unwrap();
+        assert_eq!(render(&Ok(vec![row])).lines().nth(1), Some("row 3 | 30"));
+        let none = session.execute_prepared(&get, &[Value::BigInt(99)]).await.unwrap();
+        assert_eq!(none.row_count(), 0);
+
+        // A range goes to DataFusion; its plan follows a change of the table.
+        let range = session.prepare("SELECT * FROM p.t WHERE n >= $1 ORDER BY id").await.unwrap();
+        assert_eq!(session.execute_prepared(&range, &[Value::BigInt(70)]).await.unwrap().row_count(), 3);
+        session.execute("ALTER TABLE p.t ADD COLUMN extra TEXT").await.unwrap();
+        let after = session.execute_prepared(&range, &[Value::Int(80)]).await.unwrap();
+        let StatementResult::Rows { schema, .. } = &after else {
+            panic!("{after:?}")
+        };
+        assert_eq!(schema.fields().len(), 5, "the plan follows ALTER TABLE");
+        assert_eq!(after.row_count(), 2);
+
+        let update = session.prepare("UPDATE p.t SET s = $2 WHERE id = $1").await.unwrap();
+        let result = session
+            .execute_prepared(&update, &[Value::BigInt(4), Value::Text("four".into())])
+            .await
+            .unwrap();
+        assert!(matches!(result, StatementResult::Affected(1)));
+
+        // A batch: one commit for every row; an error in one row writes none.
+        let before = engine.last_seq();
+        let rows: Vec<Vec<Value>> = (100..1100)
+            .map(|i| vec![Value::BigInt(i), Value::Null, Value::BigInt(i), Value::Text("b".into())])
+            .collect();
+        assert_eq!(session.execute_prepared_batch(&insert, &rows).await.unwrap(), 1000);
+        assert_eq!(engine.last_seq(), before + 1, "one commit for the batch");
+        let mut clashing = rows.clone();
+        for row in &mut clashing {
+            if let Value::BigInt(id) = &mut row[0] {
+                *id += 10_000;
+            }
+        }
+        clashing[500][0] = Value::BigInt(5);
+        let error = session.execute_prepared_batch(&insert, &clashing).await.unwrap_err();
+        assert_eq!(error.code(), "duplicate_key");
+        let total = session.execute("SELECT count(*) FROM p.t").await.unwrap();
+        assert_eq!(render(&Ok(total)).lines().nth(1), Some("1010"), "nothing of the failed batch");
+        let delete = session.prepare("DELETE FROM p.t WHERE id = $1").await.unwrap();
+        let keys: Vec<Vec<Value>> = (100..200).map(|i| vec![Value::BigInt(i)]).collect();
+        assert_eq!(session.execute_prepared_batch(&delete, &keys).await.unwrap(), 100);
+        let not_batch = session.execute_prepared_batch(&range, &[vec![Value::BigInt(1)]]).await.unwrap_err();
+        assert_eq!(not_batch.code(), "unsupported");
+
+        let ddl = session.prepare("CREATE TABLE p.x (a INT)").await.unwrap_err();
+        assert_eq!(ddl.code(), "unsupported");
+        let two = session.prepare("SELECT 1; SELECT 2").await.unwrap_err();
+        assert_eq!(two.code(), "invalid_argument");
+        let user = engine.session(Actor::User("alice".into()));
+        let other = user.execute_prepared(&get, &[Value::BigInt(3)]).await.unwrap_err();
+        assert_eq!(other.code(), "invalid_argument");
+    }
+}

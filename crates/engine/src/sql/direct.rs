@@ -597,10 +597,54 @@ impl Direct {
     /// changed since the statement was compiled, or a parameter's value is one
     /// DataFusion must convert: nothing was written, and DataFusion runs it instead.
     pub fn write(&self, mut txn: Txn<'_>, inner: &Inner, params: &[Value]) -> Option<Result<StatementResult>> {
-        let name = crate::catalog::TableName::new(&self.def.namespace, &self.def.name);
-        if !inner.table(&name).is_ok_and(|now| Arc::ptr_eq(&now, &self.def)) {
+        if !self.is_current(inner) {
             return None;
         }
+        let applied = self.apply(&mut txn, params)?;
+        Some(applied.and_then(|count| {
+            if count > 0 || matches!(self.kind, Kind::Insert { .. }) {
+                txn.commit()?;
+            }
+            Ok(StatementResult::Affected(count))
+        }))
+    }
+
+    /// Runs a write once per row of parameters in `txn`, committing them together.
+    /// `None` as for `write` (nothing written).
+    pub fn write_batch(&self, mut txn: Txn<'_>, inner: &Inner, rows: &[Vec<Value>]) -> Option<Result<u64>> {
+        if !self.is_current(inner) {
+            return None;
+        }
+        let mut total = 0;
+        for params in rows {
+            match self.apply(&mut txn, params) {
+                Some(Ok(count)) => total += count,
+                Some(Err(e)) => return Some(Err(e)),
+                None => {
+                    return Some(Err(crate::error::Error::Unsupported(
+                        "a parameter of the batch needs a conversion only a statement run alone makes; \
+                         give values of the columns' types"
+                            .into(),
+                    )))
+                }
+            }
+        }
+        Some((|| {
+            if total > 0 {
+                txn.commit()?;
+            }
+            Ok(total)
+        })())
+    }
+
+    /// Whether the table is still the one the statement was compiled against.
+    fn is_current(&self, inner: &Inner) -> bool {
+        let name = crate::catalog::TableName::new(&self.def.namespace, &self.def.name);
+        inner.table(&name).is_ok_and(|now| Arc::ptr_eq(&now, &self.def))
+    }
+
+    /// Applies a write to `txn` without committing; the rows it changed.
+    fn apply(&self, txn: &mut Txn<'_>, params: &[Value]) -> Option<Result<u64>> {
         match &self.kind {
             Kind::Select { .. } => None,
             Kind::Insert { columns, rows } => {
@@ -608,18 +652,16 @@ impl Direct {
                 // plan evaluates its VALUES before it writes.
                 let mut images = Vec::with_capacity(rows.len());
                 for row in rows {
-                    images.push(self.new_row(&txn, columns, row, params)?);
+                    images.push(self.new_row(txn, columns, row, params)?);
                 }
                 let count = images.len() as u64;
-                let written = (|| {
+                Some((|| {
                     for (owner, values) in images {
                         txn.insert(&self.def, owner.as_deref(), values)?;
                     }
                     txn.enforce_max_rows(&self.def)?;
-                    txn.commit()?;
-                    Ok(StatementResult::Affected(count))
-                })();
-                Some(written)
+                    Ok(count)
+                })())
             }
             Kind::Update { key, set } => {
                 let (owner, row_key) = self.key(key, params)?;
@@ -628,9 +670,9 @@ impl Direct {
                     let value = exact(slot.value(params)?, column_type(&self.def, &self.view, *index))?;
                     changes.push((index - self.view.offset(), value));
                 }
-                let written = (|| {
+                Some((|| {
                     let Some(stored) = txn.get(&row_key)? else {
-                        return Ok(StatementResult::Affected(0));
+                        return Ok(0);
                     };
                     let old = decode_values(&self.def, &stored)?;
                     let mut new = old.clone();
@@ -639,24 +681,15 @@ impl Direct {
                     }
                     // A row whose new image equals the old did not change (`sql::dml`).
                     if new.iter().zip(&old).all(|(a, b)| a.same(b)) {
-                        return Ok(StatementResult::Affected(0));
+                        return Ok(0);
                     }
                     txn.update(&self.def, owner.as_deref(), &row_key, new)?;
-                    txn.commit()?;
-                    Ok(StatementResult::Affected(1))
-                })();
-                Some(written)
+                    Ok(1)
+                })())
             }
             Kind::Delete { key } => {
                 let (_, row_key) = self.key(key, params)?;
-                let written = (|| {
-                    if !txn.delete(&self.def, &row_key)? {
-                        return Ok(StatementResult::Affected(0));
-                    }
-                    txn.commit()?;
-                    Ok(StatementResult::Affected(1))
-                })();
-                Some(written)
+                Some(txn.delete(&self.def, &row_key).map(u64::from))
             }
         }
     }
