@@ -27,6 +27,7 @@ pub mod ipc;
 pub mod local_api;
 pub mod menu;
 pub mod pane;
+mod private_file;
 pub mod recent;
 mod renderer;
 pub mod state;

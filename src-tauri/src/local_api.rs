@@ -5,7 +5,7 @@
 //!
 //! The app uses an admin token of its own per database (labelled "Tidepool Studio").
 //! The database stores only its hash, so the app keeps the token text in its settings
-//! file (readable by the user alone) to show it in the setting.
+//! file, readable by the user alone (`private_file.rs`), to show it in the setting.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -160,7 +160,7 @@ impl LocalApi {
 
     fn save(&self, settings: &Settings) -> IpcResult<()> {
         let json = serde_json::to_vec_pretty(settings).map_err(|e| IpcError::new("internal", e.to_string()))?;
-        write_private(&self.path, &json)
+        crate::private_file::write(&self.path, &json)
             .map_err(|e| IpcError::new("settings", format!("cannot save {}: {e}", self.path.display())))
     }
 }
@@ -185,16 +185,4 @@ fn status_of(state: &State) -> LocalApiStatus {
 
 fn key_of(engine: &Engine) -> String {
     engine.path().display().to_string()
-}
-
-/// Writes a file only the user can read: it holds tokens.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    std::io::Write::write_all(&mut options.open(path)?, bytes)
 }

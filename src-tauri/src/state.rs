@@ -133,3 +133,24 @@ pub fn data_dir() -> Option<PathBuf> {
                 .map(Path::to_path_buf)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use tauri::Manager;
+
+    /// The engine (and so `tidepool serve`) finds the OS app-data folder from the
+    /// environment: %APPDATA% on Windows, ~/Library/Application Support on macOS,
+    /// $XDG_DATA_HOME or ~/.local/share elsewhere. Tauri asks the OS (the Known Folder
+    /// API on Windows). On each system the tests run on, both name the same folder.
+    #[test]
+    fn the_default_database_is_in_tauris_app_data_folder() {
+        let app = tauri::test::mock_builder()
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        let app_data = app.path().app_data_dir().unwrap();
+        assert_eq!(
+            tidepool_engine::default_database_dir().unwrap(),
+            app_data.join("databases").join("default")
+        );
+    }
+}

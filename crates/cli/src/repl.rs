@@ -1,5 +1,7 @@
 //! The interactive prompt: statements end with `;`, history is kept across runs.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::output::Printer;
@@ -7,8 +9,17 @@ use crate::target::Target;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 
-fn history_path() -> Option<std::path::PathBuf> {
-    std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".tidepool_history"))
+/// `.tidepool_history` in the home folder.
+fn history_path() -> Option<PathBuf> {
+    history_in_home(cfg!(windows), |name| std::env::var_os(name))
+}
+
+/// The home folder is $HOME; on Windows, where HOME is usually not set (Git Bash and
+/// MSYS set it), %USERPROFILE%.
+fn history_in_home(windows: bool, env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let var = |name: &str| env(name).filter(|value| !value.is_empty());
+    let home = var("HOME").or_else(|| if windows { var("USERPROFILE") } else { None })?;
+    Some(PathBuf::from(home).join(".tidepool_history"))
 }
 
 pub async fn run(target: &mut Target, printer: &Printer) -> ExitCode {
@@ -58,4 +69,33 @@ pub async fn run(target: &mut Target, printer: &Printer) -> ExitCode {
         let _ = editor.save_history(path);
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| OsString::from(v))
+    }
+
+    #[test]
+    fn the_history_is_in_the_home_folder_of_each_system() {
+        let home = |path: &str| Some(PathBuf::from(path).join(".tidepool_history"));
+        assert_eq!(history_in_home(false, env(&[("HOME", "/home/ada")])), home("/home/ada"));
+        assert_eq!(history_in_home(false, env(&[("USERPROFILE", r"C:\Users\ada")])), None);
+        assert_eq!(
+            history_in_home(true, env(&[("USERPROFILE", r"C:\Users\ada")])),
+            home(r"C:\Users\ada")
+        );
+        assert_eq!(
+            history_in_home(true, env(&[("HOME", ""), ("USERPROFILE", r"C:\Users\ada")])),
+            home(r"C:\Users\ada")
+        );
+        assert_eq!(
+            history_in_home(true, env(&[("HOME", "C:/msys/ada")])),
+            home("C:/msys/ada")
+        );
+        assert_eq!(history_in_home(true, env(&[])), None);
+    }
 }

@@ -83,7 +83,9 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
+/// Ctrl-C, or what else asks a console program to end: SIGTERM on Unix (kill,
+/// systemd, launchd); Ctrl-Break, closing the console window and system shutdown on
+/// Windows, which leave the process a few seconds to stop.
 async fn stopped() {
     #[cfg(unix)]
     {
@@ -92,6 +94,19 @@ async fn stopped() {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_break, ctrl_close, ctrl_shutdown};
+        if let (Ok(mut brk), Ok(mut close), Ok(mut shutdown)) = (ctrl_break(), ctrl_close(), ctrl_shutdown()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = brk.recv() => {}
+                _ = close.recv() => {}
+                _ = shutdown.recv() => {}
             }
             return;
         }
