@@ -88,6 +88,14 @@ struct SqlArgs {
     /// Keep printing the messages of the script's SUBSCRIBE statements until interrupted.
     #[arg(long, conflicts_with = "server")]
     follow: bool,
+    /// A value for the next parameter of one statement ($1, then $2, …): read as JSON
+    /// when it is JSON (42, 1.5, true, null, "text", [1, 2]), else as text.
+    #[arg(long = "param", value_name = "VALUE", conflicts_with = "batch")]
+    params: Vec<String>,
+    /// Run one INSERT, or UPDATE/DELETE by key, once per line of this file (`-` for
+    /// standard input), each line a JSON array of the parameters; all in one transaction.
+    #[arg(long, value_name = "FILE")]
+    batch: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -154,9 +162,43 @@ async fn sql(args: SqlArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot read standard input: {e}"))?;
         text
     };
-    let ok = target.run_script(&printer, &script).await;
+    let ok = if !args.params.is_empty() || args.batch.is_some() {
+        let params = match args.batch {
+            Some(file) => target::Params::Batch(read_batch(&file)?),
+            None => target::Params::One(args.params.iter().map(|p| param_json(p)).collect()),
+        };
+        target.run_prepared(&printer, &script, params).await
+    } else {
+        target.run_script(&printer, &script).await
+    };
     target.finish(args.follow && ok).await;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A `--param` value: JSON when it parses as JSON, else text.
+fn param_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+}
+
+/// The parameter rows of `--batch`: one JSON array per non-empty line.
+fn read_batch(file: &std::path::Path) -> Result<Vec<Vec<serde_json::Value>>, String> {
+    let text = if file == std::path::Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str::<Vec<serde_json::Value>>(line)
+                .map_err(|e| format!("{} line {}: expected a JSON array of parameters: {e}", file.display(), i + 1))
+        })
+        .collect()
 }
 
 async fn subscribe(args: SubscribeArgs) -> Result<ExitCode, String> {

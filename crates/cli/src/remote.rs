@@ -54,7 +54,15 @@ impl Remote {
     }
 
     pub async fn sql(&self, sql: &str, user: Option<&str>) -> Result<SqlAnswer, String> {
+        self.sql_with(sql, user, None).await
+    }
+
+    /// `sql` with one more field of the request (`params` or `batch`).
+    pub async fn sql_with(&self, sql: &str, user: Option<&str>, extra: Option<(&str, Json)>) -> Result<SqlAnswer, String> {
         let mut body = json!({ "sql": sql });
+        if let Some((name, value)) = extra {
+            body[name] = value;
+        }
         if let Some(user) = user {
             body["user"] = json!(user);
         }

@@ -10,6 +10,12 @@ use crate::output::{print_error, print_error_at, Printer};
 use crate::remote::{error_text, Remote};
 use crate::Connect;
 
+/// Parameters of one statement: one run, or one run per row in one transaction.
+pub enum Params {
+    One(Vec<Json>),
+    Batch(Vec<Vec<Json>>),
+}
+
 pub enum Target {
     Local {
         engine: Engine,
@@ -101,6 +107,67 @@ impl Target {
                     false
                 }
             },
+        }
+    }
+
+    /// Runs one statement with parameters, or once per parameter row in one
+    /// transaction, and prints its result. Returns whether it succeeded.
+    pub async fn run_prepared(&mut self, printer: &Printer, sql: &str, params: Params) -> bool {
+        let started = Instant::now();
+        match self {
+            Target::Local { session, .. } => {
+                let run = async {
+                    let prepared = session.prepare(sql).await?;
+                    match &params {
+                        Params::One(values) => {
+                            let values: Vec<_> = values.iter().map(tidepool_engine::Value::from_param_json).collect();
+                            session.execute_prepared(&prepared, &values).await
+                        }
+                        Params::Batch(rows) => {
+                            let rows: Vec<Vec<_>> = rows.iter().map(|r| r.iter().map(tidepool_engine::Value::from_param_json).collect()).collect();
+                            session
+                                .execute_prepared_batch(&prepared, &rows)
+                                .await
+                                .map(StatementResult::Affected)
+                        }
+                    }
+                };
+                match run.await {
+                    Ok(result) => {
+                        printer.print(&result, started.elapsed());
+                        true
+                    }
+                    Err(e) => {
+                        print_error(&e, sql);
+                        false
+                    }
+                }
+            }
+            Target::Remote { remote, user, .. } => {
+                let extra = match params {
+                    Params::One(values) => ("params", Json::from(values)),
+                    Params::Batch(rows) => ("batch", Json::from(rows)),
+                };
+                match remote.sql_with(sql, user.as_deref(), Some(extra)).await {
+                    Ok(answer) => {
+                        for (i, result) in answer.results.iter().enumerate() {
+                            let ms = answer.elapsed_ms.get(i).copied().unwrap_or(0.0);
+                            printer.print_json(result, std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+                        }
+                        match answer.error {
+                            None => true,
+                            Some(error) => {
+                                print_error_at(&error_text(&error), None, sql);
+                                false
+                            }
+                        }
+                    }
+                    Err(message) => {
+                        print_error_at(&message, None, sql);
+                        false
+                    }
+                }
+            }
         }
     }
 

@@ -259,3 +259,46 @@ fn sync_fsyncs_every_commit_of_a_database_directory() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot be used with"), "{}", stderr(&out));
 }
+
+#[test]
+fn parameters_come_from_param_flags_or_a_batch_file() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(tidepool(dir.path(), &["-c", SETUP], None).status.success());
+    let insert = "INSERT INTO app.m VALUES ($1, $2, $3)";
+    let out = tidepool(
+        dir.path(),
+        &["--format", "json", "-c", insert, "--param", "3", "--param", "c", "--param", "null"],
+        None,
+    );
+    assert_eq!(stdout(&out), "{\"affected\":1}\n", "{}", stderr(&out));
+    // One JSON array per line of standard input; one transaction for all of them.
+    let out = tidepool(
+        dir.path(),
+        &["--format", "json", "-c", insert, "--batch", "-"],
+        Some("[4, \"d\", \"x\"]\n\n[5, \"e\", \"y\"]\n"),
+    );
+    assert_eq!(stdout(&out), "{\"affected\":2}\n", "{}", stderr(&out));
+    let out = tidepool(
+        dir.path(),
+        &["--format", "json", "-c", insert, "--batch", "-"],
+        Some("[6, \"f\", \"z\"]\n[1, \"dup\", \"z\"]\n"),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("duplicate primary key (id = 1)"), "{}", stderr(&out));
+    let out = tidepool(
+        dir.path(),
+        &["--format", "json", "-c", "SELECT room, body FROM app.m WHERE id >= $1 ORDER BY id", "--param", "3"],
+        None,
+    );
+    assert_eq!(
+        stdout(&out),
+        "{\"columns\":[\"room\",\"body\"],\"rows\":[[\"c\",null],[\"d\",\"x\"],[\"e\",\"y\"]]}\n"
+    );
+    // Without values, or with one of the wrong type, the error says so.
+    let out = tidepool(dir.path(), &["-c", "SELECT * FROM app.m WHERE id = $1"], None);
+    assert!(stderr(&out).contains("takes parameters"), "{}", stderr(&out));
+    let out = tidepool(dir.path(), &["-c", "SELECT * FROM app.m WHERE id = $1", "--param", "x"], None);
+    assert!(stderr(&out).contains("expected BIGINT, got 'x'"), "{}", stderr(&out));
+    let out = tidepool(dir.path(), &["-c", insert, "--batch", "-"], Some("not json\n"));
+    assert!(stderr(&out).contains("line 1: expected a JSON array"), "{}", stderr(&out));
+}

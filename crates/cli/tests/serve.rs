@@ -1021,3 +1021,44 @@ async fn aggregates_joins_and_reevaluated_queries_are_live_over_the_websocket() 
     assert_eq!(ranked.rows.len(), 3);
     assert!(ranked.rows.values().any(|r| r == &json!([3, 1])), "{:?}", ranked.rows);
 }
+
+/// `"params"` runs one statement with `$1` … `$n`; `"batch"` runs it per parameter row in
+/// one transaction; wrong counts, types and shapes get errors that name them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_take_parameters_and_batches_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().expect("first start prints the admin token");
+    served.sql(&admin, SETUP);
+    let post = |body: Json| served.post_sql(&admin, &body.to_string());
+
+    let (status, body) = post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "params": [1, "a", 5] }));
+    assert_eq!((status, &body["results"]), (200, &json!([{ "affected": 1 }])), "{body}");
+    let (status, body) = post(json!({ "sql": "SELECT room, n FROM app.m WHERE id = $1", "params": [1] }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["rows"], json!([["a", 5]]));
+
+    let before = last_seq(&served, &admin);
+    let rows: Vec<Json> = (2..1002).map(|i| json!([i, "b", i])).collect();
+    let (status, body) = post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "batch": rows }));
+    assert_eq!((status, &body["results"]), (200, &json!([{ "affected": 1000 }])), "{body}");
+    assert_eq!(last_seq(&served, &admin), before + 1, "a batch is one commit");
+    let (status, body) = post(json!({ "sql": "UPDATE app.m SET n = $2 WHERE id = $1", "batch": [[2, 20], [3, 30]] }));
+    assert_eq!((status, &body["results"]), (200, &json!([{ "affected": 2 }])), "{body}");
+
+    // A duplicate key in one row of a batch writes none of it.
+    let (status, body) = post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "batch": [[5000, "c", 1], [1, "c", 1]] }));
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("duplicate_key")), "{body}");
+    let count = served.sql(&admin, "SELECT count(*) FROM app.m WHERE id = 5000");
+    assert_eq!(count["results"][0]["rows"], json!([[0]]));
+
+    let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE id = $1", "params": [] }));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_argument")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("takes 1 parameter ($1), got 0"), "{body}");
+    let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE id = $1", "params": ["x"] }));
+    assert_eq!(body["error"]["code"].as_str(), Some("type_mismatch"), "{status} {body}");
+    let (status, body) = post(json!({ "sql": "SELECT 1", "params": [], "batch": [] }));
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_request")), "{body}");
+    let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE n > $1", "batch": [[1]] }));
+    assert_eq!(body["error"]["code"].as_str(), Some("unsupported"), "{status} {body}");
+}

@@ -365,6 +365,18 @@ impl Session {
         };
         let version = inner.catalog_version();
         let plan = self.plan(statement, at).await?;
+        let params = plan.get_parameter_types().map_err(|e| from_df(&e, at))?;
+        if !params.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "the statement takes parameters ({}): run it prepared, with their values (\"params\" in \
+                 POST /v1/sql, --param in `tidepool sql`)",
+                {
+                    let mut names: Vec<&String> = params.keys().collect();
+                    names.sort_by_key(|n| (n.len(), n.to_string()));
+                    names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            )));
+        }
         if cacheable(&plan) {
             self.remember(sql, version, &plan);
         }

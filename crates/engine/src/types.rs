@@ -187,6 +187,23 @@ impl Value {
         Ok(value)
     }
 
+    /// A statement parameter given as JSON (`/v1/sql`, `tidepool sql --param`): a
+    /// number is a BIGINT when it is an integer that fits, else a DOUBLE; a string is
+    /// TEXT; an array or object is JSON. The statement converts it to the type it
+    /// expects there.
+    pub fn from_param_json(json: &serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Boolean(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::BigInt(i),
+                None => Value::Double(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::Text(s.clone()),
+            other => Value::Json(other.to_string()),
+        }
+    }
+
     /// A JSON column value: the text must parse as JSON.
     pub fn json(text: String, column: &str) -> Result<Value> {
         match serde_json::from_str::<serde_json::Value>(&text) {

@@ -3,6 +3,12 @@
 //! --format json`, with how long each took. Statements run in
 //! order, each atomically; the first error stops the script, and the answer then has
 //! the results before it and the error (earlier statements stay committed).
+//!
+//! With `"params": [...]`, `sql` is one statement with parameters `$1` … `$n`, run with
+//! those values; with `"batch": [[...], ...]`, an INSERT ... VALUES or an UPDATE or
+//! DELETE by key runs once per parameter row, all rows in one transaction (one result,
+//! the rows affected). JSON numbers are BIGINT or DOUBLE, strings TEXT, arrays and
+//! objects JSON; each is converted to the type the statement expects there.
 
 use std::sync::Arc;
 
@@ -25,6 +31,37 @@ use crate::server::Shared;
 struct SqlRequest {
     sql: String,
     user: Option<String>,
+    params: Option<Vec<Value>>,
+    batch: Option<Vec<Vec<Value>>>,
+}
+
+/// Runs one statement with parameters, or a batch of parameter rows.
+async fn run_prepared(
+    session: &tidepool_engine::Session,
+    sql: &str,
+    params: Option<Vec<Value>>,
+    batch: Option<Vec<Vec<Value>>>,
+) -> Result<Value, ApiError> {
+    let prepared = session.prepare(sql).await.map_err(|e| ApiError::engine(&e, None))?;
+    let result = match batch {
+        Some(rows) => {
+            let rows: Vec<Vec<tidepool_engine::Value>> = rows.iter().map(|row| row.iter().map(tidepool_engine::Value::from_param_json).collect()).collect();
+            let affected = session
+                .execute_prepared_batch(&prepared, &rows)
+                .await
+                .map_err(|e| ApiError::engine(&e, None))?;
+            json!({ "affected": affected })
+        }
+        None => {
+            let params: Vec<tidepool_engine::Value> = params.unwrap_or_default().iter().map(tidepool_engine::Value::from_param_json).collect();
+            session
+                .execute_prepared(&prepared, &params)
+                .await
+                .map_err(|e| ApiError::engine(&e, None))?
+                .to_json()
+        }
+    };
+    Ok(result)
 }
 
 pub async fn run(
@@ -46,6 +83,13 @@ pub async fn run(
     let script = tokio::spawn(async move {
         let session = engine.session(actor);
         let mut results = Vec::new();
+        if request.params.is_some() || request.batch.is_some() {
+            let started = std::time::Instant::now();
+            return match run_prepared(&session, &request.sql, request.params, request.batch).await {
+                Ok(result) => (vec![(result, started.elapsed().as_secs_f64() * 1000.0)], None),
+                Err(e) => (results, Some(e)),
+            };
+        }
         let statements = match session.split(&request.sql) {
             Ok(statements) => statements,
             Err(e) => return (results, Some(ApiError::engine(&e, None))),
@@ -101,6 +145,12 @@ fn parse(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<SqlRequ
             ApiError::bad_request(rejection.body_text())
         }
     })?;
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("the body must be JSON like {{\"sql\": \"SELECT 1\"}}: {e}")))
+    let request: SqlRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body must be JSON like {{\"sql\": \"SELECT 1\"}}: {e}")))?;
+    if request.params.is_some() && request.batch.is_some() {
+        return Err(ApiError::bad_request(
+            "give \"params\" (one run) or \"batch\" (one run per row), not both",
+        ));
+    }
+    Ok(request)
 }
