@@ -14,8 +14,11 @@ const OPEN: &str = "file-open-database";
 /// Open Recent items are `recent:<path>`.
 const RECENT: &str = "recent:";
 
+/// macOS shows the first submenu as the application menu, under the app's name: there
+/// it holds About, Hide and Quit, and File comes second. Elsewhere Quit ends File.
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
-    let file = SubmenuBuilder::new(app, "File")
+    let macos = cfg!(target_os = "macos");
+    let mut file = SubmenuBuilder::new(app, "File")
         .item(
             &MenuItemBuilder::with_id(NEW, "New Database…")
                 .accelerator("CmdOrCtrl+Shift+N")
@@ -26,10 +29,11 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                 .accelerator("CmdOrCtrl+O")
                 .build(app)?,
         )
-        .item(&recent_menu(app)?)
-        .separator()
-        .item(&PredefinedMenuItem::quit(app, None)?)
-        .build()?;
+        .item(&recent_menu(app)?);
+    if !macos {
+        file = file.separator().item(&PredefinedMenuItem::quit(app, None)?);
+    }
+    let file = file.build()?;
     let edit = SubmenuBuilder::new(app, "Edit")
         .undo()
         .redo()
@@ -39,6 +43,21 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         .paste()
         .select_all()
         .build()?;
+    if macos {
+        let name = app.package_info().name.clone();
+        let application = SubmenuBuilder::new(app, name)
+            .about(None)
+            .separator()
+            .services()
+            .separator()
+            .hide()
+            .hide_others()
+            .show_all()
+            .separator()
+            .quit()
+            .build()?;
+        return Menu::with_items(app, &[&application, &file, &edit]);
+    }
     Menu::with_items(app, &[&file, &edit])
 }
 
