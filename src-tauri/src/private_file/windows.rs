@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn a_user_sid_fits_the_acl() {
-        // S-1-5-21-a-b-c-rid: 28 bytes; 8 (ACL) + 16 (entry) - 4 (SidStart) + 28.
-        assert_eq!(acl_size(28), 48);
-        assert_eq!(acl_size(27), 48);
+        // S-1-5-21-a-b-c-rid: 28 bytes; 8 (ACL) + 12 (entry) - 4 (SidStart) + 28.
+        assert_eq!(acl_size(28), 44);
+        assert_eq!(acl_size(27), 44);
     }
 
     #[test]
