@@ -11,6 +11,7 @@
 
 mod baseline;
 mod shapes;
+mod sql;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -109,7 +110,7 @@ struct Run {
 }
 
 /// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
-const SECTIONS: [&str; 7] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced", "shapes"];
+const SECTIONS: [&str; 8] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced", "shapes", "sql"];
 
 fn main() {
     let seconds: f64 = std::env::var("TIDEPOOL_BENCH_SECONDS")
@@ -227,6 +228,14 @@ fn main() {
         shapes::print(&runs);
     }
 
+    if runs_section("sql") {
+        println!("\n## SQL: one statement, and scans, beside SQLite\n");
+        let rows = runtime.block_on(sql::sql());
+        sql::print(&rows);
+        let numbers: Vec<(String, String, Numbers)> = rows.iter().flat_map(sql::Row::baseline_rows).collect();
+        compare_numbers("sql", &numbers, false, baseline.as_ref(), &baseline_path, &mut measured);
+    }
+
     if std::env::var_os("TIDEPOOL_BENCH_SAVE_BASELINE").is_some() {
         let mut saved = baseline.unwrap_or_default();
         saved.comments.retain(|c| !c.starts_with("# saved"));
@@ -285,6 +294,22 @@ fn compare(
     path: &str,
     measured: &mut BTreeMap<Key, Numbers>,
 ) {
+    let rows: Vec<(String, String, Numbers)> = runs
+        .iter()
+        .map(|run| (run.label.clone(), run.subscribers.clone(), numbers(run)))
+        .collect();
+    compare_numbers(table, &rows, paced, baseline, path, measured);
+}
+
+/// Each (path, subscribers or variant, numbers) against the baseline's row of it.
+fn compare_numbers(
+    table: &str,
+    rows: &[(String, String, Numbers)],
+    paced: bool,
+    baseline: Option<&Baseline>,
+    path: &str,
+    measured: &mut BTreeMap<Key, Numbers>,
+) {
     if let Some(baseline) = baseline {
         // The last comment says where the numbers come from.
         let source = baseline
@@ -295,9 +320,9 @@ fn compare(
         println!("| write path | subscribers | rows/s then → now | p50 µs then → now | p50 | commit→receive p99 µs then → now | |");
         println!("|---|---|---:|---:|---:|---:|---|");
     }
-    for run in runs {
-        let now = numbers(run);
-        let key: Key = (table.into(), run.label.clone(), run.subscribers.clone());
+    for (label, subscribers, now) in rows {
+        let now = *now;
+        let key: Key = (table.into(), label.clone(), subscribers.clone());
         if let Some(then) = baseline.and_then(|b| b.rows.get(&key)) {
             let (change, word) = baseline::verdict(&now, then, paced);
             let receive = match (then.receive_p99_us, now.receive_p99_us) {
@@ -306,18 +331,18 @@ fn compare(
             };
             println!(
                 "| {} | {} | {:.0} → {:.0} | {:.1} → {:.1} | {change} | {receive} | {word} |",
-                run.label, run.subscribers, then.rows_per_s, now.rows_per_s, then.p50_us, now.p50_us
+                label, subscribers, then.rows_per_s, now.rows_per_s, then.p50_us, now.p50_us
             );
             if word == "SLOWER" {
                 eprintln!(
                     "bench: {table} | {} | {}: slower than the baseline (p50 {:.1} → {:.1} µs, {:.0} → {:.0} rows/s)",
-                    run.label, run.subscribers, then.p50_us, now.p50_us, then.rows_per_s, now.rows_per_s
+                    label, subscribers, then.p50_us, now.p50_us, then.rows_per_s, now.rows_per_s
                 );
             }
         } else if baseline.is_some() {
             println!(
                 "| {} | {} | — | — | — | — | not in the baseline |",
-                run.label, run.subscribers
+                label, subscribers
             );
         }
         measured.insert(key, now);

@@ -26,6 +26,8 @@ pub(crate) struct KeyRanges {
     pub ranges: Vec<(Vec<u8>, Vec<u8>)>,
     /// For EXPLAIN: `full` or the intervals in SQL terms.
     pub description: String,
+    /// Every row of the table: no key filter, and every owner's rows.
+    pub whole_table: bool,
 }
 
 impl KeyRanges {
@@ -68,6 +70,7 @@ impl KeyRanges {
             .collect();
         let ranges = disjoint(ranges);
         let mut description = String::new();
+        let whole_table = described.is_empty() && view.owner.is_none();
         if let Some(owner) = &view.owner {
             let _ = write!(description, "owner={owner}, ");
         }
@@ -76,7 +79,11 @@ impl KeyRanges {
         } else {
             let _ = write!(description, "key=[{}]", described.join(" AND "));
         }
-        KeyRanges { ranges, description }
+        KeyRanges {
+            ranges,
+            description,
+            whole_table,
+        }
     }
 }
 
