@@ -51,7 +51,11 @@ enum Kind {
     /// the i-th slot of a row fills.
     Insert { columns: Vec<usize>, rows: Vec<Vec<Slot>> },
     /// The session-schema columns shown, under their output schema.
-    Select { key: Key, columns: Vec<usize>, schema: SchemaRef },
+    Select {
+        lookup: Lookup,
+        columns: Vec<usize>,
+        schema: SchemaRef,
+    },
     /// (session-schema column, new value) pairs.
     Update { key: Key, set: Vec<(usize, Slot)> },
     Delete { key: Key },
@@ -63,6 +67,38 @@ enum Kind {
 struct Key {
     owner: Option<Slot>,
     columns: Vec<Slot>,
+}
+
+/// What a SELECT's WHERE names of the key: the owner's slot (as in `Key`), equalities
+/// on the first key columns, then at most a range of the next one (each bound with
+/// whether it is inclusive). Rows come in key order.
+#[derive(Debug, Clone)]
+struct Lookup {
+    owner: Option<Slot>,
+    equal: Vec<Slot>,
+    lower: Option<(Slot, bool)>,
+    upper: Option<(Slot, bool)>,
+}
+
+/// The stored keys a lookup reads: one key (`end` is `None`) when it names the whole
+/// key, else the range `[start, end)`; and the owner of the rows when one is named.
+struct Reads {
+    owner: Option<String>,
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+}
+
+/// A row read: its owner and stored bytes.
+type Found = (Option<String>, Vec<u8>);
+
+/// A comparison of a column with a literal or parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 /// Where a value comes from: a literal of the statement, or parameter `$n + 1`.
@@ -345,69 +381,117 @@ fn insert_value(def: &TableDef, view: &View, column: usize, value: &Value) -> Op
     exact(value, column_type(def, view, column))
 }
 
-/// `a = 1 AND b = 'x'` as (column, slot) pairs, each column once.
-fn equalities(expr: &SqlExpr, out: &mut Vec<(String, Slot)>) -> Option<()> {
+/// `a = 1 AND b > 'x' AND c BETWEEN 1 AND 2` as (column, comparison, slot) terms.
+fn terms(expr: &SqlExpr, out: &mut Vec<(String, Op, Slot)>) -> Option<()> {
     match expr {
         SqlExpr::BinaryOp {
             left,
             op: BinaryOperator::And,
             right,
         } => {
-            equalities(left, out)?;
-            equalities(right, out)
+            terms(left, out)?;
+            terms(right, out)
         }
-        SqlExpr::BinaryOp {
-            left,
-            op: BinaryOperator::Eq,
-            right,
-        } => {
-            let (name, value) = match (column_name(left), column_name(right)) {
-                (Some(name), None) => (name, slot(right)?),
-                (None, Some(name)) => (name, slot(left)?),
+        SqlExpr::BinaryOp { left, op, right } => {
+            let op = match op {
+                BinaryOperator::Eq => Op::Eq,
+                BinaryOperator::Lt => Op::Lt,
+                BinaryOperator::LtEq => Op::Le,
+                BinaryOperator::Gt => Op::Gt,
+                BinaryOperator::GtEq => Op::Ge,
                 _ => return None,
             };
-            if out.iter().any(|(n, _)| *n == name) {
-                return None;
-            }
-            out.push((name, value));
+            let term = match (column_name(left), column_name(right)) {
+                (Some(name), None) => (name, op, slot(right)?),
+                // `1 < a` is `a > 1`.
+                (None, Some(name)) => {
+                    let flipped = match op {
+                        Op::Lt => Op::Gt,
+                        Op::Le => Op::Ge,
+                        Op::Gt => Op::Lt,
+                        Op::Ge => Op::Le,
+                        Op::Eq => Op::Eq,
+                    };
+                    (name, flipped, slot(left)?)
+                }
+                _ => return None,
+            };
+            out.push(term);
+            Some(())
+        }
+        SqlExpr::Between {
+            expr,
+            negated: false,
+            low,
+            high,
+        } => {
+            let name = column_name(expr)?;
+            out.push((name.clone(), Op::Ge, slot(low)?));
+            out.push((name, Op::Le, slot(high)?));
             Some(())
         }
         _ => None,
     }
 }
 
-/// A WHERE that names exactly the whole key (and `_user` for an admin on a USER
-/// table), each with a literal of a type compared exactly, or a parameter.
-fn key_of_where(def: &TableDef, view: &View, selection: Option<&SqlExpr>) -> Option<Key> {
-    let mut pairs = Vec::new();
-    equalities(selection?, &mut pairs)?;
-    if pairs.len() != def.primary_key.len() + view.offset() {
-        return None;
-    }
-    let mut take = |name: &str, ty: SqlType| -> Option<Slot> {
-        let at = pairs.iter().position(|(n, _)| n == name)?;
-        let (_, slot) = pairs.swap_remove(at);
-        match &slot {
-            Slot::Literal(value) => {
-                exact(value, ty).filter(|v| !v.is_null())?;
-            }
-            Slot::Param(_) => {}
+/// A WHERE whose every term compares a key column (in key order: equalities, then at
+/// most a range) with a literal of a type compared exactly, or a parameter; for an
+/// admin on a USER table `_user` must be equal to one.
+fn lookup_of_where(def: &TableDef, view: &View, selection: Option<&SqlExpr>) -> Option<Lookup> {
+    let mut pending = Vec::new();
+    terms(selection?, &mut pending)?;
+    let checked = |slot: Slot, ty: SqlType| -> Option<Slot> {
+        if let Slot::Literal(value) = &slot {
+            exact(value, ty).filter(|v| !v.is_null())?;
         }
         Some(slot)
     };
+    let mut take = |name: &str, op: Op| -> Option<Slot> {
+        let at = pending.iter().position(|(n, o, _)| n == name && *o == op)?;
+        Some(pending.swap_remove(at).2)
+    };
     let owner = match view.owner_column {
-        true => Some(take(USER_COLUMN, SqlType::Text)?),
+        true => Some(checked(take(USER_COLUMN, Op::Eq)?, SqlType::Text)?),
         false => None,
     };
-    let mut columns = Vec::with_capacity(def.primary_key.len());
+    let mut lookup = Lookup {
+        owner,
+        equal: Vec::new(),
+        lower: None,
+        upper: None,
+    };
     for &i in &def.primary_key {
         let column = &def.columns[i];
         if !keyable(column.ty) {
             return None;
         }
-        columns.push(take(&column.name, column.ty)?);
+        if let Some(slot) = take(&column.name, Op::Eq) {
+            lookup.equal.push(checked(slot, column.ty)?);
+            continue;
+        }
+        for (op, inclusive, upper) in [(Op::Ge, true, false), (Op::Gt, false, false), (Op::Le, true, true), (Op::Lt, false, true)] {
+            if let Some(slot) = take(&column.name, op) {
+                let bound = if upper { &mut lookup.upper } else { &mut lookup.lower };
+                if bound.is_some() {
+                    return None;
+                }
+                *bound = Some((checked(slot, column.ty)?, inclusive));
+            }
+        }
+        break;
     }
-    Some(Key { owner, columns })
+    pending.is_empty().then_some(lookup)
+}
+
+/// A WHERE that names exactly the whole key (and `_user` for an admin on a USER
+/// table), each equal to a literal of a type compared exactly, or a parameter.
+fn key_of_where(def: &TableDef, view: &View, selection: Option<&SqlExpr>) -> Option<Key> {
+    let lookup = lookup_of_where(def, view, selection)?;
+    let whole = lookup.equal.len() == def.primary_key.len() && lookup.lower.is_none() && lookup.upper.is_none();
+    whole.then_some(Key {
+        owner: lookup.owner,
+        columns: lookup.equal,
+    })
 }
 
 fn compile_select(scope: &Scope, query: &Query, template: &(Query, Select, TableWithJoins)) -> Option<Direct> {
@@ -427,7 +511,7 @@ fn compile_select(scope: &Scope, query: &Query, template: &(Query, Select, Table
         return None;
     }
     let (def, view) = target(scope, &single_table(from, &template.2)?)?;
-    let key = key_of_where(&def, &view, select.selection.as_ref())?;
+    let lookup = lookup_of_where(&def, &view, select.selection.as_ref())?;
     let (session, _) = session_schema(&def, &view);
     let mut columns = Vec::new();
     let mut fields = Vec::new();
@@ -465,7 +549,7 @@ fn compile_select(scope: &Scope, query: &Query, template: &(Query, Select, Table
     Some(Direct {
         def,
         view,
-        kind: Kind::Select { key, columns, schema },
+        kind: Kind::Select { lookup, columns, schema },
     })
 }
 
@@ -538,7 +622,8 @@ impl Direct {
     pub fn params(&self) -> usize {
         let slots: Box<dyn Iterator<Item = &Slot>> = match &self.kind {
             Kind::Insert { rows, .. } => Box::new(rows.iter().flatten()),
-            Kind::Select { key, .. } | Kind::Delete { key } => Box::new(key.slots()),
+            Kind::Select { lookup, .. } => Box::new(lookup.slots()),
+            Kind::Delete { key } => Box::new(key.slots()),
             Kind::Update { key, set } => Box::new(key.slots().chain(set.iter().map(|(_, s)| s))),
         };
         slots
@@ -552,44 +637,112 @@ impl Direct {
 
     /// Runs a SELECT. `None` when a parameter's value is one DataFusion must convert.
     pub fn read(&self, inner: &Inner, params: &[Value]) -> Option<Result<StatementResult>> {
-        let Kind::Select { key, columns, schema } = &self.kind else {
+        let Kind::Select { lookup, columns, schema } = &self.kind else {
             return None;
         };
-        let (owner, key) = self.key(key, params)?;
-        Some(self.select(inner, owner, &key, columns, schema))
+        let Reads { owner, start, end } = self.range(lookup, params)?;
+        let mut values: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
+        let mut read = || -> Result<()> {
+            let found: Box<dyn Iterator<Item = Result<Found>>> = match &end {
+                None => Box::new(inner.store.get(&start)?.map(|bytes| Ok((owner.clone(), bytes))).into_iter()),
+                Some(end) => Box::new(inner.store.range(&start, end).map(|item| {
+                    let (key, bytes) = item?;
+                    let owner = match (&owner, self.def.kind) {
+                        (Some(owner), _) => Some(owner.clone()),
+                        (None, TableKind::User) => Some(crate::storage::keys::decode_key_text(&key[crate::storage::keys::data_prefix_len()..])?.0),
+                        (None, _) => None,
+                    };
+                    Ok((owner, bytes.into_vec()))
+                })),
+            };
+            for item in found {
+                let (owner, bytes) = item?;
+                let row = decode_values(&self.def, &bytes)?;
+                for (out, &i) in values.iter_mut().zip(columns) {
+                    out.push(match i.checked_sub(self.view.offset()) {
+                        Some(c) => row[c].clone(),
+                        None => owner.clone().map_or(Value::Null, Value::Text),
+                    });
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = read() {
+            return Some(Err(e));
+        }
+        Some(self.batch(columns, schema, &values))
     }
 
-    fn select(
-        &self,
-        inner: &Inner,
-        owner: Option<String>,
-        key: &[u8],
-        columns: &[usize],
-        schema: &SchemaRef,
-    ) -> Result<StatementResult> {
-        let Some(bytes) = inner.store.get(key)? else {
+    fn batch(&self, columns: &[usize], schema: &SchemaRef, values: &[Vec<Value>]) -> Result<StatementResult> {
+        let rows = values.first().map_or(0, Vec::len);
+        if rows == 0 {
             return Ok(StatementResult::Rows {
                 schema: schema.clone(),
                 batches: Vec::new(),
             });
-        };
-        let values = decode_values(&self.def, &bytes)?;
-        let offset = self.view.offset();
+        }
         let arrays = columns
             .iter()
-            .map(|&i| {
-                let ty = column_type(&self.def, &self.view, i);
-                match i.checked_sub(offset) {
-                    Some(c) => build_array(ty, std::iter::once(&values[c])),
-                    None => build_array(ty, std::iter::once(&owner.clone().map_or(Value::Null, Value::Text))),
-                }
-            })
+            .zip(values)
+            .map(|(&i, values)| build_array(column_type(&self.def, &self.view, i), values.iter()))
             .collect::<Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(schema.clone(), arrays)
-            .map_err(|e| crate::error::Error::Query(e.to_string()))?;
+        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| crate::error::Error::Query(e.to_string()))?;
         Ok(StatementResult::Rows {
             schema: schema.clone(),
             batches: vec![batch],
+        })
+    }
+
+    /// What a lookup reads with these parameters.
+    fn range(&self, lookup: &Lookup, params: &[Value]) -> Option<Reads> {
+        let owner = match (&lookup.owner, &self.view.owner) {
+            (Some(slot), _) => match slot.value(params)? {
+                Value::Text(user) => Some(user.clone()),
+                _ => return None,
+            },
+            (None, owner) => owner.clone(),
+        };
+        let key_value = |slot: &Slot, i: usize| exact(slot.value(params)?, self.def.columns[self.def.primary_key[i]].ty).filter(|v| !v.is_null());
+        let mut equal = Vec::with_capacity(lookup.equal.len());
+        for (i, slot) in lookup.equal.iter().enumerate() {
+            equal.push(key_value(slot, i)?);
+        }
+        let prefix = key_of(&self.def, owner.as_deref(), &equal);
+        let whole = equal.len() == self.def.primary_key.len();
+        if whole {
+            return Some(Reads {
+                owner,
+                start: prefix,
+                end: None,
+            });
+        }
+        let next = equal.len();
+        let bound = |bound: &Option<(Slot, bool)>| -> Option<Option<(Vec<u8>, bool)>> {
+            match bound {
+                None => Some(None),
+                Some((slot, inclusive)) => {
+                    let mut key = prefix.clone();
+                    crate::storage::keys::encode_key_value(&mut key, &key_value(slot, next)?);
+                    Some(Some((key, *inclusive)))
+                }
+            }
+        };
+        use crate::storage::keys::prefix_end;
+        let start = match bound(&lookup.lower)? {
+            None => prefix.clone(),
+            Some((key, true)) => key,
+            Some((key, false)) => prefix_end(&key),
+        };
+        let end = match bound(&lookup.upper)? {
+            None => prefix_end(&prefix),
+            Some((key, true)) => prefix_end(&key),
+            Some((key, false)) => key,
+        };
+        let end = if end < start { start.clone() } else { end };
+        Some(Reads {
+            owner,
+            start,
+            end: Some(end),
         })
     }
 
@@ -753,5 +906,15 @@ impl Direct {
 impl Key {
     fn slots(&self) -> impl Iterator<Item = &Slot> {
         self.owner.iter().chain(&self.columns)
+    }
+}
+
+impl Lookup {
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.owner
+            .iter()
+            .chain(&self.equal)
+            .chain(self.lower.iter().map(|(s, _)| s))
+            .chain(self.upper.iter().map(|(s, _)| s))
     }
 }
