@@ -6,10 +6,11 @@ import type { CatalogView } from "../../bindings/CatalogView";
 import type { ConsoleRun } from "../../bindings/ConsoleRun";
 import type { HistoryEntry } from "../../bindings/HistoryEntry";
 import type { PaneInfo } from "../../bindings/PaneInfo";
+import type { StatementResultView } from "../../bindings/StatementResultView";
 import { api, asIpcError } from "../../ipc";
 import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./editor";
 import { ResultGrid } from "./ResultGrid";
-import { isQuery } from "./statement";
+import { isQuery, statementLabels } from "./statement";
 
 const DRAFT_KEY = "tidepool.console.draft";
 
@@ -88,8 +89,17 @@ export function Console({
   }, [running, user, onLive, loadHistory]);
   runRef.current = () => void execute();
 
-  const tabs = run ? [...run.outputs.map((o, i) => ({ i, label: `${i + 1}`, ok: true, o })), ...(run.error ? [{ i: run.outputs.length, label: "error", ok: false, o: null }] : [])] : [];
+  const tabs = run ? resultTabs(run) : [];
   const shown = tabs[active];
+  // The shown tab in sight within its strip (the error tab is the last of many).
+  const strip = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const list = strip.current;
+    const tab = list?.querySelector<HTMLElement>('[aria-selected="true"]');
+    if (!list || !tab) return;
+    if (tab.offsetLeft < list.scrollLeft) list.scrollLeft = tab.offsetLeft - 8;
+    else if (tab.offsetLeft + tab.offsetWidth > list.scrollLeft + list.clientWidth) list.scrollLeft = tab.offsetLeft + tab.offsetWidth - list.clientWidth + 8;
+  }, [run, active]);
   return (
     <div className="console" data-runs={runs}>
       <div className="console-toolbar">
@@ -121,10 +131,19 @@ export function Console({
         )}
       </div>
       <div className="results">
-        <div className="result-tabs" role="tablist">
+        <div className="result-tabs" role="tablist" ref={strip}>
           {tabs.map((t) => (
-            <button key={t.i} role="tab" aria-selected={active === t.i} className={`${active === t.i ? "active" : ""} ${t.ok ? "" : "failed"}`} onClick={() => setActive(t.i)}>
-              {t.label}
+            <button
+              key={t.i}
+              role="tab"
+              aria-selected={active === t.i}
+              className={`${active === t.i ? "active" : ""} ${t.ok ? "" : "failed"}`}
+              onClick={() => setActive(t.i)}
+              title={t.title}
+            >
+              {!t.ok && <span className="mark">✕</span>}
+              <span className="label">{t.label}</span>
+              {t.count !== null && <span className="count">{t.count}</span>}
             </button>
           ))}
         </div>
@@ -137,7 +156,9 @@ export function Console({
         )}
         {shown && !shown.ok && run?.error && (
           <div className="result-error" role="alert">
-            <strong>{run.error.error.line !== null ? `Error at line ${run.error.error.line}, column ${run.error.error.column}` : "Error"}</strong>
+            <strong>
+              {shown.label} failed{run.error.error.line !== null ? ` at line ${run.error.error.line}, column ${run.error.error.column}` : ""}
+            </strong>
             <pre>{run.error.error.message}</pre>
             <code>{run.error.sql}</code>
           </div>
@@ -146,6 +167,41 @@ export function Console({
       </div>
     </div>
   );
+}
+
+interface ResultTab {
+  i: number;
+  label: string;
+  /** The whole statement (and for the failed one, why), on hover. */
+  title: string;
+  /** Rows returned or affected. */
+  count: string | null;
+  ok: boolean;
+  o: ConsoleRun["outputs"][number] | null;
+}
+
+/** One tab per statement that ran, named after it, then the one that failed. */
+function resultTabs(run: ConsoleRun): ResultTab[] {
+  const failed = run.error;
+  const labels = statementLabels([...run.outputs.map((o) => o.sql), ...(failed ? [failed.sql] : [])]);
+  const tabs: ResultTab[] = run.outputs.map((o, i) => ({ i, label: labels[i], title: hover(o.sql), count: countOf(o.result), ok: true, o }));
+  if (failed) {
+    const i = run.outputs.length;
+    tabs.push({ i, label: labels[i], title: `Failed: ${failed.error.message}\n\n${hover(failed.sql)}`, count: null, ok: false, o: null });
+  }
+  return tabs;
+}
+
+const HOVER_MAX = 2000;
+const hover = (sql: string) => {
+  const text = sql.trim();
+  return text.length > HOVER_MAX ? `${text.slice(0, HOVER_MAX)}…` : text;
+};
+
+function countOf(result: StatementResultView): string | null {
+  if (result.type === "rows") return result.row_count.toLocaleString();
+  if (result.type === "affected") return result.rows.toLocaleString();
+  return null;
 }
 
 function StatementView({

@@ -1,0 +1,99 @@
+// End-to-end scenarios of the SQL console's rough edges: long lines, result tabs
+// named after their statements, drafts kept per database, "did you mean". The real
+// debug build under Xvfb, each scenario on a fresh database folder (see app.mjs).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { page, runSql, withApp } from "./app.mjs";
+
+/** The visible console's result tabs as the user sees them. */
+function resultTabs(browser) {
+  return browser.execute(() =>
+    [...document.querySelectorAll('.tab-page:not([hidden]) .result-tabs [role="tab"]')].map((tab) => ({
+      label: tab.querySelector(".label").textContent,
+      count: tab.querySelector(".count")?.textContent ?? null,
+      failed: tab.classList.contains("failed"),
+      title: tab.title,
+    })),
+  );
+}
+
+test("17. console: result tabs are named after their statements, the full text on hover; the error tab names the one that failed", async () => {
+  await withApp("result-tabs", {}, async ({ browser }) => {
+    const script = [
+      "CREATE NAMESPACE shop;",
+      "CREATE TABLE shop.orders (id INT PRIMARY KEY, status TEXT);",
+      "INSERT INTO shop.orders VALUES (1, 'open'), (2, 'paid');",
+      "SELECT id, status\n  FROM shop.orders\n  ORDER BY id;",
+      "SELECT count(*) FROM shop.orders;",
+      "SELECT * FROM shop.ordrs;",
+      "SELECT 'never runs';",
+    ].join("\n");
+    await runSql(browser, script);
+    const tabs = await resultTabs(browser);
+    assert.deepEqual(
+      tabs.map((t) => [t.label, t.count, t.failed]),
+      [
+        ["CREATE NAMESPACE shop", null, false],
+        ["CREATE TABLE shop.orders", null, false],
+        ["INSERT INTO shop.orders", "2", false],
+        ["SELECT … FROM shop.orders", "2", false],
+        ["SELECT … FROM shop.orders (2)", "1", false],
+        ["SELECT … FROM shop.ordrs", null, true],
+      ],
+    );
+    assert.equal(tabs[3].title, "SELECT id, status\n  FROM shop.orders\n  ORDER BY id");
+    assert.match(tabs[5].title, /^Failed: table 'shop\.ordrs' does not exist/);
+    assert.match(tabs[5].title, /SELECT \* FROM shop\.ordrs$/);
+    // The run stops at the error, whose tab is shown and names the statement.
+    const error = await page(browser).$(".result-error");
+    assert.match(await error.$("strong").getText(), /^SELECT … FROM shop\.ordrs failed/);
+  });
+});
+
+/**
+ * Elements scrolled sideways, or clipping content wider than they are, outside the
+ * editor's own scroller, the grid and text cut with an ellipsis.
+ */
+function sidewaysScrolled(browser) {
+  return browser.execute(() =>
+    [...document.querySelectorAll("*")]
+      .filter((e) => !e.closest(".cm-scroller, .result-grid"))
+      .filter((e) => {
+        const style = getComputedStyle(e);
+        const clipped = e.scrollWidth > e.clientWidth + 1 && style.overflowX === "hidden" && style.textOverflow !== "ellipsis";
+        return e.scrollLeft > 0 || clipped;
+      })
+      .map((e) => `${e.tagName.toLowerCase()}.${e.className} (scrollLeft ${e.scrollLeft}, ${e.scrollWidth} > ${e.clientWidth})`),
+  );
+}
+
+test("18. console: a long line scrolls inside the editor; the Run button and line numbers stay in place", async () => {
+  await withApp("long-line", {}, async ({ browser }) => {
+    const columns = Array.from({ length: 60 }, (_, i) => `'value number ${i}' AS column_${i}`).join(", ");
+    const place = () =>
+      browser.execute(() => {
+        const left = (selector) => Math.round(document.querySelector(`.tab-page:not([hidden]) ${selector}`).getBoundingClientRect().left);
+        const scroller = document.querySelector(".tab-page:not([hidden]) .cm-scroller");
+        return { console: left(".console"), run: left(".console-toolbar button.primary"), gutters: left(".cm-gutters"), scrolled: scroller.scrollLeft };
+      });
+    const home = await place();
+    for (const sql of [
+      `SELECT ${columns};`,
+      `SELECT ${columns} FROM nowhere.at_all;`,
+      `CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY, s TEXT);\nSUBSCRIBE TO SELECT id, s FROM app.t WHERE s <> '${"x".repeat(2000)}';`,
+    ]) {
+      await runSql(browser, sql);
+      if (sql.startsWith("CREATE")) await browser.$('.tab[data-tab="Console"] button[role="tab"]').click();
+      // The caret at the end of the long line, then typing there.
+      await page(browser).$(".cm-content").click();
+      await browser.keys(["Control", "End"]);
+      await browser.keys(" -- end".split(""));
+      await browser.pause(200);
+      const now = await place();
+      assert.ok(now.scrolled > 0, `the editor did not scroll to the caret: ${JSON.stringify(now)}`);
+      assert.deepEqual({ ...now, scrolled: 0 }, { ...home, scrolled: 0 }, "the console moved sideways");
+      assert.deepEqual(await sidewaysScrolled(browser), []);
+    }
+  });
+});
