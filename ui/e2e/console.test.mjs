@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { page, runSql, withApp } from "./app.mjs";
+import { eventually, invoke, page, runSql, tempDir, withApp } from "./app.mjs";
 
 /** The visible console's result tabs as the user sees them. */
 function resultTabs(browser) {
@@ -95,5 +95,64 @@ test("18. console: a long line scrolls inside the editor; the Run button and lin
       assert.deepEqual({ ...now, scrolled: 0 }, { ...home, scrolled: 0 }, "the console moved sideways");
       assert.deepEqual(await sidewaysScrolled(browser), []);
     }
+  });
+});
+
+/** The visible console's text. */
+function consoleText(browser) {
+  return browser.execute(() => document.querySelector(".tab-page:not([hidden]) .cm-content")?.cmTile?.root?.view?.state.doc.toString() ?? null);
+}
+
+/** Replaces the visible console's text, as an edit in it would (nothing runs). */
+async function typeInConsole(browser, text) {
+  await page(browser).$(".cm-content").click();
+  await browser.execute((text) => {
+    const view = document.querySelector(".tab-page:not([hidden]) .cm-content").cmTile.root.view;
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+  }, text);
+}
+
+test("19. console: each database keeps its own console drafts, across switching databases and restarts", async () => {
+  const a = tempDir("tidepool-e2e-db-a-");
+  const b = tempDir("tidepool-e2e-db-b-");
+  const data = tempDir("tidepool-e2e-data-");
+  const textIs = (browser, expected, what) =>
+    eventually(browser, async () => (await consoleText(browser)) === expected, `${what}: expected ${JSON.stringify(expected)}`);
+  const consoles = (browser) => browser.$$('.tab[data-tab="Console"] button[role="tab"]');
+  /** Opens another database and waits for its tabs (`count` consoles) to come back. */
+  const switchTo = async (browser, db, count) => {
+    await invoke(browser, "open_database", { path: db });
+    await eventually(browser, async () => (await browser.$(".db-path").getText()) === db, `${db} did not open`);
+    await eventually(browser, async () => (await consoles(browser)).length === count, `${db}'s ${count} consoles did not come back`);
+    await browser.pause(300);
+    await (await consoles(browser))[0].click();
+  };
+  await withApp("drafts-1", { db: a, data }, async ({ browser }) => {
+    await browser.$('.tab[data-tab="Console"] button[role="tab"]').click();
+    await textIs(browser, "SELECT * FROM system.tables;", "a new database's console");
+    await typeInConsole(browser, "SELECT 1 AS from_a;");
+    await textIs(browser, "SELECT 1 AS from_a;", "typed in a");
+    // Saved a moment after the last keystroke.
+    await browser.pause(1000);
+    await switchTo(browser, b, 1);
+    await textIs(browser, "SELECT * FROM system.tables;", "b's console shows a's draft");
+    await typeInConsole(browser, "SELECT 2 AS from_b;");
+    await browser.pause(1000);
+    await switchTo(browser, a, 1);
+    await textIs(browser, "SELECT 1 AS from_a;", "a's draft did not come back");
+    // A second console of its own.
+    await browser.$(".strip button[title^='New console']").click();
+    await textIs(browser, "", "a new console is not empty");
+    await typeInConsole(browser, "SELECT 3 AS second_of_a;");
+    await browser.pause(1000);
+  });
+  await withApp("drafts-2", { db: b, data }, async ({ browser }) => {
+    await browser.$('.tab[data-tab="Console"] button[role="tab"]').click();
+    await textIs(browser, "SELECT 2 AS from_b;", "b's draft after a restart");
+    assert.equal((await consoles(browser)).length, 1);
+    await switchTo(browser, a, 2);
+    await textIs(browser, "SELECT 1 AS from_a;", "a's first console after a restart");
+    await (await consoles(browser))[1].click();
+    await textIs(browser, "SELECT 3 AS second_of_a;", "a's second console after a restart");
   });
 });

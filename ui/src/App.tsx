@@ -46,7 +46,9 @@ import { api, onCatalog } from "./ipc";
 
 let nextTab = 1;
 const newId = (kind: string) => `${kind}-${nextTab++}`;
-const consoleTab = (): Tab => ({ id: newId("console"), kind: "console", title: "Console" });
+const consoleTab = (draft = ""): Tab => ({ id: newId("console"), kind: "console", title: "Console", draft });
+/** The text of a database's first console. */
+const FIRST_DRAFT = "SELECT * FROM system.tables;";
 const startTab = (): Tab => ({ id: newId("start"), kind: "start", title: "Start" });
 const liveQueriesTab = (): Tab => ({ id: newId("live-queries"), kind: "live-queries", title: "Live queries" });
 
@@ -80,7 +82,7 @@ export function App() {
       .then(setCatalog)
       .catch((e: { message: string }) => {
         setNotice(e.message);
-        setLayout((l) => (allTabs(l).length ? l : addTab(addTab(emptyLayout(), startTab()), consoleTab())));
+        setLayout((l) => (allTabs(l).length ? l : addTab(addTab(emptyLayout(), startTab()), consoleTab(FIRST_DRAFT))));
       });
     return () => void unlisten.then((f) => f());
   }, []);
@@ -106,11 +108,31 @@ export function App() {
     };
   }, [database]);
 
+  // Each console's text now, by tab id: saved with the workspace but kept out of the
+  // layout, so that a keystroke renders no other tab.
+  const drafts = useRef(new Map<string, string>());
+  const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** Saves the workspace a moment after its last change, for the database it is of. */
+  const scheduleSave = useCallback(() => {
+    const db = restored.current;
+    if (db === null) return;
+    clearTimeout(saveTimer.current);
+    saveTimer.current = setTimeout(() => {
+      if (restored.current !== db) return;
+      for (const id of drafts.current.keys()) if (!findTab(layoutRef.current, id)) drafts.current.delete(id);
+      void api.saveWorkspace(db, toSaved(layoutRef.current, drafts.current)).catch(() => undefined);
+    }, 400);
+  }, []);
   useEffect(() => {
-    if (!database || restored.current !== database) return;
-    const timer = setTimeout(() => void api.saveWorkspace(database, toSaved(layout)).catch(() => undefined), 400);
-    return () => clearTimeout(timer);
-  }, [layout, database]);
+    if (database && restored.current === database) scheduleSave();
+  }, [layout, database, scheduleSave]);
+  const noteDraft = useCallback(
+    (id: string, text: string) => {
+      drafts.current.set(id, text);
+      scheduleSave();
+    },
+    [scheduleSave],
+  );
 
   const addPane = useCallback((info: PaneInfo, table: string | null, title: string) => {
     setLayout((l) => addTab(l, { id: newId("pane"), kind: table ? "pane" : "live", title, info, table }));
@@ -188,7 +210,7 @@ export function App() {
   async function restoreWorkspace(restore: { cancelled: boolean }): Promise<{ layout: Layout; failures: string[] }> {
     const saved = parseSaved(await api.loadWorkspace().catch(() => null));
     if (!saved) {
-      const fresh = addTab(addTab(emptyLayout(), startTab()), consoleTab());
+      const fresh = addTab(addTab(emptyLayout(), startTab()), consoleTab(FIRST_DRAFT));
       return { layout: fresh, failures: [] };
     }
     let next = emptyLayout();
@@ -206,7 +228,7 @@ export function App() {
           } catch (e) {
             failures.push(`${tab.table}: ${(e as { message: string }).message}`);
           }
-        } else if (tab.kind === "console") made = consoleTab();
+        } else if (tab.kind === "console") made = consoleTab(tab.draft);
         else if (tab.kind === "start") made = startTab();
         else if (tab.kind === "live-queries") made = liveQueriesTab();
         if (made) {
@@ -308,6 +330,8 @@ export function App() {
               >
                 {tab.kind === "console" && (
                   <Console
+                    initialText={tab.draft ?? ""}
+                    onDraft={(text) => noteDraft(tab.id, text)}
                     catalog={catalog}
                     user={acting}
                     onLive={onLive}

@@ -1,5 +1,6 @@
 // The SQL console: editor, run (all or the selection), one result tab per statement,
-// errors marked in the editor, and a history that survives restarts.
+// errors marked in the editor, and a history that survives restarts. Its text is
+// handed up as it changes (the workspace keeps it with the database's tabs).
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import type { CatalogView } from "../../bindings/CatalogView";
@@ -12,14 +13,18 @@ import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./
 import { ResultGrid } from "./ResultGrid";
 import { isQuery, statementLabels } from "./statement";
 
-const DRAFT_KEY = "tidepool.console.draft";
-
 export function Console({
+  initialText,
+  onDraft,
   catalog,
   user,
   onLive,
   onExport,
 }: {
+  /** The text it opens with. */
+  initialText: string;
+  /** Told the text whenever it changes. */
+  onDraft: (text: string) => void;
   catalog: CatalogView | null;
   user: string | null;
   onLive: (info: PaneInfo) => void;
@@ -38,15 +43,18 @@ export function Console({
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [showHistory, setShowHistory] = useState(false);
   const runRef = useRef<() => void>(() => undefined);
+  // The editor is made once: it reads these when it needs them.
+  const opening = useRef(initialText);
+  const onDraftRef = useRef(onDraft);
+  onDraftRef.current = onDraft;
 
   useEffect(() => {
     if (!host.current) return;
-    const draft = localStorage.getItem(DRAFT_KEY) ?? "SELECT * FROM system.tables;";
     const created = createEditor(
       host.current,
-      draft,
+      opening.current,
       () => runRef.current(),
-      (text) => localStorage.setItem(DRAFT_KEY, text),
+      (text) => onDraftRef.current(text),
     );
     editor.current = created;
     return () => created.view.destroy();

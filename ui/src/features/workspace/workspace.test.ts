@@ -109,12 +109,24 @@ describe("saved workspaces", () => {
     expect(saved).toEqual({
       version: 1,
       groups: [
-        { tabs: [{ kind: "console", title: "c1" }], active: 0 },
+        { tabs: [{ kind: "console", title: "c1", draft: "" }], active: 0 },
         { tabs: [{ kind: "pane", title: "app.t", table: "app.t", filter: "n > 2", user: "alice" }], active: 0 },
       ],
       focus: 1,
     });
     expect(parseSaved(JSON.parse(JSON.stringify(saved)))).toEqual(saved);
+  });
+
+  it("keeps each console's text: what it holds now, else what it opened with", () => {
+    let l = emptyLayout();
+    l = addTab(l, { ...tab("c1"), draft: "SELECT 1;" });
+    l = addTab(l, { ...tab("c2"), draft: "SELECT 2;" });
+    l = addTab(l, tab("c3"));
+    const saved = toSaved(l, new Map([["c2", "SELECT * FROM shop.orders;"]]));
+    expect(saved.groups[0].tabs.map((t) => t.draft)).toEqual(["SELECT 1;", "SELECT * FROM shop.orders;", ""]);
+    expect(parseSaved(JSON.parse(JSON.stringify(saved)))).toEqual(saved);
+    const odd = parseSaved({ version: 1, groups: [{ tabs: [{ kind: "console", title: "c", draft: 7 }], active: 0 }], focus: 0 });
+    expect(odd?.groups[0].tabs[0].draft).toBeUndefined();
   });
 
   it("refuses what is not a saved workspace", () => {

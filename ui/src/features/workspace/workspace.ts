@@ -13,6 +13,8 @@ export interface Tab {
   info?: PaneInfo;
   /** `ns.table` of a table pane. */
   table?: string | null;
+  /** A console's text when it opened (what it holds since is the console's). */
+  draft?: string;
 }
 
 export interface Group {
@@ -134,6 +136,8 @@ export interface SavedTab {
   table?: string;
   filter?: string | null;
   user?: string | null;
+  /** A console's text: each database keeps its own consoles' drafts. */
+  draft?: string;
 }
 
 export interface SavedWorkspace {
@@ -148,16 +152,19 @@ export function paneFilter(info: PaneInfo): string | null {
   return where ? where[1] : null;
 }
 
-/** What to restore: consoles, table panes (with filter and user), the start page and
- * the live-queries view. Ad-hoc live results from the console are not kept. */
-export function toSaved(layout: Layout): SavedWorkspace {
+/** What to restore: consoles (with their text: `drafts` by tab id, else the text they
+ * opened with), table panes (with filter and user), the start page and the
+ * live-queries view. Ad-hoc live results from the console are not kept. */
+export function toSaved(layout: Layout, drafts: ReadonlyMap<string, string> = new Map()): SavedWorkspace {
   const groups = layout.groups
     .map((g) => {
       const tabs: { tab: Tab; saved: SavedTab }[] = [];
       for (const tab of g.tabs) {
         if (tab.kind === "pane" && tab.table && tab.info) {
           tabs.push({ tab, saved: { kind: "pane", title: tab.title, table: tab.table, filter: paneFilter(tab.info), user: tab.info.user } });
-        } else if (tab.kind === "console" || tab.kind === "start" || tab.kind === "live-queries") {
+        } else if (tab.kind === "console") {
+          tabs.push({ tab, saved: { kind: "console", title: tab.title, draft: drafts.get(tab.id) ?? tab.draft ?? "" } });
+        } else if (tab.kind === "start" || tab.kind === "live-queries") {
           tabs.push({ tab, saved: { kind: tab.kind, title: tab.title } });
         }
       }
@@ -177,10 +184,12 @@ export function parseSaved(json: unknown): SavedWorkspace | null {
   const groups: SavedWorkspace["groups"] = [];
   for (const g of w.groups) {
     if (!g || !Array.isArray(g.tabs)) return null;
-    const tabs = g.tabs.filter(
-      (t): t is SavedTab =>
-        !!t && KINDS.has(t.kind) && typeof t.title === "string" && (t.kind !== "pane" || typeof t.table === "string"),
-    );
+    const tabs = g.tabs
+      .filter(
+        (t): t is SavedTab =>
+          !!t && KINDS.has(t.kind) && typeof t.title === "string" && (t.kind !== "pane" || typeof t.table === "string"),
+      )
+      .map((t) => (t.draft === undefined || typeof t.draft === "string" ? t : { ...t, draft: undefined }));
     if (tabs.length > 0) groups.push({ tabs, active: Math.min(Math.max(0, Number(g.active) || 0), tabs.length - 1) });
   }
   if (groups.length === 0) return null;
