@@ -784,9 +784,12 @@ impl Session {
 }
 
 /// Plans worth keeping by statement text: queries and row writes (not DDL, COPY or
-/// EXPLAIN, which are planned once anyway).
+/// EXPLAIN, which are planned once anyway) that read only Tidepool tables, whose scans
+/// read when they run — a system view or an external table holds what it read when
+/// it was planned.
 fn cacheable(plan: &LogicalPlan) -> bool {
-    match plan {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let statement = match plan {
         LogicalPlan::Dml(dml) => !matches!(dml.op, datafusion::logical_expr::WriteOp::Ctas),
         LogicalPlan::Ddl(_)
         | LogicalPlan::Copy(_)
@@ -795,7 +798,21 @@ fn cacheable(plan: &LogicalPlan) -> bool {
         | LogicalPlan::Statement(_)
         | LogicalPlan::DescribeTable(_) => false,
         _ => true,
-    }
+    };
+    let mut ours = true;
+    let visited = plan.apply_with_subqueries(|node| {
+        let target = match node {
+            LogicalPlan::TableScan(scan) => Some(&scan.source),
+            LogicalPlan::Dml(dml) => Some(&dml.target),
+            _ => None,
+        };
+        if let Some(source) = target {
+            let provider = datafusion::datasource::source_as_provider(source);
+            ours &= provider.is_ok_and(|p| dml_plan::as_rocks(p.as_ref()).is_some());
+        }
+        Ok(if ours { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
+    });
+    statement && visited.is_ok() && ours
 }
 
 /// The type DataFusion expects of each parameter `$1` … `$n` (`None` where it cannot

@@ -449,3 +449,34 @@ async fn prepared_statements_on_both_paths() {
         assert_eq!(other.code(), "invalid_argument");
     }
 }
+
+/// A session keeps DataFusion's plans by statement text: a kept plan reads the rows as
+/// they are when it runs again, follows DDL, and plans over system views (which hold
+/// what they read when planned) are not kept at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_plans_never_serve_stale_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let session = engine.session(Actor::Admin);
+    session
+        .execute("CREATE NAMESPACE c; CREATE TABLE c.t (id BIGINT PRIMARY KEY, v TEXT)")
+        .await
+        .unwrap();
+    let one = |sql: &'static str| {
+        let session = &session;
+        async move { render(&session.execute(sql).await).lines().nth(1).unwrap_or_default().to_string() }
+    };
+    for i in 0..3 {
+        session
+            .execute(&format!("INSERT INTO c.t VALUES ({i}, 'v{i}')"))
+            .await
+            .unwrap();
+        let n = (i + 1).to_string();
+        assert_eq!(one("SELECT count(*) FROM c.t WHERE v LIKE 'v%'").await, n);
+        assert_eq!(one("SELECT rows FROM system.tables WHERE name = 't'").await, n);
+        assert_eq!(one("SELECT count(*) FROM c.t").await, n);
+    }
+    session.execute("ALTER TABLE c.t ADD COLUMN w TEXT").await.unwrap();
+    let all = render(&session.execute("SELECT * FROM c.t WHERE v LIKE 'v%'").await);
+    assert!(all.contains("name: \"w\""), "{all}");
+}

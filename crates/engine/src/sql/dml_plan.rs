@@ -135,7 +135,7 @@ impl UserDefinedLogicalNodeCore for WriteNode {
 }
 
 /// The Tidepool table behind a provider, if it is one.
-fn as_rocks(provider: &dyn TableProvider) -> Option<&RocksTable> {
+pub(crate) fn as_rocks(provider: &dyn TableProvider) -> Option<&RocksTable> {
     let any: &dyn Any = provider;
     any.downcast_ref::<RocksTable>()
 }

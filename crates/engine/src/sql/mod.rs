@@ -6,6 +6,7 @@
 //! out of every `*`.
 
 pub(crate) mod ddl;
+pub(crate) mod columns;
 pub(crate) mod depth;
 pub(crate) mod direct;
 pub(crate) mod dml;

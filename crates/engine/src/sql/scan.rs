@@ -18,6 +18,9 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Par
 
 use crate::catalog::{TableDef, TableKind};
 use crate::convert::batch_from_columns;
+use crate::sql::columns::ColumnDecoder;
+use crate::storage::keys;
+use crate::storage::row::row_time;
 use crate::engine::{Inner, PinnedSnapshot};
 use crate::error::Result;
 use crate::sql::provider::{df_error, View};
@@ -145,33 +148,52 @@ impl ExecutionPlan for ScanExec {
         let schema = self.schema.clone();
         let ranges = self.ranges.ranges.clone();
         let limit = self.limit.unwrap_or(usize::MAX);
+        let whole = self.ranges.whole_table;
         tokio::task::spawn_blocking(move || {
-            let mut batcher = Batcher::new(&schema, &types, &projection, view.offset());
+            let mut decoder = ColumnDecoder::new(&def, schema, &types, &projection, view.offset(), BATCH_ROWS);
+            let cutoff = inner.stream_cutoff(&def);
+            let user_table = def.kind == TableKind::User;
             let mut produced = 0usize;
-            'ranges: for (start, end) in &ranges {
-                for row in inner.rows(&def, snapshot.as_deref().map(PinnedSnapshot::get), true, start, end) {
-                    if produced == limit {
-                        break 'ranges;
-                    }
-                    let row = match row {
-                        Ok(row) => row,
-                        Err(e) => {
-                            let _ = tx.blocking_send(Err(df_error(e)));
-                            return;
+            let mut read = || -> Result<()> {
+                for (start, end) in &ranges {
+                    let snapshot = snapshot.as_deref().map(PinnedSnapshot::get);
+                    let mut open = true;
+                    inner.store.scan(snapshot, start, end, whole, |key, bytes| {
+                        if produced == limit {
+                            open = false;
+                            return Ok(false);
                         }
-                    };
-                    batcher.push(row.owner, row.values);
-                    produced += 1;
-                    if batcher.len() == BATCH_ROWS {
-                        // A closed receiver means the query stopped reading (LIMIT, error).
-                        if tx.blocking_send(batcher.finish().map_err(df_error)).is_err() {
-                            return;
+                        if let Some(cutoff) = cutoff {
+                            if row_time(bytes)? <= cutoff {
+                                return Ok(true);
+                            }
                         }
+                        let owner = match user_table && decoder.wants_owner() {
+                            true => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
+                            false => None,
+                        };
+                        decoder.push(bytes, owner.as_deref())?;
+                        produced += 1;
+                        if decoder.len() == BATCH_ROWS {
+                            // A closed receiver means the query stopped reading (LIMIT, error).
+                            if tx.blocking_send(decoder.finish().map_err(df_error)).is_err() {
+                                open = false;
+                                return Ok(false);
+                            }
+                        }
+                        Ok(true)
+                    })?;
+                    if !open {
+                        return Ok(());
                     }
                 }
-            }
-            if batcher.len() > 0 {
-                let _ = tx.blocking_send(batcher.finish().map_err(df_error));
+                if decoder.len() > 0 {
+                    let _ = tx.blocking_send(decoder.finish().map_err(df_error));
+                }
+                Ok(())
+            };
+            if let Err(e) = read() {
+                let _ = tx.blocking_send(Err(df_error(e)));
             }
         });
         let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });

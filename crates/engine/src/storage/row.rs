@@ -65,43 +65,75 @@ pub(crate) fn row_width(bytes: &[u8]) -> Result<usize> {
 /// Decodes a stored row into its commit time and values.
 pub(crate) fn decode_row(bytes: &[u8]) -> Result<(i64, Vec<Value>)> {
     let committed = row_time(bytes)?;
-    let count = u32::from_le_bytes(fixed(bytes, 8)?) as usize;
-    let mut values = Vec::with_capacity(count);
+    let values = values(bytes)?.map(|v| v.map(Stored::to_value)).collect::<Result<_>>()?;
+    Ok((committed, values))
+}
+
+/// A stored value, borrowed from the row's bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stored<'a> {
+    Null,
+    Boolean(bool),
+    Int(i32),
+    BigInt(i64),
+    Double(f64),
+    Decimal(i128),
+    Text(&'a str),
+    Json(&'a str),
+    Bytes(&'a [u8]),
+    Date(i32),
+    Timestamp(i64),
+}
+
+impl Stored<'_> {
+    pub fn to_value(self) -> Value {
+        match self {
+            Stored::Null => Value::Null,
+            Stored::Boolean(v) => Value::Boolean(v),
+            Stored::Int(v) => Value::Int(v),
+            Stored::BigInt(v) => Value::BigInt(v),
+            Stored::Double(v) => Value::Double(v),
+            Stored::Decimal(v) => Value::Decimal(v),
+            Stored::Text(v) => Value::Text(v.to_string()),
+            Stored::Json(v) => Value::Json(v.to_string()),
+            Stored::Bytes(v) => Value::Bytes(v.to_vec()),
+            Stored::Date(v) => Value::Date(v),
+            Stored::Timestamp(v) => Value::Timestamp(v),
+        }
+    }
+}
+
+/// The values of a stored row, in column order, borrowed from its bytes (for scans,
+/// which append them to Arrow builders without building `Value`s).
+pub(crate) fn values(bytes: &[u8]) -> Result<impl Iterator<Item = Result<Stored<'_>>> + '_> {
+    let count = row_width(bytes)?;
     let mut at = 12;
-    for _ in 0..count {
+    Ok((0..count).map(move |_| {
         let tag = *bytes.get(at).ok_or_else(corrupt)?;
         at += 1;
-        let value = match tag {
-            NULL => Value::Null,
-            FALSE => Value::Boolean(false),
-            TRUE => Value::Boolean(true),
-            INT => Value::Int(i32::from_le_bytes(take(bytes, &mut at)?)),
-            DATE => Value::Date(i32::from_le_bytes(take(bytes, &mut at)?)),
-            BIGINT => Value::BigInt(i64::from_le_bytes(take(bytes, &mut at)?)),
-            TIMESTAMP => Value::Timestamp(i64::from_le_bytes(take(bytes, &mut at)?)),
-            DOUBLE => Value::Double(f64::from_le_bytes(take(bytes, &mut at)?)),
-            DECIMAL => Value::Decimal(i128::from_le_bytes(take(bytes, &mut at)?)),
+        Ok(match tag {
+            NULL => Stored::Null,
+            FALSE => Stored::Boolean(false),
+            TRUE => Stored::Boolean(true),
+            INT => Stored::Int(i32::from_le_bytes(take(bytes, &mut at)?)),
+            DATE => Stored::Date(i32::from_le_bytes(take(bytes, &mut at)?)),
+            BIGINT => Stored::BigInt(i64::from_le_bytes(take(bytes, &mut at)?)),
+            TIMESTAMP => Stored::Timestamp(i64::from_le_bytes(take(bytes, &mut at)?)),
+            DOUBLE => Stored::Double(f64::from_le_bytes(take(bytes, &mut at)?)),
+            DECIMAL => Stored::Decimal(i128::from_le_bytes(take(bytes, &mut at)?)),
             TEXT | JSON | BYTES => {
                 let len = u32::from_le_bytes(take(bytes, &mut at)?) as usize;
-                let raw = bytes.get(at..at + len).ok_or_else(corrupt)?.to_vec();
+                let raw = bytes.get(at..at + len).ok_or_else(corrupt)?;
                 at += len;
                 match tag {
-                    BYTES => Value::Bytes(raw),
-                    _ => {
-                        let text = String::from_utf8(raw).map_err(|_| corrupt())?;
-                        if tag == TEXT {
-                            Value::Text(text)
-                        } else {
-                            Value::Json(text)
-                        }
-                    }
+                    BYTES => Stored::Bytes(raw),
+                    TEXT => Stored::Text(std::str::from_utf8(raw).map_err(|_| corrupt())?),
+                    _ => Stored::Json(std::str::from_utf8(raw).map_err(|_| corrupt())?),
                 }
             }
             _ => return Err(corrupt()),
-        };
-        values.push(value);
-    }
-    Ok((committed, values))
+        })
+    }))
 }
 
 fn fixed<const N: usize>(bytes: &[u8], at: usize) -> Result<[u8; N]> {

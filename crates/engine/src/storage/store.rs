@@ -6,6 +6,9 @@ use rocksdb::{Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOp
 
 use crate::error::{Error, Result};
 
+/// What a whole-table scan asks the OS to read ahead.
+const SCAN_READAHEAD: usize = 2 << 20;
+
 /// A stored key and its value.
 pub(crate) type KeyValue = (Box<[u8]>, Box<[u8]>);
 
@@ -63,6 +66,39 @@ impl Store {
         self.db
             .iterator_opt(IteratorMode::From(start, Direction::Forward), read)
             .map(|item| item.map_err(Error::from))
+    }
+
+    /// Calls `f` with each key/value pair of `[start, end)` in key order, borrowed
+    /// from the iterator (nothing copied), until it returns false: from `snapshot`, or
+    /// from a view taken now. Read options suit a scan: the OS reads ahead, and a
+    /// scan of many blocks does not push hot ones out of the block cache (`whole`: the
+    /// scan reads a table from end to end).
+    pub fn scan(
+        &self,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
+        start: &[u8],
+        end: &[u8],
+        whole: bool,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut read = ReadOptions::default();
+        read.set_iterate_upper_bound(end.to_vec());
+        if whole {
+            read.set_readahead_size(SCAN_READAHEAD);
+            read.fill_cache(false);
+        }
+        if let Some(snapshot) = snapshot {
+            read.set_snapshot(snapshot);
+        }
+        let mut iterator = self.db.raw_iterator_opt(read);
+        iterator.seek(start);
+        while let (Some(key), Some(value)) = (iterator.key(), iterator.value()) {
+            if !f(key, value)? {
+                return Ok(());
+            }
+            iterator.next();
+        }
+        Ok(iterator.status()?)
     }
 
     /// A point-in-time view of the whole database.
