@@ -24,6 +24,28 @@ pub struct Shared {
     pub address: SocketAddr,
     /// Turns true when the server stops; open WebSockets close.
     pub shutdown: watch::Receiver<bool>,
+    /// One SQL session per user acting, shared by that user's requests: a session is
+    /// costly to build, and keeps the plans of the statements it ran.
+    sessions: std::sync::Mutex<std::collections::HashMap<tidepool_engine::Actor, Arc<tidepool_engine::Session>>>,
+}
+
+/// Sessions kept; past it the server starts over (each holds a DataFusion context).
+const SESSIONS_KEPT: usize = 256;
+
+impl Shared {
+    /// The session `actor`'s requests share.
+    pub fn session(&self, actor: tidepool_engine::Actor) -> Arc<tidepool_engine::Session> {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(session) = sessions.get(&actor) {
+            return session.clone();
+        }
+        if sessions.len() >= SESSIONS_KEPT {
+            sessions.clear();
+        }
+        let session = Arc::new(self.engine.session(actor.clone()));
+        sessions.insert(actor, session.clone());
+        session
+    }
 }
 
 /// A running server; [`Server::stop`] ends it and closes its connections.
@@ -48,6 +70,7 @@ impl Server {
             config,
             address,
             shutdown: shutdown.clone(),
+            sessions: std::sync::Mutex::default(),
         });
         let app = Router::new()
             .route("/v1/sql", post(sql::run))

@@ -45,7 +45,10 @@ async fn run_prepared(
     let prepared = session.prepare(sql).await.map_err(|e| ApiError::engine(&e, None))?;
     let result = match batch {
         Some(rows) => {
-            let rows: Vec<Vec<tidepool_engine::Value>> = rows.iter().map(|row| row.iter().map(tidepool_engine::Value::from_param_json).collect()).collect();
+            let rows: Vec<Vec<tidepool_engine::Value>> = rows
+                .iter()
+                .map(|row| row.iter().map(tidepool_engine::Value::from_param_json).collect())
+                .collect();
             let affected = session
                 .execute_prepared_batch(&prepared, &rows)
                 .await
@@ -53,7 +56,11 @@ async fn run_prepared(
             json!({ "affected": affected })
         }
         None => {
-            let params: Vec<tidepool_engine::Value> = params.unwrap_or_default().iter().map(tidepool_engine::Value::from_param_json).collect();
+            let params: Vec<tidepool_engine::Value> = params
+                .unwrap_or_default()
+                .iter()
+                .map(tidepool_engine::Value::from_param_json)
+                .collect();
             session
                 .execute_prepared(&prepared, &params)
                 .await
@@ -79,9 +86,8 @@ pub async fn run(
     };
     // The script runs in a task of its own: a client that hangs up does not cancel a
     // statement half-way, and a bug that panics becomes an error answer.
-    let engine = shared.engine.clone();
+    let session = shared.session(actor);
     let script = tokio::spawn(async move {
-        let session = engine.session(actor);
         let mut results = Vec::new();
         if request.params.is_some() || request.batch.is_some() {
             let started = std::time::Instant::now();
