@@ -184,6 +184,54 @@ fn a_statement_nested_too_deep_is_an_error_in_the_console_and_a_pane_filter() {
 }
 
 #[test]
+fn a_missing_table_namespace_or_column_gets_the_closest_existing_one() {
+    let h = harness();
+    h.ok("run_sql", json!({ "sql": SETUP }));
+    let failed = |sql: &str| h.ok("run_sql", json!({ "sql": sql }))["error"]["error"].clone();
+    for (sql, name, suggestion) in [
+        ("SELECT * FROM app.itmes", "app.itmes", "app.items"),
+        (
+            "SELECT 1;\nINSERT INTO ap.items VALUES (9, 'x', 1)",
+            "ap.items",
+            "app.items",
+        ),
+        ("SELECT * FROM items", "items", "app.items"),
+        ("SHOW TABLES IN ap", "ap", "app"),
+        ("SELECT nmae FROM app.items", "nmae", "name"),
+        ("SELECT i.nmae FROM app.items i", "i.nmae", "i.name"),
+        (
+            "SUBSCRIBE TO SELECT * FROM system.tabels",
+            "system.tabels",
+            "system.tables",
+        ),
+    ] {
+        let error = failed(sql);
+        assert_eq!(
+            error["did_you_mean"],
+            json!({ "name": name, "suggestion": suggestion }),
+            "{sql}"
+        );
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.ends_with(&format!("; did you mean {suggestion}?")),
+            "{sql}: {message}"
+        );
+    }
+    // Nothing close: no question.
+    let error = failed("SELECT * FROM app.invoices");
+    assert!(error["did_you_mean"].is_null(), "{error}");
+    assert_eq!(error["message"], "table 'app.invoices' does not exist");
+    // A pane's filter, and a query made live.
+    let refused = h.invoke("open_pane", json!({ "table": "app.items", "filter": "qyt > 1" }));
+    assert_eq!(
+        refused.unwrap_err()["did_you_mean"],
+        json!({ "name": "qyt", "suggestion": "qty" })
+    );
+    let refused = h.invoke("open_query_pane", json!({ "sql": "SELECT name FROM app.itme" }));
+    assert_eq!(refused.unwrap_err()["did_you_mean"]["suggestion"], "app.items");
+}
+
+#[test]
 fn a_ten_thousand_row_insert_reaches_the_pane_complete_in_order_and_batched() {
     let h = harness();
     h.sql("CREATE NAMESPACE app; CREATE TABLE app.bulk (id BIGINT PRIMARY KEY, v TEXT);");

@@ -1,5 +1,6 @@
 //! The one error type that crosses the IPC boundary. Every command maps its failure to
-//! it; the UI shows `message` and, for SQL, marks `line`/`column` in the editor.
+//! it; the UI shows `message` and, for SQL, marks `line`/`column` in the editor and
+//! offers `did_you_mean` (`suggest.rs`) as a fix.
 
 use serde::Serialize;
 use tidepool_engine::Error as EngineError;
@@ -15,6 +16,17 @@ pub struct IpcError {
     /// 1-based position in the SQL text, for errors that have one.
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// For a table, namespace or column that does not exist: the closest one that does
+    /// (also asked in `message`).
+    pub did_you_mean: Option<DidYouMean>,
+}
+
+/// A name the SQL used that does not exist, and the existing one it was probably meant
+/// to be, as SQL spells it (`shop.orders`, `o.total`, `shop."Order Items"`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DidYouMean {
+    pub name: String,
+    pub suggestion: String,
 }
 
 impl IpcError {
@@ -24,6 +36,7 @@ impl IpcError {
             message: message.into(),
             line: None,
             column: None,
+            did_you_mean: None,
         }
     }
 
@@ -44,6 +57,7 @@ impl From<EngineError> for IpcError {
             message: e.to_string(),
             line: position.map(|p| p.line as u32),
             column: position.map(|p| p.column as u32),
+            did_you_mean: None,
         }
     }
 }

@@ -13,9 +13,10 @@
 //! 4. The pane (`ui/src/features/table-pane`) checks the seqs follow on, marks the
 //!    changed cells, and fetches the rows on screen with `pane_rows`.
 //!
-//! Console runs go through `commands/console.rs`; the catalog tree is refreshed by
-//! `catalog.rs`'s watcher after every commit. All IPC types are in `ipc.rs` and
-//! `error.rs`, exported to TypeScript with ts-rs.
+//! Console runs go through `commands/console.rs` (an error naming a table, namespace
+//! or column that does not exist gets the closest one, `suggest.rs`); the catalog tree
+//! is refreshed by `catalog.rs`'s watcher after every commit. All IPC types are in
+//! `ipc.rs` and `error.rs`, exported to TypeScript with ts-rs.
 
 #[cfg(feature = "bench-writer")]
 mod bench_writer;
@@ -31,6 +32,7 @@ mod private_file;
 pub mod recent;
 mod renderer;
 pub mod state;
+mod suggest;
 mod window_place;
 
 use std::path::PathBuf;

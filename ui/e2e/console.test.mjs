@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { eventually, invoke, page, runSql, tempDir, withApp } from "./app.mjs";
+import { eventually, gridRows, invoke, page, runSql, tempDir, withApp } from "./app.mjs";
 
 /** The visible console's result tabs as the user sees them. */
 function resultTabs(browser) {
@@ -154,5 +154,27 @@ test("19. console: each database keeps its own console drafts, across switching 
     await textIs(browser, "SELECT 1 AS from_a;", "a's first console after a restart");
     await (await consoles(browser))[1].click();
     await textIs(browser, "SELECT 3 AS second_of_a;", "a's second console after a restart");
+  });
+});
+
+test("20. console: a misspelled table gets a \"did you mean\", marked where it is written, and one click puts the right name there", async () => {
+  await withApp("did-you-mean", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, total DOUBLE); INSERT INTO shop.orders VALUES (1, 9.5);");
+    await runSql(browser, "SELECT id,\n  total\nFROM shop.ordrs\nWHERE id > 0;");
+    const error = await page(browser).$(".result-error");
+    await error.waitForExist({ timeout: 5_000 });
+    assert.match(await error.$("pre").getText(), /^table 'shop\.ordrs' does not exist; did you mean shop\.orders\?$/);
+    // The editor marks the misspelled name itself.
+    const marked = await browser.execute(() => document.querySelector(".tab-page:not([hidden]) .cm-lintRange-error")?.textContent ?? null);
+    assert.equal(marked, "shop.ordrs");
+    await error.$("button.fix=Use shop.orders").click();
+    assert.equal(await consoleText(browser), "SELECT id,\n  total\nFROM shop.orders\nWHERE id > 0;");
+    await browser.keys(["Control", "Enter"]);
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1","9.5"]]', "the fixed statement did not run");
+    // A misspelled column, qualified: the qualifier stays.
+    await runSql(browser, "SELECT o.totl FROM shop.orders o;");
+    assert.match(await page(browser).$(".result-error pre").getText(), /did you mean o\.total\?$/);
+    await page(browser).$(".result-error button.fix").click();
+    assert.equal(await consoleText(browser), "SELECT o.total FROM shop.orders o;");
   });
 });

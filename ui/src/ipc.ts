@@ -33,7 +33,7 @@ async function call<T>(command: string, args: Record<string, unknown> = {}): Pro
 
 export function asIpcError(e: unknown): IpcError {
   if (e && typeof e === "object" && "code" in e && "message" in e) return e as IpcError;
-  return { code: "ipc", message: String(e), line: null, column: null };
+  return { code: "ipc", message: String(e), line: null, column: null, did_you_mean: null };
 }
 
 export const api = {

@@ -3,12 +3,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use tidepool_engine::{column_type_name, rows_json, StatementResult};
 
-use crate::error::{IpcError, IpcResult};
+use crate::error::IpcResult;
 use crate::ipc::{
     js_safe_row, ConsoleRun, HistoryEntry, ResultColumn, StatementFailure, StatementOutput, StatementResultView,
 };
 use crate::pane::Pane;
 use crate::state::AppState;
+use crate::suggest::explain;
 
 /// Rows of one result sent to the console; `row_count` still tells the total.
 pub const ROW_LIMIT: usize = 10_000;
@@ -60,7 +61,7 @@ pub async fn run_sql<R: Runtime>(
                         })
                     }
                     Ok(result) => Ok(view(result)),
-                    Err(e) => Err(IpcError::from(e)),
+                    Err(e) => Err(explain(session.engine(), e, &statement.sql)),
                 };
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 match outcome {

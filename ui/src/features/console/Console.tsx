@@ -11,6 +11,7 @@ import type { StatementResultView } from "../../bindings/StatementResultView";
 import { api, asIpcError } from "../../ipc";
 import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./editor";
 import { ResultGrid } from "./ResultGrid";
+import { findName } from "./nameInText";
 import { isQuery, statementLabels } from "./statement";
 
 export function Console({
@@ -42,6 +43,8 @@ export function Console({
   const [runs, setRuns] = useState(0);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [showHistory, setShowHistory] = useState(false);
+  /** Where the failed statement names what does not exist, and the name to use instead. */
+  const [fix, setFix] = useState<{ from: number; to: number; name: string; suggestion: string } | null>(null);
   const runRef = useRef<() => void>(() => undefined);
   // The editor is made once: it reads these when it needs them.
   const opening = useRef(initialText);
@@ -73,6 +76,7 @@ export function Console({
     const { text, offset } = ed.runnable();
     if (!text.trim()) return;
     ed.clearMarks();
+    setFix(null);
     setRunning(true);
     try {
       const result = await api.runSql(text, user);
@@ -82,10 +86,14 @@ export function Console({
       for (const output of result.outputs) if (output.result.type === "live") onLive(output.result.pane);
       const failure = result.error;
       if (failure) {
-        const { line, column } = failure.error;
-        const at =
-          line !== null && column !== null ? offsetOf(text, line, column, offset) : offset + Math.max(0, text.indexOf(failure.sql));
-        ed.markError(at, failure.error.message);
+        const { line, column, did_you_mean: mean } = failure.error;
+        const start = offset + Math.max(0, text.indexOf(failure.sql));
+        // A name that does not exist is marked where it is written.
+        const named = mean ? findName(ed.text(), mean.name, start) : null;
+        if (line !== null && column !== null) ed.markError(offsetOf(text, line, column, offset), failure.error.message);
+        else if (named) ed.markError(named[0], failure.error.message, named[1]);
+        else ed.markError(start, failure.error.message);
+        if (mean && named) setFix({ from: named[0], to: named[1], ...mean });
       }
     } catch (e) {
       setRun({ outputs: [], error: { sql: text, error: asIpcError(e), elapsed_ms: 0 } });
@@ -96,6 +104,20 @@ export function Console({
     }
   }, [running, user, onLive, loadHistory]);
   runRef.current = () => void execute();
+
+  /** Puts the suggested name where the missing one is written (found again if the text changed). */
+  const applyFix = useCallback(() => {
+    const ed = editor.current;
+    if (!ed || !fix) return;
+    const text = ed.text();
+    const there = findName(text, fix.name, fix.from);
+    const at = there && there[0] === fix.from ? there : findName(text, fix.name);
+    if (at) {
+      ed.replace(at[0], at[1], fix.suggestion);
+      ed.clearMarks();
+    }
+    setFix(null);
+  }, [fix]);
 
   const tabs = run ? resultTabs(run) : [];
   const shown = tabs[active];
@@ -168,6 +190,11 @@ export function Console({
               {shown.label} failed{run.error.error.line !== null ? ` at line ${run.error.error.line}, column ${run.error.error.column}` : ""}
             </strong>
             <pre>{run.error.error.message}</pre>
+            {fix && (
+              <button className="fix" onClick={applyFix} title={`Replace ${fix.name} with ${fix.suggestion} in the editor`}>
+                Use {fix.suggestion}
+              </button>
+            )}
             <code>{run.error.sql}</code>
           </div>
         )}

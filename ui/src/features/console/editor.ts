@@ -24,9 +24,13 @@ export interface ConsoleEditor {
   setSchema: (schema: SQLNamespace) => void;
   /** The selection's text and where it starts, or the whole text. */
   runnable: () => { text: string; offset: number };
-  markError: (from: number, message: string) => void;
+  /** Marks an error from `from` (to `to`, else one character) with its message. */
+  markError: (from: number, message: string, to?: number) => void;
   clearMarks: () => void;
+  text: () => string;
   setText: (text: string) => void;
+  /** Replaces a range, puts the cursor after what replaced it and takes the focus. */
+  replace: (from: number, to: number, insert: string) => void;
 }
 
 export function createEditor(parent: HTMLElement, initial: string, onRun: () => void, onChange: (text: string) => void): ConsoleEditor {
@@ -62,14 +66,19 @@ export function createEditor(parent: HTMLElement, initial: string, onRun: () => 
       const { from, to } = view.state.selection.main;
       return from === to ? { text: view.state.doc.toString(), offset: 0 } : { text: view.state.sliceDoc(from, to), offset: from };
     },
-    markError: (from, message) => {
+    markError: (from, message, until) => {
       const at = Math.min(Math.max(0, from), view.state.doc.length);
       const line = view.state.doc.lineAt(at);
-      const to = Math.max(Math.min(line.to, at + 1), at);
+      const to = until !== undefined ? Math.min(Math.max(until, at), view.state.doc.length) : Math.max(Math.min(line.to, at + 1), at);
       view.dispatch(setDiagnostics(view.state, [{ from: at, to, severity: "error", message }]));
     },
     clearMarks: () => view.dispatch(setDiagnostics(view.state, [])),
+    text: () => view.state.doc.toString(),
     setText: (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } }),
+    replace: (from, to, insert) => {
+      view.dispatch({ changes: { from, to, insert }, selection: { anchor: from + insert.length }, scrollIntoView: true });
+      view.focus();
+    },
   };
 }
 

@@ -226,12 +226,12 @@ describe("the end", () => {
       kind: "cancelled",
       imported: 0,
     });
-    const error = { code: "bad_row", message: "line 3: bad; nothing was imported", line: 3, column: 1 };
+    const error = { code: "bad_row", message: "line 3: bad; nothing was imported", line: 3, column: 1, did_you_mean: null };
     expect(outcomeOf(event({ error }))).toEqual({ kind: "failed", error, started: true });
   });
 
   it("drops a created table only when it holds nothing from the file", () => {
-    const error: IpcError = { code: "bad_row", message: "x", line: 3, column: 1 };
+    const error: IpcError = { code: "bad_row", message: "x", line: 3, column: 1, did_you_mean: null };
     // Once started, the app drops an empty created table itself.
     expect(dropCreatedTable({ kind: "imported", imported: 0, skipped: 2, errors: [] })).toBe(false);
     expect(dropCreatedTable({ kind: "cancelled", imported: 0 })).toBe(false);

@@ -53,7 +53,7 @@ describe("system.live rows", () => {
   });
 
   it("passes the engine's error on", () => {
-    const error = { code: "no_database", message: "no database is open", line: null, column: null };
+    const error = { code: "no_database", message: "no database is open", line: null, column: null, did_you_mean: null };
     expect(liveRows({ outputs: [], error: { sql: LIVE_SQL, error, elapsed_ms: 0 } })).toEqual({ error });
   });
 

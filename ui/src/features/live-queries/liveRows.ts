@@ -37,7 +37,7 @@ export function liveRows(run: ConsoleRun): { rows: LiveRow[] } | { error: IpcErr
   if (run.error) return { error: run.error.error };
   const result = run.outputs[0]?.result;
   if (result?.type !== "rows") {
-    return { error: { code: "invalid_request", message: "system.live returned no rows", line: null, column: null } };
+    return { error: { code: "invalid_request", message: "system.live returned no rows", line: null, column: null, did_you_mean: null } };
   }
   const at = (name: string) => result.columns.findIndex((c) => c.name === name);
   const [id, user, query, created, delivered, lastSeq, lag, status] = [
