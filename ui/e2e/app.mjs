@@ -257,7 +257,13 @@ export async function runSql(browser, sql) {
 
 /** Grid geometry, as TablePane.tsx fixes it. */
 const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
-const columnWidth = (name) => Math.max(90, Math.min(260, name.length * 9 + 60));
+
+/** The widths of the visible grid's columns (fitted to their contents, or dragged). */
+export function columnWidths(browser) {
+  return browser.execute(() =>
+    document.querySelector(".tab-page:not([hidden]) [data-column-widths]").dataset.columnWidths.split(",").map(Number),
+  );
+}
 
 /** Clicks the row marker (the checkbox column) of a visible row (0-based). */
 export async function selectRow(browser, row) {
@@ -268,15 +274,20 @@ export async function selectRow(browser, row) {
   await canvas.click({ x: Math.round(x - width / 2), y: Math.round(y - height / 2) });
 }
 
-/** Double-clicks a cell of the visible pane's grid (col/row 0-based, data cells only). */
-export async function editCell(browser, col, row, text) {
-  const headers = await gridHeaders(browser);
+/** Clicks a cell of the visible pane's grid (col/row 0-based, data cells only, on screen). */
+export async function clickCell(browser, col, row) {
+  const widths = await columnWidths(browser);
   const canvas = await page(browser).$('canvas[data-testid="data-grid-canvas"]');
-  const x = GRID.markerWidth + headers.slice(0, col).reduce((sum, h) => sum + columnWidth(h), 0) + 20;
+  const x = GRID.markerWidth + widths.slice(0, col).reduce((sum, w) => sum + w, 0) + 20;
   const y = GRID.headerHeight + row * GRID.rowHeight + GRID.rowHeight / 2;
   const { width, height } = await canvas.getSize();
   // WebDriver offsets are from the element's centre.
   await canvas.click({ x: Math.round(x - width / 2), y: Math.round(y - height / 2) });
+}
+
+/** Double-clicks a cell of the visible pane's grid (col/row 0-based, data cells only). */
+export async function editCell(browser, col, row, text) {
+  await clickCell(browser, col, row);
   const editor = await browser.$("#portal textarea, #portal input");
   // A click on the cell already selected opens the editor itself; otherwise Enter does.
   await browser.pause(150);

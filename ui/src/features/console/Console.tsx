@@ -36,6 +36,8 @@ export function Console({
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<ConsoleEditor | null>(null);
   const [run, setRun] = useState<ConsoleRun | null>(null);
+  /** Counts runs shown: each result is shown by a view (and grid) of its own. */
+  const [shownRuns, setShownRuns] = useState(0);
   // Who the shown run acted as: its results are exported as that user.
   const [runUser, setRunUser] = useState<string | null>(null);
   const [active, setActive] = useState(0);
@@ -81,6 +83,7 @@ export function Console({
     try {
       const result = await api.runSql(text, user);
       setRun(result);
+      setShownRuns((n) => n + 1);
       setRunUser(user);
       setActive(result.error ? result.outputs.length : 0);
       for (const output of result.outputs) if (output.result.type === "live") onLive(output.result.pane);
@@ -97,6 +100,7 @@ export function Console({
       }
     } catch (e) {
       setRun({ outputs: [], error: { sql: text, error: asIpcError(e), elapsed_ms: 0 } });
+      setShownRuns((n) => n + 1);
     } finally {
       setRunning(false);
       setRuns((n) => n + 1);
@@ -179,6 +183,7 @@ export function Console({
         </div>
         {shown?.o && (
           <StatementView
+            key={`${shownRuns}.${active}`}
             output={shown.o}
             onExport={(sql) => onExport(sql, runUser)}
             onLive={(sql) => api.openQueryPane(sql, runUser).then(onLive)}
@@ -251,8 +256,6 @@ function StatementView({
 }) {
   const [opening, setOpening] = useState(false);
   const [liveError, setLiveError] = useState<string | null>(null);
-  // Another result in the same place: the last one's error is not this one's.
-  useEffect(() => setLiveError(null), [output]);
   const r = output.result;
   const time = `${output.elapsed_ms.toFixed(1)} ms`;
   const goLive = () => {

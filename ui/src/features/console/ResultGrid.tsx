@@ -1,6 +1,7 @@
-// A console result set in a read-only Glide grid, with copy (Ctrl/Cmd+C, right-click
-// "Copy as") and find (Ctrl/Cmd+F) over all its rows.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+// A console result set in a read-only Glide grid, its columns fitted to their contents,
+// with copy (Ctrl/Cmd+C, right-click "Copy as") and find (Ctrl/Cmd+F) over all its
+// rows. One grid per result: the console mounts another for the next one.
+import { useCallback, useMemo, useRef, useState } from "react";
 import {
   CompactSelection,
   DataEditor,
@@ -14,9 +15,11 @@ import {
 import type { ResultColumn } from "../../bindings/ResultColumn";
 import { cellText, type Json } from "../../json";
 import { gridTheme, useDarkMode } from "../../theme";
+import { RESIZE_MAX, useColumnWidths } from "../grid/columnWidths";
 import { CopyMenu, GridNotice } from "../grid/CopyMenu";
 import { FindBar } from "../grid/FindBar";
-import { GRID_KEYBINDINGS, useGridCopy } from "../grid/useGridCopy";
+import { GRID_KEYBINDINGS } from "../grid/keybindings";
+import { useGridCopy } from "../grid/useGridCopy";
 import { useGridFind } from "../grid/useGridFind";
 import { typeIcon } from "../table-pane/TablePane";
 
@@ -28,18 +31,12 @@ export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: J
   const grid = useRef<DataEditorRef>(null);
   const host = useRef<HTMLDivElement>(null);
   const [selection, setSelection] = useState<GridSelection>(NO_SELECTION);
-  // Another result in the same place: the old selection means nothing there.
-  useEffect(() => setSelection(NO_SELECTION), [rows]);
 
+  const titles = useMemo(() => columns.map((c) => c.name), [columns]);
+  const { widths, onColumnResize } = useColumnWidths(titles, rows, theme);
   const gridColumns = useMemo(
-    () =>
-      columns.map((c) => ({
-        id: c.name,
-        title: c.name,
-        icon: typeIcon(c.sql_type),
-        width: Math.max(90, Math.min(260, c.name.length * 9 + 50)),
-      })),
-    [columns],
+    () => columns.map((c, i) => ({ id: c.name, title: c.name, icon: typeIcon(c.sql_type), width: widths[i] })),
+    [columns, widths],
   );
   const getCell = useCallback(
     ([col, row]: Item): GridCell => {
@@ -69,7 +66,7 @@ export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: J
   const find = useGridFind({ grid, host, rows, start: 0, selection, select: setSelection });
 
   return (
-    <div className="grid-frame" ref={host} onKeyDown={find.onHostKeyDown}>
+    <div className="grid-frame" ref={host} onKeyDown={find.onHostKeyDown} data-column-widths={widths.join(",")}>
       <DataEditor
         ref={grid}
         columns={gridColumns}
@@ -78,6 +75,8 @@ export function ResultGrid({ columns, rows }: { columns: ResultColumn[]; rows: J
         gridSelection={selection}
         onGridSelectionChange={setSelection}
         onVisibleRegionChanged={find.noteVisible}
+        onColumnResize={onColumnResize}
+        maxColumnWidth={RESIZE_MAX}
         highlightRegions={find.highlightRegions}
         keybindings={GRID_KEYBINDINGS}
         onKeyDown={copy.onGridKeyDown}

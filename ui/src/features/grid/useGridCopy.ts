@@ -1,20 +1,14 @@
 // Copying from a grid: Ctrl/Cmd+C copies the selection as TSV, the context menu (and
 // the pane's "Copy as" button) in any format. Glide's own copy is switched off
-// (`GRID_KEYBINDINGS`): it reads only the cells it can draw, while a pane's selection
-// may reach far past the rows it holds.
+// (`GRID_KEYBINDINGS`, keybindings.ts): it reads only the cells it can draw, while a
+// pane's selection may reach far past the rows it holds.
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { CellClickedEventArgs, DataEditorProps, GridKeyEventArgs, GridSelection, Item } from "@glideapps/glide-data-grid";
+import type { CellClickedEventArgs, GridKeyEventArgs, GridSelection, Item } from "@glideapps/glide-data-grid";
 
 import type { Json } from "../../json";
 import { writeClipboard } from "./clipboard";
 import { COPY_LIMIT, copiedMessage, formatRows, type CopyColumn, type CopyFormat } from "./copy";
 import { copyTarget } from "./selection";
-
-/**
- * Copy (ours instead) and cut (which is Glide's copy followed by a delete, so it would
- * delete without copying) are off.
- */
-export const GRID_KEYBINDINGS: DataEditorProps["keybindings"] = { copy: false, cut: false };
 
 export interface CopySource {
   columns: readonly CopyColumn[];

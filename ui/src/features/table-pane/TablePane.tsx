@@ -20,12 +20,14 @@ import type { PaneInfo } from "../../bindings/PaneInfo";
 import { api } from "../../ipc";
 import { cellText, keyString, type Json } from "../../json";
 import { flashColors, gridTheme, useDarkMode } from "../../theme";
+import { RESIZE_MAX, useColumnWidths } from "../grid/columnWidths";
 import { CopyMenu, GridNotice } from "../grid/CopyMenu";
 import { FindBar } from "../grid/FindBar";
 import { CHART_ROWS, chartPlan } from "../live-chart/chartData";
 import { LiveChart, type ChartRows } from "../live-chart/LiveChart";
 import { fetchSpans } from "../grid/selection";
-import { GRID_KEYBINDINGS, useGridCopy } from "../grid/useGridCopy";
+import { GRID_KEYBINDINGS } from "../grid/keybindings";
+import { useGridCopy } from "../grid/useGridCopy";
 import { useGridFind } from "../grid/useGridFind";
 import { registerPane } from "./paneEvents";
 import {
@@ -58,10 +60,6 @@ export function typeIcon(sqlType: string): GridColumnIcon {
 export const GRID = { markerWidth: 48, rowHeight: 32, headerHeight: 34 };
 
 const ROW_MARKERS = { kind: "both", width: GRID.markerWidth } as const;
-
-export function columnWidth(name: string): number {
-  return Math.max(90, Math.min(260, name.length * 9 + 60));
-}
 
 /** Rows one delete may take (the keys are fetched when they are not on screen). */
 const SELECT_LIMIT = 5_000;
@@ -346,15 +344,18 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   }, [chartShown]);
   const chartDrawn = useCallback((seq: number) => notePainted(seq, "chart"), []);
 
+  // Fitted to the first rows fetched; a width the user drags stays.
+  const titles = useMemo(() => info.columns.map((c) => c.name), [info.columns]);
+  const { widths, onColumnResize } = useColumnWidths(titles, window_.rows, theme);
   const columns: GridColumn[] = useMemo(
     () =>
-      info.columns.map((c) => ({
+      info.columns.map((c, i) => ({
         id: c.name,
         title: c.name,
         icon: c.key ? GridColumnIcon.HeaderRowID : typeIcon(c.sql_type),
-        width: columnWidth(c.name),
+        width: widths[i],
       })),
-    [info.columns],
+    [info.columns, widths],
   );
 
   // Cells are read from the rows held now, so that the grid can draw single cells of a
@@ -626,7 +627,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
       )}
       {chartOpen && plan && <LiveChart pane={info.pane} columns={info.columns} plan={plan} seq={live.seq} total={live.total} held={chartRows} onDrawn={chartDrawn} />}
       <div className="pane-body">
-        <div className="grid-host" ref={gridHost}>
+        <div className="grid-host" ref={gridHost} data-column-widths={widths.join(",")}>
           <DataEditor
             key={gridKey}
             ref={grid}
@@ -635,6 +636,8 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
             getCellContent={getCell}
             getRowThemeOverride={rowTheme}
             onVisibleRegionChanged={onVisible}
+            onColumnResize={onColumnResize}
+            maxColumnWidth={RESIZE_MAX}
             onCellEdited={onEdited}
             gridSelection={selection}
             onGridSelectionChange={(next) => void onSelection(next)}
