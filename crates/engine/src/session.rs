@@ -340,15 +340,18 @@ impl Session {
                     return Ok(StatementResult::Done);
                 }
                 SqlStatementAst::Insert(mut insert) => {
-                    self.prepare_insert(&mut insert)?;
-                    let insert = SqlStatementAst::Insert(insert);
-                    if let Some(result) = self.run_direct(&insert, &[]).await {
+                    self.fill_insert_columns(&mut insert, false)?;
+                    let mut insert = SqlStatementAst::Insert(insert);
+                    if let Some(result) = self.run_direct(&mut insert, &[]).await {
                         return result;
+                    }
+                    if let SqlStatementAst::Insert(insert) = &mut insert {
+                        self.prepare_insert(insert)?;
                     }
                     DfStatement::Statement(Box::new(insert))
                 }
-                other => {
-                    if let Some(result) = self.run_direct(&other, &[]).await {
+                mut other => {
+                    if let Some(result) = self.run_direct(&mut other, &[]).await {
                         return result;
                     }
                     DfStatement::Statement(Box::new(other))
@@ -387,7 +390,10 @@ impl Session {
     fn cached_plan(&self, sql: &str) -> Option<LogicalPlan> {
         let version = self.scope.inner.catalog_version();
         let plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
-        plans.get(sql).filter(|(v, _)| *v == version).map(|(_, plan)| plan.clone())
+        plans
+            .get(sql)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, plan)| plan.clone())
     }
 
     fn remember(&self, sql: &str, version: u64, plan: &LogicalPlan) {
@@ -407,9 +413,8 @@ impl Session {
             return Err(Error::InvalidArgument("prepare takes exactly one statement".into()));
         };
         let at = statement.position;
-        let not_preparable = || {
-            Error::Unsupported("only SELECT, WITH, INSERT, UPDATE and DELETE statements can be prepared".into())
-        };
+        let not_preparable =
+            || Error::Unsupported("only SELECT, WITH, INSERT, UPDATE and DELETE statements can be prepared".into());
         let ast = match parse(&statement)? {
             Parsed::Standard(parsed) => match *parsed {
                 DfStatement::Statement(s) => *s,
@@ -417,7 +422,7 @@ impl Session {
             },
             _ => return Err(not_preparable()),
         };
-        let ast = match ast {
+        let mut ast = match ast {
             SqlStatementAst::Insert(mut insert) => {
                 self.prepare_insert(&mut insert)?;
                 SqlStatementAst::Insert(insert)
@@ -427,7 +432,7 @@ impl Session {
         };
         let inner = &self.scope.inner;
         let version = inner.catalog_version();
-        let direct = direct::compile(&self.scope, &ast);
+        let direct = direct::compile(&self.scope, &mut ast);
         let statement = DfStatement::Statement(Box::new(ast));
         let plan = self.plan(statement.clone(), at).await?;
         let types = parameter_types(&plan, at)?;
@@ -475,9 +480,7 @@ impl Session {
                 plan
             }
         };
-        let plan = plan
-            .with_param_values(scalars)
-            .map_err(|e| from_df(&e, prepared.at))?;
+        let plan = plan.with_param_values(scalars).map_err(|e| from_df(&e, prepared.at))?;
         self.run_plan(plan, prepared.at).await
     }
 
@@ -504,9 +507,10 @@ impl Session {
             bound.push(values);
         }
         let inner = self.scope.inner.clone();
-        let written = tokio::task::spawn_blocking(move || direct.write_batch(crate::write::Txn::begin(&inner), &inner, &bound))
-            .await
-            .map_err(|e| Error::Query(format!("write task failed: {e}")))?;
+        let written =
+            tokio::task::spawn_blocking(move || direct.write_batch(crate::write::Txn::begin(&inner), &inner, &bound))
+                .await
+                .map_err(|e| Error::Query(format!("write task failed: {e}")))?;
         match written {
             Some(result) => result,
             None => Err(Error::Query(
@@ -530,7 +534,7 @@ impl Session {
             let DfStatement::Statement(ast) = &prepared.statement else {
                 return None;
             };
-            *cached = (version, direct::compile(&self.scope, ast));
+            *cached = (version, direct::compile(&self.scope, &mut ast.as_ref().clone()));
         }
         cached.1.clone()
     }
@@ -562,7 +566,7 @@ impl Session {
 
     /// Runs a statement on the direct path (`sql::direct`) when it is one it serves:
     /// `None` sends it to DataFusion, having changed nothing.
-    async fn run_direct(&self, statement: &SqlStatementAst, params: &[Value]) -> Option<Result<StatementResult>> {
+    async fn run_direct(&self, statement: &mut SqlStatementAst, params: &[Value]) -> Option<Result<StatementResult>> {
         let inner = &self.scope.inner;
         if !inner.sql_direct {
             return None;
@@ -736,6 +740,12 @@ impl Session {
     /// Literal values are checked against their columns here, so a type mismatch
     /// names the column.
     fn prepare_insert(&self, insert: &mut Insert) -> Result<()> {
+        self.fill_insert_columns(insert, true)
+    }
+
+    /// `prepare_insert`, checking the literals only when `check` (the direct path's
+    /// own conversions are exact, so a statement it takes needs no check).
+    fn fill_insert_columns(&self, insert: &mut Insert, check: bool) -> Result<()> {
         let TableObject::TableName(name) = &insert.table else {
             return Ok(());
         };
@@ -762,6 +772,9 @@ impl Session {
         };
         if insert.columns.is_empty() && values.rows.first().map(|r| r.len()) == Some(implicit.len()) {
             insert.columns = implicit;
+        }
+        if !check {
+            return Ok(());
         }
         let targets: Vec<Option<&(String, SqlType)>> = insert
             .columns
@@ -810,7 +823,11 @@ fn cacheable(plan: &LogicalPlan) -> bool {
             let provider = datafusion::datasource::source_as_provider(source);
             ours &= provider.is_ok_and(|p| dml_plan::as_rocks(p.as_ref()).is_some());
         }
-        Ok(if ours { TreeNodeRecursion::Continue } else { TreeNodeRecursion::Stop })
+        Ok(if ours {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
     });
     statement && visited.is_ok() && ours
 }
@@ -825,9 +842,7 @@ fn parameter_types(plan: &LogicalPlan, at: Position) -> Result<Vec<Option<DataTy
             .strip_prefix('$')
             .and_then(|n| n.parse::<usize>().ok())
             .filter(|&n| n >= 1)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!("parameter {name}: parameters are written $1, $2, …"))
-            })?;
+            .ok_or_else(|| Error::InvalidArgument(format!("parameter {name}: parameters are written $1, $2, …")))?;
         if types.len() < index {
             types.resize(index, None);
         }

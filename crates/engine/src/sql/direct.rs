@@ -19,8 +19,8 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, BinaryOperator, Delete, Expr as SqlExpr, FromTable, Insert, ObjectName, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Update,
-    Value as SqlValue, WildcardAdditionalOptions,
+    SelectItem, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Update, Value as SqlValue, Values,
+    WildcardAdditionalOptions,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -49,7 +49,10 @@ pub(crate) struct Direct {
 enum Kind {
     /// Rows of slots, one per listed column; `columns[i]` is the session-schema column
     /// the i-th slot of a row fills.
-    Insert { columns: Vec<usize>, rows: Vec<Vec<Slot>> },
+    Insert {
+        columns: Vec<usize>,
+        rows: Vec<Vec<Slot>>,
+    },
     /// The session-schema columns shown, under their output schema.
     Select {
         lookup: Lookup,
@@ -57,8 +60,13 @@ enum Kind {
         schema: SchemaRef,
     },
     /// (session-schema column, new value) pairs.
-    Update { key: Key, set: Vec<(usize, Slot)> },
-    Delete { key: Key },
+    Update {
+        key: Key,
+        set: Vec<(usize, Slot)>,
+    },
+    Delete {
+        key: Key,
+    },
 }
 
 /// The whole primary key: the owner's slot (an admin naming `_user` of a USER table)
@@ -201,7 +209,9 @@ fn column_name(expr: &SqlExpr) -> Option<String> {
 
 fn object_column(name: &ObjectName) -> Option<String> {
     match name.0.as_slice() {
-        [part] => part.as_ident().map(|i| normalize_ident(&i.value, i.quote_style.is_some())),
+        [part] => part
+            .as_ident()
+            .map(|i| normalize_ident(&i.value, i.quote_style.is_some())),
         _ => None,
     }
 }
@@ -264,7 +274,10 @@ fn single_table(from: &TableWithJoins, template: &TableWithJoins) -> Option<Obje
 }
 
 /// Compiles `statement` for the direct path, or `None` when DataFusion must run it.
-pub(crate) fn compile(scope: &Scope, statement: &Statement) -> Option<Direct> {
+///
+/// `statement` is borrowed mutably only to set a long VALUES list aside while the rest
+/// is compared with its template; it is left as it was.
+pub(crate) fn compile(scope: &Scope, statement: &mut Statement) -> Option<Direct> {
     if scope.file_access || scope.snapshot.lock().map(|s| s.is_some()).unwrap_or(true) {
         return None;
     }
@@ -316,23 +329,35 @@ fn column_type(def: &TableDef, view: &View, index: usize) -> SqlType {
     }
 }
 
-fn compile_insert(scope: &Scope, insert: &Insert, template: &Insert) -> Option<Direct> {
-    let TableObject::TableName(name) = &insert.table else {
-        return None;
+fn compile_insert(scope: &Scope, insert: &mut Insert, template: &Insert) -> Option<Direct> {
+    // The rows are set aside while the rest is compared with the template (not copied
+    // for it), then put back.
+    let empty = || {
+        Box::new(SetExpr::Values(Values {
+            explicit_row: false,
+            value_keyword: false,
+            rows: Vec::new(),
+        }))
     };
-    let source = insert.source.as_deref()?;
-    let is_plain = plain(insert, template, |insert, expected| {
+    let mut source = insert.source.take()?;
+    let body = std::mem::replace(&mut source.body, empty());
+    let is_plain = plain(&*insert, template, |insert, expected| {
         expected.table = insert.table.clone();
         expected.columns = insert.columns.clone();
-        expected.source = insert.source.clone();
+        expected.source = None;
     });
+    let plain_source = template.source.as_deref().is_some_and(|template| {
+        plain(source.as_ref(), template, |_, expected| expected.body = empty())
+    });
+    source.body = body;
+    insert.source = Some(source);
+    let (TableObject::TableName(name), Some(source)) = (&insert.table, insert.source.as_deref()) else {
+        return None;
+    };
     let SetExpr::Values(values) = source.body.as_ref() else {
         return None;
     };
-    let plain_source = template.source.as_deref().is_some_and(|template| {
-        plain(source, template, |source, expected| expected.body = source.body.clone())
-    }) && !values.explicit_row
-        && !values.value_keyword;
+    let plain_source = plain_source && !values.explicit_row && !values.value_keyword;
     if !is_plain || !plain_source || insert.columns.is_empty() {
         return None;
     }
@@ -469,7 +494,12 @@ fn lookup_of_where(def: &TableDef, view: &View, selection: Option<&SqlExpr>) -> 
             lookup.equal.push(checked(slot, column.ty)?);
             continue;
         }
-        for (op, inclusive, upper) in [(Op::Ge, true, false), (Op::Gt, false, false), (Op::Le, true, true), (Op::Lt, false, true)] {
+        for (op, inclusive, upper) in [
+            (Op::Ge, true, false),
+            (Op::Gt, false, false),
+            (Op::Le, true, true),
+            (Op::Lt, false, true),
+        ] {
             if let Some(slot) = take(&column.name, op) {
                 let bound = if upper { &mut lookup.upper } else { &mut lookup.lower };
                 if bound.is_some() {
@@ -549,7 +579,11 @@ fn compile_select(scope: &Scope, query: &Query, template: &(Query, Select, Table
     Some(Direct {
         def,
         view,
-        kind: Kind::Select { lookup, columns, schema },
+        kind: Kind::Select {
+            lookup,
+            columns,
+            schema,
+        },
     })
 }
 
@@ -637,19 +671,32 @@ impl Direct {
 
     /// Runs a SELECT. `None` when a parameter's value is one DataFusion must convert.
     pub fn read(&self, inner: &Inner, params: &[Value]) -> Option<Result<StatementResult>> {
-        let Kind::Select { lookup, columns, schema } = &self.kind else {
+        let Kind::Select {
+            lookup,
+            columns,
+            schema,
+        } = &self.kind
+        else {
             return None;
         };
         let Reads { owner, start, end } = self.range(lookup, params)?;
         let mut values: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
         let mut read = || -> Result<()> {
             let found: Box<dyn Iterator<Item = Result<Found>>> = match &end {
-                None => Box::new(inner.store.get(&start)?.map(|bytes| Ok((owner.clone(), bytes))).into_iter()),
+                None => Box::new(
+                    inner
+                        .store
+                        .get(&start)?
+                        .map(|bytes| Ok((owner.clone(), bytes)))
+                        .into_iter(),
+                ),
                 Some(end) => Box::new(inner.store.range(&start, end).map(|item| {
                     let (key, bytes) = item?;
                     let owner = match (&owner, self.def.kind) {
                         (Some(owner), _) => Some(owner.clone()),
-                        (None, TableKind::User) => Some(crate::storage::keys::decode_key_text(&key[crate::storage::keys::data_prefix_len()..])?.0),
+                        (None, TableKind::User) => Some(
+                            crate::storage::keys::decode_key_text(&key[crate::storage::keys::data_prefix_len()..])?.0,
+                        ),
                         (None, _) => None,
                     };
                     Ok((owner, bytes.into_vec()))
@@ -686,7 +733,8 @@ impl Direct {
             .zip(values)
             .map(|(&i, values)| build_array(column_type(&self.def, &self.view, i), values.iter()))
             .collect::<Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| crate::error::Error::Query(e.to_string()))?;
+        let batch =
+            RecordBatch::try_new(schema.clone(), arrays).map_err(|e| crate::error::Error::Query(e.to_string()))?;
         Ok(StatementResult::Rows {
             schema: schema.clone(),
             batches: vec![batch],
@@ -702,7 +750,9 @@ impl Direct {
             },
             (None, owner) => owner.clone(),
         };
-        let key_value = |slot: &Slot, i: usize| exact(slot.value(params)?, self.def.columns[self.def.primary_key[i]].ty).filter(|v| !v.is_null());
+        let key_value = |slot: &Slot, i: usize| {
+            exact(slot.value(params)?, self.def.columns[self.def.primary_key[i]].ty).filter(|v| !v.is_null())
+        };
         let mut equal = Vec::with_capacity(lookup.equal.len());
         for (i, slot) in lookup.equal.iter().enumerate() {
             equal.push(key_value(slot, i)?);

@@ -70,6 +70,11 @@ pub(crate) enum Parsed {
 /// Splits a script into statements. Only a tokenizer error (an unterminated string or
 /// comment) fails the whole script.
 pub fn split_statements(script: &str) -> Result<Vec<SqlStatement>> {
+    // One statement without a semicolon or a comment is the script itself, trimmed:
+    // no need to tokenize it here too (the parser does).
+    if !script.contains(';') && !script.contains("--") && !script.contains("/*") {
+        return Ok(single_statement(script).into_iter().collect());
+    }
     let tokens = tokenize(script, Position { line: 1, column: 1 })?;
     let lines = LineIndex::new(script);
     let mut statements = Vec::new();
@@ -106,8 +111,36 @@ pub fn split_statements(script: &str) -> Result<Vec<SqlStatement>> {
     Ok(statements)
 }
 
+/// A script that holds one statement (no `;`, no comment), trimmed, at the position
+/// of its first character; `None` when it is blank.
+fn single_statement(script: &str) -> Option<SqlStatement> {
+    let start = script.find(|c: char| !c.is_whitespace())?;
+    let before = &script[..start];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() as u64 + 1;
+    Some(SqlStatement {
+        sql: script[start..].trim_end().to_string(),
+        position: Position { line, column },
+    })
+}
+
+/// Whether a statement is certainly standard SQL for DataFusion (it starts with a
+/// keyword none of Tidepool's own statements starts with), so it need not be
+/// tokenized to look at its first words.
+fn plainly_standard(sql: &str) -> bool {
+    let word: String = sql.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    let next = sql[word.len()..].chars().next();
+    next.is_some_and(|c| c.is_whitespace() || c == '(' || c == '*')
+        && ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH"]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&word))
+}
+
 /// Parses one statement.
 pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
+    if plainly_standard(&statement.sql) {
+        return Ok(Parsed::Standard(Box::new(parse_standard(statement)?)));
+    }
     let tokens = tokenize(&statement.sql, statement.position)?;
     let mut cursor = Cursor::new(&tokens, statement.position);
     let first = cursor.peek_keyword(0);
@@ -589,6 +622,21 @@ mod tests {
         assert_eq!(statements.len(), 3);
         assert_eq!(statements[1].sql, "SELECT ';'");
         assert_eq!(statements[1].position, Position { line: 2, column: 3 });
+    }
+
+    /// A script of one statement is taken whole without tokenizing: as the tokenizing
+    /// split would take it.
+    #[test]
+    fn one_statement_is_split_as_the_tokenizer_would() {
+        for script in ["SELECT 1", "  \n\t SELECT  'é'  \n", "\n\n   INSERT INTO t VALUES (1)\n", "   ", ""] {
+            let fast = split_statements(script).unwrap();
+            let tokens = tokenize(script, Position { line: 1, column: 1 }).unwrap();
+            let slow = split_statements(&format!("{script};")).unwrap();
+            assert_eq!(fast, slow, "{script:?} ({} tokens)", tokens.len());
+        }
+        assert!(plainly_standard("select * from t") && plainly_standard("WITH x AS (SELECT 1) SELECT * FROM x"));
+        assert!(!plainly_standard("SELECTED") && !plainly_standard("SUBSCRIBE TO SELECT 1"));
+        assert!(!plainly_standard("CREATE USER TABLE t (a INT)") && !plainly_standard("-- c\nSELECT 1"));
     }
 
     #[test]
