@@ -257,7 +257,7 @@ impl TableProvider for RocksTable {
 
     async fn scan(
         &self,
-        _state: &dyn DfSession,
+        state: &dyn DfSession,
         projection: Option<&Vec<usize>>,
         filters: &[Expr],
         limit: Option<usize>,
@@ -276,6 +276,7 @@ impl TableProvider for RocksTable {
                 projection,
                 self.key_ranges(filters),
                 limit,
+                state.config_options().execution.target_partitions,
             )
             .map_err(df_error)?,
         ))

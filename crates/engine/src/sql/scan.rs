@@ -8,23 +8,23 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::Statistics;
-use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
 
 use crate::catalog::{TableDef, TableKind};
 use crate::convert::batch_from_columns;
-use crate::sql::columns::ColumnDecoder;
-use crate::storage::keys;
-use crate::storage::row::row_time;
 use crate::engine::{Inner, PinnedSnapshot};
 use crate::error::Result;
+use crate::sql::columns::ColumnDecoder;
 use crate::sql::provider::{df_error, View};
 use crate::sql::pushdown::KeyRanges;
+use crate::storage::keys;
+use crate::storage::row::row_time;
 use crate::types::{SqlType, Value};
 
 /// Rows per Arrow batch.
@@ -42,9 +42,15 @@ pub(crate) struct ScanExec {
     types: Vec<SqlType>,
     schema: SchemaRef,
     ranges: KeyRanges,
+    /// The key ranges each partition reads (one partition, or a large table's ranges
+    /// cut into as many as DataFusion runs at once).
+    partitions: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
 }
+
+/// Tables with fewer rows are read by one partition: cutting them saves less than it costs.
+const SPLIT_ROWS: i64 = 100_000;
 
 impl ScanExec {
     #[allow(clippy::too_many_arguments)]
@@ -58,6 +64,7 @@ impl ScanExec {
         projection: Vec<usize>,
         ranges: KeyRanges,
         limit: Option<usize>,
+        parts: usize,
     ) -> Result<ScanExec> {
         let schema = Arc::new(
             table_schema
@@ -65,9 +72,10 @@ impl ScanExec {
                 .map_err(|e| crate::error::Error::Query(e.to_string()))?,
         );
         let types = projection.iter().map(|&i| table_types[i]).collect();
+        let partitions = partitions(&inner, snapshot.as_deref(), &def, &ranges, limit, parts)?;
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
-            Partitioning::UnknownPartitioning(1),
+            Partitioning::UnknownPartitioning(partitions.len()),
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
@@ -80,10 +88,36 @@ impl ScanExec {
             types,
             schema,
             ranges,
+            partitions,
             limit,
             properties,
         })
     }
+}
+
+/// Cuts a large table's one key range into `parts` ranges read in parallel (a LIMIT
+/// reads in key order, in one).
+fn partitions(
+    inner: &Inner,
+    snapshot: Option<&PinnedSnapshot>,
+    def: &TableDef,
+    ranges: &KeyRanges,
+    limit: Option<usize>,
+    parts: usize,
+) -> Result<Vec<Vec<(Vec<u8>, Vec<u8>)>>> {
+    let single = vec![ranges.ranges.clone()];
+    let ([(start, end)], None) = (ranges.ranges.as_slice(), limit) else {
+        return Ok(single);
+    };
+    if parts < 2 || inner.row_count(def.id) < SPLIT_ROWS {
+        return Ok(single);
+    }
+    let points = inner.store.split_points(snapshot.map(PinnedSnapshot::get), start, end, parts)?;
+    if points.is_empty() {
+        return Ok(single);
+    }
+    let bounds: Vec<&Vec<u8>> = std::iter::once(start).chain(&points).chain(std::iter::once(end)).collect();
+    Ok(bounds.windows(2).map(|w| vec![(w[0].clone(), w[1].clone())]).collect())
 }
 
 impl DisplayAs for ScanExec {
@@ -96,6 +130,9 @@ impl DisplayAs for ScanExec {
         )?;
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
+        }
+        if self.partitions.len() > 1 {
+            write!(f, ", partitions={}", self.partitions.len())?;
         }
         Ok(())
     }
@@ -128,16 +165,17 @@ impl ExecutionPlan for ScanExec {
     /// The exact row count when the scan reads every row of a table that shows every
     /// row it stores (not a STREAM table, whose expired rows are hidden, nor a past
     /// commit): `count(*)` is then answered from the table's row counter, unread.
-    fn statistics_from_inputs(&self, _inputs: &[Arc<Statistics>], _args: &StatisticsArgs) -> DfResult<Arc<Statistics>> {
+    fn statistics_from_inputs(&self, _inputs: &[Arc<Statistics>], args: &StatisticsArgs) -> DfResult<Arc<Statistics>> {
         let mut statistics = Statistics::new_unknown(&self.schema);
-        if self.ranges.whole_table && self.def.kind != TableKind::Stream && self.snapshot.is_none() {
+        let all = args.partition().is_none() || self.partitions.len() == 1;
+        if all && self.ranges.whole_table && self.def.kind != TableKind::Stream && self.snapshot.is_none() {
             let rows = self.inner.row_count(self.def.id).max(0) as usize;
             statistics.num_rows = Precision::Exact(self.limit.map_or(rows, |limit| rows.min(limit)));
         }
         Ok(Arc::new(statistics))
     }
 
-    fn execute(&self, _partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
         let inner = self.inner.clone();
         let snapshot = self.snapshot.clone();
@@ -146,7 +184,7 @@ impl ExecutionPlan for ScanExec {
         let projection = self.projection.clone();
         let types = self.types.clone();
         let schema = self.schema.clone();
-        let ranges = self.ranges.ranges.clone();
+        let ranges = self.partitions.get(partition).cloned().unwrap_or_default();
         let limit = self.limit.unwrap_or(usize::MAX);
         let whole = self.ranges.whole_table;
         tokio::task::spawn_blocking(move || {

@@ -101,6 +101,53 @@ impl Store {
         Ok(iterator.status()?)
     }
 
+    /// Keys that cut `[start, end)` into `parts` ranges of about equal key spans (for
+    /// scans read in parallel): the first and last keys' bytes after their common
+    /// prefix are read as numbers and the span between them divided evenly. Keys are
+    /// compared as bytes, so every such point lies between the two. Nothing when the
+    /// range holds fewer than two keys.
+    pub fn split_points(
+        &self,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
+        start: &[u8],
+        end: &[u8],
+        parts: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        let mut read = ReadOptions::default();
+        read.set_iterate_upper_bound(end.to_vec());
+        if let Some(snapshot) = snapshot {
+            read.set_snapshot(snapshot);
+        }
+        let mut iterator = self.db.raw_iterator_opt(read);
+        iterator.seek(start);
+        let Some(first) = iterator.key().map(<[u8]>::to_vec) else {
+            return Ok(Vec::new());
+        };
+        iterator.seek_to_last();
+        let Some(last) = iterator.key().map(<[u8]>::to_vec) else {
+            return Ok(Vec::new());
+        };
+        iterator.status()?;
+        let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
+        if parts < 2 || first >= last || common >= first.len().min(last.len()) {
+            return Ok(Vec::new());
+        }
+        let number = |key: &[u8]| {
+            let mut bytes = [0u8; 8];
+            for (i, b) in key[common..].iter().take(8).enumerate() {
+                bytes[i] = *b;
+            }
+            u64::from_be_bytes(bytes)
+        };
+        let (low, high) = (number(&first), number(&last));
+        Ok((1..parts as u64)
+            .map(|k| {
+                let point = low + ((high - low) as u128 * k as u128 / parts as u128) as u64;
+                [&first[..common], &point.to_be_bytes()[..]].concat()
+            })
+            .collect())
+    }
+
     /// A point-in-time view of the whole database.
     pub fn snapshot(&self) -> rocksdb::Snapshot<'_> {
         self.db.snapshot()
