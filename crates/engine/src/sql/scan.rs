@@ -44,10 +44,13 @@ pub(crate) struct ScanExec {
     ranges: KeyRanges,
     /// The key ranges each partition reads (one partition, or a large table's ranges
     /// cut into as many as DataFusion runs at once).
-    partitions: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    partitions: Vec<Ranges>,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
 }
+
+/// The key ranges one partition of a scan reads, in key order.
+type Ranges = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Tables with fewer rows are read by one partition: cutting them saves less than it costs.
 const SPLIT_ROWS: i64 = 100_000;
@@ -104,7 +107,7 @@ fn partitions(
     ranges: &KeyRanges,
     limit: Option<usize>,
     parts: usize,
-) -> Result<Vec<Vec<(Vec<u8>, Vec<u8>)>>> {
+) -> Result<Vec<Ranges>> {
     let single = vec![ranges.ranges.clone()];
     let ([(start, end)], None) = (ranges.ranges.as_slice(), limit) else {
         return Ok(single);
