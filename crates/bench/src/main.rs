@@ -340,10 +340,7 @@ fn compare_numbers(
                 );
             }
         } else if baseline.is_some() {
-            println!(
-                "| {} | {} | — | — | — | — | not in the baseline |",
-                label, subscribers
-            );
+            println!("| {} | {} | — | — | — | — | not in the baseline |", label, subscribers);
         }
         measured.insert(key, now);
     }

@@ -107,7 +107,11 @@ async fn run(session: &Session, sql: &str) -> StatementResult {
 fn scans(rows: i64) -> Vec<(&'static str, String, String)> {
     let (a, b) = (rows + 1_000_000, rows + 1_000_010);
     vec![
-        ("count(*) of every row", "SELECT count(*) FROM b.t".into(), "SELECT count(*) FROM t".into()),
+        (
+            "count(*) of every row",
+            "SELECT count(*) FROM b.t".into(),
+            "SELECT count(*) FROM t".into(),
+        ),
         (
             "count(*) WHERE n < 10",
             "SELECT count(*) FROM b.t WHERE n < 10".into(),
@@ -153,7 +157,9 @@ pub async fn sql() -> Vec<Row> {
         .expect("schema");
     let sqlite = rusqlite::Connection::open(dir.path().join("bench.sqlite")).expect("sqlite");
     sqlite.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    sqlite.pragma_update(None, "synchronous", "NORMAL").expect("synchronous");
+    sqlite
+        .pragma_update(None, "synchronous", "NORMAL")
+        .expect("synchronous");
     sqlite
         .execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, grp TEXT, n INTEGER, body TEXT); \
@@ -181,7 +187,14 @@ pub async fn sql() -> Vec<Row> {
     let t = Instant::now();
     for from in (0..rows).step_by(1000) {
         let batch: Vec<Vec<Value>> = (from..(from + 1000).min(rows))
-            .map(|i| vec![Value::BigInt(i), Value::Text(group(i)), Value::BigInt(i % 1000), Value::Text(body(i))])
+            .map(|i| {
+                vec![
+                    Value::BigInt(i),
+                    Value::Text(group(i)),
+                    Value::BigInt(i % 1000),
+                    Value::Text(body(i)),
+                ]
+            })
             .collect();
         session.execute_prepared_batch(&insert, &batch).await.expect("batch");
     }
@@ -197,7 +210,9 @@ pub async fn sql() -> Vec<Row> {
     for from in (0..rows).step_by(1000) {
         let tx = sqlite.unchecked_transaction().expect("tx");
         {
-            let mut statement = tx.prepare_cached("INSERT INTO p VALUES (?1, ?2, ?3, ?4)").expect("prepare");
+            let mut statement = tx
+                .prepare_cached("INSERT INTO p VALUES (?1, ?2, ?3, ?4)")
+                .expect("prepare");
             for i in from..(from + 1000).min(rows) {
                 statement
                     .execute(params![i, group(i), i % 1000, body(i)])
@@ -226,22 +241,42 @@ pub async fn sql() -> Vec<Row> {
         .prepare("INSERT INTO b.t VALUES ($1, $2, $3, $4)")
         .await
         .expect("prepare");
-    let select = session.prepare("SELECT * FROM b.t WHERE id = $1").await.expect("prepare");
-    let update = session.prepare("UPDATE b.t SET n = $2 WHERE id = $1").await.expect("prepare");
+    let select = session
+        .prepare("SELECT * FROM b.t WHERE id = $1")
+        .await
+        .expect("prepare");
+    let update = session
+        .prepare("UPDATE b.t SET n = $2 WHERE id = $1")
+        .await
+        .expect("prepare");
     let s = &session;
     let one_row = [
         (
             "INSERT 1 row, autocommit",
             timed(calls, |i| async move {
                 let id = fresh(i, 1);
-                run(s, &format!("INSERT INTO b.t VALUES ({id}, '{}', {}, '{}')", group(id), id % 1000, body(id))).await;
+                run(
+                    s,
+                    &format!(
+                        "INSERT INTO b.t VALUES ({id}, '{}', {}, '{}')",
+                        group(id),
+                        id % 1000,
+                        body(id)
+                    ),
+                )
+                .await;
             })
             .await,
             timed(calls, |i| {
                 let insert_one = &insert_one;
                 async move {
                     let id = fresh(i, 2);
-                    let params = [Value::BigInt(id), Value::Text(group(id)), Value::BigInt(id % 1000), Value::Text(body(id))];
+                    let params = [
+                        Value::BigInt(id),
+                        Value::Text(group(id)),
+                        Value::BigInt(id % 1000),
+                        Value::Text(body(id)),
+                    ];
                     s.execute_prepared(insert_one, &params).await.expect("insert");
                 }
             })
@@ -249,13 +284,25 @@ pub async fn sql() -> Vec<Row> {
             timed_sync(calls, |i| {
                 let id = fresh(i, 1);
                 sqlite
-                    .execute(&format!("INSERT INTO t VALUES ({id}, '{}', {}, '{}')", group(id), id % 1000, body(id)), [])
+                    .execute(
+                        &format!(
+                            "INSERT INTO t VALUES ({id}, '{}', {}, '{}')",
+                            group(id),
+                            id % 1000,
+                            body(id)
+                        ),
+                        [],
+                    )
                     .expect("sqlite insert");
             }),
             timed_sync(calls, |i| {
                 let id = fresh(i, 2);
-                let mut statement = sqlite.prepare_cached("INSERT INTO t VALUES (?1, ?2, ?3, ?4)").expect("prepare");
-                statement.execute(params![id, group(id), id % 1000, body(id)]).expect("sqlite insert");
+                let mut statement = sqlite
+                    .prepare_cached("INSERT INTO t VALUES (?1, ?2, ?3, ?4)")
+                    .expect("prepare");
+                statement
+                    .execute(params![id, group(id), id % 1000, body(id)])
+                    .expect("sqlite insert");
             }),
         ),
         (
@@ -267,7 +314,9 @@ pub async fn sql() -> Vec<Row> {
             timed(calls, |i| {
                 let select = &select;
                 async move {
-                    s.execute_prepared(select, &[Value::BigInt(key(i))]).await.expect("select");
+                    s.execute_prepared(select, &[Value::BigInt(key(i))])
+                        .await
+                        .expect("select");
                 }
             })
             .await,
@@ -312,8 +361,12 @@ pub async fn sql() -> Vec<Row> {
                     .expect("sqlite update");
             }),
             timed_sync(calls, |i| {
-                let mut statement = sqlite.prepare_cached("UPDATE t SET n = ?2 WHERE id = ?1").expect("prepare");
-                statement.execute(params![key(i), 9000 + i as i64]).expect("sqlite update");
+                let mut statement = sqlite
+                    .prepare_cached("UPDATE t SET n = ?2 WHERE id = ?1")
+                    .expect("prepare");
+                statement
+                    .execute(params![key(i), 9000 + i as i64])
+                    .expect("sqlite update");
             }),
         ),
     ];
@@ -406,7 +459,11 @@ pub fn print(rows: &[Row]) {
     for row in rows {
         eprintln!(
             "sql: {} p99 µs: Tidepool text {:.1}, prepared {:.1}; SQLite text {:.1}, prepared {:.1}",
-            row.label, row.tidepool_text.p99_us, row.tidepool_prepared.p99_us, row.sqlite_text.p99_us, row.sqlite_prepared.p99_us
+            row.label,
+            row.tidepool_text.p99_us,
+            row.tidepool_prepared.p99_us,
+            row.sqlite_text.p99_us,
+            row.sqlite_prepared.p99_us
         );
     }
     let within: Vec<&Row> = rows
@@ -417,7 +474,11 @@ pub fn print(rows: &[Row]) {
         "\nTargets: {} of {} statements within 2x of SQLite's text statements{}",
         within.len(),
         rows.len(),
-        if within.len() == rows.len() { " (met)" } else { " (missed)" }
+        if within.len() == rows.len() {
+            " (met)"
+        } else {
+            " (missed)"
+        }
     );
     if let Some(group) = rows.iter().find(|r| r.label.starts_with("GROUP BY")) {
         let met = group.tidepool_text.p50_us <= group.sqlite_text.p50_us;

@@ -195,8 +195,13 @@ fn read_batch(file: &std::path::Path) -> Result<Vec<Vec<serde_json::Value>>, Str
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            serde_json::from_str::<Vec<serde_json::Value>>(line)
-                .map_err(|e| format!("{} line {}: expected a JSON array of parameters: {e}", file.display(), i + 1))
+            serde_json::from_str::<Vec<serde_json::Value>>(line).map_err(|e| {
+                format!(
+                    "{} line {}: expected a JSON array of parameters: {e}",
+                    file.display(),
+                    i + 1
+                )
+            })
         })
         .collect()
 }

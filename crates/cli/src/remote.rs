@@ -58,7 +58,12 @@ impl Remote {
     }
 
     /// `sql` with one more field of the request (`params` or `batch`).
-    pub async fn sql_with(&self, sql: &str, user: Option<&str>, extra: Option<(&str, Json)>) -> Result<SqlAnswer, String> {
+    pub async fn sql_with(
+        &self,
+        sql: &str,
+        user: Option<&str>,
+        extra: Option<(&str, Json)>,
+    ) -> Result<SqlAnswer, String> {
         let mut body = json!({ "sql": sql });
         if let Some((name, value)) = extra {
             body[name] = value;

@@ -124,7 +124,10 @@ impl Target {
                             session.execute_prepared(&prepared, &values).await
                         }
                         Params::Batch(rows) => {
-                            let rows: Vec<Vec<_>> = rows.iter().map(|r| r.iter().map(tidepool_engine::Value::from_param_json).collect()).collect();
+                            let rows: Vec<Vec<_>> = rows
+                                .iter()
+                                .map(|r| r.iter().map(tidepool_engine::Value::from_param_json).collect())
+                                .collect();
                             session
                                 .execute_prepared_batch(&prepared, &rows)
                                 .await

@@ -267,7 +267,9 @@ fn parameters_come_from_param_flags_or_a_batch_file() {
     let insert = "INSERT INTO app.m VALUES ($1, $2, $3)";
     let out = tidepool(
         dir.path(),
-        &["--format", "json", "-c", insert, "--param", "3", "--param", "c", "--param", "null"],
+        &[
+            "--format", "json", "-c", insert, "--param", "3", "--param", "c", "--param", "null",
+        ],
         None,
     );
     assert_eq!(stdout(&out), "{\"affected\":1}\n", "{}", stderr(&out));
@@ -284,10 +286,21 @@ fn parameters_come_from_param_flags_or_a_batch_file() {
         Some("[6, \"f\", \"z\"]\n[1, \"dup\", \"z\"]\n"),
     );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("duplicate primary key (id = 1)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("duplicate primary key (id = 1)"),
+        "{}",
+        stderr(&out)
+    );
     let out = tidepool(
         dir.path(),
-        &["--format", "json", "-c", "SELECT room, body FROM app.m WHERE id >= $1 ORDER BY id", "--param", "3"],
+        &[
+            "--format",
+            "json",
+            "-c",
+            "SELECT room, body FROM app.m WHERE id >= $1 ORDER BY id",
+            "--param",
+            "3",
+        ],
         None,
     );
     assert_eq!(
@@ -297,8 +310,16 @@ fn parameters_come_from_param_flags_or_a_batch_file() {
     // Without values, or with one of the wrong type, the error says so.
     let out = tidepool(dir.path(), &["-c", "SELECT * FROM app.m WHERE id = $1"], None);
     assert!(stderr(&out).contains("takes parameters"), "{}", stderr(&out));
-    let out = tidepool(dir.path(), &["-c", "SELECT * FROM app.m WHERE id = $1", "--param", "x"], None);
+    let out = tidepool(
+        dir.path(),
+        &["-c", "SELECT * FROM app.m WHERE id = $1", "--param", "x"],
+        None,
+    );
     assert!(stderr(&out).contains("expected BIGINT, got 'x'"), "{}", stderr(&out));
     let out = tidepool(dir.path(), &["-c", insert, "--batch", "-"], Some("not json\n"));
-    assert!(stderr(&out).contains("line 1: expected a JSON array"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("line 1: expected a JSON array"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1041,24 +1041,47 @@ async fn statements_take_parameters_and_batches_of_them() {
     let before = last_seq(&served, &admin);
     let rows: Vec<Json> = (2..1002).map(|i| json!([i, "b", i])).collect();
     let (status, body) = post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "batch": rows }));
-    assert_eq!((status, &body["results"]), (200, &json!([{ "affected": 1000 }])), "{body}");
+    assert_eq!(
+        (status, &body["results"]),
+        (200, &json!([{ "affected": 1000 }])),
+        "{body}"
+    );
     assert_eq!(last_seq(&served, &admin), before + 1, "a batch is one commit");
     let (status, body) = post(json!({ "sql": "UPDATE app.m SET n = $2 WHERE id = $1", "batch": [[2, 20], [3, 30]] }));
     assert_eq!((status, &body["results"]), (200, &json!([{ "affected": 2 }])), "{body}");
 
     // A duplicate key in one row of a batch writes none of it.
-    let (status, body) = post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "batch": [[5000, "c", 1], [1, "c", 1]] }));
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("duplicate_key")), "{body}");
+    let (status, body) =
+        post(json!({ "sql": "INSERT INTO app.m VALUES ($1, $2, $3)", "batch": [[5000, "c", 1], [1, "c", 1]] }));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("duplicate_key")),
+        "{body}"
+    );
     let count = served.sql(&admin, "SELECT count(*) FROM app.m WHERE id = 5000");
     assert_eq!(count["results"][0]["rows"], json!([[0]]));
 
     let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE id = $1", "params": [] }));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_argument")), "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().contains("takes 1 parameter ($1), got 0"), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_argument")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("takes 1 parameter ($1), got 0"),
+        "{body}"
+    );
     let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE id = $1", "params": ["x"] }));
     assert_eq!(body["error"]["code"].as_str(), Some("type_mismatch"), "{status} {body}");
     let (status, body) = post(json!({ "sql": "SELECT 1", "params": [], "batch": [] }));
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("bad_request")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
     let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE n > $1", "batch": [[1]] }));
     assert_eq!(body["error"]["code"].as_str(), Some("unsupported"), "{status} {body}");
 }

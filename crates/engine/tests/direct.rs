@@ -44,10 +44,39 @@ const SCHEMA: &str = "
 
 /// Literals, by what they stress.
 const LITERALS: &[&str] = &[
-    "NULL", "0", "1", "2", "3", "-1", "7", "2147483647", "2147483648", "-2147483648", "-2147483649",
-    "9223372036854775807", "-9223372036854775807", "9223372036854775808", "18446744073709551616",
-    "1.5", "-0.0", "0.0", "1e3", "2.0", "'a'", "'b'", "''", "'é'", "'1'", "'{\"a\": 1}'", "'[1,2]'",
-    "'not json'", "'2026-01-02'", "'2026-01-02 03:04:05'", "true", "false", "$1",
+    "NULL",
+    "0",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "7",
+    "2147483647",
+    "2147483648",
+    "-2147483648",
+    "-2147483649",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551616",
+    "1.5",
+    "-0.0",
+    "0.0",
+    "1e3",
+    "2.0",
+    "'a'",
+    "'b'",
+    "''",
+    "'é'",
+    "'1'",
+    "'{\"a\": 1}'",
+    "'[1,2]'",
+    "'not json'",
+    "'2026-01-02'",
+    "'2026-01-02 03:04:05'",
+    "true",
+    "false",
+    "$1",
 ];
 
 struct Table {
@@ -76,7 +105,13 @@ const TABLES: &[Table] = &[
     },
     Table {
         name: "d.c",
-        columns: &[("a", "text"), ("n", "int"), ("v", "int"), ("w", "text"), ("\"A\"", "text")],
+        columns: &[
+            ("a", "text"),
+            ("n", "int"),
+            ("v", "int"),
+            ("w", "text"),
+            ("\"A\"", "text"),
+        ],
         key: &[("a", "text"), ("n", "int")],
     },
     Table {
@@ -111,7 +146,17 @@ fn literal(rng: &mut Rng, ty: &str) -> String {
         return "NULL".into();
     }
     let pool: &[&str] = match ty {
-        "int" => &["0", "1", "2", "3", "-1", "7", "2147483647", "2147483648", "-9223372036854775807"],
+        "int" => &[
+            "0",
+            "1",
+            "2",
+            "3",
+            "-1",
+            "7",
+            "2147483647",
+            "2147483648",
+            "-9223372036854775807",
+        ],
         "double" => &["1.5", "-0.0", "0.0", "2", "0.25", "-3", "1e3"],
         "text" => &["'a'", "'b'", "''", "'é'", "'1'", "'it''s'"],
         "bool" => &["true", "false"],
@@ -175,7 +220,11 @@ fn statement(rng: &mut Rng) -> String {
                 columns.push(columns[0]);
             }
             let rows = 1 + rng.below(3);
-            let width = if columns.is_empty() { 1 + rng.below(5) } else { columns.len() };
+            let width = if columns.is_empty() {
+                1 + rng.below(5)
+            } else {
+                columns.len()
+            };
             let values: Vec<String> = (0..rows)
                 .map(|_| {
                     let row: Vec<String> = (0..width)
@@ -203,7 +252,11 @@ fn statement(rng: &mut Rng) -> String {
                 _ => names[..names.len().max(2) - 1].join(", "),
             };
             let extra = rng.pick(&["", "", "", " ORDER BY 1", " LIMIT 1"]);
-            format!("SELECT {projection} FROM {} WHERE {}{extra}", table.name, key_where(rng, table))
+            format!(
+                "SELECT {projection} FROM {} WHERE {}{extra}",
+                table.name,
+                key_where(rng, table)
+            )
         }
         7..=8 => {
             let set: Vec<String> = (0..1 + rng.below(2))
@@ -212,7 +265,12 @@ fn statement(rng: &mut Rng) -> String {
                     format!("{column} = {}", literal(rng, ty))
                 })
                 .collect();
-            format!("UPDATE {} SET {} WHERE {}", table.name, set.join(", "), key_where(rng, table))
+            format!(
+                "UPDATE {} SET {} WHERE {}",
+                table.name,
+                set.join(", "),
+                key_where(rng, table)
+            )
         }
         _ => format!("DELETE FROM {} WHERE {}", table.name, key_where(rng, table)),
     }
@@ -366,7 +424,10 @@ async fn prepared_statements_on_both_paths() {
             .execute("CREATE NAMESPACE p; CREATE TABLE p.t (id BIGINT PRIMARY KEY, at TIMESTAMP, n INT, s TEXT)")
             .await
             .unwrap();
-        let insert = session.prepare("INSERT INTO p.t (id, at, n, s) VALUES ($1, $2, $3, $4)").await.unwrap();
+        let insert = session
+            .prepare("INSERT INTO p.t (id, at, n, s) VALUES ($1, $2, $3, $4)")
+            .await
+            .unwrap();
         assert_eq!(insert.param_count(), 4);
         for i in 0..10 {
             let params = [
@@ -378,7 +439,10 @@ async fn prepared_statements_on_both_paths() {
             let result = session.execute_prepared(&insert, &params).await.unwrap();
             assert!(matches!(result, StatementResult::Affected(1)), "{result:?}");
         }
-        let wrong_count = session.execute_prepared(&insert, &[Value::BigInt(1)]).await.unwrap_err();
+        let wrong_count = session
+            .execute_prepared(&insert, &[Value::BigInt(1)])
+            .await
+            .unwrap_err();
         assert_eq!(wrong_count.code(), "invalid_argument");
         assert!(wrong_count.to_string().contains("takes 4 parameters ($1 … $4), got 1"));
         let wrong_type = session
@@ -399,8 +463,18 @@ async fn prepared_statements_on_both_paths() {
         assert_eq!(none.row_count(), 0);
 
         // A range goes to DataFusion; its plan follows a change of the table.
-        let range = session.prepare("SELECT * FROM p.t WHERE n >= $1 ORDER BY id").await.unwrap();
-        assert_eq!(session.execute_prepared(&range, &[Value::BigInt(70)]).await.unwrap().row_count(), 3);
+        let range = session
+            .prepare("SELECT * FROM p.t WHERE n >= $1 ORDER BY id")
+            .await
+            .unwrap();
+        assert_eq!(
+            session
+                .execute_prepared(&range, &[Value::BigInt(70)])
+                .await
+                .unwrap()
+                .row_count(),
+            3
+        );
         session.execute("ALTER TABLE p.t ADD COLUMN extra TEXT").await.unwrap();
         let after = session.execute_prepared(&range, &[Value::Int(80)]).await.unwrap();
         let StatementResult::Rows { schema, .. } = &after else {
@@ -433,11 +507,18 @@ async fn prepared_statements_on_both_paths() {
         let error = session.execute_prepared_batch(&insert, &clashing).await.unwrap_err();
         assert_eq!(error.code(), "duplicate_key");
         let total = session.execute("SELECT count(*) FROM p.t").await.unwrap();
-        assert_eq!(render(&Ok(total)).lines().nth(1), Some("1010"), "nothing of the failed batch");
+        assert_eq!(
+            render(&Ok(total)).lines().nth(1),
+            Some("1010"),
+            "nothing of the failed batch"
+        );
         let delete = session.prepare("DELETE FROM p.t WHERE id = $1").await.unwrap();
         let keys: Vec<Vec<Value>> = (100..200).map(|i| vec![Value::BigInt(i)]).collect();
         assert_eq!(session.execute_prepared_batch(&delete, &keys).await.unwrap(), 100);
-        let not_batch = session.execute_prepared_batch(&range, &[vec![Value::BigInt(1)]]).await.unwrap_err();
+        let not_batch = session
+            .execute_prepared_batch(&range, &[vec![Value::BigInt(1)]])
+            .await
+            .unwrap_err();
         assert_eq!(not_batch.code(), "unsupported");
 
         let ddl = session.prepare("CREATE TABLE p.x (a INT)").await.unwrap_err();
@@ -464,7 +545,13 @@ async fn kept_plans_never_serve_stale_rows() {
         .unwrap();
     let one = |sql: &'static str| {
         let session = &session;
-        async move { render(&session.execute(sql).await).lines().nth(1).unwrap_or_default().to_string() }
+        async move {
+            render(&session.execute(sql).await)
+                .lines()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string()
+        }
     };
     for i in 0..3 {
         session

@@ -28,33 +28,72 @@ async fn a_large_table_is_read_in_parallel_partitions_and_every_row_once() {
         )
         .await
         .unwrap();
-    let insert = admin.prepare("INSERT INTO s.t (id, n, body) VALUES ($1, $2, $3)").await.unwrap();
-    let owned = admin.prepare("INSERT INTO s.u (_user, id, n) VALUES ($1, $2, $3)").await.unwrap();
+    let insert = admin
+        .prepare("INSERT INTO s.t (id, n, body) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    let owned = admin
+        .prepare("INSERT INTO s.u (_user, id, n) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
     for from in (0..ROWS).step_by(10_000) {
         let rows: Vec<Vec<Value>> = (from..from + 10_000)
-            .map(|i| vec![Value::BigInt(i * 3 - 200_000), Value::BigInt(i % 100), Value::Text(format!("row {i}"))])
+            .map(|i| {
+                vec![
+                    Value::BigInt(i * 3 - 200_000),
+                    Value::BigInt(i % 100),
+                    Value::Text(format!("row {i}")),
+                ]
+            })
             .collect();
         admin.execute_prepared_batch(&insert, &rows).await.unwrap();
         let rows: Vec<Vec<Value>> = (from..from + 10_000)
-            .map(|i| vec![Value::Text(if i % 3 == 0 { "ann" } else { "bo" }.into()), Value::BigInt(i), Value::BigInt(i % 7)])
+            .map(|i| {
+                vec![
+                    Value::Text(if i % 3 == 0 { "ann" } else { "bo" }.into()),
+                    Value::BigInt(i),
+                    Value::BigInt(i % 7),
+                ]
+            })
             .collect();
         admin.execute_prepared_batch(&owned, &rows).await.unwrap();
     }
     admin.execute("ALTER TABLE s.t ADD COLUMN extra BIGINT").await.unwrap();
-    let plan = admin.execute("EXPLAIN SELECT count(*) FROM s.t WHERE n < 10").await.unwrap();
-    let StatementResult::Rows { batches, .. } = &plan[0] else { panic!() };
+    let plan = admin
+        .execute("EXPLAIN SELECT count(*) FROM s.t WHERE n < 10")
+        .await
+        .unwrap();
+    let StatementResult::Rows { batches, .. } = &plan[0] else {
+        panic!()
+    };
     let text = format!("{:?}", tidepool_engine::rows_json(batches));
     assert!(text.contains("partitions=2"), "{text}");
 
     let ids: i64 = (0..ROWS).map(|i| i * 3 - 200_000).sum();
-    assert_eq!(numbers(&admin, "SELECT count(*) FROM s.t WHERE n < 10").await, [ROWS / 10]);
-    assert_eq!(numbers(&admin, "SELECT sum(id), count(DISTINCT id), count(extra) FROM s.t WHERE body <> ''").await, [ids, ROWS, 0]);
-    assert_eq!(numbers(&admin, "SELECT id FROM s.t ORDER BY n DESC, id LIMIT 2").await, [99 * 3 - 200_000, 199 * 3 - 200_000]);
+    assert_eq!(
+        numbers(&admin, "SELECT count(*) FROM s.t WHERE n < 10").await,
+        [ROWS / 10]
+    );
+    assert_eq!(
+        numbers(
+            &admin,
+            "SELECT sum(id), count(DISTINCT id), count(extra) FROM s.t WHERE body <> ''"
+        )
+        .await,
+        [ids, ROWS, 0]
+    );
+    assert_eq!(
+        numbers(&admin, "SELECT id FROM s.t ORDER BY n DESC, id LIMIT 2").await,
+        [99 * 3 - 200_000, 199 * 3 - 200_000]
+    );
     assert_eq!(
         numbers(&admin, "SELECT count(*) FROM s.t WHERE id >= 0 AND n = 5").await,
         [(0..ROWS).filter(|i| i * 3 - 200_000 >= 0 && i % 100 == 5).count() as i64]
     );
-    assert_eq!(numbers(&admin, "SELECT count(*), sum(n) FROM s.u WHERE n >= 0").await, [ROWS, (0..ROWS).map(|i| i % 7).sum::<i64>()]);
+    assert_eq!(
+        numbers(&admin, "SELECT count(*), sum(n) FROM s.u WHERE n >= 0").await,
+        [ROWS, (0..ROWS).map(|i| i % 7).sum::<i64>()]
+    );
     let ann = engine.session(Actor::User("ann".into()));
     assert_eq!(
         numbers(&ann, "SELECT count(*), sum(id) FROM s.u WHERE n >= 0").await,

@@ -202,10 +202,15 @@ impl ColumnDecoder {
 
     /// The rows appended so far as a batch; the decoder starts over.
     pub fn finish(&mut self) -> Result<RecordBatch> {
-        let columns = self.builders.iter_mut().map(Builder::finish).collect::<Result<Vec<_>>>()?;
+        let columns = self
+            .builders
+            .iter_mut()
+            .map(Builder::finish)
+            .collect::<Result<Vec<_>>>()?;
         self.builders = self.types.iter().map(|&ty| Builder::new(ty, self.capacity)).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
         self.rows = 0;
-        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options).map_err(|e| Error::Storage(e.to_string()))
+        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+            .map_err(|e| Error::Storage(e.to_string()))
     }
 }

@@ -19,8 +19,8 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, BinaryOperator, Delete, Expr as SqlExpr, FromTable, Insert, ObjectName, Query, Select,
-    SelectItem, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Update, Value as SqlValue, Values,
-    WildcardAdditionalOptions,
+    SelectItem, SetExpr, Statement, TableFactor, TableObject, TableWithJoins, UnaryOperator, Update, Value as SqlValue,
+    Values, WildcardAdditionalOptions,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -346,9 +346,10 @@ fn compile_insert(scope: &Scope, insert: &mut Insert, template: &Insert) -> Opti
         expected.columns = insert.columns.clone();
         expected.source = None;
     });
-    let plain_source = template.source.as_deref().is_some_and(|template| {
-        plain(source.as_ref(), template, |_, expected| expected.body = empty())
-    });
+    let plain_source = template
+        .source
+        .as_deref()
+        .is_some_and(|template| plain(source.as_ref(), template, |_, expected| expected.body = empty()));
     source.body = body;
     insert.source = Some(source);
     let (TableObject::TableName(name), Some(source)) = (&insert.table, insert.source.as_deref()) else {

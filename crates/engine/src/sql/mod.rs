@@ -5,8 +5,8 @@
 //! writes (`dml`), and the `system` views — after `wildcard` has taken generated keys
 //! out of every `*`.
 
-pub(crate) mod ddl;
 pub(crate) mod columns;
+pub(crate) mod ddl;
 pub(crate) mod depth;
 pub(crate) mod direct;
 pub(crate) mod dml;

@@ -628,7 +628,13 @@ mod tests {
     /// split would take it.
     #[test]
     fn one_statement_is_split_as_the_tokenizer_would() {
-        for script in ["SELECT 1", "  \n\t SELECT  'é'  \n", "\n\n   INSERT INTO t VALUES (1)\n", "   ", ""] {
+        for script in [
+            "SELECT 1",
+            "  \n\t SELECT  'é'  \n",
+            "\n\n   INSERT INTO t VALUES (1)\n",
+            "   ",
+            "",
+        ] {
             let fast = split_statements(script).unwrap();
             let tokens = tokenize(script, Position { line: 1, column: 1 }).unwrap();
             let slow = split_statements(&format!("{script};")).unwrap();

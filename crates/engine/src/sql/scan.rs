@@ -115,11 +115,16 @@ fn partitions(
     if parts < 2 || inner.row_count(def.id) < SPLIT_ROWS {
         return Ok(single);
     }
-    let points = inner.store.split_points(snapshot.map(PinnedSnapshot::get), start, end, parts)?;
+    let points = inner
+        .store
+        .split_points(snapshot.map(PinnedSnapshot::get), start, end, parts)?;
     if points.is_empty() {
         return Ok(single);
     }
-    let bounds: Vec<&Vec<u8>> = std::iter::once(start).chain(&points).chain(std::iter::once(end)).collect();
+    let bounds: Vec<&Vec<u8>> = std::iter::once(start)
+        .chain(&points)
+        .chain(std::iter::once(end))
+        .collect();
     Ok(bounds.windows(2).map(|w| vec![(w[0].clone(), w[1].clone())]).collect())
 }
 
