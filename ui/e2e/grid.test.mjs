@@ -82,3 +82,50 @@ test("22. grid: Ctrl+End and Ctrl+Home go to the last and first row and keep the
     await eventually(browser, async () => JSON.stringify(await selectedCell(browser)) === JSON.stringify([picked[0], 0]), "Ctrl+Home in a result");
   });
 });
+
+test("23. catalog tree from the keyboard: arrows move, Right/Left expand and collapse, Enter opens a table, typing jumps, the menu key opens the menu", async () => {
+  await withApp("tree-keys", {}, async ({ browser }) => {
+    await runSql(browser, "CREATE NAMESPACE app; CREATE TABLE app.accounts (id INT PRIMARY KEY); CREATE TABLE app.orders (id INT PRIMARY KEY); CREATE TABLE app.zones (id INT PRIMARY KEY);");
+    await browser.$('[data-table="app.zones"]').waitForExist({ timeout: 5_000 });
+    const focused = () => browser.execute(() => document.activeElement?.getAttribute("data-tree-id") ?? null);
+    const press = async (keys, expected) => {
+      await browser.keys(keys);
+      await eventually(browser, async () => (await focused()) === expected, `after ${keys.join("+")}: expected ${expected}, focus on ${await focused()}`);
+    };
+    // Ctrl+Shift+E goes to the tree.
+    await press(["Control", "Shift", "e"], "ns:system");
+    await press(["ArrowLeft"], "ns:system");
+    assert.equal(await browser.$('[data-table="system.tables"]').isExisting(), false, "Left did not collapse system");
+    assert.equal(await browser.$('[data-namespace="system"]').getAttribute("aria-expanded"), "false");
+    await press(["ArrowDown"], "ns:app");
+    await press(["ArrowRight"], "table:app.accounts");
+    await press(["ArrowDown"], "table:app.orders");
+    await browser.keys(["Enter"]);
+    await browser.$('.tab[data-tab="app.orders"]').waitForExist({ timeout: 10_000 });
+    // The tree keeps the focus for the next table.
+    assert.equal(await focused(), "table:app.orders");
+    await press(["ArrowLeft"], "ns:app");
+    await press(["ArrowLeft"], "ns:app");
+    assert.equal(await browser.$('[data-table="app.orders"]').isExisting(), false, "Left did not collapse app");
+    await press(["ArrowRight"], "ns:app");
+    await browser.$('[data-table="app.orders"]').waitForExist({ timeout: 5_000 });
+    await press(["z"], "table:app.zones");
+    await press(["Home"], "ns:system");
+    await press(["ArrowRight"], "ns:system");
+    await browser.$('[data-table="system.tables"]').waitForExist({ timeout: 5_000 });
+    await press(["End"], "table:app.zones");
+    // The menu of the focused table, from the keyboard's menu key (WebDriver has no
+    // such key, and WebKitWebDriver sends Shift+F10 as F10, which GTK gives the menu
+    // bar): the key event the webview would get.
+    await browser.execute(() =>
+      document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: "ContextMenu", bubbles: true, cancelable: true })),
+    );
+    const menu = await browser.$(".tree .context-menu");
+    await menu.waitForExist({ timeout: 5_000 });
+    await eventually(browser, async () => (await browser.execute(() => document.activeElement?.textContent)) === "Open on the right", "the menu did not take the focus");
+    await browser.keys(["ArrowDown"]);
+    assert.equal(await browser.execute(() => document.activeElement?.textContent), "Export…");
+    await press(["Escape"], "table:app.zones");
+    assert.equal(await menu.isExisting(), false);
+  });
+});

@@ -9,7 +9,7 @@ import type { CatalogView } from "./bindings/CatalogView";
 import type { ExportSource } from "./bindings/ExportSource";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import { useTheme, type ThemeChoice } from "./features/appearance/themeChoice";
-import { CatalogTree } from "./features/catalog/CatalogTree";
+import { CatalogTree, FOCUS_TREE_EVENT } from "./features/catalog/CatalogTree";
 import type { Command } from "./features/commands/commands";
 import { CommandLayer } from "./features/commands/CommandLayer";
 import { Console } from "./features/console/Console";
@@ -198,6 +198,7 @@ export function App() {
         shortcut: ["F5", "Mod+R"],
         run: () => void api.catalog().then(setCatalog, (e: { message: string }) => setNotice(e.message)),
       },
+      { id: "catalog.focus", title: "Go to the catalog tree", group: "Database", shortcut: "Mod+Shift+E", run: () => window.dispatchEvent(new Event(FOCUS_TREE_EVENT)) },
       { id: "table.new", title: "New table…", group: "Database", run: () => setDesigner({ kind: "create" }) },
       { id: "file.import", title: "Import a CSV or Parquet file…", group: "Files", run: () => setImporting({}) },
       { id: "file.export", title: "Export the pane's rows…", group: "Files", run: () => exportTab(current), enabled: current?.kind === "pane" || current?.kind === "live" },

@@ -11,6 +11,7 @@
 //   Previous tab      Ctrl+Shift+Tab, Mod+Alt+Left
 //   Find in grid      Mod+F
 //   Refresh catalog   F5, Mod+R
+//   Catalog tree      Mod+Shift+E (then the arrows, Enter opens a table)
 //   Command palette   Mod+K, Mod+Shift+P, Mod+P
 
 export interface Command {
