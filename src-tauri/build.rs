@@ -26,6 +26,8 @@ fn main() {
         "local_api_status",
         "set_local_api",
         "new_local_api_token",
+        "engine_settings",
+        "set_engine_settings",
         "recent_databases",
         "forget_recent_database",
         "load_workspace",

@@ -1072,3 +1072,61 @@ fn recent_databases_and_each_databases_workspace_are_remembered() {
     again.memory.save_window_place(place);
     assert_eq!(AppState::new(h._dirs.1.path()).memory.window_place(), Some(place));
 }
+
+#[test]
+fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next() {
+    let h = harness();
+    let status = h.ok("engine_settings", json!({}));
+    assert_eq!(
+        status,
+        json!({ "saved": { "reevaluate_ms": 100 }, "open": { "reevaluate_ms": 100 } })
+    );
+    let err = h
+        .invoke("set_engine_settings", json!({ "settings": { "reevaluate_ms": 0 } }))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid_setting");
+
+    // Saved at once; the open database keeps the interval it was opened with.
+    let saved = h.ok("set_engine_settings", json!({ "settings": { "reevaluate_ms": 3000 } }));
+    assert_eq!(
+        saved,
+        json!({ "saved": { "reevaluate_ms": 3000 }, "open": { "reevaluate_ms": 100 } })
+    );
+    let data_dir = h._dirs.1.path();
+    assert_eq!(
+        AppState::new(data_dir).engine_settings.status().saved.reevaluate_ms,
+        3000
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path().display().to_string() }));
+    assert_eq!(
+        h.ok("engine_settings", json!({}))["open"],
+        json!({ "reevaluate_ms": 3000 })
+    );
+
+    // A re-evaluated query there runs at most once per 3 s: the first commit after a
+    // quiet spell goes out at once, the next waits for the interval.
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY)");
+    let info = h.ok(
+        "open_query_pane",
+        json!({ "sql": "SELECT id, row_number() OVER (ORDER BY id) AS r FROM app.t", "user": null }),
+    );
+    assert_eq!(info["maintenance"], "reevaluate");
+    let pane = info["pane"].as_str().unwrap().to_string();
+    h.wait_for(&pane, |events| {
+        events.iter().any(|e| e["type"] == "snapshot" && e["loading"] == false)
+    });
+    let changes = |events: &[Json]| events.iter().filter(|e| e["type"] == "changes").count();
+    h.sql("INSERT INTO app.t VALUES (1)");
+    h.wait_for(&pane, |events| changes(events) == 1);
+    h.sql("INSERT INTO app.t VALUES (2)");
+    let sent = Instant::now();
+    h.wait_for(&pane, |events| changes(events) == 2);
+    let waited = sent.elapsed();
+    assert!(
+        waited >= Duration::from_millis(2000),
+        "the second change came after {waited:?}"
+    );
+    assert_eq!(h.rows(&pane), vec![json!([1, 1]), json!([2, 2])]);
+}

@@ -25,6 +25,24 @@ pub struct LocalApiStatus {
     pub error: Option<String>,
 }
 
+/// The engine settings the app opens databases with (`engine_settings.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EngineSettings {
+    /// The most often a re-evaluated live query (a shape not kept incrementally) runs
+    /// again while commits touch the tables it reads, in milliseconds: 1 to 60,000,
+    /// 100 by default.
+    pub reevaluate_ms: u32,
+}
+
+/// The engine settings as saved, and those the open database was opened with: saved
+/// settings apply when a database is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct EngineSettingsStatus {
+    pub saved: EngineSettings,
+    /// None while no database is open.
+    pub open: Option<EngineSettings>,
+}
+
 /// The open database.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct DatabaseInfo {

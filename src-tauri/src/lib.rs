@@ -22,6 +22,7 @@
 mod bench_writer;
 pub mod catalog;
 pub mod commands;
+pub mod engine_settings;
 pub mod error;
 pub mod history;
 pub mod ipc;
@@ -64,6 +65,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::local_api::local_api_status,
             commands::local_api::set_local_api,
             commands::local_api::new_local_api_token,
+            commands::engine_settings::engine_settings,
+            commands::engine_settings::set_engine_settings,
             commands::database::recent_databases,
             commands::database::forget_recent_database,
             commands::database::load_workspace,

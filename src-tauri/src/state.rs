@@ -1,5 +1,5 @@
 //! What the app holds: the open database, its live panes, and where the app keeps its
-//! own files (console history).
+//! own files (console history, settings).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tidepool_engine::{Actor, Engine, Session};
 
 use crate::commands::files::Imports;
+use crate::engine_settings::EngineSettingsFile;
 use crate::error::{IpcError, IpcResult};
 use crate::history::History;
 use crate::local_api::LocalApi;
@@ -23,6 +24,8 @@ pub struct AppState {
     next_pane: AtomicU64,
     pub history: History,
     pub local_api: LocalApi,
+    /// The options databases are opened with.
+    pub engine_settings: EngineSettingsFile,
     pub imports: Imports,
     pub memory: Memory,
 }
@@ -37,13 +40,14 @@ impl AppState {
             next_pane: AtomicU64::new(1),
             history: History::new(data_dir.join("history.jsonl")),
             local_api: LocalApi::new(data_dir),
+            engine_settings: EngineSettingsFile::new(data_dir),
             imports: Imports::default(),
             memory: Memory::new(data_dir),
         }
     }
 
-    /// Opens (creating if needed) the database at `path`, closing the current one and
-    /// its panes first.
+    /// Opens (creating if needed) the database at `path` with the saved engine settings,
+    /// closing the current one and its panes first.
     pub fn open(&self, path: &Path) -> IpcResult<Engine> {
         let panes: Vec<Arc<Pane>> = self
             .panes
@@ -65,7 +69,8 @@ impl AppState {
         let mut database = self.database.write().unwrap_or_else(|e| e.into_inner());
         // Release the old directory before opening: it may be the same one.
         *database = None;
-        match Engine::open(path) {
+        let settings = self.engine_settings.for_open();
+        match Engine::open_with(path, settings.options()) {
             Ok(engine) => {
                 *database = Some(engine.clone());
                 self.memory.opened(engine.path());
@@ -73,6 +78,7 @@ impl AppState {
                 Ok(engine)
             }
             Err(e) => {
+                self.engine_settings.closed();
                 *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
                 Err(e.into())
             }

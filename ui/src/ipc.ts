@@ -6,6 +6,8 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CatalogView } from "./bindings/CatalogView";
 import type { ConsoleRun } from "./bindings/ConsoleRun";
 import type { DatabaseInfo } from "./bindings/DatabaseInfo";
+import type { EngineSettings } from "./bindings/EngineSettings";
+import type { EngineSettingsStatus } from "./bindings/EngineSettingsStatus";
 import type { ExportResult } from "./bindings/ExportResult";
 import type { ExportSource } from "./bindings/ExportSource";
 import type { FileFilter } from "./bindings/FileFilter";
@@ -65,6 +67,9 @@ export const api = {
   localApiStatus: () => call<LocalApiStatus>("local_api_status"),
   setLocalApi: (enabled: boolean, port: number) => call<LocalApiStatus>("set_local_api", { enabled, port }),
   newLocalApiToken: () => call<LocalApiStatus>("new_local_api_token"),
+  engineSettings: () => call<EngineSettingsStatus>("engine_settings"),
+  /** Saved for the databases opened from now on; the open one keeps its own. */
+  setEngineSettings: (settings: EngineSettings) => call<EngineSettingsStatus>("set_engine_settings", { settings }),
   /** A native open (`save` false) or save dialog; `null` when the user cancels it. */
   chooseFile: (save: boolean, title: string, defaultPath: string | null, filters: FileFilter[]) =>
     call<string | null>("choose_file", { save, title, defaultPath, filters }),

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod console;
 pub mod database;
 pub mod edit;
+pub mod engine_settings;
 pub mod files;
 pub mod local_api;
 pub mod panes;

@@ -1,9 +1,11 @@
 // Live queries: every subscription the engine serves (system.live), the app's own
-// panes included, refreshed every second while the tab is shown, each with a Kill.
+// panes included, refreshed every second while the tab is shown, each with a Kill;
+// below the list, the engine setting for the re-evaluated ones.
 import { useEffect, useState } from "react";
 
 import type { IpcError } from "../../bindings/IpcError";
 import { api } from "../../ipc";
+import { ReevaluateSetting } from "../settings/EngineSettings";
 import { ageText, killSql, lagText, liveRows, LIVE_SQL, statusOf, type LiveRow } from "./liveRows";
 
 const REFRESH_MS = 1000;
@@ -146,6 +148,9 @@ export function LiveQueries({ visible }: LiveQueriesProps) {
           </div>
         )
       )}
+      <div className="live-queries-settings">
+        <ReevaluateSetting />
+      </div>
     </section>
   );
 }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+
+import { appliesWhen, parseReevaluateMs } from "./engineSettings";
+
+describe("parseReevaluateMs", () => {
+  it("takes a whole number of milliseconds from 1 to 60,000", () => {
+    expect(parseReevaluateMs(" 250 ")).toEqual({ ms: 250 });
+    expect(parseReevaluateMs("1")).toEqual({ ms: 1 });
+    expect(parseReevaluateMs("60000")).toEqual({ ms: 60_000 });
+    for (const wrong of ["", "0", "60001", "2.5", "-5", "fast", "1e3x"]) {
+      expect(parseReevaluateMs(wrong)).toHaveProperty("error");
+    }
+  });
+});
+
+describe("appliesWhen", () => {
+  it("says the open database keeps the interval it was opened with", () => {
+    const at = (saved: number, open: number | null) => ({
+      saved: { reevaluate_ms: saved },
+      open: open === null ? null : { reevaluate_ms: open },
+    });
+    expect(appliesWhen(at(100, 100))).toBe("The open database uses it.");
+    expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms/);
+    expect(appliesWhen(at(250, null))).toBe("Applies to the next database opened.");
+  });
+});
