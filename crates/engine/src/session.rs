@@ -78,6 +78,10 @@ pub struct Session {
     /// DataFusion's plans of statements this session ran, by statement text, each with
     /// the catalog version it was made at (`Inner::catalog_version`).
     plans: Mutex<HashMap<String, (u64, LogicalPlan)>>,
+    /// The direct path's compiled statements by their text with the literals taken out
+    /// (`direct::literals_out`), with the catalog version they were compiled at; `None`
+    /// for a shape the path does not serve.
+    shapes: Mutex<HashMap<String, (u64, Option<direct::Direct>)>>,
 }
 
 /// Statement plans a session keeps; past it the cache starts over.
@@ -149,6 +153,7 @@ impl Session {
             scope,
             ctx,
             plans: Mutex::new(HashMap::new()),
+            shapes: Mutex::new(HashMap::new()),
         }
     }
 
@@ -184,6 +189,9 @@ impl Session {
     /// Runs one statement.
     pub async fn execute_statement(&self, statement: &SqlStatement) -> Result<StatementResult> {
         let at = statement.position;
+        if let Some(result) = self.run_shape(statement).await {
+            return result;
+        }
         if let Some(plan) = self.cached_plan(&statement.sql) {
             return self.run_plan(plan, at).await;
         }
@@ -562,6 +570,57 @@ impl Session {
             .enumerate()
             .map(|(i, (value, ty))| param_scalar(i + 1, value, ty.as_ref()))
             .collect()
+    }
+
+    /// Runs a statement on the direct path without parsing it, when a statement of the
+    /// same shape (the same text but for its literals) was compiled for the path before:
+    /// its literals are bound as parameters of that compiled form. `None` sends it the
+    /// usual way, having changed nothing.
+    async fn run_shape(&self, statement: &SqlStatement) -> Option<Result<StatementResult>> {
+        let inner = &self.scope.inner;
+        if !inner.sql_direct {
+            return None;
+        }
+        let (shape, literals) = direct::literals_out(&statement.sql)?;
+        let version = inner.catalog_version();
+        let known = {
+            let shapes = self.shapes.lock().unwrap_or_else(|p| p.into_inner());
+            shapes
+                .get(&shape)
+                .filter(|(v, _)| *v == version)
+                .map(|(_, direct)| direct.clone())
+        };
+        let direct = match known {
+            Some(direct) => direct?,
+            None => {
+                let direct = self.compile_shape(&shape, statement.position);
+                let mut shapes = self.shapes.lock().unwrap_or_else(|p| p.into_inner());
+                if shapes.len() >= PLAN_CACHE_ENTRIES {
+                    shapes.clear();
+                }
+                shapes.insert(shape, (version, direct.clone()));
+                direct?
+            }
+        };
+        run_compiled(inner, &direct, &literals).await
+    }
+
+    /// The direct path's form of a statement shape (`$n` for its literals), if it serves it.
+    fn compile_shape(&self, shape: &str, position: Position) -> Option<direct::Direct> {
+        let statement = SqlStatement {
+            sql: shape.to_string(),
+            position,
+        };
+        let Ok(Parsed::Standard(parsed)) = parse(&statement) else {
+            return None;
+        };
+        let DfStatement::Statement(mut ast) = *parsed else {
+            return None;
+        };
+        if let SqlStatementAst::Insert(insert) = ast.as_mut() {
+            self.fill_insert_columns(insert, false).ok()?;
+        }
+        direct::compile(&self.scope, &mut ast)
     }
 
     /// Runs a statement on the direct path (`sql::direct`) when it is one it serves:

@@ -186,6 +186,157 @@ fn slot(expr: &SqlExpr) -> Option<Slot> {
     }
 }
 
+/// A statement with its literals taken out, so that statements which differ only in
+/// their values share one compiled form (`Session` keeps them by this text): the text
+/// with `$1`, `$2`, … where its numbers and strings were, and their values as `slot`
+/// reads literals (a minus after `(`, `,`, `=`, `<` or `>` belongs to its number).
+/// `None` for a text with parameters of its own, a comment or a `;`, or a literal read
+/// another way (`E'…'`, `X'…'`, `DATE '…'`, `1abc`, a number beyond BIGINT).
+pub(crate) fn literals_out(sql: &str) -> Option<(String, Vec<Value>)> {
+    if sql.contains(['$', ';']) || sql.contains("--") || sql.contains("/*") {
+        return None;
+    }
+    let bytes = sql.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(sql.len() + 8);
+    let mut values = Vec::new();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+    // The previous byte that is not whitespace.
+    let mut significant = b' ';
+    let mut i = 0;
+    let placeholder = |out: &mut Vec<u8>, values: &mut Vec<Value>, value: Value| {
+        values.push(value);
+        out.extend_from_slice(format!("${}", values.len()).as_bytes());
+    };
+    // The end of a number starting at `at`, when one does.
+    let number_end = |at: usize| -> Option<usize> {
+        let mut j = at;
+        let digits = |j: &mut usize| {
+            let start = *j;
+            while bytes.get(*j).is_some_and(u8::is_ascii_digit) {
+                *j += 1;
+            }
+            *j > start
+        };
+        let whole = digits(&mut j);
+        let fraction = bytes.get(j) == Some(&b'.') && {
+            j += 1;
+            digits(&mut j) || whole
+        };
+        if !whole && !fraction {
+            return None;
+        }
+        if matches!(bytes.get(j), Some(b'e' | b'E')) {
+            let mut k = j + 1;
+            if matches!(bytes.get(k), Some(b'+' | b'-')) {
+                k += 1;
+            }
+            if bytes.get(k).is_some_and(u8::is_ascii_digit) {
+                j = k;
+                digits(&mut j);
+            }
+        }
+        Some(j)
+    };
+    while i < bytes.len() {
+        let c = bytes[i];
+        let before = i.checked_sub(1).map(|p| bytes[p]);
+        match c {
+            b'\'' => {
+                if before.is_some_and(word)
+                    || significant.is_ascii_alphabetic() && before.is_some_and(|b| b.is_ascii_whitespace()) && {
+                        // `DATE '…'`, `INTERVAL '…'`, `TIMESTAMP '…'`: a typed literal.
+                        let text = std::str::from_utf8(&out).ok()?;
+                        let last = text
+                            .trim_end()
+                            .rsplit(|ch: char| !ch.is_ascii_alphabetic())
+                            .next()
+                            .unwrap_or("");
+                        ["DATE", "TIME", "TIMESTAMP", "INTERVAL"]
+                            .iter()
+                            .any(|k| k.eq_ignore_ascii_case(last))
+                    }
+                {
+                    return None;
+                }
+                let mut text = Vec::new();
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => return None,
+                        Some(b'\'') if bytes.get(i + 1) == Some(&b'\'') => {
+                            text.push(b'\'');
+                            i += 2;
+                        }
+                        Some(b'\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&b) => {
+                            text.push(b);
+                            i += 1;
+                        }
+                    }
+                }
+                placeholder(&mut out, &mut values, Value::Text(String::from_utf8(text).ok()?));
+                significant = b'0';
+                continue;
+            }
+            b'"' => {
+                out.push(c);
+                i += 1;
+                loop {
+                    let b = *bytes.get(i)?;
+                    out.push(b);
+                    i += 1;
+                    if b == b'"' {
+                        if bytes.get(i) == Some(&b'"') {
+                            out.push(b'"');
+                            i += 1;
+                            continue;
+                        }
+                        break;
+                    }
+                }
+                significant = b'"';
+                continue;
+            }
+            b'-' if matches!(significant, b'(' | b',' | b'=' | b'<' | b'>') => {
+                let mut j = i + 1;
+                while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    j += 1;
+                }
+                if let Some(end) = number_end(j) {
+                    if bytes.get(end).is_some_and(|&b| word(b) || b == b'.') {
+                        return None;
+                    }
+                    placeholder(&mut out, &mut values, number(&sql[j..end], true)?);
+                    significant = b'0';
+                    i = end;
+                    continue;
+                }
+            }
+            b'0'..=b'9' | b'.' if !before.is_some_and(|b| word(b) || b == b'"' || b == b'.') => {
+                if let Some(end) = number_end(i) {
+                    if bytes.get(end).is_some_and(|&b| word(b) || b == b'.') {
+                        return None;
+                    }
+                    placeholder(&mut out, &mut values, number(&sql[i..end], false)?);
+                    significant = b'0';
+                    i = end;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+        if !c.is_ascii_whitespace() {
+            significant = c;
+        }
+        i += 1;
+    }
+    Some((String::from_utf8(out).ok()?, values))
+}
+
 /// A numeric literal as DataFusion reads it: BIGINT when it fits, else DOUBLE (one that
 /// fits an unsigned 64-bit integer is UInt64 there, and is left to it).
 fn number(text: &str, negative: bool) -> Option<Value> {
@@ -967,5 +1118,49 @@ impl Lookup {
             .chain(&self.equal)
             .chain(self.lower.iter().map(|(s, _)| s))
             .chain(self.upper.iter().map(|(s, _)| s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(sql: &str) -> Option<(String, Vec<Value>)> {
+        literals_out(sql)
+    }
+
+    #[test]
+    fn literals_come_out_of_a_statement_as_its_parameters() {
+        let (shape, values) = out("INSERT INTO a.t1 VALUES (1, -2.5, 'it''s', 1e3, .5, - 7, NULL, true)").unwrap();
+        assert_eq!(shape, "INSERT INTO a.t1 VALUES ($1, $2, $3, $4, $5, $6, NULL, true)");
+        assert_eq!(
+            values,
+            [
+                Value::BigInt(1),
+                Value::Double(-2.5),
+                Value::Text("it's".into()),
+                Value::Double(1000.0),
+                Value::Double(0.5),
+                Value::BigInt(-7),
+            ]
+        );
+        let (shape, values) =
+            out("SELECT \"a1\", b2 FROM t WHERE id=-3 AND n - 1 > 2 AND s = 'é;'").unwrap_or_default();
+        assert_eq!((shape.as_str(), values.len()), ("", 0), "a ; anywhere is left alone");
+        let (shape, values) = out("SELECT \"a 1\", b2 FROM t WHERE id=-3 AND n - 1 > 2").unwrap();
+        assert_eq!(shape, "SELECT \"a 1\", b2 FROM t WHERE id=$1 AND n - $2 > $3");
+        assert_eq!(values, [Value::BigInt(-3), Value::BigInt(1), Value::BigInt(2)]);
+        for refused in [
+            "SELECT E'x'",
+            "SELECT X'00'",
+            "SELECT DATE '2026-01-01'",
+            "SELECT 1abc",
+            "SELECT 18446744073709551615",
+            "SELECT $1",
+            "SELECT 1 -- c",
+            "SELECT 'unterminated",
+        ] {
+            assert_eq!(out(refused), None, "{refused}");
+        }
     }
 }
