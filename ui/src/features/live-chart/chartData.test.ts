@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { CHART_SERIES, chartData, chartPlan, pointValue, type ChartColumn } from "./chartData";
+import { CHART_SERIES, chartData, chartPlan, pointValue, sameChartData, type ChartColumn } from "./chartData";
 
 const col = (name: string, sql_type: string, key = false): ChartColumn => ({ name, sql_type, key });
 
@@ -71,6 +71,24 @@ describe("chartData", () => {
     expect(data.labels).toEqual(["2026-02-28", "2026-03-01", "2026-03-02", "NULL"]);
     expect(data.series[0].values).toEqual([7, 6, 5, 1]);
     expect(rows[0][0]).toBe("2026-03-02");
+  });
+});
+
+describe("sameChartData", () => {
+  const columns = [col("status", "TEXT", true), col("n", "BIGINT")];
+  const plan = chartPlan(columns)!;
+  const data = (rows: [string, number | null][]) => chartData(plan, columns, rows);
+
+  it("is true for the same points read again, false when a label, a value or a gap moves", () => {
+    const rows: [string, number | null][] = [
+      ["open", 3],
+      ["done", null],
+    ];
+    expect(sameChartData(data(rows), data(rows.map((r) => [...r])))).toBe(true);
+    expect(sameChartData(data(rows), data([["open", 4], ["done", null]]))).toBe(false);
+    expect(sameChartData(data(rows), data([["open", 3], ["done", 0]]))).toBe(false);
+    expect(sameChartData(data(rows), data([["open", 3], ["closed", null]]))).toBe(false);
+    expect(sameChartData(data(rows), data([["open", 3]]))).toBe(false);
   });
 });
 

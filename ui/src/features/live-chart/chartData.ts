@@ -99,3 +99,13 @@ export function chartData(plan: ChartPlan, columns: readonly ChartColumn[], rows
     series: plan.series.map((i) => ({ name: columns[i].name, values: shown.map((row) => pointValue(row[i])) })),
   };
 }
+
+/** Whether two charts' points are the same: then drawing the second changes nothing. */
+export function sameChartData(a: ChartData, b: ChartData): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    same(a.labels, b.labels) &&
+    a.series.length === b.series.length &&
+    a.series.every((s, i) => s.name === b.series[i].name && same(s.values, b.series[i].values))
+  );
+}
