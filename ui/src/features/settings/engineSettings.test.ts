@@ -20,7 +20,7 @@ describe("appliesWhen", () => {
       open: open === null ? null : { reevaluate_ms: open },
     });
     expect(appliesWhen(at(100, 100))).toBe("The open database uses it.");
-    expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms/);
+    expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms until the app next opens it/);
     expect(appliesWhen(at(250, null))).toBe("Applies to the next database opened.");
   });
 });

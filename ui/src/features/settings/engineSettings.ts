@@ -21,5 +21,5 @@ export function appliesWhen(status: EngineSettingsStatus): string {
   const open = status.open?.reevaluate_ms;
   if (open === undefined) return "Applies to the next database opened.";
   if (open === saved) return "The open database uses it.";
-  return `Applies to databases opened from now on; the open one keeps ${open} ms until it is opened again.`;
+  return `Applies to databases opened from now on; the open one keeps ${open} ms until the app next opens it.`;
 }
