@@ -7,11 +7,13 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod demo;
 mod live;
 mod output;
 mod remote;
 mod repl;
 mod serve;
+mod signal;
 mod target;
 mod token;
 
@@ -39,6 +41,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print a live query's messages as JSON lines until interrupted.
     Subscribe(SubscribeArgs),
+    /// Make the demo shop database and run the demo writer in it until interrupted.
+    Demo(demo::DemoArgs),
     /// Create, list and revoke API tokens (admin).
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -131,6 +135,7 @@ fn main() -> ExitCode {
             Command::Sql(args) => sql(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Subscribe(args) => subscribe(args).await,
+            Command::Demo(args) => demo::run(args).await,
             Command::Token(command) => token::run(command).await,
         }
     });
