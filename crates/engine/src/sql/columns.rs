@@ -176,10 +176,14 @@ impl ColumnDecoder {
     /// Appends one stored row.
     pub fn push(&mut self, bytes: &[u8], owner: Option<&str>) -> Result<()> {
         let mut seen = 0;
-        for (i, value) in row::values(bytes)?.enumerate() {
-            let value = value?;
+        let targets = &self.targets;
+        let wanted = |i: usize| targets.get(i).is_some_and(|outs| !outs.is_empty());
+        for (i, value) in row::values_where(bytes, wanted)?.enumerate() {
             seen = i + 1;
-            if let Some(outs) = self.targets.get(i) {
+            let Some(value) = value? else {
+                continue;
+            };
+            if let Some(outs) = targets.get(i) {
                 for &out in outs {
                     self.builders[out].append(value)?;
                 }

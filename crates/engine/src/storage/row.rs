@@ -103,15 +103,25 @@ impl Stored<'_> {
     }
 }
 
-/// The values of a stored row, in column order, borrowed from its bytes (for scans,
-/// which append them to Arrow builders without building `Value`s).
+/// The values of a stored row, in column order, borrowed from its bytes.
 pub(crate) fn values(bytes: &[u8]) -> Result<impl Iterator<Item = Result<Stored<'_>>> + '_> {
+    Ok(values_where(bytes, |_| true)?.map(|v| v.map(|v| v.unwrap_or(Stored::Null))))
+}
+
+/// The values of a stored row that `wanted` asks for (by column index), borrowed from
+/// its bytes; the others are stepped over unread (`None`) — a scan's columns that the
+/// query does not read cost no UTF-8 check.
+pub(crate) fn values_where<'a>(
+    bytes: &'a [u8],
+    wanted: impl Fn(usize) -> bool + 'a,
+) -> Result<impl Iterator<Item = Result<Option<Stored<'a>>>> + 'a> {
     let count = row_width(bytes)?;
     let mut at = 12;
-    Ok((0..count).map(move |_| {
+    Ok((0..count).map(move |i| {
+        let skip = !wanted(i);
         let tag = *bytes.get(at).ok_or_else(corrupt)?;
         at += 1;
-        Ok(match tag {
+        Ok(Some(match tag {
             NULL => Stored::Null,
             FALSE => Stored::Boolean(false),
             TRUE => Stored::Boolean(true),
@@ -125,6 +135,9 @@ pub(crate) fn values(bytes: &[u8]) -> Result<impl Iterator<Item = Result<Stored<
                 let len = u32::from_le_bytes(take(bytes, &mut at)?) as usize;
                 let raw = bytes.get(at..at + len).ok_or_else(corrupt)?;
                 at += len;
+                if skip {
+                    return Ok(None);
+                }
                 match tag {
                     BYTES => Stored::Bytes(raw),
                     TEXT => Stored::Text(std::str::from_utf8(raw).map_err(|_| corrupt())?),
@@ -132,7 +145,7 @@ pub(crate) fn values(bytes: &[u8]) -> Result<impl Iterator<Item = Result<Stored<
                 }
             }
             _ => return Err(corrupt()),
-        })
+        }))
     }))
 }
 
