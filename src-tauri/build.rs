@@ -38,6 +38,9 @@ fn main() {
         "preview_import",
         "start_import",
         "cancel_import",
+        "demo_status",
+        "open_demo",
+        "set_demo_writer",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

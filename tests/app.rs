@@ -1130,3 +1130,135 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
     );
     assert_eq!(h.rows(&pane), vec![json!([1, 1]), json!([2, 2])]);
 }
+
+/// The open database's last seq.
+fn last_seq(h: &Harness) -> u64 {
+    h.ok("database_info", json!({}))["last_seq"].as_u64().unwrap()
+}
+
+#[test]
+fn the_demo_opens_with_its_shop_and_its_writer_moves_an_open_pane_until_paused() {
+    let h = harness();
+    let mine = h.ok("database_info", json!({}))["path"].clone();
+    let status = h.ok("demo_status", json!({}));
+    assert_eq!(
+        (status["open"].clone(), status["running"].clone()),
+        (json!(false), json!(false))
+    );
+    let demo_dir = h._dirs.1.path().join("databases").join("demo");
+    assert_eq!(status["path"], demo_dir.display().to_string());
+    let refused = h
+        .invoke("set_demo_writer", json!({ "paused": false, "pace": 3.0 }))
+        .unwrap_err();
+    assert_eq!(refused["code"], "not_demo");
+
+    let status = h.ok("open_demo", json!({}));
+    assert_eq!(status["open"], true);
+    assert_eq!(status["running"], true);
+    assert_eq!(status["pace"], 3.0);
+    assert!(demo_dir.join(tidepool_demo::MARKER).is_file());
+    let tables = h.sql("SELECT name FROM system.tables WHERE namespace = 'shop' ORDER BY name");
+    assert_eq!(
+        tables["outputs"][0]["result"]["rows"],
+        json!([["customers"], ["events"], ["orders"]])
+    );
+
+    // Nobody but the demo writer writes: the pane changes on its own.
+    let (pane, _) = h.open("shop.orders", None);
+    let changes = |events: &[Json]| events.iter().filter(|e| e["type"] == "changes").count();
+    let events = h.wait_for(&pane, |events| changes(events) >= 2);
+    assert_continuous(&events);
+
+    let status = h.ok("set_demo_writer", json!({ "paused": true, "pace": 3.0 }));
+    assert_eq!(status["paused"], true);
+    std::thread::sleep(Duration::from_millis(300));
+    let (seq, steps) = (last_seq(&h), h.ok("demo_status", json!({}))["steps"].clone());
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(last_seq(&h), seq, "a paused demo writer wrote");
+    assert_eq!(h.ok("demo_status", json!({}))["steps"], steps);
+
+    let status = h.ok("set_demo_writer", json!({ "paused": false, "pace": 50.0 }));
+    assert_eq!(
+        (status["paused"].clone(), status["pace"].clone()),
+        (json!(false), json!(50.0))
+    );
+    let before = changes(&h.wait_for(&pane, |_| true));
+    let events = h.wait_for(&pane, |events| changes(events) >= before + 5);
+    assert_continuous(&events);
+    // The pane shows what the table holds.
+    std::thread::sleep(Duration::from_millis(100));
+    h.ok("set_demo_writer", json!({ "paused": true, "pace": 50.0 }));
+    std::thread::sleep(Duration::from_millis(300));
+    let count = h.sql("SELECT count(*) FROM shop.orders")["outputs"][0]["result"]["rows"][0][0].clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while json!(h.ok("pane_rows", json!({ "pane": pane, "start": 0, "count": 100 }))["total"]) != count {
+        assert!(
+            Instant::now() < deadline,
+            "the pane does not show the table's {count} rows"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.ok("set_demo_writer", json!({ "paused": false, "pace": 50.0 }));
+
+    // Another database: the writer stops and writes nothing there.
+    h.ok("open_database", json!({ "path": mine }));
+    let status = h.ok("demo_status", json!({}));
+    assert_eq!(
+        (status["open"].clone(), status["running"].clone()),
+        (json!(false), json!(false))
+    );
+    let seq = last_seq(&h);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(last_seq(&h), seq);
+    // And the demo reopens with its rows, its writer running again.
+    let status = h.ok("open_demo", json!({}));
+    assert_eq!(status["running"], true);
+    let count = h.sql("SELECT count(*) FROM shop.customers")["outputs"][0]["result"]["rows"][0][0].clone();
+    assert_eq!(count, json!(8));
+}
+
+#[test]
+fn the_demo_writer_never_starts_in_a_database_not_made_as_the_demo() {
+    let h = harness();
+    // The user's own database with the demo's very tables: opened again, nothing writes.
+    h.sql(
+        "CREATE NAMESPACE shop;
+         CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL, item TEXT NOT NULL,
+           quantity INT NOT NULL, total DOUBLE NOT NULL, status TEXT NOT NULL,
+           placed_at TIMESTAMP, updated_at TIMESTAMP)",
+    );
+    let mine = h.ok("database_info", json!({}))["path"].clone();
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path() }));
+    h.ok("open_database", json!({ "path": mine }));
+    let status = h.ok("demo_status", json!({}));
+    assert_eq!(
+        (status["open"].clone(), status["running"].clone()),
+        (json!(false), json!(false))
+    );
+    let seq = last_seq(&h);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(last_seq(&h), seq);
+    assert_eq!(
+        h.invoke("set_demo_writer", json!({ "paused": false, "pace": 3.0 }))
+            .unwrap_err()["code"],
+        "not_demo"
+    );
+
+    // A demo folder already holding another database is not made the demo.
+    let demo_dir = h._dirs.1.path().join("databases").join("demo");
+    std::fs::create_dir_all(&demo_dir).unwrap();
+    std::fs::write(demo_dir.join("notes.txt"), "mine").unwrap();
+    let refused = h.invoke("open_demo", json!({})).unwrap_err();
+    assert_eq!(refused["code"], "not_demo");
+    assert!(
+        refused["message"].as_str().unwrap().contains("not the demo's"),
+        "{refused}"
+    );
+    assert!(!demo_dir.join(tidepool_demo::MARKER).exists());
+    assert_eq!(
+        h.ok("database_info", json!({}))["path"],
+        mine,
+        "the open database stays"
+    );
+}

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use tidepool_studio::error::IpcError;
 use tidepool_studio::ipc::{
-    CatalogView, ConsoleRun, DatabaseInfo, EngineSettingsStatus, ExportResult, ExportSource, FileFilter, HistoryEntry,
-    ImportEvent, ImportPreview, ImportRequest, LocalApiStatus, PaneEvent, PaneInfo, RecentDatabase, RowWindow,
-    WriteResult,
+    CatalogView, ConsoleRun, DatabaseInfo, DemoStatus, EngineSettingsStatus, ExportResult, ExportSource, FileFilter,
+    HistoryEntry, ImportEvent, ImportPreview, ImportRequest, LocalApiStatus, PaneEvent, PaneInfo, RecentDatabase,
+    RowWindow, WriteResult,
 };
 use ts_rs::{Config, TS};
 
@@ -18,6 +18,7 @@ fn export_all(dir: &Path) {
     CatalogView::export_all(&config).unwrap();
     ConsoleRun::export_all(&config).unwrap();
     DatabaseInfo::export_all(&config).unwrap();
+    DemoStatus::export_all(&config).unwrap();
     EngineSettingsStatus::export_all(&config).unwrap();
     HistoryEntry::export_all(&config).unwrap();
     LocalApiStatus::export_all(&config).unwrap();

@@ -3,6 +3,7 @@
 //! offers `did_you_mean` (`suggest.rs`) as a fix.
 
 use serde::Serialize;
+use tidepool_demo::DemoError;
 use tidepool_engine::Error as EngineError;
 use ts_rs::TS;
 
@@ -10,7 +11,8 @@ use ts_rs::TS;
 #[error("{message}")]
 pub struct IpcError {
     /// A stable machine-readable class: the engine's codes (`syntax`, `not_null`,
-    /// `duplicate_key`, ...) plus `no_database`, `no_pane` and `invalid_request`.
+    /// `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`, and
+    /// `not_demo` for the demo asked of a database that is not it.
     pub code: String,
     pub message: String,
     /// 1-based position in the SQL text, for errors that have one.
@@ -46,6 +48,16 @@ impl IpcError {
 
     pub fn no_pane(pane: &str) -> IpcError {
         IpcError::new("no_pane", format!("pane '{pane}' is not open"))
+    }
+}
+
+impl From<DemoError> for IpcError {
+    fn from(e: DemoError) -> IpcError {
+        match e {
+            DemoError::Engine(e) => e.into(),
+            DemoError::NotTheDemo(_) | DemoError::FolderInUse(_) => IpcError::new("not_demo", e.to_string()),
+            DemoError::Folder { .. } => IpcError::new("io", e.to_string()),
+        }
     }
 }
 

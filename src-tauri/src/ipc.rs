@@ -423,6 +423,24 @@ pub struct FileFilter {
 
 pub const IMPORT_EVENT: &str = "import";
 
+/// The demo database and its writer (`demo.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct DemoStatus {
+    /// The demo database's folder (made the first time it is opened).
+    pub path: String,
+    /// The open database is the demo.
+    pub open: bool,
+    /// The demo writer runs in the open database, paused or not.
+    pub running: bool,
+    pub paused: bool,
+    /// Steps a second; each places, pays, cancels, ships or archives one order.
+    pub pace: f64,
+    /// Steps taken since the writer started.
+    pub steps: u64,
+    /// Why the last step failed, or why the demo could not start.
+    pub error: Option<String>,
+}
+
 /// A database opened before (most recent first).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct RecentDatabase {

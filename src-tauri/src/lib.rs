@@ -15,13 +15,16 @@
 //!
 //! Console runs go through `commands/console.rs` (an error naming a table, namespace
 //! or column that does not exist gets the closest one, `suggest.rs`); the catalog tree
-//! is refreshed by `catalog.rs`'s watcher after every commit. All IPC types are in
+//! is refreshed by `catalog.rs`'s watcher after every commit. The demo shop's writer
+//! (`demo.rs`, from the `tidepool-demo` crate) is one more writer of the same kind,
+//! running while the demo database is open. All IPC types are in
 //! `ipc.rs` and `error.rs`, exported to TypeScript with ts-rs.
 
 #[cfg(feature = "bench-writer")]
 mod bench_writer;
 pub mod catalog;
 pub mod commands;
+pub mod demo;
 pub mod engine_settings;
 pub mod error;
 pub mod history;
@@ -77,6 +80,9 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::files::preview_import,
             commands::files::start_import,
             commands::files::cancel_import,
+            commands::demo::demo_status,
+            commands::demo::open_demo,
+            commands::demo::set_demo_writer,
         ])
         .setup(|app| {
             catalog::spawn_watcher(app.handle().clone());
@@ -96,7 +102,8 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
         })
 }
 
-/// Starts the app: `tidepool-studio [--db DIR]` (the default database otherwise).
+/// Starts the app: `tidepool-studio [--db DIR]` (otherwise the default database, or on
+/// a first start the demo: `demo::startup_database`).
 pub fn run() {
     renderer::choose();
     let mut args = std::env::args_os().skip(1);
@@ -111,9 +118,20 @@ pub fn run() {
         std::process::exit(1);
     };
     let state = AppState::new(&data_dir);
-    match database.or_else(tidepool_engine::default_database_dir) {
+    let database = database.or_else(|| {
+        demo::startup_database(
+            tidepool_engine::default_database_dir(),
+            state.demo.dir(),
+            &state.memory.recent(),
+        )
+    });
+    match database {
         // A failure is shown in the window instead of the catalog.
-        Some(path) => drop(state.open(&path)),
+        Some(path) => {
+            if let Ok(engine) = state.open(&path) {
+                tauri::async_runtime::block_on(state.demo.start(&engine));
+            }
+        }
         None => eprintln!("tidepool-studio: no database folder given and no default one"),
     }
     configure(tauri::Builder::default(), state)

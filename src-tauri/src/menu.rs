@@ -1,4 +1,5 @@
-//! The window menu: File → New / Open database (native dialogs), Open Recent, Quit.
+//! The window menu: File → New / Open database (native dialogs), Open Recent, Open Demo
+//! Database, Quit.
 
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use crate::state::AppState;
 
 const NEW: &str = "file-new-database";
 const OPEN: &str = "file-open-database";
+const DEMO: &str = "file-open-demo";
 /// Open Recent items are `recent:<path>`.
 const RECENT: &str = "recent:";
 
@@ -29,7 +31,8 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                 .accelerator("CmdOrCtrl+O")
                 .build(app)?,
         )
-        .item(&recent_menu(app)?);
+        .item(&recent_menu(app)?)
+        .item(&MenuItemBuilder::with_id(DEMO, "Open Demo Database").build(app)?);
     if !macos {
         file = file.separator().item(&PredefinedMenuItem::quit(app, None)?);
     }
@@ -109,6 +112,13 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 open(&app, path);
             }
         }),
+        DEMO => {
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = crate::commands::demo::open(&app).await {
+                    show_error(&app, "Cannot open the demo database", &e.message);
+                }
+            });
+        }
         _ => {}
     }
 }
@@ -117,11 +127,15 @@ fn open<R: Runtime>(app: &AppHandle<R>, path: PathBuf) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = switch_database(&app, path.clone()).await {
-            app.dialog()
-                .message(format!("Cannot open {}:\n{}", path.display(), e.message))
-                .kind(MessageDialogKind::Error)
-                .title("Tidepool Studio")
-                .show(|_| {});
+            show_error(&app, &format!("Cannot open {}", path.display()), &e.message);
         }
     });
+}
+
+fn show_error<R: Runtime>(app: &AppHandle<R>, what: &str, why: &str) {
+    app.dialog()
+        .message(format!("{what}:\n{why}"))
+        .kind(MessageDialogKind::Error)
+        .title("Tidepool Studio")
+        .show(|_| {});
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tidepool_engine::{Actor, Engine, Session};
 
 use crate::commands::files::Imports;
+use crate::demo::Demo;
 use crate::engine_settings::EngineSettingsFile;
 use crate::error::{IpcError, IpcResult};
 use crate::history::History;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub engine_settings: EngineSettingsFile,
     pub imports: Imports,
     pub memory: Memory,
+    /// The demo database and its writer.
+    pub demo: Demo,
 }
 
 impl AppState {
@@ -43,12 +46,14 @@ impl AppState {
             engine_settings: EngineSettingsFile::new(data_dir),
             imports: Imports::default(),
             memory: Memory::new(data_dir),
+            demo: Demo::new(data_dir),
         }
     }
 
     /// Opens (creating if needed) the database at `path` with the saved engine settings,
-    /// closing the current one and its panes first.
+    /// closing the current one, its panes and the demo writer first.
     pub fn open(&self, path: &Path) -> IpcResult<Engine> {
+        self.demo.stop();
         let panes: Vec<Arc<Pane>> = self
             .panes
             .lock()

@@ -2,6 +2,7 @@
 // driven through tauri-driver + WebKitWebDriver, each on a fresh database folder.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 
@@ -29,6 +30,8 @@ async function lastResult(browser) {
 
 test("1. start: the window opens on the default database and the tree shows system", async () => {
   const home = tempDir("tidepool-e2e-home-");
+  // A default database already there (a first start opens the demo: demo.test.mjs).
+  mkdirSync(join(home, ".local/share/dev.tidepool.studio/databases/default"), { recursive: true });
   await withApp("start", { db: null, home }, async ({ browser }) => {
     await eventually(
       browser,

@@ -13,6 +13,8 @@ import { CatalogTree, FOCUS_TREE_EVENT } from "./features/catalog/CatalogTree";
 import type { Command } from "./features/commands/commands";
 import { CommandLayer } from "./features/commands/CommandLayer";
 import { Console } from "./features/console/Console";
+import { DEMO_CONSOLE, DEMO_ORDERS, demoLayout } from "./features/demo/demoLayout";
+import { DemoWriter } from "./features/demo/DemoWriter";
 import { TableDesigner, type DesignerMode } from "./features/designer/TableDesigner";
 import { ExportDialog } from "./features/files/ExportDialog";
 import { suggestExportName } from "./features/files/exportPath";
@@ -204,12 +206,19 @@ export function App() {
       { id: "file.export", title: "Export the pane's rows…", group: "Files", run: () => exportTab(current), enabled: current?.kind === "pane" || current?.kind === "live" },
       { id: "view.live", title: "Live queries (system.live)", group: "View", run: () => openSingleton("live-queries") },
       { id: "view.start", title: "Start page", group: "View", run: () => openSingleton("start") },
+      { id: "demo.open", title: "Open the demo database", group: "Database", run: () => void api.openDemo().catch((e: { message: string }) => setNotice(e.message)) },
     ],
     [newConsole, close, current, layout.groups.length, layout.focus, exportTab, openSingleton],
   );
 
   async function restoreWorkspace(restore: { cancelled: boolean }): Promise<{ layout: Layout; failures: string[] }> {
     const saved = parseSaved(await api.loadWorkspace().catch(() => null));
+    if (!saved && (await api.demoStatus().catch(() => null))?.open) {
+      // The demo's first look: its orders moving, with the change feed, and examples.
+      const info = await api.openPane(DEMO_ORDERS, null, null).catch(() => null);
+      const orders: Tab | null = info && { id: newId("pane"), kind: "pane", title: DEMO_ORDERS, info, table: DEMO_ORDERS, feed: true };
+      return { layout: demoLayout(startTab(), orders, consoleTab(DEMO_CONSOLE)), failures: [] };
+    }
     if (!saved) {
       const fresh = addTab(addTab(emptyLayout(), startTab()), consoleTab(FIRST_DRAFT));
       return { layout: fresh, failures: [] };
@@ -348,6 +357,7 @@ export function App() {
                     table={tab.table ?? null}
                     initialFilter={paneFilter(tab.info) ?? ""}
                     onInfo={(info) => setLayout((l) => replaceTab(l, tab.id, (t) => ({ ...t, info })))}
+                    initialFeedOpen={tab.feed}
                     toolbar={
                       <button onClick={() => exportTab(tab)} title="Export the pane's rows to CSV, JSON or Parquet">
                         Export
@@ -389,6 +399,7 @@ export function App() {
             <option value="dark">dark</option>
           </select>
         </label>
+        <DemoWriter database={database} />
         <LocalApiButton />
         <ActingUser value={user} onChange={setUser} />
       </footer>

@@ -6,6 +6,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { CatalogView } from "./bindings/CatalogView";
 import type { ConsoleRun } from "./bindings/ConsoleRun";
 import type { DatabaseInfo } from "./bindings/DatabaseInfo";
+import type { DemoStatus } from "./bindings/DemoStatus";
 import type { EngineSettings } from "./bindings/EngineSettings";
 import type { EngineSettingsStatus } from "./bindings/EngineSettingsStatus";
 import type { ExportResult } from "./bindings/ExportResult";
@@ -81,6 +82,11 @@ export const api = {
   /** Returns the import's id; progress and the end arrive as `import` events (onImportEvent). */
   startImport: (request: ImportRequest) => call<string>("start_import", { request }),
   cancelImport: (id: string) => call<void>("cancel_import", { import: id }),
+  demoStatus: () => call<DemoStatus>("demo_status"),
+  /** Opens the demo database (made the first time); its writer starts. */
+  openDemo: () => call<DemoStatus>("open_demo"),
+  /** Pauses or resumes the demo writer and sets its pace (steps a second). */
+  setDemoWriter: (paused: boolean, pace: number) => call<DemoStatus>("set_demo_writer", { paused, pace }),
 };
 
 export function onPaneEvent(handler: (event: PaneEvent) => void): Promise<UnlistenFn> {

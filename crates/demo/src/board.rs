@@ -1,8 +1,9 @@
 //! The order board and what the writer does next. `shop.orders` is kept small enough to
-//! see whole in a pane — at most [`BOARD`] orders — so every kind of change shows: new
-//! orders arrive at the bottom, paid, shipped and cancelled ones change their status in
-//! place, and the oldest finished ones leave the board (their history stays in
-//! `shop.events`). Pure: the writer reads the board, asks [`next_action`], and writes.
+//! see whole in a pane — [`BOARD`] orders once it has filled — and moves like a queue:
+//! new orders arrive at the bottom, orders are paid, shipped or cancelled on their way
+//! up, and the top one leaves once it is finished (its history stays in `shop.events`).
+//! So every kind of change is in sight. Pure: the writer reads the board, asks
+//! [`next_action`], and writes.
 
 /// The most orders `shop.orders` holds; past it the oldest finished one is archived.
 pub const BOARD: usize = 16;
@@ -40,38 +41,34 @@ pub enum Action {
 }
 
 /// The next action for `board` (in key order: oldest first), chosen with `roll`, a
-/// random number: a full board first archives its oldest finished order; otherwise
-/// about a third of the actions place an order, a third pay one, one in eight cancels
-/// one and the rest ship paid orders.
+/// random number. A full board moves its oldest order on (pays or cancels it, ships
+/// it) until it is finished, then archives it. Below that, two in five actions place
+/// an order and the rest move a random unfinished one on: a placed order is paid (or,
+/// one time in seven or so, cancelled), a paid one shipped.
 pub fn next_action(board: &[Order], roll: u64) -> Action {
-    let with = |status: &str| -> Vec<usize> { (0..board.len()).filter(|&i| board[i].status == status).collect() };
-    let placed = with(PLACED);
-    let paid = with(PAID);
-    let room = board.len() < BOARD;
-    if !room {
-        if let Some(oldest) = board.iter().position(Order::finished) {
-            return Action::Archive(oldest);
-        }
+    if board.len() >= BOARD {
+        return if board[0].finished() {
+            Action::Archive(0)
+        } else {
+            move_on(board, 0, roll)
+        };
     }
-    let pick = |among: &[usize]| among[(roll / 100) as usize % among.len()];
-    let share = roll % 100;
-    if room && (placed.len() < 2 || share < 35) {
+    let unfinished: Vec<usize> = (0..board.len()).filter(|&i| !board[i].finished()).collect();
+    if unfinished.len() < 2 || roll % 100 < 40 {
         return Action::Place;
     }
-    if !placed.is_empty() && share < 70 {
-        return Action::Pay(pick(&placed));
+    move_on(board, unfinished[(roll / 100) as usize % unfinished.len()], roll)
+}
+
+/// The next status of the unfinished order `i`.
+fn move_on(board: &[Order], i: usize, roll: u64) -> Action {
+    if board[i].status == PAID {
+        Action::Ship(i)
+    } else if (roll >> 40) % 100 < 85 {
+        Action::Pay(i)
+    } else {
+        Action::Cancel(i)
     }
-    if !placed.is_empty() && share < 82 {
-        return Action::Cancel(pick(&placed));
-    }
-    if let Some(&oldest) = paid.first() {
-        return Action::Ship(oldest);
-    }
-    if room {
-        return Action::Place;
-    }
-    // A full board of placed orders (paid ones would have shipped above).
-    Action::Pay(pick(&placed))
 }
 
 /// splitmix64: the writer's dice, seeded from the clock (or by a test).
@@ -120,6 +117,7 @@ mod tests {
         for _ in 0..10_000 {
             match next_action(&board, rng.next()) {
                 Action::Place => {
+                    assert!(board.len() < BOARD);
                     board.push(order(next_id, PLACED));
                     next_id += 1;
                     seen[0] += 1;
@@ -140,8 +138,8 @@ mod tests {
                     seen[3] += 1;
                 }
                 Action::Archive(i) => {
+                    assert_eq!(i, 0, "the oldest goes");
                     assert!(board[i].finished());
-                    assert!(board[..i].iter().all(|o| !o.finished()), "the oldest finished one goes");
                     board.remove(i);
                     seen[4] += 1;
                 }
@@ -152,20 +150,46 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_board_places_and_a_full_unfinished_one_moves_orders_on() {
+    fn an_empty_board_places_and_a_full_one_moves_its_oldest_order_on_until_it_leaves() {
         assert_eq!(next_action(&[], 99), Action::Place);
-        let full: Vec<Order> = (0..BOARD as i64).map(|id| order(id, PLACED)).collect();
+        let mut full: Vec<Order> = (0..BOARD as i64).map(|id| order(id, PLACED)).collect();
         for roll in 0..200 {
-            assert!(matches!(next_action(&full, roll), Action::Pay(_) | Action::Cancel(_)));
+            assert!(matches!(
+                next_action(&full, roll << 36),
+                Action::Pay(0) | Action::Cancel(0)
+            ));
         }
-        let paid: Vec<Order> = (0..BOARD as i64).map(|id| order(id, PAID)).collect();
-        assert_eq!(next_action(&paid, 5), Action::Ship(0));
+        full[0].status = PAID.into();
+        assert_eq!(next_action(&full, 5), Action::Ship(0));
+        full[0].status = SHIPPED.into();
+        assert_eq!(next_action(&full, 5), Action::Archive(0));
+        // A status set by hand counts as finished.
+        full[0].status = "lost".into();
+        assert_eq!(next_action(&full, 5), Action::Archive(0));
     }
 
+    /// Over a long run the board shows every status, none of them most of the time.
     #[test]
-    fn statuses_set_by_hand_count_as_finished() {
-        let mut board: Vec<Order> = (0..BOARD as i64).map(|id| order(id, PAID)).collect();
-        board[3].status = "lost".into();
-        assert_eq!(next_action(&board, 0), Action::Archive(3));
+    fn a_full_board_holds_a_mix_of_statuses() {
+        let mut rng = Rng::new(11);
+        let mut board: Vec<Order> = Vec::new();
+        let mut shown = std::collections::HashMap::<String, usize>::new();
+        for id in 0..20_000 {
+            match next_action(&board, rng.next()) {
+                Action::Place => board.push(order(id, PLACED)),
+                Action::Pay(i) => board[i].status = PAID.into(),
+                Action::Cancel(i) => board[i].status = CANCELLED.into(),
+                Action::Ship(i) => board[i].status = SHIPPED.into(),
+                Action::Archive(i) => drop(board.remove(i)),
+            }
+            for o in &board {
+                *shown.entry(o.status.clone()).or_default() += 1;
+            }
+        }
+        let total: usize = shown.values().sum();
+        for status in [PLACED, PAID, SHIPPED, CANCELLED] {
+            let share = shown.get(status).copied().unwrap_or_default() as f64 / total as f64;
+            assert!((0.04..0.6).contains(&share), "{status}: {share:.2} of the board");
+        }
     }
 }

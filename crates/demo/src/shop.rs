@@ -16,14 +16,15 @@ pub const ORDERS: &str = "shop.orders";
 pub const EVENTS: &str = "shop.events";
 
 /// Every statement is idempotent: installing again restores a dropped table and keeps
-/// the rest.
+/// the rest. An order's status comes right after its key: the column that changes stays
+/// in sight in a narrow pane.
 const SCHEMA: &str = "CREATE NAMESPACE IF NOT EXISTS shop;
 CREATE USER TABLE IF NOT EXISTS shop.customers (
   id BIGINT PRIMARY KEY, name TEXT NOT NULL, city TEXT,
   orders BIGINT DEFAULT 0, spent DOUBLE DEFAULT 0);
 CREATE TABLE IF NOT EXISTS shop.orders (
-  id BIGINT PRIMARY KEY, customer TEXT NOT NULL, item TEXT NOT NULL, quantity INT NOT NULL,
-  total DOUBLE NOT NULL, status TEXT NOT NULL,
+  id BIGINT PRIMARY KEY, status TEXT NOT NULL, customer TEXT NOT NULL, item TEXT NOT NULL,
+  quantity INT NOT NULL, total DOUBLE NOT NULL,
   placed_at TIMESTAMP DEFAULT NOW(), updated_at TIMESTAMP DEFAULT NOW());
 CREATE STREAM TABLE IF NOT EXISTS shop.events (
   id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), at TIMESTAMP DEFAULT NOW(),

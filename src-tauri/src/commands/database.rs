@@ -25,7 +25,8 @@ pub async fn open_database<R: Runtime>(app: AppHandle<R>, path: String) -> IpcRe
 }
 
 /// What File → Open, the start page and `open_database` do: close the current database
-/// (its panes, the Local API's hold on it), open the other, and tell the window.
+/// (its panes, the demo writer, the Local API's hold on it), open the other (starting
+/// the demo writer if it is the demo), and tell the window.
 pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> IpcResult<Engine> {
     let state = app.state::<AppState>();
     // Already open: reopening would only close its panes.
@@ -54,6 +55,8 @@ pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> I
             return Err(e);
         }
     };
+    // The demo's shop is in place before the window hears of the database.
+    app.state::<AppState>().demo.start(&engine).await;
     local_api.resume(engine.clone()).await;
     let _ = app.emit(LOCAL_API_EVENT, local_api.status().await);
     let _ = app.emit(CATALOG_EVENT, view(&engine));

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod console;
 pub mod database;
+pub mod demo;
 pub mod edit;
 pub mod engine_settings;
 pub mod files;

@@ -4,7 +4,8 @@ import type { DidYouMean } from "./DidYouMean";
 export type IpcError = { 
 /**
  * A stable machine-readable class: the engine's codes (`syntax`, `not_null`,
- * `duplicate_key`, ...) plus `no_database`, `no_pane` and `invalid_request`.
+ * `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`, and
+ * `not_demo` for the demo asked of a database that is not it.
  */
 code: string, message: string, 
 /**

@@ -106,9 +106,11 @@ export interface TablePaneProps {
   toolbar?: ReactNode;
   /** Told when the pane's subscription changes (a new filter, a resubscribe). */
   onInfo?: (info: PaneInfo) => void;
+  /** Open with the change feed shown. */
+  initialFeedOpen?: boolean;
 }
 
-export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo }: TablePaneProps) {
+export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo, initialFeedOpen = false }: TablePaneProps) {
   const [info, setInfo] = useState(initial);
   const onInfoRef = useRef(onInfo);
   onInfoRef.current = onInfo;
@@ -146,7 +148,7 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo 
   // state follows only while it is open, so a closed drawer costs no renders.
   const feedRef = useRef<Feed>(EMPTY_FEED);
   const [feed, setFeed] = useState<Feed>(EMPTY_FEED);
-  const [feedOpen, setFeedOpen] = useState(false);
+  const [feedOpen, setFeedOpen] = useState(initialFeedOpen);
   const feedOpenRef = useRef(feedOpen);
   feedOpenRef.current = feedOpen;
   /** Feed entries whose row was looked for and is no longer in the pane. */

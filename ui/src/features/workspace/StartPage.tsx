@@ -1,6 +1,8 @@
-// The start page: recent databases (click to open) and the common first steps.
+// The start page: the demo shop, recent databases (click to open) and the common first
+// steps.
 import { useEffect, useState } from "react";
 
+import type { DemoStatus } from "../../bindings/DemoStatus";
 import type { RecentDatabase } from "../../bindings/RecentDatabase";
 import { api } from "../../ipc";
 
@@ -18,9 +20,21 @@ export function StartPage({ current, actions }: { current: string | null; action
   const [error, setError] = useState<string | null>(null);
   const [opening, setOpening] = useState(false);
 
+  const [demo, setDemo] = useState<DemoStatus | null>(null);
+
   useEffect(() => {
     api.recentDatabases().then(setRecent, () => setRecent([]));
+    api.demoStatus().then(setDemo, () => setDemo(null));
   }, [current]);
+
+  const openDemo = () => {
+    setOpening(true);
+    setError(null);
+    api
+      .openDemo()
+      .then(setDemo, (e: { message: string }) => setError(e.message))
+      .finally(() => setOpening(false));
+  };
 
   const open = (target: string) => {
     if (!target.trim()) return;
@@ -36,6 +50,28 @@ export function StartPage({ current, actions }: { current: string | null; action
 
   return (
     <div className="start-page">
+      {demo && (
+        <section className="start-demo" aria-label="Demo">
+          <h2>Demo shop</h2>
+          {demo.open ? (
+            <p>
+              This is the demo database: a small shop whose orders the <b>demo writer</b> (status bar) places, pays, ships
+              and cancels a few times a second. Watch <code>shop.orders</code> change, run the console&apos;s examples, or
+              pause the writer. It writes only here; File → New Database… makes a database of your own.
+            </p>
+          ) : (
+            <p>
+              <button onClick={openDemo} disabled={opening}>
+                Open the demo shop
+              </button>{" "}
+              <span className="muted">
+                A small shop whose orders change on their own, a few times a second: customers (a USER table), orders and an
+                event stream. Kept in its own database, {demo.path}.
+              </span>
+            </p>
+          )}
+        </section>
+      )}
       <section>
         <h2>Start</h2>
         <div className="start-actions">

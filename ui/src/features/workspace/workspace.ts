@@ -15,6 +15,8 @@ export interface Tab {
   table?: string | null;
   /** A console's text when it opened (what it holds since is the console's). */
   draft?: string;
+  /** A pane that opens with its change feed shown. */
+  feed?: boolean;
 }
 
 export interface Group {
