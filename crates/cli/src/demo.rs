@@ -2,11 +2,13 @@
 //! printing each step. The app runs the same writer (crates/demo).
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use tidepool_demo::{Control, Writer, DEFAULT_PACE, MAX_PACE, MIN_PACE};
+use tidepool_server::Config;
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -24,6 +26,11 @@ pub struct DemoArgs {
     /// Print nothing for each step.
     #[arg(long)]
     quiet: bool,
+    /// Also serve the demo over the local API on this address, as `tidepool serve`
+    /// does, so `tidepool subscribe --server` (or any client) can watch it change:
+    /// only one process opens a database folder.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
 }
 
 fn pace(text: &str) -> Result<f64, String> {
@@ -58,6 +65,19 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
         "the demo writer places, pays and cancels orders, {} steps a second; Ctrl-C stops it",
         args.pace
     );
+    let server = match args.listen {
+        Some(listen) => Some(
+            crate::serve::start(
+                engine.clone(),
+                Config {
+                    listen,
+                    ..Config::default()
+                },
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let _ = std::io::stdout().flush();
     let control = Control::new(args.pace);
     let quiet = args.quiet;
@@ -84,6 +104,9 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, String> {
     // The step under way, if any, ends before the database is closed.
     control.stop();
     running.await;
+    if let Some(server) = server {
+        server.stop().await;
+    }
     println!(
         "stopped after {} steps; the demo is kept in {}",
         control.steps(),

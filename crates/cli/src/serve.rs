@@ -54,11 +54,6 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         ..Default::default()
     };
     let engine = Engine::open_with(&db, options).map_err(|e| e.to_string())?;
-    if engine.first_time("serve").map_err(|e| e.to_string())? {
-        let (_, token) = engine.create_token(None, ADMIN_LABEL).map_err(|e| e.to_string())?;
-        println!("admin token: {token}");
-        println!("(shown once and stored only as a hash; make more with `tidepool token create`)");
-    }
     let config = Config {
         listen: args.listen,
         allowed_origins: args.allowed_origins,
@@ -66,19 +61,33 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         max_request_bytes: args.max_request_bytes,
         max_subscriptions: args.max_subscriptions,
     };
+    let server = start(engine, config).await?;
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    crate::signal::stopped().await;
+    server.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves `engine` as `config` says, printing the admin token on the database's first
+/// serve and where it listens (`tidepool serve`, `tidepool demo --listen`).
+pub async fn start(engine: Engine, config: Config) -> Result<Server, String> {
+    if engine.first_time("serve").map_err(|e| e.to_string())? {
+        let (_, token) = engine.create_token(None, ADMIN_LABEL).map_err(|e| e.to_string())?;
+        println!("admin token: {token}");
+        println!("(shown once and stored only as a hash; make more with `tidepool token create`)");
+    }
     if !config.is_loopback() {
         eprintln!(
             "warning: listening on {}, which other machines can reach; every request still needs a token",
             config.listen
         );
     }
+    let db = engine.path().to_path_buf();
+    let listen = config.listen;
     let server = Server::start(engine, config)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     println!("serving {} on http://{}", db.display(), server.address());
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    crate::signal::stopped().await;
-    server.stop().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(server)
 }

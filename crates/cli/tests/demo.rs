@@ -129,3 +129,75 @@ fn demo_runs_until_interrupted_and_stops_cleanly() {
     // The database was closed: another process opens it at once.
     assert_eq!(value(&db, "SELECT count(*) FROM shop.customers"), "8");
 }
+
+/// Kills a child process when dropped, so a failed test leaves none behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_with_listen_serves_the_shop_so_another_process_watches_it_change() {
+    let root = tempfile::tempdir().unwrap();
+    let db = root.path().join("demo");
+    let mut demo = Running(
+        Command::new(env!("CARGO_BIN_EXE_tidepool"))
+            .args(["demo", "--db", db.to_str().unwrap(), "--pace", "20", "--quiet"])
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run tidepool demo"),
+    );
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines();
+    let (mut token, mut url) = (None, None);
+    while url.is_none() {
+        let line = lines.next().expect("tidepool demo ended early").unwrap();
+        if let Some(t) = line.strip_prefix("admin token: ") {
+            token = Some(t.to_string());
+        }
+        if let Some((_, address)) = line.split_once(" on http://") {
+            url = Some(format!("http://{address}"));
+        }
+    }
+    let (token, url) = (token.expect("an admin token"), url.unwrap());
+    let remote = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tidepool"))
+            .args(args)
+            .args(["--server", &url, "--token", &token])
+            .env_remove("TIDEPOOL_TOKEN")
+            .env_remove("TIDEPOOL_SERVER")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let out = remote(&[
+        "sql",
+        "--format",
+        "csv",
+        "-c",
+        "SELECT count(*) AS n FROM shop.customers",
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert_eq!(text(&out.stdout), "n\n8\n");
+
+    // A live aggregate over the server: the writer's steps arrive as changes.
+    let mut watch = Running(remote(&[
+        "subscribe",
+        "SELECT status, count(*) AS orders FROM shop.orders GROUP BY status",
+    ]));
+    let mut messages = BufReader::new(watch.0.stdout.take().unwrap()).lines();
+    let mut changes = 0;
+    while changes < 3 {
+        let line = messages.next().expect("the subscription ended").unwrap();
+        if line.contains("\"type\":\"changes\"") {
+            changes += 1;
+        }
+    }
+}

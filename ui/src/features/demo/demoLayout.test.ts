@@ -24,7 +24,7 @@ describe("demoLayout", () => {
 
   it("offers a live aggregate, a chartable time series and a USER table among the examples", () => {
     expect(DEMO_CONSOLE).toMatch(/SUBSCRIBE TO SELECT status, count\(\*\) AS orders FROM shop\.orders GROUP BY status;/);
-    expect(DEMO_CONSOLE).toMatch(/date_trunc\('minute', at\)/);
+    expect(DEMO_CONSOLE).toMatch(/date_bin\(INTERVAL '10 seconds', at\)/);
     expect(DEMO_CONSOLE).toMatch(/FROM shop\.customers/);
   });
 });

@@ -12,18 +12,18 @@ export const DEMO_CONSOLE = `-- The demo shop. Nobody is typing: the demo writer
 -- ships and cancels orders a few times a second. Pause it or set its pace there.
 -- Ctrl/Cmd+Enter runs everything here, or only the lines you select.
 
--- Orders by status. The result's ● Live button keeps it current; Chart draws it.
-SELECT status, count(*) AS orders, sum(total) AS amount
+-- What the orders on the board are worth, by status. The result's ● Live button
+-- keeps it current; Chart draws it.
+SELECT status, sum(total) AS amount
 FROM shop.orders
 GROUP BY status;
 
--- The same aggregate live in a pane of its own: each group's count changes as
--- orders move on.
+-- How many orders are in each status, live in a pane of its own: a live aggregate.
 SUBSCRIBE TO SELECT status, count(*) AS orders FROM shop.orders GROUP BY status;
 
--- Takings per minute from the event stream (shop.events is a STREAM table: its
--- rows expire after an hour). ● Live, then Chart, draws a line that grows.
-SELECT date_trunc('minute', at) AS minute, sum(amount) AS paid
+-- Takings every 10 seconds from the event stream (shop.events is a STREAM table:
+-- its rows expire after an hour). ● Live, then Chart: a line that grows.
+SELECT date_bin(INTERVAL '10 seconds', at) AS time, sum(amount) AS paid
 FROM shop.events
 WHERE kind = 'paid'
 GROUP BY 1
