@@ -1171,7 +1171,7 @@ fn the_demo_opens_with_its_shop_and_its_writer_moves_an_open_pane_until_paused()
 
     let status = h.ok("set_demo_writer", json!({ "paused": true, "pace": 3.0 }));
     assert_eq!(status["paused"], true);
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(600));
     let (seq, steps) = (last_seq(&h), h.ok("demo_status", json!({}))["steps"].clone());
     std::thread::sleep(Duration::from_millis(1200));
     assert_eq!(last_seq(&h), seq, "a paused demo writer wrote");
@@ -1188,7 +1188,7 @@ fn the_demo_opens_with_its_shop_and_its_writer_moves_an_open_pane_until_paused()
     // The pane shows what the table holds.
     std::thread::sleep(Duration::from_millis(100));
     h.ok("set_demo_writer", json!({ "paused": true, "pace": 50.0 }));
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(600));
     let count = h.sql("SELECT count(*) FROM shop.orders")["outputs"][0]["result"]["rows"][0][0].clone();
     let deadline = Instant::now() + Duration::from_secs(10);
     while json!(h.ok("pane_rows", json!({ "pane": pane, "start": 0, "count": 100 }))["total"]) != count {

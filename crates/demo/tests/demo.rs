@@ -193,7 +193,7 @@ async fn a_running_writer_follows_its_pace_pauses_and_stops() {
 
     control.set_paused(true);
     // A step under way when the pause came ends; after that nothing is written.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let (seq, steps) = (engine.last_seq(), control.steps());
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
