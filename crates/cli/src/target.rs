@@ -87,26 +87,9 @@ impl Target {
     pub async fn run_script(&mut self, printer: &Printer, script: &str) -> bool {
         match self {
             Target::Local { session, watchers, .. } => run_local(session, printer, script, watchers).await,
-            Target::Remote { remote, user, .. } => match remote.sql(script, user.as_deref()).await {
-                Ok(answer) => {
-                    for (i, result) in answer.results.iter().enumerate() {
-                        let ms = answer.elapsed_ms.get(i).copied().unwrap_or(0.0);
-                        printer.print_json(result, std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-                    }
-                    match answer.error {
-                        None => true,
-                        Some(error) => {
-                            let position = error["line"].as_u64().zip(error["column"].as_u64());
-                            print_error_at(&error_text(&error), position, script);
-                            false
-                        }
-                    }
-                }
-                Err(message) => {
-                    print_error_at(&message, None, script);
-                    false
-                }
-            },
+            Target::Remote { remote, user, .. } => {
+                print_answer(printer, remote.sql(script, user.as_deref()).await, script)
+            }
         }
     }
 
@@ -151,25 +134,7 @@ impl Target {
                     Params::One(values) => ("params", Json::from(values)),
                     Params::Batch(rows) => ("batch", Json::from(rows)),
                 };
-                match remote.sql_with(sql, user.as_deref(), Some(extra)).await {
-                    Ok(answer) => {
-                        for (i, result) in answer.results.iter().enumerate() {
-                            let ms = answer.elapsed_ms.get(i).copied().unwrap_or(0.0);
-                            printer.print_json(result, std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
-                        }
-                        match answer.error {
-                            None => true,
-                            Some(error) => {
-                                print_error_at(&error_text(&error), None, sql);
-                                false
-                            }
-                        }
-                    }
-                    Err(message) => {
-                        print_error_at(&message, None, sql);
-                        false
-                    }
-                }
+                print_answer(printer, remote.sql_with(sql, user.as_deref(), Some(extra)).await, sql)
             }
         }
     }
@@ -228,6 +193,31 @@ impl Target {
                 };
                 remote.subscribe(query, user.as_deref(), from_seq, print_text).await
             }
+        }
+    }
+}
+
+/// Prints a server's answer to a script: each result, then its error (at its line and
+/// column when it has them). Returns whether there was no error.
+fn print_answer(printer: &Printer, answer: Result<crate::remote::SqlAnswer, String>, script: &str) -> bool {
+    match answer {
+        Ok(answer) => {
+            for (i, result) in answer.results.iter().enumerate() {
+                let ms = answer.elapsed_ms.get(i).copied().unwrap_or(0.0);
+                printer.print_json(result, std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+            }
+            match answer.error {
+                None => true,
+                Some(error) => {
+                    let position = error["line"].as_u64().zip(error["column"].as_u64());
+                    print_error_at(&error_text(&error), position, script);
+                    false
+                }
+            }
+        }
+        Err(message) => {
+            print_error_at(&message, None, script);
+            false
         }
     }
 }

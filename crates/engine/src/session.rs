@@ -23,7 +23,7 @@ use crate::engine::Engine;
 use crate::error::{Error, ObjectKind, Position, Result};
 use crate::live::Subscription;
 use crate::sql::errors::from_df;
-use crate::sql::parse::{normalize_ident, parse, split_statements, Parsed, SqlStatement};
+use crate::sql::parse::{normalize_ident, parse, plainly_standard, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
 use crate::sql::{ddl, direct, dml_plan, functions, wildcard};
 use crate::types::{SqlType, Value};
@@ -579,6 +579,10 @@ impl Session {
     async fn run_shape(&self, statement: &SqlStatement) -> Option<Result<StatementResult>> {
         let inner = &self.scope.inner;
         if !inner.sql_direct {
+            return None;
+        }
+        // Tidepool's own statements (DDL among them) are not the direct path's.
+        if !plainly_standard(&statement.sql) {
             return None;
         }
         let (shape, literals) = direct::literals_out(&statement.sql)?;

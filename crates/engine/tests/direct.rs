@@ -358,7 +358,6 @@ async fn direct_path_answers_as_datafusion_does() {
         engine.session(Actor::Admin).execute(SCHEMA).await.unwrap();
     }
     let mut rng = Rng(seed);
-    let mut differed_rows = 0;
     for n in 0..statements {
         let sql = statement(&mut rng);
         let actor = match rng.below(4) {
@@ -391,13 +390,9 @@ async fn direct_path_answers_as_datafusion_does() {
                 contents(&direct.session(Actor::Admin)).await,
                 contents(&planned.session(Actor::Admin)).await,
             );
-            if p != q {
-                differed_rows += 1;
-            }
             assert_eq!(p, q, "after statement {n}: {sql}\nreplay: TIDEPOOL_DIRECT_SEED={seed}");
         }
     }
-    assert_eq!(differed_rows, 0);
     // The run must have written and read rows, not only errors.
     let rows = contents(&direct.session(Actor::Admin)).await;
     assert!(rows.lines().count() > 20, "too few rows written:\n{rows}");

@@ -127,7 +127,7 @@ fn single_statement(script: &str) -> Option<SqlStatement> {
 /// Whether a statement is certainly standard SQL for DataFusion (it starts with a
 /// keyword none of Tidepool's own statements starts with), so it need not be
 /// tokenized to look at its first words.
-fn plainly_standard(sql: &str) -> bool {
+pub(crate) fn plainly_standard(sql: &str) -> bool {
     let word: String = sql.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     let next = sql[word.len()..].chars().next();
     next.is_some_and(|c| c.is_whitespace() || c == '(' || c == '*')
