@@ -11,7 +11,7 @@
 //! are written by the same `Txn` calls, in the same order, as DataFusion's plans make
 //! them (`sql::dml`), so constraint errors and live changes are the same too.
 //! Everything else goes to DataFusion unchanged; `EngineOptions::sql_direct = false`
-//! sends everything there, to compare the two (`tests/direct.rs`, the fuzzer).
+//! sends everything there, to compare the two (`tests/engine/direct.rs`, the fuzzer).
 
 use std::sync::{Arc, LazyLock};
 

@@ -624,7 +624,7 @@ fn sqlite_corpus_runs_as_in_sqlite() {
         let mut by_reason: BTreeMap<&str, u64> = BTreeMap::new();
         let mut text = String::from(
             "# Records of SQLite's sqllogictest corpus where Tidepool's answer differs from SQLite's,\n\
-             # with the reason (tests/conformance.rs; regenerate with TIDEPOOL_SLT_UPDATE=1).\n\
+             # with the reason (tests/engine/conformance.rs; regenerate with TIDEPOOL_SLT_UPDATE=1).\n\
              # Every one of them also differs on plain DataFusion.\n",
         );
         for (at, reason) in &failing {

@@ -13,7 +13,7 @@
 //!   commit time, which vary);
 //! - `.unsubscribe s1` drops a subscription; `.kill s1` runs `KILL LIVE QUERY` on it.
 //!
-//! Regenerate every expected output with `UPDATE_GOLDENFILES=1 cargo test --test scripts`
+//! Regenerate every expected output with `UPDATE_GOLDENFILES=1 cargo test --workspace --test engine scripts::`
 //! and review the diff.
 
 use std::path::Path;

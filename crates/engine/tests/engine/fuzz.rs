@@ -396,7 +396,7 @@ impl Round {
 
     fn fail(&self, what: &str) -> ! {
         panic!(
-            "{what}\n--- replay: {} cargo test --workspace --test fuzz\n--- SQL so far (as {}):\n{};",
+            "{what}\n--- replay: {} cargo test --workspace --test engine fuzz::\n--- SQL so far (as {}):\n{};",
             self.replay,
             self.actor.actor(),
             self.log.join(";\n")

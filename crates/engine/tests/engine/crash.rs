@@ -23,7 +23,7 @@ fn acknowledged_writes_survive_sigkill() {
     let mut seed = 0x5eed_u64;
     for round in 0..ROUNDS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .args(["--exact", &child_test_name(), "--nocapture", "--test-threads=1"])
             .env("TIDEPOOL_CRASH_CHILD", dir.path())
             .env("TIDEPOOL_CRASH_ROUND", round.to_string())
             .stdout(Stdio::piped())
@@ -119,6 +119,13 @@ fn check(dir: &std::path::Path, acked: &BTreeSet<i64>, round: usize) {
 
 /// The child: commit batches forever (until killed), half of the rounds through SQL,
 /// half through the typed API, printing `ack <seq> <first id>` after each commit.
+/// `crash_child`'s name as the test harness knows it: its module path without the
+/// binary's crate name (`crash::crash_child`).
+fn child_test_name() -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, rest)| rest);
+    format!("{module}::crash_child")
+}
+
 #[test]
 fn crash_child() {
     let Some(dir) = std::env::var_os("TIDEPOOL_CRASH_CHILD") else {

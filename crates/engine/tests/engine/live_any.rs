@@ -7,7 +7,7 @@
 //! rebuilt from snapshot + changes equal to the query's result at the batch's `to_seq`,
 //! and at the end every subscriber must agree with the final result. A second phase
 //! subscribes while writers run. Failures print the seed:
-//! `TIDEPOOL_LIVE_ANY_SEED=<seed> cargo test --test live_any`; `TIDEPOOL_LIVE_ANY_SEEDS`
+//! `TIDEPOOL_LIVE_ANY_SEED=<seed> cargo test --workspace --test engine live_any::`; `TIDEPOOL_LIVE_ANY_SEEDS`
 //! runs that many seeds (default 3).
 
 use std::collections::{BTreeMap, HashMap};

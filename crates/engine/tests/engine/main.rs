@@ -1,0 +1,19 @@
+//! The engine's integration tests, one test binary (`cargo test --test engine`): each
+//! module was its own binary once, and every binary links all of DataFusion (~280 MB in
+//! a debug build), which filled CI's disk. Run one module with a filter, e.g.
+//! `cargo test --workspace --test engine fuzz::`.
+
+mod conformance;
+mod crash;
+mod direct;
+mod files;
+mod fuzz;
+mod live;
+mod live_any;
+mod options;
+mod robustness;
+mod runtimes;
+mod scans;
+mod scripts;
+mod tokens;
+mod typed;
