@@ -13,8 +13,15 @@ export default tseslint.config(
     rules: {
       ...reactHooks.configs.recommended.rules,
       // Only ipc.ts may talk to Tauri.
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@tauri-apps/*"], message: "import from src/ipc.ts instead" }] }],
+      // uPlot only through live-chart/uplot.ts, which makes navigator.language valid first.
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "uplot", message: "import from features/live-chart/uplot.ts instead", allowTypeImports: true }],
+          patterns: [{ group: ["@tauri-apps/*"], message: "import from src/ipc.ts instead" }],
+        },
+      ],
     },
   },
-  { files: ["src/ipc.ts"], rules: { "no-restricted-imports": "off" } },
+  { files: ["src/ipc.ts", "src/features/live-chart/uplot.ts"], rules: { "no-restricted-imports": "off" } },
 );

@@ -1,39 +1,23 @@
 // A live pane's chart: bars over a text label, or a line over a date or time, drawn by
-// Chart.js on a canvas and updated in place whenever the pane's rows change — at most
-// once per bridge event (16 ms), from the pane's first CHART_ROWS rows: those the grid
-// holds when it holds them all (then the batch costs one read, and the chart is drawn
-// with the grid), else read for the chart. A Chart.js update lays out and draws the
-// whole chart (3–4 ms on the 2-core bench VM), so rows whose points are the ones drawn
-// already (a change to a column the chart does not show, rows read again after a
-// scroll) draw nothing.
+// uPlot on a canvas and updated in place (setData) whenever the pane's rows change — at
+// most once per bridge event (16 ms), from the pane's first CHART_ROWS rows: those the
+// grid holds when it holds them all (then the batch costs one read, and the chart is
+// drawn with the grid), else read for the chart. uPlot redraws a few hundred points
+// well under a millisecond, drawn at once (its batch) so the commit counts as painted
+// in the frame that shows it; rows whose points are the ones drawn already (a change
+// to a column the chart does not show, rows read again after a scroll) draw nothing.
+// The chart is made anew only for another plan, other columns or another theme.
 import { useCallback, useEffect, useRef, useState } from "react";
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartConfiguration,
-  type ChartDataset,
-} from "chart.js";
+import uPlot from "./uplot";
+import "uplot/dist/uPlot.min.css";
 
 import { api } from "../../ipc";
-import { chartColors, useDarkMode } from "../../theme";
+import { useDarkMode } from "../../theme";
 import type { Json } from "../../json";
-import { CHART_ROWS, chartData, sameChartData, type ChartColumn, type ChartData, type ChartPlan } from "./chartData";
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
-
-/** Redraws closer together than this skip the animation: a busy pane's chart follows
- * its numbers instead of forever easing towards them. */
-const ANIMATE_GAP_MS = 250;
-
-type Kind = "bar" | "line";
+import { noteChartDraw } from "../table-pane/perf";
+import { fitLabel } from "./chartAxes";
+import { CHART_ROWS, chartData, sameChartData, sameList, type ChartColumn, type ChartData, type ChartPlan } from "./chartData";
+import { chartOptions, textWidth, type ChartView } from "./chartOptions";
 
 /** The pane's first rows (up to CHART_ROWS) as of commit `seq`, out of `total`. */
 export interface ChartRows {
@@ -42,41 +26,7 @@ export interface ChartRows {
   total: number;
 }
 
-function config(plan: ChartPlan, columns: readonly ChartColumn[], dark: boolean): ChartConfiguration<Kind, (number | null)[], string> {
-  const colors = chartColors(dark);
-  const datasets = plan.series.map((column, n): ChartDataset<Kind, (number | null)[]> => {
-    const color = colors.series[n % colors.series.length];
-    const label = columns[column].name;
-    return plan.kind === "bar"
-      ? { type: "bar", label, data: [], backgroundColor: `${color}d0`, hoverBackgroundColor: color, borderRadius: 3, maxBarThickness: 56 }
-      : { type: "line", label, data: [], borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: 2.5 };
-  });
-  const font = { family: "ui-sans-serif, system-ui, sans-serif", size: 11 };
-  return {
-    type: plan.kind,
-    data: { labels: [], datasets },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: { duration: 200 },
-      interaction: { mode: "index", intersect: false },
-      plugins: {
-        legend: { display: datasets.length > 1, align: "end", labels: { color: colors.text, font, boxWidth: 10, boxHeight: 10 } },
-        tooltip: { titleFont: font, bodyFont: font },
-      },
-      scales: {
-        x: { ticks: { color: colors.text, font, maxRotation: 0, autoSkip: true }, grid: { display: false }, border: { color: colors.grid } },
-        y: {
-          beginAtZero: true,
-          grace: "8%",
-          ticks: { color: colors.text, font, precision: plan.integers ? 0 : undefined },
-          grid: { color: colors.grid },
-          border: { display: false },
-        },
-      },
-    },
-  };
-}
+const sizeOf = (box: HTMLElement) => ({ width: box.clientWidth, height: box.clientHeight });
 
 export function LiveChart({
   pane,
@@ -98,9 +48,10 @@ export function LiveChart({
   /** Told the commit the chart has just drawn. */
   onDrawn?: (seq: number) => void;
 }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const chart = useRef<Chart<Kind, (number | null)[], string> | null>(null);
-  const lastDraw = useRef(0);
+  const box = useRef<HTMLDivElement>(null);
+  const legend = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot | null>(null);
+  const view = useRef<ChartView>({ labels: [], widest: 0 });
   /** The points the chart shows (null: none yet, or a new chart). */
   const drawn = useRef<ChartData | null>(null);
   const loading = useRef<"idle" | "busy" | "again">("idle");
@@ -109,13 +60,21 @@ export function LiveChart({
   onDrawnRef.current = onDrawn;
   const dark = useDarkMode();
 
-  // Made anew for another plan or theme (then loaded again below).
+  // Made anew for another plan or theme (then loaded again below); sized with the pane.
   useEffect(() => {
-    if (!canvas.current) return;
-    const made = new Chart(canvas.current, config(plan, columns, dark));
+    const into = box.current;
+    const legendInto = legend.current;
+    if (!into || !legendInto) return;
+    const made = new uPlot(chartOptions(plan, columns, dark, view.current, sizeOf(into), legendInto), undefined, into);
     chart.current = made;
     drawn.current = null;
+    const resized = new ResizeObserver(() => {
+      const { width, height } = sizeOf(into);
+      if (width !== made.width || height !== made.height) made.setSize({ width, height });
+    });
+    resized.observe(into);
     return () => {
+      resized.disconnect();
       made.destroy();
       chart.current = null;
     };
@@ -124,16 +83,15 @@ export function LiveChart({
   const draw = useCallback((data: ChartData) => {
     const current = chart.current;
     if (!current || (drawn.current !== null && sameChartData(drawn.current, data))) return;
-    // The same dataset objects get new values, so bars grow and shrink in place.
-    current.data.labels = data.labels;
-    data.series.forEach((series, i) => {
-      const dataset = current.data.datasets[i];
-      if (dataset) dataset.data = series.values;
-    });
-    const now = performance.now();
-    current.update(now - lastDraw.current < ANIMATE_GAP_MS ? "none" : undefined);
-    lastDraw.current = now;
+    const start = performance.now();
+    if (!sameList(view.current.labels, data.labels)) {
+      view.current.labels = data.labels;
+      view.current.widest = textWidth(data.labels.map((label) => fitLabel(label)));
+    }
+    const indexes = data.labels.map((_, i) => i);
+    current.batch(() => current.setData([indexes, ...data.series.map((s) => s.values)]));
     drawn.current = data;
+    noteChartDraw(performance.now() - start);
   }, []);
 
   const show = useCallback(
@@ -174,9 +132,13 @@ export function LiveChart({
 
   return (
     <div className="pane-chart" data-kind={plan.kind} data-points={shown.points}>
-      <div className="pane-chart-canvas">
-        <canvas ref={canvas} role="img" aria-label={`${plan.kind === "bar" ? "Bar" : "Line"} chart of ${plan.series.map((i) => columns[i].name).join(", ")} by ${columns[plan.label].name}`} />
-      </div>
+      <div className="pane-chart-legend" ref={legend} />
+      <div
+        className="pane-chart-canvas"
+        ref={box}
+        role="img"
+        aria-label={`${plan.kind === "bar" ? "Bar" : "Line"} chart of ${plan.series.map((i) => columns[i].name).join(", ")} by ${columns[plan.label].name}`}
+      />
       {shown.total > shown.points && (
         <div className="pane-chart-note">
           the first {shown.points.toLocaleString()} of {shown.total.toLocaleString()} rows

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { CHART_SERIES, chartData, chartPlan, pointValue, sameChartData, type ChartColumn } from "./chartData";
+import { CHART_SERIES, chartData, chartPlan, pointText, pointValue, sameChartData, sameList, type ChartColumn } from "./chartData";
 
 const col = (name: string, sql_type: string, key = false): ChartColumn => ({ name, sql_type, key });
 
@@ -95,5 +95,22 @@ describe("sameChartData", () => {
 describe("pointValue", () => {
   it("makes gaps of what is not a number", () => {
     expect([1.5, "42", " ", "abc", null, true, [1], "Infinity"].map((v) => pointValue(v))).toEqual([1.5, 42, null, null, null, null, null, null]);
+  });
+});
+
+describe("pointText", () => {
+  it("shows a gap as NULL and keeps a value short", () => {
+    expect(pointText(null)).toBe("NULL");
+    expect(pointText(undefined)).toBe("NULL");
+    expect(pointText(3)).toBe("3");
+    expect(pointText(0.1 + 0.2).replace(/\D/g, "")).toBe("03");
+  });
+});
+
+describe("sameList", () => {
+  it("compares items in order", () => {
+    expect(sameList(["a", "b"], ["a", "b"])).toBe(true);
+    expect(sameList(["a", "b"], ["b", "a"])).toBe(false);
+    expect(sameList([1], [1, 2])).toBe(false);
   });
 });

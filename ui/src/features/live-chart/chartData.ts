@@ -76,6 +76,11 @@ export function pointValue(value: Json): number | null {
   return null;
 }
 
+/** A point's value as the chart's tooltip reads it: a gap is NULL. */
+export function pointText(value: number | null | undefined): string {
+  return value === null || value === undefined ? "NULL" : value.toLocaleString(undefined, { maximumFractionDigits: 6 });
+}
+
 /** The points of `rows`: in the pane's order for bars, in time order for a line. */
 export function chartData(plan: ChartPlan, columns: readonly ChartColumn[], rows: readonly Json[][]): ChartData {
   let shown = rows;
@@ -102,10 +107,14 @@ export function chartData(plan: ChartPlan, columns: readonly ChartColumn[], rows
 
 /** Whether two charts' points are the same: then drawing the second changes nothing. */
 export function sameChartData(a: ChartData, b: ChartData): boolean {
-  const same = <T>(x: readonly T[], y: readonly T[]) => x.length === y.length && x.every((v, i) => v === y[i]);
   return (
-    same(a.labels, b.labels) &&
+    sameList(a.labels, b.labels) &&
     a.series.length === b.series.length &&
-    a.series.every((s, i) => s.name === b.series[i].name && same(s.values, b.series[i].values))
+    a.series.every((s, i) => s.name === b.series[i].name && sameList(s.values, b.series[i].values))
   );
+}
+
+/** Whether two lists hold the same items in the same order. */
+export function sameList<T>(x: readonly T[], y: readonly T[]): boolean {
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }

@@ -6,8 +6,8 @@
 // read at or past it. Its latency runs from its oldest commit, so it is never
 // understated. Frames are counted as a 60 Hz display shows them: animation frames,
 // at most one per refresh interval (without GPU compositing WebKitGTK runs animation
-// frames whenever the page changes, more often than any display refreshes). Idle
-// unless started.
+// frames whenever the page changes, more often than any display refreshes). It also
+// keeps how long each chart draw took. Idle unless started.
 
 /** What a pane paints: its grid's rows, its live state (count, status), its chart. */
 export type Surface = "rows" | "live" | "chart";
@@ -37,6 +37,10 @@ export interface PerfResult {
   /** p99 of the batches painted in the second half of the run (warmed up). */
   p99Late: number | null;
   max: number | null;
+  /** Chart draws (setData and the redraw) and their p50 and p99 in ms. */
+  chartDraws: number;
+  chartDrawP50: number | null;
+  chartDrawP99: number | null;
 }
 
 let running = false;
@@ -57,6 +61,8 @@ let pending: Pending[] = [];
 let shown: Record<Surface, number> = { rows: -1, live: -1, chart: -1 };
 /** Charts open now (counted whether or not measuring). */
 let charts = 0;
+/** How long each chart draw took, in ms. */
+let chartDraws: number[] = [];
 
 function countFrames(mine: number) {
   const frame = (time: number) => {
@@ -81,6 +87,11 @@ export function noteBatch(toSeq: number, committedAt: number, count: number, nee
 /** A chart opened (or closed): batches from now on wait for it too. */
 export function noteChart(open: boolean): void {
   charts += open ? 1 : -1;
+}
+
+/** A chart drew new points, taking `ms`. */
+export function noteChartDraw(ms: number): void {
+  if (running) chartDraws.push(ms);
 }
 
 /**
@@ -120,6 +131,7 @@ export const perf = {
     latencies = [];
     paintedAt = [];
     pending = [];
+    chartDraws = [];
     shown = { rows: -1, live: -1, chart: -1 };
     countFrames(++run);
   },
@@ -129,6 +141,7 @@ export const perf = {
     const sorted = [...latencies].sort((a, b) => a - b);
     const half = startedAt + (performance.now() - startedAt) / 2;
     const late = latencies.filter((_, i) => paintedAt[i] >= half).sort((a, b) => a - b);
+    const draws = [...chartDraws].sort((a, b) => a - b);
     return {
       seconds,
       fps: frames / seconds,
@@ -139,6 +152,9 @@ export const perf = {
       p99: quantile(sorted, 0.99),
       p99Late: quantile(late, 0.99),
       max: sorted.length ? sorted[sorted.length - 1] : null,
+      chartDraws: draws.length,
+      chartDrawP50: quantile(draws, 0.5),
+      chartDrawP99: quantile(draws, 0.99),
     };
   },
   stop(): PerfResult {
