@@ -100,6 +100,10 @@ struct SqlArgs {
     /// standard input), each line a JSON array of the parameters; all in one transaction.
     #[arg(long, value_name = "FILE")]
     batch: Option<PathBuf>,
+    /// Stop a statement that runs longer than this many milliseconds (nothing it would
+    /// write is written); through a server, its `--timeout` may cap it lower.
+    #[arg(long = "timeout", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_ms: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -149,7 +153,8 @@ fn main() -> ExitCode {
 }
 
 async fn sql(args: SqlArgs) -> Result<ExitCode, String> {
-    let mut target = Target::connect(&args.connect, args.file_access)?;
+    let mut target = Target::connect(&args.connect, args.file_access)?
+        .with_timeout(args.timeout_ms.map(std::time::Duration::from_millis));
     if args.follow && matches!(target, Target::Remote { .. }) {
         return Err("--follow works on a database directory; for a server use `tidepool subscribe`".into());
     }

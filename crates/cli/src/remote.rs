@@ -21,6 +21,8 @@ pub struct Remote {
     authority: String,
     token: String,
     http: reqwest::Client,
+    /// Asked of the server for each statement (`timeout_ms`).
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Remote {
@@ -50,6 +52,7 @@ impl Remote {
                 .no_proxy()
                 .build()
                 .map_err(|e| format!("cannot start an HTTP client: {e}"))?,
+            timeout: None,
         })
     }
 
@@ -70,6 +73,9 @@ impl Remote {
         }
         if let Some(user) = user {
             body["user"] = json!(user);
+        }
+        if let Some(timeout) = self.timeout {
+            body["timeout_ms"] = json!(timeout.as_millis().max(1) as u64);
         }
         let url = format!("http://{}/v1/sql", self.authority);
         let response = self

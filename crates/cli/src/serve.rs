@@ -41,6 +41,10 @@ pub struct ServeArgs {
     /// commits touch its tables, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     reevaluate_ms: u64,
+    /// The longest a statement may run, in milliseconds; a request's `timeout_ms` can
+    /// only ask for less. Stopped statements have written nothing.
+    #[arg(long = "timeout", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_ms: Option<u64>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
@@ -51,6 +55,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
     let options = tidepool_engine::EngineOptions {
         sync_writes: args.sync,
         live_reevaluate_interval: std::time::Duration::from_millis(args.reevaluate_ms),
+        statement_timeout: args.timeout_ms.map(std::time::Duration::from_millis),
         ..Default::default()
     };
     let engine = Engine::open_with(&db, options).map_err(|e| e.to_string())?;

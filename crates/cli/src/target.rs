@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use serde_json::Value as Json;
-use tidepool_engine::{Actor, Engine, Session, StatementResult};
+use tidepool_engine::{Actor, Engine, RunOptions, Session, StatementResult};
 
 use crate::live::{print_line, Watchers};
 use crate::output::{print_error, print_error_at, Printer};
@@ -21,6 +21,8 @@ pub enum Target {
         engine: Engine,
         session: Session,
         watchers: Watchers,
+        /// Each statement's time limit (`--timeout`).
+        options: RunOptions,
     },
     Remote {
         remote: Remote,
@@ -65,7 +67,18 @@ impl Target {
             engine,
             session,
             watchers: Watchers::new(),
+            options: RunOptions::default(),
         })
+    }
+
+    /// Stops each statement that runs longer than `timeout` (nothing it would write
+    /// is written): in this process, or by the server (`timeout_ms`).
+    pub fn with_timeout(mut self, timeout: Option<std::time::Duration>) -> Target {
+        match &mut self {
+            Target::Local { options, .. } => options.timeout = timeout,
+            Target::Remote { remote, .. } => remote.timeout = timeout,
+        }
+        self
     }
 
     /// What the prompt's banner says it is connected to.
@@ -86,7 +99,12 @@ impl Target {
     /// succeeded.
     pub async fn run_script(&mut self, printer: &Printer, script: &str) -> bool {
         match self {
-            Target::Local { session, watchers, .. } => run_local(session, printer, script, watchers).await,
+            Target::Local {
+                session,
+                watchers,
+                options,
+                ..
+            } => run_local(session, printer, script, watchers, options).await,
             Target::Remote { remote, user, .. } => {
                 print_answer(printer, remote.sql(script, user.as_deref()).await, script)
             }
@@ -98,13 +116,13 @@ impl Target {
     pub async fn run_prepared(&mut self, printer: &Printer, sql: &str, params: Params) -> bool {
         let started = Instant::now();
         match self {
-            Target::Local { session, .. } => {
+            Target::Local { session, options, .. } => {
                 let run = async {
                     let prepared = session.prepare(sql).await?;
                     match &params {
                         Params::One(values) => {
                             let values: Vec<_> = values.iter().map(tidepool_engine::Value::from_param_json).collect();
-                            session.execute_prepared(&prepared, &values).await
+                            session.execute_prepared_with(&prepared, &values, options).await
                         }
                         Params::Batch(rows) => {
                             let rows: Vec<Vec<_>> = rows
@@ -112,7 +130,7 @@ impl Target {
                                 .map(|r| r.iter().map(tidepool_engine::Value::from_param_json).collect())
                                 .collect();
                             session
-                                .execute_prepared_batch(&prepared, &rows)
+                                .execute_prepared_batch_with(&prepared, &rows, options)
                                 .await
                                 .map(StatementResult::Affected)
                         }
@@ -222,7 +240,13 @@ fn print_answer(printer: &Printer, answer: Result<crate::remote::SqlAnswer, Stri
     }
 }
 
-async fn run_local(session: &Session, printer: &Printer, script: &str, watchers: &mut Watchers) -> bool {
+async fn run_local(
+    session: &Session,
+    printer: &Printer,
+    script: &str,
+    watchers: &mut Watchers,
+    options: &RunOptions,
+) -> bool {
     let statements = match session.split(script) {
         Ok(statements) => statements,
         Err(e) => {
@@ -232,7 +256,7 @@ async fn run_local(session: &Session, printer: &Printer, script: &str, watchers:
     };
     for statement in statements {
         let started = Instant::now();
-        match session.execute_statement(&statement).await {
+        match session.execute_statement_with(&statement, options).await {
             Ok(StatementResult::Subscription(subscription)) => watchers.watch(subscription),
             Ok(result) => printer.print(&result, started.elapsed()),
             Err(e) => {

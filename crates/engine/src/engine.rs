@@ -104,6 +104,27 @@ pub struct EngineOptions {
     /// (a batch of prepared writes, `Session::execute_prepared_batch`, still writes
     /// directly: DataFusion has no plan for many parameter rows in one transaction).
     pub sql_direct: bool,
+    /// Stops a statement that runs longer than this (nothing it would write is
+    /// written); `None`: no limit. A call can ask for less (`RunOptions::timeout`),
+    /// never more.
+    pub statement_timeout: Option<Duration>,
+    /// The memory one statement's sorts, joins and aggregates may hold (DataFusion's
+    /// memory pool): past it they spill to disk, or fail with `resources_exhausted`.
+    /// `None`: no limit.
+    pub statement_memory: Option<usize>,
+}
+
+/// The memory one statement may hold by default: a quarter of the machine's memory
+/// up to 4 GiB (1 GiB where it cannot be read).
+pub fn default_statement_memory() -> usize {
+    const GIB: usize = 1 << 30;
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kb| kb * 1024)
+    });
+    total.map_or(GIB, |t| (t / 4).clamp(256 << 20, 4 * GIB))
 }
 
 impl Default for EngineOptions {
@@ -118,6 +139,8 @@ impl Default for EngineOptions {
             live_reevaluate_interval: Duration::from_millis(100),
             live_incremental: true,
             sql_direct: true,
+            statement_timeout: None,
+            statement_memory: Some(default_statement_memory()),
         }
     }
 }
@@ -165,6 +188,12 @@ pub(crate) struct Inner {
     pub sql_direct: bool,
     /// Counts catalog changes: a plan made at one version is stale at another.
     pub catalog_version: AtomicU64,
+    /// The statements running now (`system.queries`, `KILL QUERY`).
+    pub queries: Arc<crate::queries::Queries>,
+    /// `EngineOptions::statement_timeout`.
+    pub statement_timeout: Option<Duration>,
+    /// `EngineOptions::statement_memory`.
+    pub statement_memory: Option<usize>,
 }
 
 impl Engine {
@@ -222,6 +251,9 @@ impl Engine {
             tokens,
             sql_direct: options.sql_direct,
             catalog_version: AtomicU64::new(0),
+            queries: Default::default(),
+            statement_timeout: options.statement_timeout,
+            statement_memory: options.statement_memory,
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);
@@ -236,6 +268,16 @@ impl Engine {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The statements running now that `actor` may see (`system.queries`).
+    pub fn running_queries(&self, actor: &Actor) -> Vec<crate::queries::RunningQuery> {
+        self.inner.queries.list(actor)
+    }
+
+    /// Stops a running statement (`KILL QUERY`): an admin any, a user their own.
+    pub fn kill_query(&self, id: u64, by: &Actor) -> Result<()> {
+        self.inner.queries.kill(id, by)
     }
 
     /// The sequence number of the last commit.

@@ -78,6 +78,21 @@ pub enum Error {
     /// RocksDB failed, or stored bytes could not be decoded.
     #[error("storage error: {0}")]
     Storage(String),
+
+    /// The statement was stopped (`KILL QUERY`, a cancel, its caller gone) before it
+    /// wrote anything.
+    #[error("{0}")]
+    Cancelled(String),
+
+    /// The statement ran longer than its time limit and was stopped before it wrote
+    /// anything.
+    #[error("statement timed out after {limit_ms} ms (nothing was written)")]
+    Timeout { limit_ms: u64 },
+
+    /// The statement needed more memory than a statement may use (a sort or aggregate
+    /// that could not spill).
+    #[error("{0}")]
+    ResourcesExhausted(String),
 }
 
 /// The kind of catalog object an error is about.
@@ -89,6 +104,8 @@ pub enum ObjectKind {
     Row,
     LiveQuery,
     Token,
+    /// A running statement (`system.queries`).
+    Query,
 }
 
 impl fmt::Display for ObjectKind {
@@ -100,6 +117,7 @@ impl fmt::Display for ObjectKind {
             ObjectKind::Row => "row",
             ObjectKind::LiveQuery => "live query",
             ObjectKind::Token => "token",
+            ObjectKind::Query => "running statement",
         })
     }
 }
@@ -128,6 +146,9 @@ impl Error {
             Error::InvalidArgument(_) => "invalid_argument",
             Error::BadRow { .. } => "bad_row",
             Error::Storage(_) => "storage",
+            Error::Cancelled(_) => "cancelled",
+            Error::Timeout { .. } => "timeout",
+            Error::ResourcesExhausted(_) => "resources_exhausted",
         }
     }
 

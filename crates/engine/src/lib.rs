@@ -53,6 +53,7 @@ mod error;
 mod export;
 mod import;
 mod live;
+mod queries;
 mod results;
 mod session;
 mod sql;
@@ -74,8 +75,9 @@ pub use import::{
     preview, CsvOptions, FilePreview, ImportOptions, ImportProgress, ImportReport, OnError, PreviewColumn, RowError,
 };
 pub use live::{Change, Changes, LiveColumn, LiveMessage, OrderKey, Subscription};
+pub use queries::{CancelHandle, RunningQuery};
 pub use results::{cell_json, column_type_name, rows_json};
-pub use session::{Actor, Prepared, Session, StatementResult};
+pub use session::{Actor, Prepared, RunOptions, Session, StatementResult};
 pub use sql::parse::{split_statements, SqlStatement};
 pub use summary::{NamespaceSummary, TableSummary};
 pub use tokens::TokenInfo;

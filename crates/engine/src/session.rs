@@ -7,8 +7,11 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::scalar::ScalarValue;
@@ -22,11 +25,22 @@ use crate::catalog::{TableKind, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN, USER_CO
 use crate::engine::Engine;
 use crate::error::{Error, ObjectKind, Position, Result};
 use crate::live::Subscription;
+use crate::queries::{CancelHandle, Control};
 use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, plainly_standard, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
 use crate::sql::{ddl, direct, dml_plan, functions, wildcard};
 use crate::types::{SqlType, Value};
+
+/// How a call runs its statements.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop a statement that runs longer than this (the engine's
+    /// `EngineOptions::statement_timeout`, if shorter, still applies).
+    pub timeout: Option<std::time::Duration>,
+    /// Stops the running statement when cancelled.
+    pub cancel: Option<CancelHandle>,
+}
 
 /// Who a session acts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -179,15 +193,78 @@ impl Session {
     /// Runs every statement of a script in order, stopping at the first error (earlier
     /// statements stay committed).
     pub async fn execute(&self, script: &str) -> Result<Vec<StatementResult>> {
+        self.execute_with(script, &RunOptions::default()).await
+    }
+
+    /// Runs a script as [`Session::execute`] does, each statement with `options`' time
+    /// limit and cancel.
+    pub async fn execute_with(&self, script: &str, options: &RunOptions) -> Result<Vec<StatementResult>> {
         let mut results = Vec::new();
         for statement in split_statements(script)? {
-            results.push(self.execute_statement(&statement).await?);
+            results.push(self.execute_statement_with(&statement, options).await?);
         }
         Ok(results)
     }
 
     /// Runs one statement.
     pub async fn execute_statement(&self, statement: &SqlStatement) -> Result<StatementResult> {
+        self.execute_statement_with(statement, &RunOptions::default()).await
+    }
+
+    /// Runs one statement, listed in `system.queries` while it runs, and stops it when
+    /// its time limit passes, `options.cancel` is cancelled or `KILL QUERY` names it.
+    /// A stopped statement has written nothing: a write is stopped only before its
+    /// commit begins (after that it finishes).
+    pub async fn execute_statement_with(
+        &self,
+        statement: &SqlStatement,
+        options: &RunOptions,
+    ) -> Result<StatementResult> {
+        self.controlled(&statement.sql, options, self.run_statement(statement))
+            .await
+    }
+
+    /// Runs `work` as one registered statement (see `execute_statement_with`).
+    async fn controlled<T>(
+        &self,
+        sql: &str,
+        options: &RunOptions,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        let inner = &self.scope.inner;
+        // The engine's limit is a cap: a call may only ask for less.
+        let limit = match (options.timeout, inner.statement_timeout) {
+            (Some(call), Some(cap)) => Some(call.min(cap)),
+            (call, cap) => call.or(cap),
+        };
+        let running = inner
+            .queries
+            .start(&self.scope.actor, sql, limit, inner.clock.now_micros());
+        let control = running.control.clone();
+        // These only ask the statement to stop (which a committing write ignores);
+        // `stopped` ends it once it has.
+        let stop = async {
+            let cancel = async {
+                if let Some(cancel) = &options.cancel {
+                    cancel.cancelled().await;
+                    control.cancel();
+                }
+            };
+            futures::join!(cancel, control.expire());
+            std::future::pending::<()>().await
+        };
+        tokio::select! {
+            // Polled in this order: a handle cancelled before the statement starts
+            // stops it before it does anything.
+            biased;
+            () = stop => unreachable!("asking to stop never ends"),
+            error = control.stopped() => Err(error),
+            result = CONTROL.scope(control.clone(), work) => result,
+        }
+    }
+
+    /// The statement itself, in the control `controlled` gives it.
+    async fn run_statement(&self, statement: &SqlStatement) -> Result<StatementResult> {
         let at = statement.position;
         if let Some(result) = self.run_shape(statement).await {
             return result;
@@ -256,7 +333,8 @@ impl Session {
                     ));
                 }
                 let session = Session::new(self.engine.clone(), Actor::User(user));
-                return Box::pin(session.execute_statement(&statement)).await;
+                // The same registered statement: stopping this one stops that one.
+                return Box::pin(session.run_statement(&statement)).await;
             }
             Parsed::CreateTable { kind, statement } => {
                 self.require_admin("CREATE TABLE")?;
@@ -286,6 +364,7 @@ impl Session {
                 ));
             }
             Parsed::KillLiveQuery { id } => inner.live.kill(&id, &self.scope.actor)?,
+            Parsed::KillQuery { id } => inner.queries.kill(id, &self.scope.actor)?,
             Parsed::CreateToken { user, label } => {
                 self.require_admin("CREATE TOKEN")?;
                 let label = label.unwrap_or_default();
@@ -469,6 +548,23 @@ impl Session {
     /// A value is converted to the type the statement expects there (an integer to a
     /// DOUBLE, a text to a TIMESTAMP); one that cannot be is an error that names it.
     pub async fn execute_prepared(&self, prepared: &Prepared, params: &[Value]) -> Result<StatementResult> {
+        self.execute_prepared_with(prepared, params, &RunOptions::default())
+            .await
+    }
+
+    /// Runs a prepared statement as [`Session::execute_prepared`] does, with `options`'
+    /// time limit and cancel.
+    pub async fn execute_prepared_with(
+        &self,
+        prepared: &Prepared,
+        params: &[Value],
+        options: &RunOptions,
+    ) -> Result<StatementResult> {
+        self.controlled(&prepared.sql, options, self.run_prepared(prepared, params))
+            .await
+    }
+
+    async fn run_prepared(&self, prepared: &Prepared, params: &[Value]) -> Result<StatementResult> {
         let scalars = self.bind(prepared, params)?;
         if let (Some(direct), Some(values)) = (self.direct_of(prepared, false), direct_values(&scalars)) {
             if let Some(result) = run_compiled(&self.scope.inner, &direct, &values).await {
@@ -496,6 +592,23 @@ impl Session {
     /// key, once per row of parameters, all in one transaction: every row's write or,
     /// on an error, none. Returns the rows affected.
     pub async fn execute_prepared_batch(&self, prepared: &Prepared, rows: &[Vec<Value>]) -> Result<u64> {
+        self.execute_prepared_batch_with(prepared, rows, &RunOptions::default())
+            .await
+    }
+
+    /// Runs a batch as [`Session::execute_prepared_batch`] does, with `options`' time
+    /// limit and cancel.
+    pub async fn execute_prepared_batch_with(
+        &self,
+        prepared: &Prepared,
+        rows: &[Vec<Value>],
+        options: &RunOptions,
+    ) -> Result<u64> {
+        self.controlled(&prepared.sql, options, self.run_prepared_batch(prepared, rows))
+            .await
+    }
+
+    async fn run_prepared_batch(&self, prepared: &Prepared, rows: &[Vec<Value>]) -> Result<u64> {
         let direct = self.direct_of(prepared, true).filter(|d| d.writes()).ok_or_else(|| {
             Error::Unsupported(
                 "a batch runs an INSERT ... VALUES, or an UPDATE or DELETE of one row by its whole primary key \
@@ -515,10 +628,10 @@ impl Session {
             bound.push(values);
         }
         let inner = self.scope.inner.clone();
-        let written =
-            tokio::task::spawn_blocking(move || direct.write_batch(crate::write::Txn::begin(&inner), &inner, &bound))
-                .await
-                .map_err(|e| Error::Query(format!("write task failed: {e}")))?;
+        let control = current_control();
+        let written = tokio::task::spawn_blocking(move || direct.write_batch(txn_for(&inner, control), &inner, &bound))
+            .await
+            .map_err(|e| Error::Query(format!("write task failed: {e}")))?;
         match written {
             Some(result) => result,
             None => Err(Error::Query(
@@ -685,7 +798,12 @@ impl Session {
                 other => other,
             })?;
         let is_dml = matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Copy(_));
-        let frame = self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?;
+        let frame = match plan {
+            LogicalPlan::Ddl(_) | LogicalPlan::Statement(_) => {
+                self.ctx.execute_logical_plan(plan).await.map_err(|e| from_df(&e, at))?
+            }
+            plan => DataFrame::new(self.statement_state(), plan),
+        };
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await.map_err(|e| from_df(&e, at))?;
         if is_dml {
@@ -697,6 +815,27 @@ impl Session {
             return Ok(StatementResult::Affected(count));
         }
         Ok(StatementResult::Rows { schema, batches })
+    }
+
+    /// The session's state for running one statement: its memory pool (sorts, joins and
+    /// aggregates spill past it, or fail with `resources_exhausted`) and the control
+    /// its writes commit under.
+    fn statement_state(&self) -> SessionState {
+        let inner = &self.scope.inner;
+        let mut builder = SessionStateBuilder::new_from_existing(self.ctx.state());
+        if let Some(limit) = inner.statement_memory {
+            let runtime = RuntimeEnvBuilder::new()
+                .with_memory_pool(Arc::new(FairSpillPool::new(limit)))
+                .build_arc();
+            if let Ok(runtime) = runtime {
+                builder = builder.with_runtime_env(runtime);
+            }
+        }
+        let mut state = builder.build();
+        if let Some(control) = current_control() {
+            state.config_mut().set_extension(control);
+        }
+        state
     }
 
     /// Subscribes to a live query: `SELECT <columns> FROM <table> [WHERE ...]` (a leading
@@ -1005,10 +1144,29 @@ async fn run_compiled(
     if let Some(txn) = crate::write::Txn::try_begin(inner) {
         return direct.write(txn, inner, params);
     }
-    let (inner, direct, params) = (inner.clone(), direct.clone(), params.to_vec());
-    tokio::task::spawn_blocking(move || direct.write(crate::write::Txn::begin(&inner), &inner, &params))
+    let (inner, direct, params, control) = (inner.clone(), direct.clone(), params.to_vec(), current_control());
+    tokio::task::spawn_blocking(move || direct.write(txn_for(&inner, control), &inner, &params))
         .await
         .unwrap_or_else(|e| Some(Err(Error::Query(format!("write task failed: {e}")))))
+}
+
+tokio::task_local! {
+    /// The control of the statement this task runs (`Session::controlled`), for the
+    /// writes it hands to blocking threads and the plans it gives DataFusion.
+    static CONTROL: Arc<Control>;
+}
+
+/// The running statement's control, if this task runs one.
+pub(crate) fn current_control() -> Option<Arc<Control>> {
+    CONTROL.try_with(Arc::clone).ok()
+}
+
+/// A transaction on a blocking thread for the running statement: its commit fails if
+/// the statement was stopped before it.
+fn txn_for(inner: &crate::engine::Inner, control: Option<Arc<Control>>) -> crate::write::Txn<'_> {
+    let mut txn = crate::write::Txn::begin(inner);
+    txn.stopped_by(control);
+    txn
 }
 
 /// The one row `CREATE TOKEN` returns: the only time the token's text is shown.

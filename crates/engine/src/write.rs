@@ -33,6 +33,9 @@ pub(crate) struct Txn<'a> {
     watched: HashMap<u64, bool>,
     /// Commit time of this transaction, stamped on every row it writes.
     pub now_micros: i64,
+    /// The statement this transaction writes for: its commit claims it first, and
+    /// fails when the statement was stopped (`queries`).
+    control: Option<std::sync::Arc<crate::queries::Control>>,
 }
 
 impl<'a> Txn<'a> {
@@ -65,7 +68,19 @@ impl<'a> Txn<'a> {
             stream_inserts: Vec::new(),
             watched: HashMap::new(),
             now_micros: inner.clock.now_micros(),
+            control: None,
         }
+    }
+
+    /// Writes for `control`'s statement: nothing is written once it is stopped.
+    pub fn stopped_by(&mut self, control: Option<std::sync::Arc<crate::queries::Control>>) {
+        self.control = control;
+    }
+
+    /// Whether the statement this transaction writes for was stopped (checked between
+    /// rows of a long write).
+    pub fn check_stopped(&self) -> Result<()> {
+        self.control.as_ref().map_or(Ok(()), |c| c.check())
     }
 
     /// Reads a row key, seeing this transaction's pending writes.
@@ -298,6 +313,9 @@ impl<'a> Txn<'a> {
     /// writer lock stays held until the transaction is dropped, so the caller can
     /// publish catalog changes before any other writer runs.
     pub fn commit(&mut self) -> Result<u64> {
+        if let Some(control) = &self.control {
+            control.begin_commit()?;
+        }
         let seq = self.inner.last_seq() + 1;
         let mut batch = std::mem::take(&mut self.batch);
         batch.put(keys::SEQ, seq.to_be_bytes());

@@ -36,6 +36,7 @@ impl ApiError {
             Error::AlreadyExists { .. } | Error::DuplicateKey { .. } | Error::Unique { .. } => StatusCode::CONFLICT,
             Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError {

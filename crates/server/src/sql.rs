@@ -9,8 +9,13 @@
 //! DELETE by key runs once per parameter row, all rows in one transaction (one result,
 //! the rows affected). JSON numbers are BIGINT or DOUBLE, strings TEXT, arrays and
 //! objects JSON; each is converted to the type the statement expects there.
+//!
+//! `"timeout_ms": N` stops a statement that runs longer (error `timeout`, nothing it
+//! would write written; `tidepool serve --timeout` caps it). A client that hangs up
+//! before the answer stops a script that only reads; a write runs to its end.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -20,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tidepool_engine::StatementResult;
+use tidepool_engine::{CancelHandle, RunOptions, StatementResult};
 
 use crate::error::ApiError;
 use crate::guard::{acting_as, Authenticated};
@@ -33,6 +38,19 @@ struct SqlRequest {
     user: Option<String>,
     params: Option<Vec<Value>>,
     batch: Option<Vec<Vec<Value>>>,
+    timeout_ms: Option<u64>,
+}
+
+/// Stops a read-only script when the request is dropped before its answer (the
+/// client hung up); disarmed once the answer is ready.
+struct CancelOnDrop(Option<CancelHandle>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.0.take() {
+            cancel.cancel();
+        }
+    }
 }
 
 /// Runs one statement with parameters, or a batch of parameter rows.
@@ -41,6 +59,7 @@ async fn run_prepared(
     sql: &str,
     params: Option<Vec<Value>>,
     batch: Option<Vec<Vec<Value>>>,
+    options: &RunOptions,
 ) -> Result<Value, ApiError> {
     let prepared = session.prepare(sql).await.map_err(|e| ApiError::engine(&e, None))?;
     let result = match batch {
@@ -50,7 +69,7 @@ async fn run_prepared(
                 .map(|row| row.iter().map(tidepool_engine::Value::from_param_json).collect())
                 .collect();
             let affected = session
-                .execute_prepared_batch(&prepared, &rows)
+                .execute_prepared_batch_with(&prepared, &rows, options)
                 .await
                 .map_err(|e| ApiError::engine(&e, None))?;
             json!({ "affected": affected })
@@ -62,7 +81,7 @@ async fn run_prepared(
                 .map(tidepool_engine::Value::from_param_json)
                 .collect();
             session
-                .execute_prepared(&prepared, &params)
+                .execute_prepared_with(&prepared, &params, options)
                 .await
                 .map_err(|e| ApiError::engine(&e, None))?
                 .to_json()
@@ -85,13 +104,26 @@ pub async fn run(
         Err(e) => return e.into_response(),
     };
     // The script runs in a task of its own: a client that hangs up does not cancel a
-    // statement half-way, and a bug that panics becomes an error answer.
+    // write half-way, and a bug that panics becomes an error answer. A script that
+    // only reads is stopped when the client hangs up (the guard, dropped with this
+    // request's future).
     let session = shared.session(actor);
+    let cancel = CancelHandle::new();
+    let reads_only = request.params.is_none()
+        && request.batch.is_none()
+        && session
+            .split(&request.sql)
+            .is_ok_and(|statements| statements.iter().all(|s| s.reads_only()));
+    let mut hung_up = CancelOnDrop(reads_only.then(|| cancel.clone()));
+    let options = RunOptions {
+        timeout: request.timeout_ms.map(Duration::from_millis),
+        cancel: Some(cancel),
+    };
     let script = tokio::spawn(async move {
         let mut results = Vec::new();
         if request.params.is_some() || request.batch.is_some() {
             let started = std::time::Instant::now();
-            return match run_prepared(&session, &request.sql, request.params, request.batch).await {
+            return match run_prepared(&session, &request.sql, request.params, request.batch, &options).await {
                 Ok(result) => (vec![(result, started.elapsed().as_secs_f64() * 1000.0)], None),
                 Err(e) => (results, Some(e)),
             };
@@ -102,7 +134,7 @@ pub async fn run(
         };
         for statement in statements {
             let started = std::time::Instant::now();
-            match session.execute_statement(&statement).await {
+            match session.execute_statement_with(&statement, &options).await {
                 Ok(StatementResult::Subscription(_)) => {
                     let mut error = ApiError::new(
                         StatusCode::BAD_REQUEST,
@@ -118,7 +150,9 @@ pub async fn run(
         }
         (results, None)
     });
-    match script.await {
+    let answered = script.await;
+    hung_up.0 = None;
+    match answered {
         Ok((results, error)) => {
             let (results, elapsed): (Vec<Value>, Vec<f64>) = results.into_iter().unzip();
             let fields = Map::from_iter([
@@ -157,6 +191,9 @@ fn parse(shared: &Shared, body: Result<Bytes, BytesRejection>) -> Result<SqlRequ
         return Err(ApiError::bad_request(
             "give \"params\" (one run) or \"batch\" (one run per row), not both",
         ));
+    }
+    if request.timeout_ms == Some(0) {
+        return Err(ApiError::bad_request("\"timeout_ms\" must be at least 1"));
     }
     Ok(request)
 }

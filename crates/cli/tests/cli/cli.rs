@@ -241,6 +241,38 @@ fn a_statement_nested_too_deep_is_an_error_not_a_crash() {
 }
 
 #[test]
+fn timeout_stops_a_long_statement_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    tidepool(dir.path(), &["-c", SETUP], None);
+    tidepool(
+        dir.path(),
+        &[
+            "-c",
+            "INSERT INTO app.m SELECT value + 10, 'r', 'b' FROM generate_series(1, 4000)",
+        ],
+        None,
+    );
+    let slow = "INSERT INTO app.m SELECT a.id * 100000 + b.id, 'x', 'y' FROM app.m a CROSS JOIN app.m b WHERE a.id + b.id < 30";
+    let started = std::time::Instant::now();
+    let out = tidepool(dir.path(), &["--timeout", "200", "-c", slow], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out after 200 ms"), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let out = tidepool(
+        dir.path(),
+        &["--format", "csv", "-c", "SELECT count(*) AS n FROM app.m"],
+        None,
+    );
+    assert_eq!(stdout(&out), "n\n4002\n");
+    let out = tidepool(dir.path(), &["--timeout", "0", "-c", "SELECT 1"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn sync_fsyncs_every_commit_of_a_database_directory() {
     let dir = tempfile::tempdir().unwrap();
     let out = tidepool(dir.path(), &["--sync", "-c", SETUP], None);

@@ -808,6 +808,123 @@ async fn a_statement_nested_too_deep_gets_an_error_and_the_server_keeps_serving(
     assert_eq!((status, &body["results"][0]["rows"]), (200, &json!([[0]])), "{body}");
 }
 
+/// Seconds of work in debug and release builds alike: a cross join of 4,000 rows.
+const SLOW: &str = "SELECT count(*) FROM app.m a CROSS JOIN app.m b WHERE a.n + b.n = -1";
+
+/// The running statements an admin sees whose text is `sql`.
+fn running(served: &Served, admin: &str, sql: &str) -> usize {
+    let body = served.sql(
+        admin,
+        &format!(
+            "SELECT count(*) FROM system.queries WHERE query = '{}'",
+            sql.replace('\'', "''")
+        ),
+    );
+    body["results"][0]["rows"][0][0].as_u64().unwrap() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_ms_stops_a_statement_and_a_client_that_hangs_up_stops_its_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start_with(dir.path(), &["--timeout", "60000"]);
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(&admin, SETUP);
+    served.sql(
+        &admin,
+        "INSERT INTO app.m SELECT value, 'r', value % 97 FROM generate_series(1, 4000)",
+    );
+
+    // timeout_ms: the statement stops with `timeout`; statements before it stay.
+    let started = std::time::Instant::now();
+    let sql = format!("INSERT INTO app.m VALUES (0, 'x', 0); {SLOW}");
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": sql, "timeout_ms": 200 }).to_string());
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (408, Some("timeout")),
+        "{body}"
+    );
+    assert_eq!(body["results"].as_array().map(Vec::len), Some(1), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": "SELECT 1", "timeout_ms": 0 }).to_string());
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request")),
+        "{body}"
+    );
+    let out = served.cli(&admin, &["sql", "--timeout", "200", "-c", SLOW]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("timed out after 200 ms"),
+        "{out:?}"
+    );
+
+    // A client that hangs up: its read stops (it leaves system.queries at once, not
+    // after the seconds the join would take).
+    let mut stream = TcpStream::connect(&served.address).unwrap();
+    let body = json!({ "sql": SLOW }).to_string();
+    write!(
+        stream,
+        "POST /v1/sql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {admin}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        served.address,
+        body.len()
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while running(&served, &admin, SLOW) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the request never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(stream);
+    let hung_up = std::time::Instant::now();
+    while running(&served, &admin, SLOW) > 0 {
+        assert!(
+            hung_up.elapsed() < Duration::from_secs(3),
+            "the read went on after its client left"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // KILL QUERY from another request stops a running one, which is told so.
+    let killer = {
+        let (address, admin) = (served.address.clone(), admin.clone());
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let (_, body) = http(
+                    &address,
+                    "POST",
+                    "/v1/sql",
+                    &[("Authorization", &bearer(&admin))],
+                    &json!({ "sql": format!("SELECT id FROM system.queries WHERE query = '{SLOW}'") }).to_string(),
+                );
+                if let Some(id) = body["results"][0]["rows"][0][0].as_u64() {
+                    let (status, body) = http(
+                        &address,
+                        "POST",
+                        "/v1/sql",
+                        &[("Authorization", &bearer(&admin))],
+                        &json!({ "sql": format!("KILL QUERY {id}") }).to_string(),
+                    );
+                    assert_eq!(status, 200, "{body}");
+                    return;
+                }
+                assert!(std::time::Instant::now() < deadline, "the statement never ran");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": SLOW }).to_string());
+    killer.join().unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("cancelled")),
+        "{body}"
+    );
+    let body = served.sql(&admin, "SELECT count(*) FROM app.m");
+    assert_eq!(body["results"][0]["rows"], json!([[4001]]), "{body}");
+}
+
 /// splitmix64, for the boundary fuzz below.
 struct Rng(u64);
 

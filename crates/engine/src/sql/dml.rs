@@ -25,6 +25,7 @@ use crate::catalog::{TableDef, USER_COLUMN};
 use crate::convert::value_at;
 use crate::engine::Inner;
 use crate::error::{Error, Position, Result};
+use crate::queries::Control;
 use crate::sql::dml_plan::WriteKind;
 use crate::sql::errors::from_df;
 use crate::sql::provider::{df_error, View};
@@ -55,6 +56,11 @@ where
             .map_err(DataFusionError::from)
     });
     Box::pin(RecordBatchStreamAdapter::new(count_schema(), stream))
+}
+
+/// The control of the statement a plan runs for, given by `Session::statement_state`.
+fn statement_control(context: &TaskContext) -> Option<Arc<Control>> {
+    context.session_config().get_extension::<Control>()
 }
 
 async fn blocking<F: FnOnce() -> Result<u64> + Send + 'static>(f: F) -> DfResult<u64> {
@@ -147,21 +153,30 @@ impl ExecutionPlan for InsertExec {
         let inner = self.inner.clone();
         let def = self.def.clone();
         let view = self.view.clone();
+        let control = statement_control(&context);
         Ok(count_stream(async move {
             // All input is read before the writer lock is taken: INSERT ... SELECT from
             // the same table reads a stable snapshot and the lock is held briefly.
             let batches = datafusion::physical_plan::collect(input, context).await?;
-            blocking(move || insert_batches(&inner, &def, &view, &batches)).await
+            blocking(move || insert_batches(&inner, &def, &view, &batches, control)).await
         }))
     }
 }
 
-fn insert_batches(inner: &Inner, def: &TableDef, view: &View, batches: &[RecordBatch]) -> Result<u64> {
+fn insert_batches(
+    inner: &Inner,
+    def: &TableDef,
+    view: &View,
+    batches: &[RecordBatch],
+    control: Option<Arc<Control>>,
+) -> Result<u64> {
     let mut txn = Txn::begin(inner);
+    txn.stopped_by(control);
     check_current(inner, def)?;
     let offset = view.offset();
     let mut count = 0u64;
     for batch in batches {
+        txn.check_stopped()?;
         for row in 0..batch.num_rows() {
             let owner = match &view.owner {
                 Some(user) => Some(user.clone()),
@@ -266,6 +281,7 @@ impl ExecutionPlan for DmlExec {
 
     fn execute(&self, _partition: usize, context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let job = DmlJob {
+            control: statement_control(&context),
             inner: self.inner.clone(),
             def: self.def.clone(),
             view: self.view.clone(),
@@ -284,6 +300,8 @@ impl ExecutionPlan for DmlExec {
 const START: Position = Position { line: 1, column: 1 };
 
 struct DmlJob {
+    /// The statement this write is for (`queries`): stopped, it writes nothing.
+    control: Option<Arc<Control>>,
     inner: Arc<Inner>,
     def: Arc<TableDef>,
     view: View,
@@ -300,6 +318,7 @@ impl DmlJob {
         context: Arc<TaskContext>,
     ) -> Result<u64> {
         let mut txn = Txn::begin(&self.inner);
+        txn.stopped_by(self.control.clone());
         check_current(&self.inner, &self.def)?;
         // The selection reads committed rows, never this statement's pending writes,
         // so a row moved to a new key is not selected again under it.
@@ -308,6 +327,7 @@ impl DmlJob {
             let mut batches = execute_stream(selection, context).map_err(|e| from_df(&e, START))?;
             while let Some(batch) = batches.next().await {
                 let batch = batch.map_err(|e| from_df(&e, START))?;
+                txn.check_stopped()?;
                 count += match self.kind {
                     WriteKind::Delete => self.delete(&mut txn, &batch)?,
                     WriteKind::Update => self.update(&mut txn, &batch)?,

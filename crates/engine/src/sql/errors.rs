@@ -28,6 +28,9 @@ pub(crate) fn from_df(error: &DataFusionError, at: Position) -> Error {
         },
         DataFusionError::Plan(message) => plan_error(message),
         DataFusionError::NotImplemented(message) => Error::Unsupported(message.clone()),
+        DataFusionError::ResourcesExhausted(message) => Error::ResourcesExhausted(format!(
+            "the statement needs more memory than one statement may use: {message}"
+        )),
         DataFusionError::ExecutionJoin(e) => Error::Query(format!("query task failed: {e}")),
         other => Error::Query(strip_prefixes(&other.to_string())),
     }

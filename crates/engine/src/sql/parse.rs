@@ -19,6 +19,27 @@ pub struct SqlStatement {
     pub position: Position,
 }
 
+impl SqlStatement {
+    /// Whether the statement only reads, by its first word (SELECT, a WITH query,
+    /// SHOW, DESCRIBE, EXPLAIN, VALUES): what a front door may stop when its caller
+    /// goes away. A statement that writes after a WITH counts as a write.
+    pub fn reads_only(&self) -> bool {
+        let words: Vec<String> = self
+            .sql
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect();
+        match words.first().map(String::as_str) {
+            Some("SELECT" | "SHOW" | "DESCRIBE" | "DESC" | "EXPLAIN" | "VALUES") => true,
+            Some("WITH") => !words
+                .iter()
+                .any(|w| matches!(w.as_str(), "INSERT" | "UPDATE" | "DELETE" | "COPY")),
+            _ => false,
+        }
+    }
+}
+
 /// A parsed statement.
 #[derive(Debug)]
 pub(crate) enum Parsed {
@@ -53,6 +74,10 @@ pub(crate) enum Parsed {
     },
     KillLiveQuery {
         id: String,
+    },
+    /// `KILL QUERY <id>`: stops a running statement (`system.queries`).
+    KillQuery {
+        id: u64,
     },
     /// `CREATE TOKEN [FOR USER '<name>' | FOR ADMIN] [LABEL '<text>']`.
     CreateToken {
@@ -206,6 +231,12 @@ pub(crate) fn parse(statement: &SqlStatement) -> Result<Parsed> {
             let id = cursor.string("the live query id in quotes")?;
             cursor.end()?;
             Parsed::KillLiveQuery { id }
+        }
+        (Some("KILL"), Some("QUERY")) => {
+            cursor.advance(2);
+            let id = cursor.number("the statement's id (system.queries)")?;
+            cursor.end()?;
+            Parsed::KillQuery { id }
         }
         (Some("CREATE"), Some("TOKEN")) => {
             cursor.advance(2);
@@ -567,6 +598,19 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 Ok(s.clone())
             }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    fn number(&mut self, what: &str) -> Result<u64> {
+        match self.nth_significant(0).map(|t| &t.token) {
+            Some(Token::Number(n, _)) => match n.parse() {
+                Ok(n) => {
+                    self.pos += 1;
+                    Ok(n)
+                }
+                Err(_) => Err(self.unexpected(what)),
+            },
             _ => Err(self.unexpected(what)),
         }
     }

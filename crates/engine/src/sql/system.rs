@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::sql::provider::{df_error, Scope};
 use crate::types::{SqlType, Value};
 
-pub(crate) const TABLES: [&str; 6] = ["namespaces", "tables", "columns", "live", "stats", "tokens"];
+pub(crate) const TABLES: [&str; 7] = ["namespaces", "tables", "columns", "live", "queries", "stats", "tokens"];
 
 /// The columns of each system table.
 fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
@@ -60,6 +60,14 @@ fn columns(name: &str) -> &'static [(&'static str, SqlType)] {
             ("lag", SqlType::BigInt),
             ("status", SqlType::Text),
             ("maintenance", SqlType::Text),
+        ],
+        "queries" => &[
+            ("id", SqlType::BigInt),
+            ("user", SqlType::Text),
+            ("query", SqlType::Text),
+            ("started", SqlType::Timestamp),
+            ("elapsed_ms", SqlType::BigInt),
+            ("state", SqlType::Text),
         ],
         "tokens" => &[
             ("id", SqlType::Text),
@@ -216,6 +224,22 @@ fn rows(scope: &Scope, name: &str) -> Vec<Vec<Value>> {
                     Value::BigInt(l.queued as i64),
                     text(l.status),
                     text(l.maintenance),
+                ]
+            })
+            .collect(),
+        // Every running statement for an admin (this one among them), a user's own.
+        "queries" => inner
+            .queries
+            .list(&scope.actor)
+            .into_iter()
+            .map(|q| {
+                vec![
+                    Value::BigInt(q.id as i64),
+                    text(&q.actor.to_string()),
+                    text(&q.sql),
+                    Value::Timestamp(q.started_micros),
+                    Value::BigInt(q.elapsed.as_millis() as i64),
+                    text(q.state),
                 ]
             })
             .collect(),

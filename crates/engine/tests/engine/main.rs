@@ -3,6 +3,7 @@
 //! a debug build), which filled CI's disk. Run one module with a filter, e.g.
 //! `cargo test --workspace --test engine fuzz::`.
 
+mod bounds;
 mod conformance;
 mod crash;
 mod direct;
