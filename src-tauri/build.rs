@@ -13,6 +13,7 @@ fn main() {
         "open_database",
         "catalog",
         "run_sql",
+        "cancel_sql",
         "history",
         "open_pane",
         "open_query_pane",

@@ -1079,7 +1079,10 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
     let status = h.ok("engine_settings", json!({}));
     assert_eq!(
         status,
-        json!({ "saved": { "reevaluate_ms": 100 }, "open": { "reevaluate_ms": 100 } })
+        json!({
+            "saved": { "reevaluate_ms": 100, "statement_timeout_ms": null },
+            "open": { "reevaluate_ms": 100, "statement_timeout_ms": null },
+        })
     );
     let err = h
         .invoke("set_engine_settings", json!({ "settings": { "reevaluate_ms": 0 } }))
@@ -1088,10 +1091,8 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
 
     // Saved at once; the open database keeps the interval it was opened with.
     let saved = h.ok("set_engine_settings", json!({ "settings": { "reevaluate_ms": 3000 } }));
-    assert_eq!(
-        saved,
-        json!({ "saved": { "reevaluate_ms": 3000 }, "open": { "reevaluate_ms": 100 } })
-    );
+    assert_eq!(saved["saved"]["reevaluate_ms"], 3000);
+    assert_eq!(saved["open"]["reevaluate_ms"], 100);
     let data_dir = h._dirs.1.path();
     assert_eq!(
         AppState::new(data_dir).engine_settings.status().saved.reevaluate_ms,
@@ -1100,10 +1101,7 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
 
     let other = tempfile::tempdir().unwrap();
     h.ok("open_database", json!({ "path": other.path().display().to_string() }));
-    assert_eq!(
-        h.ok("engine_settings", json!({}))["open"],
-        json!({ "reevaluate_ms": 3000 })
-    );
+    assert_eq!(h.ok("engine_settings", json!({}))["open"]["reevaluate_ms"], 3000);
 
     // A re-evaluated query there runs at most once per 3 s: the first commit after a
     // quiet spell goes out at once, the next waits for the interval.
@@ -1129,6 +1127,132 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
         "the second change came after {waited:?}"
     );
     assert_eq!(h.rows(&pane), vec![json!([1, 1]), json!([2, 2])]);
+}
+
+/// A statement that runs for many seconds: a cross join of 4,000 rows with itself.
+const SLOW: &str = "SELECT count(*) FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n = -1";
+/// An INSERT ... SELECT over the same cross join: rows would be written if it finished.
+const SLOW_INSERT: &str =
+    "INSERT INTO app.copy SELECT a.id * 10000 + b.id, a.n FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n < 3";
+
+fn big_table(h: &Harness) {
+    let values: Vec<String> = (0..4_000).map(|i| format!("({i}, {})", i % 97)).collect();
+    h.sql(&format!(
+        "CREATE NAMESPACE app; \
+         CREATE TABLE app.big (id BIGINT PRIMARY KEY, n BIGINT); \
+         CREATE TABLE app.copy (id BIGINT PRIMARY KEY, n BIGINT); \
+         INSERT INTO app.big VALUES {}",
+        values.join(", ")
+    ));
+}
+
+fn count(h: &Harness, table: &str) -> Json {
+    h.sql(&format!("SELECT count(*) FROM {table}"))["outputs"][0]["result"]["rows"][0][0].clone()
+}
+
+/// Waits until a statement containing `needle` is running (listed in system.queries).
+fn wait_until_running(h: &Harness, needle: &str) {
+    let engine = h.window.state::<AppState>().engine().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !engine
+        .running_queries(&tidepool_engine::Actor::Admin)
+        .iter()
+        .any(|q| q.sql.contains(needle))
+    {
+        assert!(Instant::now() < deadline, "{needle} never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_consoles_cancel_stops_the_running_statement_and_its_write_writes_nothing() {
+    let h = harness();
+    big_table(&h);
+    for (run, slow) in [("run-1", SLOW), ("run-2", SLOW_INSERT)] {
+        let window = h.window.clone();
+        let script = format!("INSERT INTO app.copy VALUES (-1, 0); {slow}; INSERT INTO app.copy VALUES (-2, 0)");
+        let running =
+            std::thread::spawn(move || invoke(&window, "run_sql", json!({ "sql": script, "run": run })).unwrap());
+        wait_until_running(&h, "CROSS JOIN");
+        let asked = Instant::now();
+        assert_eq!(h.ok("cancel_sql", json!({ "run": run })), true);
+        let outcome = running.join().unwrap();
+        let stopped_in = asked.elapsed();
+        assert!(
+            stopped_in < Duration::from_secs(5),
+            "{slow}: stopped {stopped_in:?} after the cancel"
+        );
+
+        // The statement before stays, the cancelled one and the one after wrote nothing.
+        assert_eq!(outcome["outputs"].as_array().unwrap().len(), 1, "{outcome}");
+        let error = &outcome["error"];
+        assert_eq!(error["sql"], slow);
+        assert_eq!(error["error"]["code"], "cancelled");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("statement ") && message.ends_with(" was cancelled"),
+            "{message}"
+        );
+        assert_eq!(count(&h, "app.copy"), 1);
+        h.sql("DELETE FROM app.copy");
+
+        // Cancelling a run that has finished (or never ran) does nothing.
+        assert_eq!(h.ok("cancel_sql", json!({ "run": run })), false);
+        assert_eq!(h.ok("cancel_sql", json!({ "run": "never" })), false);
+    }
+    let history = h.ok("history", json!({}));
+    let cancelled = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["sql"].as_str().unwrap().contains(SLOW_INSERT));
+    assert_eq!(cancelled.unwrap()["ok"], false);
+    // The id is free again: a new run with it goes through.
+    let run = h.ok("run_sql", json!({ "sql": "SELECT 1", "run": "run-1" }));
+    assert!(run["error"].is_null(), "{run}");
+    assert!(h.invoke("cancel_sql", json!({})).is_err());
+}
+
+#[test]
+fn the_statement_timeout_setting_stops_a_long_console_statement() {
+    let h = harness();
+    big_table(&h);
+    for wrong in [json!(0), json!(86_400_001), json!(-5), json!("soon")] {
+        let settings = json!({ "settings": { "reevaluate_ms": 100, "statement_timeout_ms": wrong } });
+        assert!(h.invoke("set_engine_settings", settings).is_err(), "{wrong}");
+    }
+    let status = h.ok(
+        "set_engine_settings",
+        json!({ "settings": { "reevaluate_ms": 100, "statement_timeout_ms": 300 } }),
+    );
+    assert_eq!(status["saved"]["statement_timeout_ms"], 300);
+
+    // The next run has it, with no reopening: the slow statement stops after 300 ms.
+    for slow in [SLOW, SLOW_INSERT] {
+        let started = Instant::now();
+        let run = h.ok("run_sql", json!({ "sql": format!("SELECT 1; {slow}") }));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{slow}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(run["outputs"].as_array().unwrap().len(), 1, "{run}");
+        assert_eq!(run["error"]["error"]["code"], "timeout");
+        assert_eq!(
+            run["error"]["error"]["message"],
+            "statement timed out after 300 ms (nothing was written)"
+        );
+    }
+    assert_eq!(count(&h, "app.copy"), 0);
+
+    // Short statements are not touched, and with no limit again a join runs to its end.
+    h.sql("INSERT INTO app.copy VALUES (1, 1)");
+    h.ok(
+        "set_engine_settings",
+        json!({ "settings": { "reevaluate_ms": 100, "statement_timeout_ms": null } }),
+    );
+    let run = h.sql("SELECT count(*) FROM app.big a CROSS JOIN app.big b WHERE a.id < 10 AND a.n + b.n = -1");
+    assert_eq!(run["outputs"][0]["result"]["rows"], json!([[0]]));
 }
 
 /// The open database's last seq.

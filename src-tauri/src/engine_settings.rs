@@ -1,11 +1,13 @@
-//! The engine settings the app opens databases with: today how often a live query that
-//! is kept by re-evaluation (a shape not maintained incrementally: window functions,
+//! The engine settings the app opens databases with: how often a live query that is
+//! kept by re-evaluation (a shape not maintained incrementally: window functions,
 //! subqueries, UNION, ...) may run again while commits touch the tables it reads —
 //! `EngineOptions::live_reevaluate_interval`, what `tidepool serve --reevaluate-ms`
-//! sets. Kept in `engine.json` in the app's data folder (a missing or unreadable file
-//! means the defaults) and applied when a database is opened: the engine fixes its
-//! options at open, so the open database keeps the ones it was opened with until it is
-//! opened again.
+//! sets — and the console's statement timeout. Kept in `engine.json` in the app's data
+//! folder (a missing or unreadable file means the defaults). The interval applies when
+//! a database is opened: the engine fixes its options at open, so the open database
+//! keeps the ones it was opened with until it is opened again. The timeout is asked per
+//! statement (`RunOptions::timeout`, what `tidepool sql --timeout` sets), so it applies
+//! to the next console run.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,11 +20,14 @@ use crate::ipc::{EngineSettings, EngineSettingsStatus};
 
 /// The interval's bounds, in milliseconds: those of `tidepool serve --reevaluate-ms`.
 pub const REEVALUATE_MS: std::ops::RangeInclusive<u32> = 1..=60_000;
+/// The statement timeout's bounds, in milliseconds: up to a day.
+pub const STATEMENT_TIMEOUT_MS: std::ops::RangeInclusive<u32> = 1..=86_400_000;
 
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings {
             reevaluate_ms: EngineOptions::default().live_reevaluate_interval.as_millis() as u32,
+            statement_timeout_ms: None,
         }
     }
 }
@@ -36,6 +41,11 @@ impl EngineSettings {
         }
     }
 
+    /// The time limit of each console statement, if any.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)))
+    }
+
     fn check(&self) -> IpcResult<()> {
         if !REEVALUATE_MS.contains(&self.reevaluate_ms) {
             return Err(IpcError::new(
@@ -45,6 +55,19 @@ impl EngineSettings {
                     REEVALUATE_MS.start(),
                     REEVALUATE_MS.end(),
                     self.reevaluate_ms
+                ),
+            ));
+        }
+        if let Some(ms) = self
+            .statement_timeout_ms
+            .filter(|ms| !STATEMENT_TIMEOUT_MS.contains(ms))
+        {
+            return Err(IpcError::new(
+                "invalid_setting",
+                format!(
+                    "the statement timeout is {} to {} ms (or none), not {ms}",
+                    STATEMENT_TIMEOUT_MS.start(),
+                    STATEMENT_TIMEOUT_MS.end(),
                 ),
             ));
         }
@@ -86,6 +109,11 @@ impl EngineSettingsFile {
         *self.open.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
+    /// The saved statement timeout: each console run takes it as it starts.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        self.saved.lock().unwrap_or_else(|e| e.into_inner()).statement_timeout()
+    }
+
     pub fn status(&self) -> EngineSettingsStatus {
         EngineSettingsStatus {
             saved: *self.saved.lock().unwrap_or_else(|e| e.into_inner()),
@@ -119,12 +147,12 @@ mod tests {
             Duration::from_millis(100)
         );
 
-        let status = file.set(EngineSettings { reevaluate_ms: 250 }).unwrap();
+        let status = file.set(interval(250)).unwrap();
         assert_eq!(status.saved.reevaluate_ms, 250);
         // The open database keeps what it was opened with.
-        assert_eq!(status.open, Some(EngineSettings { reevaluate_ms: 100 }));
+        assert_eq!(status.open, Some(interval(100)));
         for wrong in [0, 60_001] {
-            let err = file.set(EngineSettings { reevaluate_ms: wrong }).unwrap_err();
+            let err = file.set(interval(wrong)).unwrap_err();
             assert_eq!(err.code, "invalid_setting");
         }
 
@@ -134,6 +162,48 @@ mod tests {
             again.for_open().options().live_reevaluate_interval,
             Duration::from_millis(250)
         );
+    }
+
+    fn interval(reevaluate_ms: u32) -> EngineSettings {
+        EngineSettings {
+            reevaluate_ms,
+            statement_timeout_ms: None,
+        }
+    }
+
+    #[test]
+    fn the_statement_timeout_is_off_by_default_checked_and_applies_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = EngineSettingsFile::new(dir.path());
+        file.for_open();
+        assert_eq!(file.statement_timeout(), None);
+        for wrong in [0, 86_400_001] {
+            let settings = EngineSettings {
+                statement_timeout_ms: Some(wrong),
+                ..interval(100)
+            };
+            assert_eq!(file.set(settings).unwrap_err().code, "invalid_setting");
+        }
+        let settings = EngineSettings {
+            statement_timeout_ms: Some(1_500),
+            ..interval(100)
+        };
+        file.set(settings).unwrap();
+        // No reopening needed: the next run asks for it.
+        assert_eq!(file.statement_timeout(), Some(Duration::from_millis(1_500)));
+        assert_eq!(
+            EngineSettingsFile::new(dir.path()).statement_timeout(),
+            Some(Duration::from_millis(1_500))
+        );
+        file.set(interval(100)).unwrap();
+        assert_eq!(file.statement_timeout(), None);
+    }
+
+    #[test]
+    fn a_file_saved_before_the_timeout_existed_keeps_its_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("engine.json"), "{\"reevaluate_ms\": 250}").unwrap();
+        assert_eq!(EngineSettingsFile::new(dir.path()).status().saved, interval(250));
     }
 
     #[test]

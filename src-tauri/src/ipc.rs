@@ -32,6 +32,11 @@ pub struct EngineSettings {
     /// again while commits touch the tables it reads, in milliseconds: 1 to 60,000,
     /// 100 by default.
     pub reevaluate_ms: u32,
+    /// The longest a console statement may run before it is stopped (with the
+    /// `timeout` error, nothing written), in milliseconds: 1 to 86,400,000; `null`
+    /// (the default) is no limit. Applies to the next run, not only after reopening.
+    #[serde(default)]
+    pub statement_timeout_ms: Option<u32>,
 }
 
 /// The engine settings as saved, and those the open database was opened with: saved

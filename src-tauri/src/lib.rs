@@ -14,7 +14,8 @@
 //!    changed cells, and fetches the rows on screen with `pane_rows`.
 //!
 //! Console runs go through `commands/console.rs` (an error naming a table, namespace
-//! or column that does not exist gets the closest one, `suggest.rs`); the catalog tree
+//! or column that does not exist gets the closest one, `suggest.rs`; the console's
+//! Cancel and the statement timeout stop a run, `console_runs.rs`); the catalog tree
 //! is refreshed by `catalog.rs`'s watcher after every commit. The demo shop's writer
 //! (`demo.rs`, from the `tidepool-demo` crate) is one more writer of the same kind,
 //! running while the demo database is open. All IPC types are in
@@ -24,6 +25,7 @@
 mod bench_writer;
 pub mod catalog;
 pub mod commands;
+pub mod console_runs;
 pub mod demo;
 pub mod engine_settings;
 pub mod error;
@@ -55,6 +57,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::database::open_database,
             commands::catalog::catalog,
             commands::console::run_sql,
+            commands::console::cancel_sql,
             commands::console::history,
             commands::panes::open_pane,
             commands::panes::open_query_pane,

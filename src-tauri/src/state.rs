@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use tidepool_engine::{Actor, Engine, Session};
 
 use crate::commands::files::Imports;
+use crate::console_runs::ConsoleRuns;
 use crate::demo::Demo;
 use crate::engine_settings::EngineSettingsFile;
 use crate::error::{IpcError, IpcResult};
@@ -28,6 +29,8 @@ pub struct AppState {
     /// The options databases are opened with.
     pub engine_settings: EngineSettingsFile,
     pub imports: Imports,
+    /// The console runs under way, for their Cancel.
+    pub console_runs: ConsoleRuns,
     pub memory: Memory,
     /// The demo database and its writer.
     pub demo: Demo,
@@ -45,6 +48,7 @@ impl AppState {
             local_api: LocalApi::new(data_dir),
             engine_settings: EngineSettingsFile::new(data_dir),
             imports: Imports::default(),
+            console_runs: ConsoleRuns::default(),
             memory: Memory::new(data_dir),
             demo: Demo::new(data_dir),
         }

@@ -1,7 +1,7 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
-use tidepool_engine::{column_type_name, rows_json, StatementResult};
+use tidepool_engine::{column_type_name, rows_json, RunOptions, StatementResult};
 
 use crate::error::IpcResult;
 use crate::ipc::{
@@ -16,7 +16,10 @@ pub const ROW_LIMIT: usize = 10_000;
 
 /// Runs every statement of `sql` in order as `user` (admin when absent), stopping at
 /// the first error. `SUBSCRIBE TO ...` opens a live pane in the calling window. The run
-/// goes into the console history unless `history` is false.
+/// goes into the console history unless `history` is false. Each statement is stopped
+/// after the statement timeout setting, if one is set, and while the run goes on
+/// `cancel_sql` with its id `run` stops it (both end it with an error, nothing that
+/// statement would write written).
 #[tauri::command]
 pub async fn run_sql<R: Runtime>(
     app: AppHandle<R>,
@@ -25,15 +28,22 @@ pub async fn run_sql<R: Runtime>(
     sql: String,
     user: Option<String>,
     history: Option<bool>,
+    run: Option<String>,
 ) -> IpcResult<ConsoleRun> {
     let session = state.session(user.clone())?;
-    let mut run = ConsoleRun {
+    // Noted until the run returns, however it does.
+    let running = run.map(|id| state.console_runs.start(id)).transpose()?;
+    let options = RunOptions {
+        timeout: state.engine_settings.statement_timeout(),
+        cancel: running.as_ref().map(|running| running.cancel.clone()),
+    };
+    let mut console_run = ConsoleRun {
         outputs: Vec::new(),
         error: None,
     };
     match session.split(&sql) {
         Err(e) => {
-            run.error = Some(StatementFailure {
+            console_run.error = Some(StatementFailure {
                 sql: sql.clone(),
                 error: e.into(),
                 elapsed_ms: 0.0,
@@ -42,7 +52,7 @@ pub async fn run_sql<R: Runtime>(
         Ok(statements) => {
             for statement in statements {
                 let started = Instant::now();
-                let outcome = match session.execute_statement(&statement).await {
+                let outcome = match session.execute_statement_with(&statement, &options).await {
                     Ok(StatementResult::Subscription(subscription)) => {
                         let id = state.new_pane_id();
                         let pane_session = state.session(user.clone())?;
@@ -65,7 +75,7 @@ pub async fn run_sql<R: Runtime>(
                 };
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 match outcome {
-                    Ok(result) => run.outputs.push(StatementOutput {
+                    Ok(result) => console_run.outputs.push(StatementOutput {
                         sql: statement.sql,
                         line: statement.position.line as u32,
                         column: statement.position.column as u32,
@@ -73,7 +83,7 @@ pub async fn run_sql<R: Runtime>(
                         result,
                     }),
                     Err(error) => {
-                        run.error = Some(StatementFailure {
+                        console_run.error = Some(StatementFailure {
                             sql: statement.sql,
                             error,
                             elapsed_ms,
@@ -86,7 +96,7 @@ pub async fn run_sql<R: Runtime>(
     }
     // Runs the app makes on its own (the live-queries view polling) stay out of it.
     if history == Some(false) {
-        return Ok(run);
+        return Ok(console_run);
     }
     state.history.record(&HistoryEntry {
         sql,
@@ -94,10 +104,18 @@ pub async fn run_sql<R: Runtime>(
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0),
-        ok: run.error.is_none(),
+        ok: console_run.error.is_none(),
         database: session.engine().path().display().to_string(),
     });
-    Ok(run)
+    Ok(console_run)
+}
+
+/// The console's Cancel: stops run `run`'s statement, which ends the run with the
+/// `cancelled` error (earlier statements stay, later ones do not run). True when the
+/// run was under way; a run that has finished is left alone.
+#[tauri::command]
+pub async fn cancel_sql(state: State<'_, AppState>, run: String) -> IpcResult<bool> {
+    Ok(state.console_runs.cancel(&run))
 }
 
 fn view(result: StatementResult) -> StatementResultView {

@@ -35,8 +35,9 @@ pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> I
             return Ok(engine);
         }
     }
-    // Imports into the old database end (a stopping one writes nothing).
+    // Imports and console runs in the old database end (a stopping one writes nothing).
     state.imports.cancel_all();
+    state.console_runs.cancel_all();
     // The Local API holds the database too: it stops first and serves the new one after.
     let local_api = &state.local_api;
     local_api.suspend().await;

@@ -9,4 +9,10 @@ export type EngineSettings = {
  * again while commits touch the tables it reads, in milliseconds: 1 to 60,000,
  * 100 by default.
  */
-reevaluate_ms: number, };
+reevaluate_ms: number, 
+/**
+ * The longest a console statement may run before it is stopped (with the
+ * `timeout` error, nothing written), in milliseconds: 1 to 86,400,000; `null`
+ * (the default) is no limit. Applies to the next run, not only after reopening.
+ */
+statement_timeout_ms: number | null, };

@@ -32,7 +32,7 @@ export function ReevaluateSetting() {
     setBusy(true);
     setError(null);
     api
-      .setEngineSettings({ reevaluate_ms: parsed.ms })
+      .setEngineSettings({ ...status.saved, reevaluate_ms: parsed.ms })
       .then(setStatus)
       .catch((e: { message: string }) => setError(e.message))
       .finally(() => setBusy(false));

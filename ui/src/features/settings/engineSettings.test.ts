@@ -16,8 +16,8 @@ describe("parseReevaluateMs", () => {
 describe("appliesWhen", () => {
   it("says the open database keeps the interval it was opened with", () => {
     const at = (saved: number, open: number | null) => ({
-      saved: { reevaluate_ms: saved },
-      open: open === null ? null : { reevaluate_ms: open },
+      saved: { reevaluate_ms: saved, statement_timeout_ms: null },
+      open: open === null ? null : { reevaluate_ms: open, statement_timeout_ms: null },
     });
     expect(appliesWhen(at(100, 100))).toBe("The open database uses it.");
     expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms until the app next opens it/);
