@@ -1129,11 +1129,14 @@ fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next()
     assert_eq!(h.rows(&pane), vec![json!([1, 1]), json!([2, 2])]);
 }
 
-/// A statement that runs for many seconds: a cross join of 4,000 rows with itself.
-const SLOW: &str = "SELECT count(*) FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n = -1";
+/// A statement that runs for many seconds: 4,000 rows cross joined with themselves and
+/// ten more (160 million combinations; the two-way join alone takes half a second).
+const SLOW: &str = "SELECT count(*) FROM app.big a CROSS JOIN app.big b CROSS JOIN app.big c \
+                    WHERE c.id < 10 AND a.n + b.n + c.n = -1";
 /// An INSERT ... SELECT over the same cross join: rows would be written if it finished.
-const SLOW_INSERT: &str =
-    "INSERT INTO app.copy SELECT a.id * 10000 + b.id, a.n FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n < 3";
+const SLOW_INSERT: &str = "INSERT INTO app.copy SELECT a.id * 100000000 + b.id * 10000 + c.id, a.n \
+                           FROM app.big a CROSS JOIN app.big b CROSS JOIN app.big c \
+                           WHERE c.id < 10 AND a.n + b.n + c.n < 3";
 
 fn big_table(h: &Harness) {
     let values: Vec<String> = (0..4_000).map(|i| format!("({i}, {})", i % 97)).collect();

@@ -237,6 +237,18 @@ export function invoke(browser, command, args) {
 
 /** Types into the console editor (replacing its text) and runs it with Ctrl+Enter. */
 export async function runSql(browser, sql) {
+  const { consoleEl, before } = await startSql(browser, sql);
+  await browser.waitUntil(async () => Number(await consoleEl.getAttribute("data-runs")) > before, {
+    timeout: 60_000,
+    timeoutMsg: "the console run did not finish",
+  });
+}
+
+/**
+ * Types into the console editor and starts the run without waiting for it; gives the
+ * console and its count of finished runs before this one.
+ */
+export async function startSql(browser, sql) {
   const consoleEl = await browser.$(".tab-page:not([hidden]) .console");
   const before = Number(await consoleEl.getAttribute("data-runs"));
   const content = await consoleEl.$(".cm-content");
@@ -249,10 +261,7 @@ export async function runSql(browser, sql) {
     view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
   }, sql);
   await browser.keys(["Control", "Enter"]);
-  await browser.waitUntil(async () => Number(await consoleEl.getAttribute("data-runs")) > before, {
-    timeout: 60_000,
-    timeoutMsg: "the console run did not finish",
-  });
+  return { consoleEl, before };
 }
 
 /** Grid geometry, as TablePane.tsx fixes it. */

@@ -18,6 +18,7 @@ import {
   runSql,
   selectRow,
   showTab,
+  startSql,
   tempDir,
   withApp,
 } from "./app.mjs";
@@ -314,5 +315,74 @@ test("11. live views of any query: a grouped console result made live counts up,
     await rowsAre([["5", "40"], ["2", "25.5"], ["1", "10"]], "the top 3 are not in the query's order");
     await invoke(browser, "run_sql", { sql: "UPDATE shop.orders SET total = 30 WHERE id = 3", user: null });
     await rowsAre([["5", "40"], ["3", "30"], ["2", "25.5"]], "the top 3 did not follow the update");
+  });
+});
+
+test("12. cancel and timeout: a long statement shows Cancel (and Esc) that stops it with the cancelled error, earlier results kept and Run back; the timeout setting stops it too", async () => {
+  await withApp("cancel", {}, async ({ browser }) => {
+    const values = Array.from({ length: 4000 }, (_, i) => `(${i}, ${i % 97})`).join(", ");
+    await runSql(browser, `CREATE NAMESPACE app; CREATE TABLE app.big (id BIGINT PRIMARY KEY, n BIGINT); INSERT INTO app.big VALUES ${values};`);
+    // 4,000 rows cross joined with themselves and ten more: many seconds of work.
+    const slow = "SELECT count(*) FROM app.big a CROSS JOIN app.big b CROSS JOIN app.big c WHERE c.id < 10 AND a.n + b.n + c.n = -1";
+    const running = async () => {
+      const { ok } = await invoke(browser, "run_sql", { sql: "SELECT query FROM system.queries", user: null, history: false });
+      return JSON.stringify(ok?.outputs[0]?.result.rows ?? []).includes("CROSS JOIN");
+    };
+    const consoleEl = await page(browser).$(".console");
+    const stopped = async (code) => {
+      await eventually(browser, async () => (await consoleEl.getAttribute("data-running")) === "false", "the run did not end");
+      const error = await page(browser).$(".result-error");
+      await error.waitForExist({ timeout: 5_000 });
+      assert.equal(await error.getAttribute("data-code"), code);
+      assert.equal(await page(browser).$("button=▶ Run").isEnabled(), true);
+      assert.equal(await page(browser).$("button=Cancel").isExisting(), false);
+      return error.getText();
+    };
+
+    await startSql(browser, `SELECT 1 AS one;\n${slow};\nSELECT 2 AS two;`);
+    const cancel = await page(browser).$("button=Cancel");
+    await cancel.waitForExist({ timeout: 5_000 });
+    assert.equal(await page(browser).$("button=Running…").isEnabled(), false);
+    await eventually(browser, running, "the cross join never showed in system.queries");
+    await cancel.click();
+    const cancelled = await stopped("cancelled");
+    assert.match(cancelled, /FROM app\.big was cancelled/);
+    assert.match(cancelled, /statement \d+ was cancelled/);
+    // The statement before it keeps its result; the one after did not run.
+    const tabs = await page(browser).$$(".result-tabs button");
+    assert.equal(tabs.length, 2);
+    await tabs[0].click();
+    await eventually(browser, async () => JSON.stringify(await gridRows(browser)) === '[["1"]]', "the first result is gone");
+    await eventually(browser, async () => !(await running()), "the cross join still runs");
+
+    // Esc in the editor cancels too.
+    await startSql(browser, `${slow};`);
+    await page(browser).$("button=Cancel").waitForExist({ timeout: 5_000 });
+    await eventually(browser, running, "the cross join never showed in system.queries");
+    await browser.keys(["Escape"]);
+    assert.match(await stopped("cancelled"), /was cancelled/);
+
+    // The statement timeout, set in the toolbar, stops the next run.
+    const timeout = await page(browser).$('input[aria-label="Statement timeout in seconds"]');
+    await timeout.setValue("0.5");
+    await page(browser).$("button=Save").click();
+    await eventually(browser, async () => !(await page(browser).$("button=Save").isExisting()), "the timeout was not saved");
+    await runSql(browser, `${slow};`);
+    const timedOut = await stopped("timeout");
+    assert.match(timedOut, /timed out/);
+    assert.match(timedOut, /statement timed out after 500 ms \(nothing was written\)/);
+    const { ok } = await invoke(browser, "engine_settings", {});
+    assert.equal(ok.saved.statement_timeout_ms, 500);
+
+    // The interval saved in the live-queries view keeps the timeout.
+    await browser.keys(["Control", "k"]);
+    await browser.keys([..."Live queries", "Enter"]);
+    const interval = await page(browser).$('input[aria-label="Re-evaluation interval in milliseconds"]');
+    await interval.waitForExist({ timeout: 5_000 });
+    await browser.execute((el) => el.select(), interval);
+    await interval.addValue("250");
+    await page(browser).$("button=Save").click();
+    await eventually(browser, async () => (await invoke(browser, "engine_settings", {})).ok.saved.reevaluate_ms === 250, "the interval was not saved");
+    assert.equal((await invoke(browser, "engine_settings", {})).ok.saved.statement_timeout_ms, 500);
   });
 });

@@ -192,6 +192,7 @@ export function App() {
         enabled: !!current,
       },
       { id: "console.run", title: "Run the console (all or selection)", group: "Console", shortcut: "Mod+Enter", global: false, run: () => undefined },
+      { id: "console.cancel", title: "Cancel the console's running statement", group: "Console", shortcut: "Escape", global: false, run: () => undefined },
       { id: "grid.find", title: "Find in grid", group: "Grid", shortcut: "Mod+F", run: () => window.dispatchEvent(new CustomEvent("tidepool:find", { detail: { side: layout.focus } })) },
       {
         id: "catalog.refresh",

@@ -43,8 +43,11 @@ export const api = {
   databaseInfo: () => call<DatabaseInfo>("database_info"),
   openDatabase: (path: string) => call<DatabaseInfo>("open_database", { path }),
   catalog: () => call<CatalogView>("catalog"),
-  runSql: (sql: string, user: string | null, options: { history?: boolean } = {}) =>
-    call<ConsoleRun>("run_sql", { sql, user, history: options.history ?? true }),
+  /** Runs a script; a run given an id `run` can be stopped with `cancelSql(run)` while it goes on. */
+  runSql: (sql: string, user: string | null, options: { history?: boolean; run?: string } = {}) =>
+    call<ConsoleRun>("run_sql", { sql, user, history: options.history ?? true, run: options.run ?? null }),
+  /** Stops run `run`'s statement (the run ends with the `cancelled` error); false when it had already finished. */
+  cancelSql: (run: string) => call<boolean>("cancel_sql", { run }),
   history: () => call<HistoryEntry[]>("history"),
   openPane: (table: string, filter: string | null, user: string | null) =>
     call<PaneInfo>("open_pane", { table, filter, user }),
@@ -69,7 +72,8 @@ export const api = {
   setLocalApi: (enabled: boolean, port: number) => call<LocalApiStatus>("set_local_api", { enabled, port }),
   newLocalApiToken: () => call<LocalApiStatus>("new_local_api_token"),
   engineSettings: () => call<EngineSettingsStatus>("engine_settings"),
-  /** Saved for the databases opened from now on; the open one keeps its own. */
+  /** Saved for the databases opened from now on (the open one keeps its own); the
+   * statement timeout applies to the next console run. */
   setEngineSettings: (settings: EngineSettings) => call<EngineSettingsStatus>("set_engine_settings", { settings }),
   /** A native open (`save` false) or save dialog; `null` when the user cancels it. */
   chooseFile: (save: boolean, title: string, defaultPath: string | null, filters: FileFilter[]) =>

@@ -6,6 +6,8 @@
 //   New console       Mod+T
 //   Run               Mod+Enter (editor-local: the console's editor runs it, so the
 //                     command is declared global: false and only listed in the palette)
+//   Cancel            Escape (console-local too: while a run goes on, its console
+//                     cancels the running statement)
 //   Close tab         Mod+W
 //   Next tab          Ctrl+Tab, Mod+Alt+Right
 //   Previous tab      Ctrl+Shift+Tab, Mod+Alt+Left

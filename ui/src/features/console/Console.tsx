@@ -1,6 +1,7 @@
-// The SQL console: editor, run (all or the selection), one result tab per statement,
-// errors marked in the editor, and a history that survives restarts. Its text is
-// handed up as it changes (the workspace keeps it with the database's tabs).
+// The SQL console: editor, run (all or the selection), Cancel (or Esc) while a run goes
+// on, the statement timeout, one result tab per statement, errors marked in the editor,
+// and a history that survives restarts. Its text is handed up as it changes (the
+// workspace keeps it with the database's tabs).
 import { useCallback, useEffect, useRef, useState } from "react";
 
 import type { CatalogView } from "../../bindings/CatalogView";
@@ -9,10 +10,17 @@ import type { HistoryEntry } from "../../bindings/HistoryEntry";
 import type { PaneInfo } from "../../bindings/PaneInfo";
 import type { StatementResultView } from "../../bindings/StatementResultView";
 import { api, asIpcError } from "../../ipc";
+import { StatementTimeout } from "../settings/StatementTimeout";
+import css from "./Console.module.css";
 import { completionSchema, createEditor, offsetOf, type ConsoleEditor } from "./editor";
+import { failureHeading, failureNote, wasStopped } from "./failure";
 import { ResultGrid } from "./ResultGrid";
 import { findName } from "./nameInText";
 import { isQuery, statementLabels } from "./statement";
+
+/** Runs counted in this window: with the time, each run's id for its Cancel. */
+let runCount = 0;
+const nextRunId = () => `console-${Date.now().toString(36)}-${++runCount}`;
 
 export function Console({
   initialText,
@@ -42,6 +50,9 @@ export function Console({
   const [runUser, setRunUser] = useState<string | null>(null);
   const [active, setActive] = useState(0);
   const [running, setRunning] = useState(false);
+  /** The id of the run going on, which Cancel stops. */
+  const runId = useRef<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
   const [runs, setRuns] = useState(0);
   const [history, setHistory] = useState<HistoryEntry[]>([]);
   const [showHistory, setShowHistory] = useState(false);
@@ -80,8 +91,10 @@ export function Console({
     ed.clearMarks();
     setFix(null);
     setRunning(true);
+    const id = nextRunId();
+    runId.current = id;
     try {
-      const result = await api.runSql(text, user);
+      const result = await api.runSql(text, user, { run: id });
       setRun(result);
       setShownRuns((n) => n + 1);
       setRunUser(user);
@@ -102,12 +115,23 @@ export function Console({
       setRun({ outputs: [], error: { sql: text, error: asIpcError(e), elapsed_ms: 0 } });
       setShownRuns((n) => n + 1);
     } finally {
+      runId.current = null;
       setRunning(false);
+      setCancelling(false);
       setRuns((n) => n + 1);
       loadHistory();
     }
   }, [running, user, onLive, loadHistory]);
   runRef.current = () => void execute();
+
+  /** Stops the running statement; the run then ends with its `cancelled` error. */
+  const cancel = useCallback(() => {
+    const id = runId.current;
+    if (!id) return;
+    setCancelling(true);
+    // A run that has just finished is left alone; its result shows as it came.
+    api.cancelSql(id).catch(() => undefined);
+  }, []);
 
   /** Puts the suggested name where the missing one is written (found again if the text changed). */
   const applyFix = useCallback(() => {
@@ -135,13 +159,29 @@ export function Console({
     else if (tab.offsetLeft + tab.offsetWidth > list.scrollLeft + list.clientWidth) list.scrollLeft = tab.offsetLeft + tab.offsetWidth - list.clientWidth + 8;
   }, [run, active]);
   return (
-    <div className="console" data-runs={runs}>
+    <div
+      className="console"
+      data-runs={runs}
+      data-running={running}
+      onKeyDown={(e) => {
+        // Esc the editor did not use (closing completions) cancels the run.
+        if (e.key !== "Escape" || !running || e.defaultPrevented) return;
+        e.preventDefault();
+        cancel();
+      }}
+    >
       <div className="console-toolbar">
         <button className="primary" onClick={() => void execute()} disabled={running} title="Run all, or the selection (Ctrl/Cmd+Enter)">
           {running ? "Running…" : "▶ Run"}
         </button>
-        <span className="hint">Ctrl/Cmd+Enter runs everything or the selection</span>
+        {running && (
+          <button className={css.cancel} onClick={cancel} disabled={cancelling} title="Stop the running statement; nothing it would write is written (Esc)">
+            {cancelling ? "Cancelling…" : "Cancel"}
+          </button>
+        )}
+        <span className="hint">{running ? "Esc cancels the running statement" : "Ctrl/Cmd+Enter runs everything or the selection"}</span>
         <div className="spacer" />
+        <StatementTimeout className={css.timeout} />
         <button onClick={() => setShowHistory((s) => !s)}>History ({history.length})</button>
       </div>
       <div className="console-body">
@@ -190,11 +230,10 @@ export function Console({
           />
         )}
         {shown && !shown.ok && run?.error && (
-          <div className="result-error" role="alert">
-            <strong>
-              {shown.label} failed{run.error.error.line !== null ? ` at line ${run.error.error.line}, column ${run.error.error.column}` : ""}
-            </strong>
+          <div className={`result-error ${wasStopped(run.error.error) ? css.stopped : ""}`} role="alert" data-code={run.error.error.code}>
+            <strong>{failureHeading(shown.label, run.error.error)}</strong>
             <pre>{run.error.error.message}</pre>
+            {failureNote(run.error.error) && <p className={css.note}>{failureNote(run.error.error)}</p>}
             {fix && (
               <button className="fix" onClick={applyFix} title={`Replace ${fix.name} with ${fix.suggestion} in the editor`}>
                 Use {fix.suggestion}
@@ -227,7 +266,8 @@ function resultTabs(run: ConsoleRun): ResultTab[] {
   const tabs: ResultTab[] = run.outputs.map((o, i) => ({ i, label: labels[i], title: hover(o.sql), count: countOf(o.result), ok: true, o }));
   if (failed) {
     const i = run.outputs.length;
-    tabs.push({ i, label: labels[i], title: `Failed: ${failed.error.message}\n\n${hover(failed.sql)}`, count: null, ok: false, o: null });
+    const why = wasStopped(failed.error) ? "Stopped" : "Failed";
+    tabs.push({ i, label: labels[i], title: `${why}: ${failed.error.message}\n\n${hover(failed.sql)}`, count: null, ok: false, o: null });
   }
   return tabs;
 }

@@ -1,29 +1,20 @@
 // The engine setting shown with the live queries: how often a re-evaluated live query
 // (a shape the engine does not keep incrementally) may run again. Saved in the app's
 // settings; it applies when a database is opened.
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
-import type { EngineSettingsStatus } from "../../bindings/EngineSettingsStatus";
-import { api } from "../../ipc";
 import { appliesWhen, parseReevaluateMs } from "./engineSettings";
+import { useEngineSettings } from "./useEngineSettings";
 
 export function ReevaluateSetting() {
-  const [status, setStatus] = useState<EngineSettingsStatus | null>(null);
-  const [text, setText] = useState("");
+  const { status, error: loadError, save: saveSettings } = useEngineSettings();
+  /** What is typed; null shows the saved interval. */
+  const [typed, setTyped] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    api
-      .engineSettings()
-      .then((s) => {
-        setStatus(s);
-        setText(String(s.saved.reevaluate_ms));
-      })
-      .catch((e: { message: string }) => setError(e.message));
-  }, []);
-
-  if (!status) return error ? <span className="inline-error">{error}</span> : null;
+  if (!status) return loadError ? <span className="inline-error">{loadError}</span> : null;
+  const text = typed ?? String(status.saved.reevaluate_ms);
   const parsed = parseReevaluateMs(text);
   const changed = "ms" in parsed && parsed.ms !== status.saved.reevaluate_ms;
 
@@ -31,9 +22,8 @@ export function ReevaluateSetting() {
     if (!("ms" in parsed)) return;
     setBusy(true);
     setError(null);
-    api
-      .setEngineSettings({ ...status.saved, reevaluate_ms: parsed.ms })
-      .then(setStatus)
+    saveSettings({ reevaluate_ms: parsed.ms })
+      .then(() => setTyped(null))
       .catch((e: { message: string }) => setError(e.message))
       .finally(() => setBusy(false));
   };
@@ -51,7 +41,7 @@ export function ReevaluateSetting() {
         Re-evaluate at most every
         <input
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => setTyped(e.target.value)}
           inputMode="numeric"
           aria-label="Re-evaluation interval in milliseconds"
           aria-invalid={"error" in parsed}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { appliesWhen, parseReevaluateMs } from "./engineSettings";
+import { appliesWhen, parseReevaluateMs, parseTimeoutSeconds, timeoutText } from "./engineSettings";
 
 describe("parseReevaluateMs", () => {
   it("takes a whole number of milliseconds from 1 to 60,000", () => {
@@ -22,5 +22,27 @@ describe("appliesWhen", () => {
     expect(appliesWhen(at(100, 100))).toBe("The open database uses it.");
     expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms until the app next opens it/);
     expect(appliesWhen(at(250, null))).toBe("Applies to the next database opened.");
+  });
+});
+
+describe("parseTimeoutSeconds", () => {
+  it("takes seconds (fractions too) up to a day, and empty or none for no limit", () => {
+    expect(parseTimeoutSeconds("30")).toEqual({ ms: 30_000 });
+    expect(parseTimeoutSeconds(" 1.5 ")).toEqual({ ms: 1_500 });
+    expect(parseTimeoutSeconds(".25")).toEqual({ ms: 250 });
+    expect(parseTimeoutSeconds("0.001")).toEqual({ ms: 1 });
+    expect(parseTimeoutSeconds("86400")).toEqual({ ms: 86_400_000 });
+    for (const none of ["", "  ", "none", "Off"]) expect(parseTimeoutSeconds(none)).toEqual({ ms: null });
+    for (const wrong of ["0", "0.0001", "86401", "-5", "1e3", "5s", "fast", "1.2.3", "Infinity"]) {
+      expect(parseTimeoutSeconds(wrong)).toHaveProperty("error");
+    }
+  });
+
+  it("reads back what timeoutText shows", () => {
+    for (const ms of [1, 250, 1_500, 30_000, 86_400_000]) {
+      expect(parseTimeoutSeconds(timeoutText(ms))).toEqual({ ms });
+    }
+    expect(timeoutText(null)).toBe("");
+    expect(timeoutText(300)).toBe("0.3");
   });
 });

@@ -1,5 +1,6 @@
-// The engine settings' form, as pure functions: what the re-evaluation interval field
-// accepts, and what the form says about when a saved interval applies.
+// The engine settings' forms, as pure functions: what the re-evaluation interval and
+// statement timeout fields accept, and what the form says about when a saved interval
+// applies.
 import type { EngineSettingsStatus } from "../../bindings/EngineSettingsStatus";
 
 /** The interval's bounds in milliseconds (those of `tidepool serve --reevaluate-ms`). */
@@ -22,4 +23,24 @@ export function appliesWhen(status: EngineSettingsStatus): string {
   if (open === undefined) return "Applies to the next database opened.";
   if (open === saved) return "The open database uses it.";
   return `Applies to databases opened from now on; the open one keeps ${open} ms until the app next opens it.`;
+}
+
+/** The statement timeout's bounds in milliseconds (the app's, up to a day). */
+export const STATEMENT_TIMEOUT_MS = { min: 1, max: 86_400_000 };
+
+/** The timeout field's text (seconds; empty or "none" for no limit) as milliseconds, or why it is not one. */
+export function parseTimeoutSeconds(text: string): { ms: number | null } | { error: string } {
+  const trimmed = text.trim();
+  if (trimmed === "" || /^(none|off)$/i.test(trimmed)) return { ms: null };
+  const seconds = /^\d*\.?\d+$/.test(trimmed) ? Number(trimmed) : NaN;
+  const ms = Math.round(seconds * 1000);
+  if (!Number.isFinite(ms) || ms < STATEMENT_TIMEOUT_MS.min || ms > STATEMENT_TIMEOUT_MS.max) {
+    return { error: `Seconds from 0.001 to ${(STATEMENT_TIMEOUT_MS.max / 1000).toLocaleString("en")}, or empty for no limit.` };
+  }
+  return { ms };
+}
+
+/** A saved timeout as the field shows it: seconds, empty for none. */
+export function timeoutText(ms: number | null): string {
+  return ms === null ? "" : String(ms / 1000);
 }
