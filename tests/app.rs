@@ -1214,6 +1214,15 @@ fn the_consoles_cancel_stops_the_running_statement_and_its_write_writes_nothing(
     let run = h.ok("run_sql", json!({ "sql": "SELECT 1", "run": "run-1" }));
     assert!(run["error"].is_null(), "{run}");
     assert!(h.invoke("cancel_sql", json!({})).is_err());
+
+    // Opening another database stops a run under way in the old one.
+    let window = h.window.clone();
+    let running =
+        std::thread::spawn(move || invoke(&window, "run_sql", json!({ "sql": SLOW, "run": "run-3" })).unwrap());
+    wait_until_running(&h, "CROSS JOIN");
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path().display().to_string() }));
+    assert_eq!(running.join().unwrap()["error"]["error"]["code"], "cancelled");
 }
 
 #[test]
