@@ -318,7 +318,7 @@ test("11. live views of any query: a grouped console result made live counts up,
   });
 });
 
-test("12. cancel and timeout: a long statement shows Cancel (and Esc) that stops it with the cancelled error, earlier results kept and Run back; the timeout setting stops it too", async () => {
+test("24. cancel and timeout: a long statement shows Cancel (and Esc) that stops it with the cancelled error, earlier results kept and Run back; the timeout setting stops it too", async () => {
   await withApp("cancel", {}, async ({ browser }) => {
     const values = Array.from({ length: 4000 }, (_, i) => `(${i}, ${i % 97})`).join(", ");
     await runSql(browser, `CREATE NAMESPACE app; CREATE TABLE app.big (id BIGINT PRIMARY KEY, n BIGINT); INSERT INTO app.big VALUES ${values};`);
