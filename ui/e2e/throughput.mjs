@@ -8,7 +8,7 @@
 // changes one line of text every frame: the ceiling under this display, and what any
 // change costs its renderer. Run by scripts/bench-ui; prints a Markdown table, and on
 // stderr each run as JSON (with the p99 of the run's second half, p99Late, and for a
-// chart pane its draws with their p50 and p99 in ms, chartDraw).
+// chart pane its draws with their mean, p50 and p99 in ms, chartDraw).
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -224,7 +224,7 @@ for (const rate of rates) {
         delivered: `${result.delivered}/${writer.changes}`,
         other: `${Math.round(other * 100)}%`,
         ...(kind === "chart" && {
-          chartDraw: `${result.chartDraws} draws, p50 ${result.chartDrawP50?.toFixed(2)} ms, p99 ${result.chartDrawP99?.toFixed(2)} ms`,
+          chartDraw: `${result.chartDraws} draws, mean ${result.chartDrawMean?.toFixed(2)} ms, p50 ${result.chartDrawP50?.toFixed(1)} ms, p99 ${result.chartDrawP99?.toFixed(1)} ms`,
         }),
       };
       rows.push(row);

@@ -84,12 +84,17 @@ export function LiveChart({
     const current = chart.current;
     if (!current || (drawn.current !== null && sameChartData(drawn.current, data))) return;
     const start = performance.now();
-    if (!sameList(view.current.labels, data.labels)) {
+    const relabel = !sameList(view.current.labels, data.labels);
+    if (relabel) {
       view.current.labels = data.labels;
       view.current.widest = textWidth(data.labels.map((label) => fitLabel(label)));
     }
     const indexes = data.labels.map((_, i) => i);
-    current.batch(() => current.setData([indexes, ...data.series.map((s) => s.values)]));
+    current.batch(() => {
+      current.setData([indexes, ...data.series.map((s) => s.values)]);
+      // New labels on the same indexes: the x axis is laid out again only when asked.
+      if (relabel) current.redraw(false, true);
+    });
     drawn.current = data;
     noteChartDraw(performance.now() - start);
   }, []);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { BAR_GROUP, barSlots, fitLabel, indexLabels, indexSplits, INTEGER_INCRS, LABEL_CHARS, MAX_BAR_PX, xRange, yRange } from "./chartAxes";
+import { BAR_GROUP, barSlots, fitLabel, indexLabels, indexSplits, INTEGER_INCRS, LABEL_CHARS, MAX_BAR_PX, niceStep, xRange, yRange } from "./chartAxes";
 
 describe("xRange", () => {
   it("leaves half an index either side of the points", () => {
@@ -70,27 +70,37 @@ describe("barSlots", () => {
 });
 
 describe("yRange", () => {
-  it("starts from zero with headroom over the data", () => {
-    const [lo, hi] = yRange(3, 10, false);
-    expect(lo).toBe(0);
-    expect(hi).toBeCloseTo(10.8);
+  it("starts from zero and ends on a round step past the data, with headroom", () => {
+    expect(yRange(3, 10, false)).toEqual([0, 12]);
+    expect(yRange(3, 10, true)).toEqual([0, 12]);
+    expect(yRange(0, 50_100, true)).toEqual([0, 60_000]);
+    expect(yRange(0, 0.37, false)[1]).toBeCloseTo(0.4);
   });
 
-  it("is whole at its ends for integers", () => {
-    expect(yRange(3, 10, true)).toEqual([0, 11]);
+  it("keeps its range while values creep up within a step", () => {
+    const ranges = new Set([50_100, 50_900, 52_000, 54_000].map((max) => yRange(0, max, true).join()));
+    expect(ranges.size).toBe(1);
   });
 
   it("reaches below zero for negative values, with room there too", () => {
-    const [lo, hi] = yRange(-5, 5, false);
-    expect(lo).toBeCloseTo(-5.8);
-    expect(hi).toBeCloseTo(5.8);
+    expect(yRange(-5, 5, false)).toEqual([-6, 6]);
     expect(yRange(-4, -2, true)).toEqual([-5, 0]);
   });
 
   it("has a range without data or when every value is zero", () => {
     expect(yRange(null, null, true)).toEqual([0, 1]);
     expect(yRange(0, 0, false)).toEqual([0, 1]);
-    expect(yRange(Infinity, -Infinity, false)[1]).toBeGreaterThan(0);
+    expect(yRange(Infinity, -Infinity, false)).toEqual([0, 1]);
+  });
+});
+
+describe("niceStep", () => {
+  it("rounds up to 1, 2, 2.5 or 5 times a power of ten", () => {
+    expect([0.3, 1, 1.2, 2.2, 3, 7, 10_020].map((x) => niceStep(x, false))).toEqual([0.5, 1, 2, 2.5, 5, 10, 20_000]);
+  });
+
+  it("steps in whole numbers for integers", () => {
+    expect([0.3, 1.2, 2.2, 22].map((x) => niceStep(x, true))).toEqual([1, 2, 5, 25]);
   });
 });
 

@@ -1,7 +1,8 @@
 // Where a live chart puts things, as pure functions over numbers: the x axis is the
 // points' indexes 0..n-1 (uPlot's ordinal scale) labelled with the label column, bars
 // of several series stand side by side around their index, the y axis starts from
-// zero and counts in whole steps when every series is an integer.
+// zero, ends on a round number and counts in whole steps when every series is an
+// integer.
 
 /** Share of an index's width a group of bars takes (the rest is the gap between groups). */
 export const BAR_GROUP = 0.72;
@@ -11,6 +12,8 @@ export const MAX_BAR_PX = 56;
 const BAR_FILL = 0.88;
 /** Headroom over the tallest bar (and under the lowest negative one), of the range. */
 const Y_GRACE = 0.08;
+/** The y range ends on a multiple of a step about this share of it. */
+const Y_STEP = 0.2;
 /** Characters an axis label shows at most; longer ones end in an ellipsis. */
 export const LABEL_CHARS = 24;
 
@@ -55,18 +58,29 @@ export function barSlots(series: number, unitPx: number): BarSlots {
   return { width, offsets: Array.from({ length: series }, (_, k) => start + k * slot) };
 }
 
+/** The smallest of 1, 2, 2.5 and 5 times a power of ten (no 2.5 for integers) not under `x`. */
+export function niceStep(x: number, integers: boolean): number {
+  if (!(x > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(x));
+  const multiples = integers && power < 10 ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+  const step = (multiples.find((m) => m * power >= x * (1 - 1e-9)) ?? 10) * power;
+  return integers ? Math.max(1, Math.round(step)) : step;
+}
+
 /**
  * The y scale for data from `min` to `max` (null: no data): always holding zero, with
- * some headroom beyond the data, whole at its ends when the values are integers.
+ * some headroom beyond the data, its ends on multiples of a round step — so the top
+ * grid line is labelled, and a chart whose values creep up keeps its scale until they
+ * pass the next step instead of moving on every batch.
  */
 export function yRange(min: number | null, max: number | null, integers: boolean): [number, number] {
-  let lo = min !== null && Number.isFinite(min) ? Math.min(0, min) : 0;
-  let hi = max !== null && Number.isFinite(max) ? Math.max(0, max) : 0;
+  const lo = min !== null && Number.isFinite(min) ? Math.min(0, min) : 0;
+  const hi = max !== null && Number.isFinite(max) ? Math.max(0, max) : 0;
   if (hi === lo) return [lo, lo + 1];
-  const grace = (hi - lo) * Y_GRACE;
-  if (hi > 0) hi += grace;
-  if (lo < 0) lo -= grace;
-  return integers ? [Math.floor(lo), Math.ceil(hi)] : [lo, hi];
+  const span = hi - lo;
+  const step = niceStep(span * Y_STEP, integers);
+  const end = (value: number, round: (x: number) => number) => round((value + Math.sign(value) * span * Y_GRACE) / step) * step;
+  return [lo < 0 ? end(lo, Math.floor) : 0, hi > 0 ? end(hi, Math.ceil) : 0];
 }
 
 /** Tick steps of an integer axis: 1, 2, 5, 10, 20, 50, … (never a fraction). */

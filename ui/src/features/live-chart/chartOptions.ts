@@ -1,6 +1,8 @@
 // A live chart's uPlot options: made once per plan, columns and theme; the points
 // change through setData, and the axis and the tooltip read the labels from `view`,
-// which the chart updates with them.
+// which the chart updates with them. The x values are the points' indexes on a linear
+// scale (not uPlot's ordinal one, which lays the axes out again on every setData):
+// while the count and the y range stay, a batch only rebuilds the series and redraws.
 import uPlot from "./uplot";
 
 import { chartColors } from "../../theme";
@@ -72,8 +74,7 @@ export function chartOptions(
     ...size,
     series: [{ label: columns[plan.label].name }, ...series],
     scales: {
-      // Ordinal: the x values are the points' indexes, labelled by the axis.
-      x: { time: false, distr: 2, range: (u) => xRange(u.data[0].length) },
+      x: { time: false, range: (u) => xRange(u.data[0].length) },
       y: { range: (_u, min, max) => yRange(min, max, plan.integers) },
     },
     axes: [
@@ -86,6 +87,7 @@ export function chartOptions(
         grid: { show: false },
         border: { show: true, stroke: colors.grid, width: 1 },
         space: () => view.widest + LABEL_GAP,
+        incrs: INTEGER_INCRS,
         splits: (_u, _axis, min, max, incr) => indexSplits(min, max, incr),
         values: (_u, splits) => indexLabels(splits, view.labels),
       },
