@@ -251,13 +251,13 @@ impl Session {
                 }
             };
             futures::join!(cancel, control.expire());
-            std::future::pending::<()>().await
+            std::future::pending::<std::convert::Infallible>().await
         };
         tokio::select! {
             // Polled in this order: a handle cancelled before the statement starts
             // stops it before it does anything.
             biased;
-            () = stop => unreachable!("asking to stop never ends"),
+            never = stop => match never {},
             error = control.stopped() => Err(error),
             result = CONTROL.scope(control.clone(), work) => result,
         }
