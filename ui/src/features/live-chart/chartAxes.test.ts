@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { BAR_GROUP, barSlots, fitLabel, indexLabels, indexSplits, INTEGER_INCRS, LABEL_CHARS, MAX_BAR_PX, niceStep, xRange, yRange } from "./chartAxes";
+import { BAR_GROUP, barSlots, fitLabel, indexLabels, indexSplits, INTEGER_INCRS, LABEL_CHARS, MAX_BAR_PX, niceStep, tickText, xRange, yRange } from "./chartAxes";
 
 describe("xRange", () => {
   it("leaves half an index either side of the points", () => {
@@ -108,5 +108,13 @@ describe("INTEGER_INCRS", () => {
   it("steps in whole numbers only, growing", () => {
     expect(INTEGER_INCRS.slice(0, 6)).toEqual([1, 2, 5, 10, 20, 50]);
     expect(INTEGER_INCRS.every((n, i) => Number.isInteger(n) && (i === 0 || n > INTEGER_INCRS[i - 1]))).toBe(true);
+  });
+});
+
+describe("tickText", () => {
+  it("writes ticks short, exactly", () => {
+    expect([0, 5, 250, 1_000, 1_250, 12_500, 60_000, 2_500_000, 0.125, -1_500].map((v) => tickText(v, "en"))).toEqual([
+      "0", "5", "250", "1K", "1.25K", "12.5K", "60K", "2.5M", "0.125", "-1.5K",
+    ]);
   });
 });

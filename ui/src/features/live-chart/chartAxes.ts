@@ -83,5 +83,16 @@ export function yRange(min: number | null, max: number | null, integers: boolean
   return [lo < 0 ? end(lo, Math.floor) : 0, hi > 0 ? end(hi, Math.ceil) : 0];
 }
 
+const tickFormats = new Map<string | undefined, Intl.NumberFormat>();
+
+/** A y tick as the axis shows it: short (12.5K, 2.5M), so the axis keeps its width
+ * while the values grow; ticks are a few steps of a round number, which four
+ * significant digits always hold. */
+export function tickText(value: number, locale?: string): string {
+  let format = tickFormats.get(locale);
+  if (!format) tickFormats.set(locale, (format = new Intl.NumberFormat(locale, { notation: "compact", maximumSignificantDigits: 4 })));
+  return format.format(value);
+}
+
 /** Tick steps of an integer axis: 1, 2, 5, 10, 20, 50, … (never a fraction). */
 export const INTEGER_INCRS: number[] = Array.from({ length: 16 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat();

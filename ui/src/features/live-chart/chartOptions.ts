@@ -6,7 +6,7 @@
 import uPlot from "./uplot";
 
 import { chartColors } from "../../theme";
-import { barSlots, indexLabels, indexSplits, INTEGER_INCRS, xRange, yRange } from "./chartAxes";
+import { barSlots, indexLabels, indexSplits, INTEGER_INCRS, tickText, xRange, yRange } from "./chartAxes";
 import type { ChartColumn, ChartPlan } from "./chartData";
 import { tooltip } from "./chartTooltip";
 
@@ -22,6 +22,9 @@ const FONT = `${CHART_FONT_PX}px ui-sans-serif, system-ui, sans-serif`;
 /** Space between two x labels, and between an axis and its labels, in CSS pixels. */
 const LABEL_GAP = 14;
 const AXIS_GAP = 6;
+/** The y axis's width at least, in CSS pixels: short ticks (tickText) fit, so it keeps
+ * its width — a wider one lays the chart out and sizes its canvas again. */
+const Y_AXIS_PX = 44;
 
 let measuring: CanvasRenderingContext2D | null = null;
 
@@ -95,7 +98,8 @@ export function chartOptions(
         stroke: colors.text,
         font: FONT,
         gap: AXIS_GAP,
-        size: (_u, values) => textWidth(values ?? []) + 2 * AXIS_GAP,
+        size: (_u, values) => Math.max(Y_AXIS_PX, textWidth(values ?? []) + 2 * AXIS_GAP),
+        values: (_u, splits) => splits.map((v) => tickText(v)),
         ticks: { show: false },
         grid: { stroke: colors.grid, width: 1 },
         border: { show: false },
