@@ -161,12 +161,14 @@ async fn a_time_limit_stops_reads_and_writes_and_a_stopped_write_writes_nothing(
         started.elapsed()
     );
 
-    // INSERT ... SELECT and UPDATE whose selection runs past the limit: nothing written,
-    // not even once their work in the background has run its course.
+    // INSERT ... SELECT, UPDATE and DELETE whose selection runs past the limit: nothing
+    // written, not even once their work in the background has run its course. Each
+    // selection is a nested-loop join over 16 million pairs (an equality between the two
+    // sides, `a.n = b.n`, would plan as a hash join and finish within the limit).
     let writes = [
         "INSERT INTO app.copy SELECT a.id * 10000 + b.id, a.n FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n < 3",
         "UPDATE app.big SET n = -n WHERE id IN (SELECT a.id FROM app.big a CROSS JOIN app.big b WHERE a.n + b.n = 5)",
-        "DELETE FROM app.big WHERE id IN (SELECT a.id FROM app.big a CROSS JOIN app.big b WHERE a.n = b.n)",
+        "DELETE FROM app.big WHERE id IN (SELECT a.id FROM app.big a CROSS JOIN app.big b WHERE a.n - b.n = 96)",
     ];
     let seq = engine.last_seq();
     for sql in writes {
