@@ -93,6 +93,15 @@ pub enum Error {
     /// that could not spill).
     #[error("{0}")]
     ResourcesExhausted(String),
+
+    /// The disk holding the database is full (or RocksDB stopped writes after it
+    /// filled): the statement wrote nothing. Reads and live queries go on, and writes
+    /// work again once space is freed, without reopening the database.
+    #[error(
+        "the disk holding the database is full: nothing of this statement was written; \
+         free space on it and write again (reads and live queries go on) [{0}]"
+    )]
+    DiskFull(String),
 }
 
 /// The kind of catalog object an error is about.
@@ -149,6 +158,7 @@ impl Error {
             Error::Cancelled(_) => "cancelled",
             Error::Timeout { .. } => "timeout",
             Error::ResourcesExhausted(_) => "resources_exhausted",
+            Error::DiskFull(_) => "disk_full",
         }
     }
 
@@ -163,8 +173,18 @@ impl Error {
 }
 
 impl From<rocksdb::Error> for Error {
+    /// RocksDB reports a full disk as an I/O error whose text carries the `NoSpace`
+    /// subcode's message ("No space left on device", on every platform: its Windows
+    /// port maps ERROR_DISK_FULL to the same status) or `SpaceLimit`'s; both become
+    /// `DiskFull`, and so does the background error RocksDB answers every write with
+    /// until it has recovered from one.
     fn from(e: rocksdb::Error) -> Self {
-        Error::Storage(e.into_string())
+        let message = e.into_string();
+        if message.contains("No space left on device") || message.contains("Space limit reached") {
+            Error::DiskFull(message)
+        } else {
+            Error::Storage(message)
+        }
     }
 }
 

@@ -1,9 +1,11 @@
-//! The RocksDB handle. One database directory; every commit is one `WriteBatch`.
+//! The RocksDB handle. One database directory; every commit is one `WriteBatch`,
+//! written only while the disk has room for it (`space`).
 
 use std::path::Path;
 
 use rocksdb::{Direction, IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions, DB};
 
+use super::space::{Space, WRITE_BUFFER};
 use crate::error::{Error, Result};
 
 /// What a whole-table scan asks the OS to read ahead.
@@ -15,6 +17,8 @@ pub(crate) type KeyValue = (Box<[u8]>, Box<[u8]>);
 pub(crate) struct Store {
     db: DB,
     write_options: WriteOptions,
+    /// Room on the database's volume, asked before every write.
+    space: Space,
 }
 
 impl Store {
@@ -27,6 +31,7 @@ impl Store {
         options.create_if_missing(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
         options.set_max_background_jobs(2);
+        options.set_write_buffer_size(WRITE_BUFFER as usize);
         // Compactions run at the lowest CPU priority: they yield to writers, readers and
         // the delivery of changes to live queries, which someone waits for. Flushes keep
         // theirs: a starved flush would stall writes.
@@ -47,15 +52,36 @@ impl Store {
         })?;
         let mut write_options = WriteOptions::default();
         write_options.set_sync(sync);
-        Ok(Store { db, write_options })
+        Ok(Store {
+            db,
+            write_options,
+            space: Space::new(path),
+        })
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self.db.get(key)?)
     }
 
+    /// Writes `batch` atomically: all of it or, on an error, none of it. A full disk
+    /// is `Error::DiskFull` (see `space`).
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
-        Ok(self.db.write_opt(batch, &self.write_options)?)
+        let size = batch.size_in_bytes() as u64;
+        self.space.admit(size, || self.memtables())?;
+        self.space
+            .await_recovery(|| self.db.write_opt(WriteBatch::default(), &self.write_options).is_ok());
+        let result = self.db.write_opt(batch, &self.write_options).map_err(Error::from);
+        self.space.written(&result);
+        result
+    }
+
+    /// Bytes in the memtables, which their next flush writes to disk (at most).
+    fn memtables(&self) -> u64 {
+        self.db
+            .property_int_value("rocksdb.cur-size-all-mem-tables")
+            .ok()
+            .flatten()
+            .unwrap_or(0)
     }
 
     /// Key/value pairs with `start <= key < end`, in key order, from a consistent
