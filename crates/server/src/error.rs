@@ -37,6 +37,8 @@ impl ApiError {
             Error::NotAllowed(_) => StatusCode::FORBIDDEN,
             Error::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Timeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            // 507: the server cannot store what the request asks it to; it may later.
+            Error::DiskFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             _ => StatusCode::BAD_REQUEST,
         };
         ApiError {

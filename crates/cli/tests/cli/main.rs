@@ -5,3 +5,5 @@
 mod cli;
 mod demo;
 mod serve;
+#[path = "../../../engine/tests/engine/tmpfs.rs"]
+mod tmpfs;

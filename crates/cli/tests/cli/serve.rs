@@ -1202,3 +1202,50 @@ async fn statements_take_parameters_and_batches_of_them() {
     let (status, body) = post(json!({ "sql": "SELECT * FROM app.m WHERE n > $1", "batch": [[1]] }));
     assert_eq!(body["error"]["code"].as_str(), Some("unsupported"), "{status} {body}");
 }
+
+/// A full disk under `tidepool serve`: a write answers HTTP 507 with code `disk_full`,
+/// reads and a WebSocket subscription go on with exactly the acknowledged rows, and
+/// once space is freed the same server takes writes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_507_and_the_server_writes_again_once_space_is_freed() {
+    let Some(volume) = crate::tmpfs::Tmpfs::mount("the server's disk-full test") else {
+        return;
+    };
+    let served = Served::start(&volume.path().join("db"));
+    let admin = served.admin_token.clone().expect("first start prints the admin token");
+    served.sql(&admin, SETUP);
+    let mut ws = served.ws(&admin).await;
+    let mut mirror = ws.subscribe("all", "SELECT id FROM app.m").await;
+
+    let filler = crate::tmpfs::fill(volume.path());
+    let insert = |id: i64| json!({ "sql": format!("INSERT INTO app.m VALUES ({id}, '{}', {id})", "r".repeat(4000)) });
+    let mut id = 0;
+    let (status, answer) = loop {
+        id += 1;
+        assert!(id < 10_000, "the volume never filled");
+        let (status, answer) = served.post_sql(&admin, &insert(id).to_string());
+        if status != 200 {
+            break (status, answer);
+        }
+    };
+    assert_eq!(status, 507, "{answer}");
+    assert_eq!(answer["error"]["code"], "disk_full", "{answer}");
+    let acknowledged = id - 1;
+    assert!(acknowledged >= 4, "only {acknowledged} rows fitted");
+    let full_at = last_seq(&served, &admin);
+
+    let count = served.sql(&admin, "SELECT count(*), max(id) FROM app.m");
+    assert_eq!(count["results"][0]["rows"], json!([[acknowledged, acknowledged]]));
+    ws.follow(&mut mirror, full_at).await;
+    assert_eq!(mirror.rows.len() as i64, acknowledged);
+    assert_eq!(mirror.last_seq, full_at);
+
+    std::fs::remove_file(filler).unwrap();
+    let (status, answer) = served.post_sql(&admin, &insert(id).to_string());
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(last_seq(&served, &admin), full_at + 1);
+    ws.follow(&mut mirror, full_at + 1).await;
+    assert_eq!(mirror.rows.len() as i64, acknowledged + 1);
+    drop(ws);
+    drop(served);
+}
