@@ -31,4 +31,5 @@ mod server;
 mod sql;
 
 pub use config::{Config, DEFAULT_PORT};
+pub use live::ClientMessage;
 pub use server::Server;

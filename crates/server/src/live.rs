@@ -21,7 +21,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::Extension;
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use tidepool_engine::LiveMessage;
 use tokio::sync::{mpsc, oneshot};
@@ -33,18 +33,23 @@ use crate::server::Shared;
 /// Frames waiting for a slow client before its subscriptions stop being read.
 const OUTBOX_FRAMES: usize = 64;
 
-#[derive(Deserialize)]
+/// What a client sends on `/v1/live`. Public, and serializable, so Rust clients (the
+/// soak test) send exactly what the server reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-enum ClientMessage {
+pub enum ClientMessage {
+    /// Starts a subscription under the client's `id`; with `from_seq`, resumes from
+    /// the seq the client has (only later changes, or `resync` and a snapshot).
     Subscribe {
         id: String,
         sql: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
         from_seq: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         user: Option<String>,
     },
-    Unsubscribe {
-        id: String,
-    },
+    /// Ends the subscription `id`; it answers `closed`.
+    Unsubscribe { id: String },
 }
 
 pub async fn upgrade(

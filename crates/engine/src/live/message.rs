@@ -1,13 +1,16 @@
 //! The subscription protocol (DESIGN §3), as the messages a subscriber receives.
+//! They read back from their JSON too (`Deserialize`), so a client of the local API —
+//! the soak test's subscribers, say — checks what it receives against these types
+//! rather than a copy of them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 /// One message of a subscription, in the order a subscriber receives them:
 /// `Subscribed`, `Snapshot` batches (the last one has `last: true`; none when the
 /// subscription resumed from a seq), then `Changes` batches in commit order. `Resync` means changes were dropped because the subscriber
 /// fell behind; a fresh `Subscribed` + snapshot follows. `Closed` ends the stream.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveMessage {
     Subscribed {
@@ -81,14 +84,14 @@ impl LiveMessage {
 }
 
 /// One ORDER BY term of a live query, over a result column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderKey {
     pub column: String,
     pub descending: bool,
     pub nulls_first: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveColumn {
     pub name: String,
     #[serde(rename = "type")]
@@ -97,7 +100,7 @@ pub struct LiveColumn {
 
 /// One row change as the subscription sees it: a row that starts matching the filter
 /// is an `Insert`, one that stops matching is a `Delete`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Change {
     Insert {
@@ -126,7 +129,7 @@ impl Change {
 /// The changes of a batch, in commit order. Subscriptions with the same query share
 /// the underlying lists, so handing a batch to fifty subscribers copies no rows;
 /// iterate it, or serialize it as one JSON array.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Changes {
     segments: Vec<std::sync::Arc<Vec<Change>>>,
     len: usize,
@@ -163,5 +166,53 @@ impl<'a> IntoIterator for &'a Changes {
 impl Serialize for Changes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.iter())
+    }
+}
+
+/// Batches are equal when they have the same changes in the same order, however they
+/// are split into shared lists.
+impl PartialEq for Changes {
+    fn eq(&self, other: &Changes) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+/// A batch read back from its JSON array is one segment.
+impl<'de> Deserialize<'de> for Changes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let changes = Vec::<Change>::deserialize(deserializer)?;
+        Ok(Changes::from_segments(vec![std::sync::Arc::new(changes)]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Change, Changes, LiveMessage};
+    use serde_json::json;
+
+    #[test]
+    fn a_message_reads_back_from_the_json_a_client_receives() {
+        let message = LiveMessage::Changes {
+            subscription: "s1".into(),
+            from_seq: 4,
+            to_seq: 5,
+            committed_at: 1_700_000_000_000_000,
+            changes: Changes::from_segments(vec![
+                std::sync::Arc::new(vec![Change::Insert {
+                    key: vec![json!(1)],
+                    row: vec![json!(1), json!("a")],
+                }]),
+                std::sync::Arc::new(vec![Change::Delete {
+                    key: vec![json!(2)],
+                    old: vec![json!(2), json!("b")],
+                }]),
+            ]),
+        };
+        let mut frame = serde_json::to_value(&message).unwrap();
+        // The server puts the client's id beside the message's own fields.
+        frame["id"] = json!("mine");
+        let read: LiveMessage = serde_json::from_value(frame).unwrap();
+        assert_eq!(read, message);
+        assert_eq!(read.subscription(), "s1");
     }
 }
