@@ -1,6 +1,6 @@
 //! The one error type that crosses the IPC boundary. Every command maps its failure to
 //! it; the UI shows `message` and, for SQL, marks `line`/`column` in the editor and
-//! offers `did_you_mean` (`suggest.rs`) as a fix.
+//! offers `did_you_mean` (the engine's suggestion) as a fix.
 
 use serde::Serialize;
 use tidepool_demo::DemoError;
@@ -69,7 +69,10 @@ impl From<EngineError> for IpcError {
             message: e.to_string(),
             line: position.map(|p| p.line as u32),
             column: position.map(|p| p.column as u32),
-            did_you_mean: None,
+            did_you_mean: e.did_you_mean().map(|(name, suggestion)| DidYouMean {
+                name: name.to_string(),
+                suggestion: suggestion.to_string(),
+            }),
         }
     }
 }

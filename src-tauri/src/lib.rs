@@ -14,7 +14,7 @@
 //!    changed cells, and fetches the rows on screen with `pane_rows`.
 //!
 //! Console runs go through `commands/console.rs` (an error naming a table, namespace
-//! or column that does not exist gets the closest one, `suggest.rs`; the console's
+//! or column that does not exist comes from the engine with the closest one; the console's
 //! Cancel and the statement timeout stop a run, `console_runs.rs`); the catalog tree
 //! is refreshed by `catalog.rs`'s watcher after every commit. The demo shop's writer
 //! (`demo.rs`, from the `tidepool-demo` crate) is one more writer of the same kind,
@@ -38,7 +38,6 @@ mod private_file;
 pub mod recent;
 mod renderer;
 pub mod state;
-mod suggest;
 mod window_place;
 
 use std::path::PathBuf;

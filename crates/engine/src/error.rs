@@ -26,6 +26,17 @@ pub enum Error {
     #[error("{kind} '{name}' does not exist")]
     NotFound { kind: ObjectKind, name: String },
 
+    /// An error naming a table, namespace or column that does not exist, with the
+    /// existing name closest to it (`suggest.rs`): `name` as the statement wrote it,
+    /// `suggestion` as SQL spells the one that exists. Its code and position are the
+    /// inner error's.
+    #[error("{error}; did you mean {suggestion}?")]
+    DidYouMean {
+        error: Box<Error>,
+        name: String,
+        suggestion: String,
+    },
+
     /// A namespace or table of that name exists already.
     #[error("{kind} '{name}' already exists")]
     AlreadyExists { kind: ObjectKind, name: String },
@@ -144,6 +155,7 @@ impl Error {
         match self {
             Error::Syntax { .. } => "syntax",
             Error::NotFound { .. } => "not_found",
+            Error::DidYouMean { error, .. } => error.code(),
             Error::AlreadyExists { .. } => "already_exists",
             Error::TypeMismatch { .. } => "type_mismatch",
             Error::NotNull { .. } => "not_null",
@@ -162,11 +174,29 @@ impl Error {
         }
     }
 
+    /// The error itself, without the name a [`Error::DidYouMean`] suggests.
+    pub fn plain(&self) -> &Error {
+        match self {
+            Error::DidYouMean { error, .. } => error.plain(),
+            other => other,
+        }
+    }
+
+    /// The missing name as the statement wrote it and the existing one suggested for
+    /// it, when there is one.
+    pub fn did_you_mean(&self) -> Option<(&str, &str)> {
+        match self {
+            Error::DidYouMean { name, suggestion, .. } => Some((name, suggestion)),
+            _ => None,
+        }
+    }
+
     /// Where in the input: the SQL position of a syntax error, the line of a bad row.
     pub fn position(&self) -> Option<Position> {
         match self {
             Error::Syntax { position, .. } => Some(*position),
             Error::BadRow { line, .. } => Some(Position { line: *line, column: 1 }),
+            Error::DidYouMean { error, .. } => error.position(),
             _ => None,
         }
     }

@@ -58,6 +58,7 @@ mod results;
 mod session;
 mod sql;
 mod storage;
+mod suggest;
 mod summary;
 mod tokens;
 mod typed;

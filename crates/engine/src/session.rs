@@ -30,6 +30,7 @@ use crate::sql::errors::from_df;
 use crate::sql::parse::{normalize_ident, parse, plainly_standard, split_statements, Parsed, SqlStatement};
 use crate::sql::provider::{Scope, TidepoolCatalog, View, CATALOG_NAME};
 use crate::sql::{ddl, direct, dml_plan, functions, wildcard};
+use crate::suggest;
 use crate::types::{SqlType, Value};
 
 /// How a call runs its statements.
@@ -222,6 +223,7 @@ impl Session {
     ) -> Result<StatementResult> {
         self.controlled(&statement.sql, options, self.run_statement(statement))
             .await
+            .map_err(|e| suggest::explain(self.engine(), e, &statement.sql))
     }
 
     /// Runs `work` as one registered statement (see `execute_statement_with`).
@@ -495,6 +497,13 @@ impl Session {
     /// (SELECT, WITH, INSERT, UPDATE or DELETE). The statements the direct path serves
     /// run there; the others keep DataFusion's plan while the catalog is unchanged.
     pub async fn prepare(&self, sql: &str) -> Result<Prepared> {
+        self.compile_prepared(sql)
+            .await
+            .map_err(|e| suggest::explain(self.engine(), e, sql))
+    }
+
+    /// [`Session::prepare`] without the "did you mean" of its errors.
+    async fn compile_prepared(&self, sql: &str) -> Result<Prepared> {
         let mut statements = split_statements(sql)?;
         let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
             return Err(Error::InvalidArgument("prepare takes exactly one statement".into()));
@@ -754,6 +763,13 @@ impl Session {
     /// Plans one read-only query (`SELECT ...`, `WITH ...`) and returns its schema and
     /// a stream of its rows (for exports, which must not hold every row at once).
     pub async fn query_stream(&self, sql: &str) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+        self.plan_stream(sql)
+            .await
+            .map_err(|e| suggest::explain(self.engine(), e, sql))
+    }
+
+    /// [`Session::query_stream`] without the "did you mean" of its errors.
+    async fn plan_stream(&self, sql: &str) -> Result<(SchemaRef, SendableRecordBatchStream)> {
         let mut statements = split_statements(sql)?;
         let (Some(statement), true) = (statements.pop(), statements.is_empty()) else {
             return Err(Error::InvalidArgument("give exactly one query (SELECT ...)".into()));
@@ -862,10 +878,11 @@ impl Session {
                 "subscribe takes exactly one SELECT statement".into(),
             ));
         };
-        match parse(&statement)? {
+        let subscribed = match parse(&statement)? {
             Parsed::Subscribe { statement } => self.subscribe_statement(&statement, from_seq).await,
             _ => self.subscribe_statement(&statement, from_seq).await,
-        }
+        };
+        subscribed.map_err(|e| suggest::explain(self.engine(), e, sql))
     }
 
     async fn subscribe_statement(&self, statement: &SqlStatement, from_seq: Option<u64>) -> Result<Subscription> {

@@ -31,7 +31,7 @@ impl ApiError {
     /// An engine error; `at` is where the failing statement starts, for errors that do
     /// not point into the SQL themselves.
     pub fn engine(error: &Error, at: Option<Position>) -> ApiError {
-        let status = match error {
+        let status = match error.plain() {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::AlreadyExists { .. } | Error::DuplicateKey { .. } | Error::Unique { .. } => StatusCode::CONFLICT,
             Error::NotAllowed(_) => StatusCode::FORBIDDEN,

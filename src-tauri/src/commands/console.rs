@@ -9,7 +9,6 @@ use crate::ipc::{
 };
 use crate::pane::Pane;
 use crate::state::AppState;
-use crate::suggest::explain;
 
 /// Rows of one result sent to the console; `row_count` still tells the total.
 pub const ROW_LIMIT: usize = 10_000;
@@ -71,7 +70,7 @@ pub async fn run_sql<R: Runtime>(
                         })
                     }
                     Ok(result) => Ok(view(result)),
-                    Err(e) => Err(explain(session.engine(), e, &statement.sql)),
+                    Err(e) => Err(e.into()),
                 };
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 match outcome {

@@ -6,7 +6,6 @@ use crate::error::{IpcError, IpcResult};
 use crate::ipc::{js_safe_row, PaneInfo, RowWindow};
 use crate::pane::Pane;
 use crate::state::AppState;
-use crate::suggest::explain;
 
 /// Rows one `pane_rows` call returns at most.
 const WINDOW_LIMIT: u64 = 5_000;
@@ -56,10 +55,7 @@ async fn open_live<R: Runtime>(
     sql: String,
 ) -> IpcResult<PaneInfo> {
     let session = state.session(user)?;
-    let subscription = session
-        .subscribe(&sql)
-        .await
-        .map_err(|e| explain(session.engine(), e, &sql))?;
+    let subscription = session.subscribe(&sql).await?;
     let pane = Pane::open(
         app,
         state.new_pane_id(),

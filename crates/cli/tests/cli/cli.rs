@@ -75,6 +75,15 @@ fn an_error_stops_the_run_and_keeps_earlier_statements() {
     assert!(err.starts_with("error: syntax error at line 2, column 1:"), "{err}");
     assert!(err.contains("  2 | SELEC oops;\n    | ^"), "{err}");
 
+    // A misspelled table: the engine asks for the closest one.
+    let out = tidepool(dir.path(), &["-c", "SELECT body FROM app.mm"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("error: table 'app.mm' does not exist; did you mean app.m?"),
+        "{err}"
+    );
+
     let out = tidepool(
         dir.path(),
         &["--format", "csv", "-c", "SELECT id FROM app.m ORDER BY id"],

@@ -287,6 +287,7 @@ scripts!(
     stream_tables,
     system_tables,
     errors,
+    did_you_mean,
     restart,
     file_access,
     explain,

@@ -1,54 +1,74 @@
-//! "Did you mean": an engine error that names a table, namespace or column that does
-//! not exist gets the closest name the catalog has, as a question in its message and as
-//! a [`DidYouMean`] the console offers to apply. The engine says what is missing; the
-//! catalog the app shows anyway says what is there.
+//! "Did you mean": an error naming a table, namespace or column that does not exist
+//! gets the closest name the catalog has, as a question in its message
+//! ([`Error::DidYouMean`]), for every front door — the app's console and panes, the CLI,
+//! the local API. The statement that failed said what is missing; the catalog says what
+//! is there.
 //!
 //! Names are compared case-insensitively by edit distance (a letter added, dropped,
 //! changed, or two swapped), and only close ones are offered: about one edit per three
 //! letters, at most three.
 
-use tidepool_engine::{Engine, Error as EngineError, ObjectKind, DEFAULT_NAMESPACE};
+use crate::catalog::{DEFAULT_NAMESPACE, SYSTEM_NAMESPACE};
+use crate::engine::Engine;
+use crate::error::{Error, ObjectKind};
+use crate::sql::system::system_defs;
 
-use crate::error::{DidYouMean, IpcError};
-
-/// The engine's error as the UI gets it, with the closest existing name when it names a
-/// missing one. `sql` is the statement that failed (its tables narrow a column's search).
-pub fn explain(engine: &Engine, error: EngineError, sql: &str) -> IpcError {
-    let suggestion = did_you_mean(&Names::of(engine), &error, sql);
-    let mut ipc = IpcError::from(error);
-    if let Some(s) = suggestion {
-        ipc.message = format!("{}; did you mean {}?", ipc.message, s.suggestion);
-        ipc.did_you_mean = Some(s);
+/// `error` with the closest existing name when it names a missing one; any other error
+/// unchanged. `sql` is the statement that failed (its tables narrow a column's search,
+/// and a bare table name it wrote is told from one it qualified with `default`).
+pub(crate) fn explain(engine: &Engine, error: Error, sql: &str) -> Error {
+    // Only these can name something missing; the catalog is not read for others.
+    if !matches!(error, Error::NotFound { .. } | Error::InvalidArgument(_)) {
+        return error;
     }
-    ipc
+    match did_you_mean(&Names::of(engine), &error, sql) {
+        Some(Suggestion { name, suggestion }) => Error::DidYouMean {
+            error: Box::new(error),
+            name,
+            suggestion,
+        },
+        None => error,
+    }
 }
 
-/// The catalog's names: namespaces, and every table with its columns as
+/// A name the statement used and the existing one it was probably meant to be, as SQL
+/// spells it (`shop.orders`, `o.total`, `shop."Order Items"`).
+#[derive(Debug, PartialEq)]
+struct Suggestion {
+    name: String,
+    suggestion: String,
+}
+
+/// The catalog's names: namespaces (`system` too), and every table with its columns as
 /// `(namespace, table, columns)`.
-pub struct Names {
+struct Names {
     namespaces: Vec<String>,
     tables: Vec<(String, String, Vec<String>)>,
 }
 
 impl Names {
-    pub fn of(engine: &Engine) -> Names {
-        let summary = engine.catalog_summary();
-        let namespaces = summary.iter().map(|ns| ns.name.clone()).collect();
-        let tables = summary
+    fn of(engine: &Engine) -> Names {
+        let catalog = engine.inner.catalog();
+        let mut namespaces = vec![SYSTEM_NAMESPACE.to_string()];
+        namespaces.extend(catalog.namespaces.keys().cloned());
+        let columns = |columns: &[crate::catalog::ColumnDef]| columns.iter().map(|c| c.name.clone()).collect();
+        let mut tables: Vec<_> = system_defs()
             .into_iter()
-            .flat_map(|ns| ns.tables)
-            .map(|t| {
-                let columns = t.def.columns.iter().map(|c| c.name.clone()).collect();
-                (t.def.namespace.clone(), t.def.name.clone(), columns)
-            })
+            .map(|def| (def.namespace.clone(), def.name.clone(), columns(&def.columns)))
             .collect();
+        tables.extend(
+            catalog
+                .tables
+                .values()
+                .map(|def| (def.namespace.clone(), def.name.clone(), columns(&def.columns))),
+        );
         Names { namespaces, tables }
     }
 }
 
-pub fn did_you_mean(names: &Names, error: &EngineError, sql: &str) -> Option<DidYouMean> {
+fn did_you_mean(names: &Names, error: &Error, sql: &str) -> Option<Suggestion> {
     match error {
-        EngineError::NotFound {
+        Error::NotFound {
             kind: ObjectKind::Table,
             name,
         } => {
@@ -58,19 +78,23 @@ pub fn did_you_mean(names: &Names, error: &EngineError, sql: &str) -> Option<Did
                 _ => table(names, name),
             }
         }
-        // A bare name while there is no namespace `default` (the engine's wording).
-        EngineError::InvalidArgument(message) => message
+        // A bare name while there is no namespace `default` (`ddl::no_default_namespace`).
+        Error::InvalidArgument(message) => message
             .strip_prefix("table name '")
             .and_then(|rest| rest.split_once("' must be written namespace.table"))
             .and_then(|(bare, _)| bare_table(names, bare)),
-        EngineError::NotFound {
+        Error::NotFound {
             kind: ObjectKind::Namespace,
             name,
         } => closest(
             name,
-            names.namespaces.iter().map(|ns| (distance_to(name, ns), ident(ns))),
+            names
+                .namespaces
+                .iter()
+                .map(|ns| (distance_to(name, ns), ident(ns)))
+                .filter(|(edits, _)| *edits <= tolerance(name)),
         ),
-        EngineError::NotFound {
+        Error::NotFound {
             kind: ObjectKind::Column,
             name,
         } => column(names, name, sql),
@@ -78,25 +102,37 @@ pub fn did_you_mean(names: &Names, error: &EngineError, sql: &str) -> Option<Did
     }
 }
 
-/// `ns.table` against every table: a typo anywhere, or the right table in another
-/// namespace.
-fn table(names: &Names, name: &str) -> Option<DidYouMean> {
-    let wanted = name.rsplit_once('.').map_or(name, |(_, t)| t);
-    let candidates = names.tables.iter().map(|(ns, t, _)| {
+/// `ns.table` against every table: typos in the namespace, the table or both (within
+/// the whole name's tolerance, and most of each part kept), or the right table in
+/// another namespace.
+fn table(names: &Names, name: &str) -> Option<Suggestion> {
+    let (wanted_ns, wanted) = name.rsplit_once('.').unwrap_or(("", name));
+    let candidates = names.tables.iter().filter_map(|(ns, t, _)| {
         // The same table name in another namespace counts as one edit.
         let edits = if t.eq_ignore_ascii_case(wanted) {
             1
         } else {
-            distance_to(name, &format!("{ns}.{t}"))
+            let (ns_edits, t_edits) = (distance_to(wanted_ns, ns), distance_to(wanted, t));
+            if !mostly_kept(wanted_ns, ns, ns_edits) || !mostly_kept(wanted, t, t_edits) {
+                return None;
+            }
+            ns_edits + t_edits
         };
-        (edits, format!("{}.{}", ident(ns), ident(t)))
+        (edits <= tolerance(name)).then(|| (edits, format!("{}.{}", ident(ns), ident(t))))
     });
     closest(name, candidates)
 }
 
+/// Whether `edits` change fewer than half the letters of a name (or just one): a short
+/// table name in a long qualified one may not borrow the namespace's tolerance ("users"
+/// is three edits from "orders" and from "pairs").
+fn mostly_kept(written: &str, existing: &str, edits: usize) -> bool {
+    edits <= 1 || edits * 2 < written.chars().count().max(existing.chars().count())
+}
+
 /// A table written without its namespace: the table of that (or a close) name, with its
 /// namespace (bare when it is in `default`).
-fn bare_table(names: &Names, bare: &str) -> Option<DidYouMean> {
+fn bare_table(names: &Names, bare: &str) -> Option<Suggestion> {
     let candidates = names.tables.iter().map(|(ns, t, _)| {
         let written = if ns == DEFAULT_NAMESPACE {
             ident(t)
@@ -105,6 +141,7 @@ fn bare_table(names: &Names, bare: &str) -> Option<DidYouMean> {
         };
         (distance_to(bare, t), written)
     });
+    let candidates = candidates.filter(|(edits, _)| *edits <= tolerance(bare));
     let mut found = closest(bare, candidates)?;
     found.name = bare.to_string();
     Some(found)
@@ -112,7 +149,7 @@ fn bare_table(names: &Names, bare: &str) -> Option<DidYouMean> {
 
 /// A column (maybe `alias.column`) against the columns of the tables the statement
 /// names; the qualifier is kept.
-fn column(names: &Names, name: &str, sql: &str) -> Option<DidYouMean> {
+fn column(names: &Names, name: &str, sql: &str) -> Option<Suggestion> {
     let (qualifier, wanted) = match name.rsplit_once('.') {
         Some((q, c)) => (Some(q), c),
         None => (None, name),
@@ -126,19 +163,25 @@ fn column(names: &Names, name: &str, sql: &str) -> Option<DidYouMean> {
         let written = qualifier.map_or_else(|| ident(c), |q| format!("{q}.{}", ident(c)));
         (distance_to(wanted, c), written)
     });
+    let candidates = candidates.filter(|(edits, _)| *edits <= tolerance(wanted));
     let mut found = closest(wanted, candidates)?;
     found.name = name.to_string();
     Some(found)
 }
 
-/// Of candidates `(edits from wanted, name as written)`, the nearest if near enough
-/// (ties go to the first), unless it is what was written.
-fn closest(wanted: &str, candidates: impl Iterator<Item = (usize, String)>) -> Option<DidYouMean> {
-    let limit = (wanted.chars().count() / 3).clamp(1, 3);
+/// The edits a written name may be off by and still be offered a suggestion: about one
+/// per three letters, one to three.
+fn tolerance(written: &str) -> usize {
+    (written.chars().count() / 3).clamp(1, 3)
+}
+
+/// Of candidates `(edits from wanted, name as written)`, each within its tolerance, the
+/// nearest (ties go to the first), unless it is what was written.
+fn closest(wanted: &str, candidates: impl Iterator<Item = (usize, String)>) -> Option<Suggestion> {
     candidates
-        .filter(|(edits, written)| *edits <= limit && written != wanted)
+        .filter(|(_, written)| written != wanted)
         .min_by_key(|(edits, _)| *edits)
-        .map(|(_, written)| DidYouMean {
+        .map(|(_, written)| Suggestion {
             name: wanted.to_string(),
             suggestion: written,
         })
@@ -217,14 +260,14 @@ mod tests {
         }
     }
 
-    fn missing(kind: ObjectKind, name: &str) -> EngineError {
-        EngineError::NotFound {
+    fn missing(kind: ObjectKind, name: &str) -> Error {
+        Error::NotFound {
             kind,
             name: name.to_string(),
         }
     }
 
-    fn suggest(error: EngineError, sql: &str) -> Option<(String, String)> {
+    fn suggest(error: Error, sql: &str) -> Option<(String, String)> {
         did_you_mean(&names(), &error, sql).map(|d| (d.name, d.suggestion))
     }
 
@@ -251,6 +294,11 @@ mod tests {
             suggest(missing(ObjectKind::Table, "system.tabels"), ""),
             pair("system.tabels", "system.tables")
         );
+        // A typo in each part.
+        assert_eq!(
+            suggest(missing(ObjectKind::Table, "shp.ordrs"), ""),
+            pair("shp.ordrs", "shop.orders")
+        );
         // The right table in another namespace.
         assert_eq!(
             suggest(missing(ObjectKind::Table, "sales.orders"), ""),
@@ -267,13 +315,15 @@ mod tests {
     fn nothing_close_gets_no_suggestion() {
         assert_eq!(suggest(missing(ObjectKind::Table, "shop.invoices"), ""), None);
         assert_eq!(suggest(missing(ObjectKind::Table, "x.y"), ""), None);
+        // "users" is three edits from "orders" and "pairs": most of its letters.
+        assert_eq!(suggest(missing(ObjectKind::Table, "shop.users"), ""), None);
         assert_eq!(suggest(missing(ObjectKind::Namespace, "inventory"), ""), None);
-        assert_eq!(suggest(EngineError::Query("division by zero".into()), ""), None);
+        assert_eq!(suggest(Error::Query("division by zero".into()), ""), None);
     }
 
     #[test]
     fn a_bare_table_gets_its_namespace() {
-        let no_default = EngineError::InvalidArgument(
+        let no_default = Error::InvalidArgument(
             "table name 'orders' must be written namespace.table, or CREATE NAMESPACE default for names without one"
                 .into(),
         );
