@@ -12,6 +12,9 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 use tidepool_studio::state::AppState;
 
+#[path = "../crates/engine/tests/engine/tmpfs.rs"]
+mod tmpfs;
+
 struct Harness {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
@@ -1397,4 +1400,59 @@ fn the_demo_writer_never_starts_in_a_database_not_made_as_the_demo() {
         mine,
         "the open database stays"
     );
+}
+
+/// A database on a small volume that fills up: the console's write and a grid edit fail
+/// with `disk_full` (the error the console and the pane show), the open pane keeps its
+/// rows and stays live, and once space is freed the next edit writes and reaches it.
+#[test]
+fn a_full_disk_is_a_disk_full_error_in_the_console_and_the_grid_and_writes_resume_once_space_is_freed() {
+    let Some(volume) = tmpfs::Tmpfs::mount("the app's disk-full test") else {
+        return;
+    };
+    let h = harness();
+    h.ok("open_database", json!({ "path": volume.path().join("db") }));
+    h.sql(SETUP);
+    let (pane, _) = h.open("app.items", None);
+
+    let filler = tmpfs::fill(volume.path());
+    let body = "b".repeat(4000);
+    let mut id = 2;
+    let error = loop {
+        id += 1;
+        assert!(id < 10_000, "the volume never filled");
+        let run = h.ok(
+            "run_sql",
+            json!({ "sql": format!("INSERT INTO app.items VALUES ({id}, '{body}', 1)") }),
+        );
+        if !run["error"].is_null() {
+            break run["error"]["error"].clone();
+        }
+    };
+    assert_eq!(error["code"], "disk_full", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("disk"), "{error}");
+    let edit = h.invoke(
+        "insert_row",
+        json!({ "table": "app.items", "values": { "id": "100000", "name": "fig" } }),
+    );
+    assert_eq!(edit.unwrap_err()["code"], "disk_full");
+    // Everything acknowledged is in the pane, which reads on.
+    let acknowledged = id as usize - 1;
+    h.wait_for(&pane, |events| {
+        events.iter().map(|e| e["count"].as_u64().unwrap_or(0)).sum::<u64>() as usize == acknowledged - 2
+    });
+    assert_eq!(h.rows(&pane).len(), acknowledged);
+
+    std::fs::remove_file(filler).unwrap();
+    h.ok(
+        "insert_row",
+        json!({ "table": "app.items", "values": { "id": "100000", "name": "fig" } }),
+    );
+    let events = h.wait_for(&pane, |events| {
+        events.iter().map(|e| e["count"].as_u64().unwrap_or(0)).sum::<u64>() as usize == acknowledged - 1
+    });
+    assert_continuous(&events);
+    assert_eq!(h.rows(&pane).len(), acknowledged + 1);
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path() }));
 }

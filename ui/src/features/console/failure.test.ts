@@ -25,9 +25,10 @@ describe("failureHeading", () => {
 });
 
 describe("failureNote", () => {
-  it("says what a stop left behind and points at the timeout setting", () => {
+  it("says what a stop or a full disk left behind and points at the timeout setting", () => {
     expect(failureNote(error("cancelled", "statement 3 was cancelled"))).toMatch(/^Nothing it would have written was written/);
     expect(failureNote(error("timeout", "statement timed out after 300 ms (nothing was written)"))).toMatch(/statement timeout \(Timeout, in the console's toolbar\)/);
+    expect(failureNote(error("disk_full", "the disk holding the database is full"))).toMatch(/free space on that disk and run it again\.$/);
     expect(failureNote(error("syntax", "bad"))).toBeNull();
   });
 });
