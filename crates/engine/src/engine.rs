@@ -52,22 +52,6 @@ impl Clock {
 /// The app's identifier: the default database lives in the OS app-data folder for it.
 pub const APP_IDENTIFIER: &str = "dev.tidepool.studio";
 
-/// Where the default database lives: `<app data>/dev.tidepool.studio/databases/default`,
-/// with app data being `$XDG_DATA_HOME` (or `~/.local/share`) on Linux,
-/// `~/Library/Application Support` on macOS and `%APPDATA%` on Windows — the same
-/// folder the desktop app uses.
-pub fn default_database_dir() -> Option<PathBuf> {
-    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = if cfg!(target_os = "windows") {
-        env("APPDATA")
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library/Application Support"))
-    } else {
-        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local/share")))
-    }?;
-    Some(base.join(APP_IDENTIFIER).join("databases").join("default"))
-}
-
 fn system_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

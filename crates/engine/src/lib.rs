@@ -46,6 +46,7 @@
 //! them into inserts, updates and deletes as its filter sees them (`live::delta`).
 //! Front doors authenticate with `tokens` (API tokens stored as hashes).
 
+mod app_data;
 mod catalog;
 mod convert;
 mod engine;
@@ -65,11 +66,12 @@ mod typed;
 mod types;
 mod write;
 
+pub use app_data::default_database_dir;
 pub use catalog::{
     ColumnDef, DefaultExpr, TableDef, TableKind, TableName, DEFAULT_NAMESPACE, GENERATED_KEY_COLUMN, SYSTEM_NAMESPACE,
     USER_COLUMN,
 };
-pub use engine::{default_database_dir, Clock, Engine, EngineOptions, APP_IDENTIFIER};
+pub use engine::{Clock, Engine, EngineOptions, APP_IDENTIFIER};
 pub use error::{Error, ObjectKind, Position, Result};
 pub use export::FileFormat;
 pub use import::{
