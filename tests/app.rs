@@ -12,6 +12,7 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 use tidepool_studio::state::AppState;
 
+#[cfg(target_os = "linux")]
 #[path = "../crates/engine/tests/engine/tmpfs.rs"]
 mod tmpfs;
 
@@ -1404,7 +1405,9 @@ fn the_demo_writer_never_starts_in_a_database_not_made_as_the_demo() {
 
 /// A database on a small volume that fills up: the console's write and a grid edit fail
 /// with `disk_full` (the error the console and the pane show), the open pane keeps its
-/// rows and stays live, and once space is freed the next edit writes and reaches it.
+/// rows and stays live, and once space is freed the next edit writes and reaches it
+/// (Linux: a tmpfs).
+#[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_is_a_disk_full_error_in_the_console_and_the_grid_and_writes_resume_once_space_is_freed() {
     let Some(volume) = tmpfs::Tmpfs::mount("the app's disk-full test") else {

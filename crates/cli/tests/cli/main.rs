@@ -5,5 +5,6 @@
 mod cli;
 mod demo;
 mod serve;
+#[cfg(target_os = "linux")]
 #[path = "../../../engine/tests/engine/tmpfs.rs"]
 mod tmpfs;

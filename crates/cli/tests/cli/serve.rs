@@ -1205,7 +1205,8 @@ async fn statements_take_parameters_and_batches_of_them() {
 
 /// A full disk under `tidepool serve`: a write answers HTTP 507 with code `disk_full`,
 /// reads and a WebSocket subscription go on with exactly the acknowledged rows, and
-/// once space is freed the same server takes writes again.
+/// once space is freed the same server takes writes again (Linux: a tmpfs).
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_answers_507_and_the_server_writes_again_once_space_is_freed() {
     let Some(volume) = crate::tmpfs::Tmpfs::mount("the server's disk-full test") else {

@@ -7,6 +7,7 @@ mod bounds;
 mod conformance;
 mod crash;
 mod direct;
+#[cfg(target_os = "linux")]
 mod disk_full;
 mod files;
 mod fuzz;
@@ -17,6 +18,7 @@ mod robustness;
 mod runtimes;
 mod scans;
 mod scripts;
+#[cfg(target_os = "linux")]
 mod tmpfs;
 mod tokens;
 mod typed;

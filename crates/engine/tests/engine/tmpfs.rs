@@ -1,7 +1,8 @@
-//! A small real filesystem for disk-full tests: a tmpfs mounted on a fresh directory
-//! (root only, as CI runs; without root a test fails when `CI` is set and says why and
-//! returns otherwise), and a filler file that takes all of it but a little. Shared by
-//! the engine's and the CLI's test binaries (`#[path]` in `crates/cli/tests/cli/main.rs`).
+//! A small real filesystem for disk-full tests (Linux): a tmpfs mounted on a fresh
+//! directory — as root, as CI runs, else through `sudo -n` (GitHub's runners); when
+//! neither may mount, a test fails when `CI` is set and says why and returns otherwise
+//! — and a filler file that takes all of it but a little. Shared by the engine's, the
+//! CLI's and the app's test binaries (`#[path]` in the others).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,16 +24,13 @@ impl Tmpfs {
     /// mount and `CI` is not set. In CI a test that cannot run must fail, not pass.
     pub fn mount(test: &str) -> Option<Tmpfs> {
         let dir = tempfile::tempdir().unwrap();
-        let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={VOLUME}"), "tmpfs"])
-            .arg(dir.path())
-            .output();
-        let failure = match output {
-            Ok(output) if output.status.success() => return Some(Tmpfs { dir }),
-            Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_string(),
-            Err(e) => format!("cannot run mount: {e}"),
+        let size = format!("size={VOLUME}");
+        let mount = ["mount", "-t", "tmpfs", "-o", &size, "tmpfs"];
+        let failure = match privileged(&mount, dir.path()) {
+            Ok(()) => return Some(Tmpfs { dir }),
+            Err(failure) => failure,
         };
-        let why = format!("{test} mounts a {VOLUME} tmpfs, which needs root: {failure}");
+        let why = format!("{test} mounts a {VOLUME} tmpfs, which needs root or sudo: {failure}");
         assert!(std::env::var_os("CI").is_none(), "{why}");
         eprintln!("skipped: {why}");
         None
@@ -45,11 +43,24 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let status = Command::new("umount").arg(self.dir.path()).status();
-        if !matches!(status, Ok(s) if s.success()) {
-            eprintln!("could not unmount {}: {status:?}", self.dir.path().display());
+        if let Err(failure) = privileged(&["umount"], self.dir.path()) {
+            eprintln!("could not unmount {}: {failure}", self.dir.path().display());
         }
     }
+}
+
+/// Runs `command` with `path` as its last argument: as it is, and when that fails,
+/// through `sudo -n` (which never asks for a password).
+fn privileged(command: &[&str], path: &Path) -> Result<(), String> {
+    let run = |program: &str, args: &[&str]| match Command::new(program).args(args).arg(path).output() {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).trim().to_string()),
+        Err(e) => Err(format!("cannot run {program}: {e}")),
+    };
+    run(command[0], &command[1..]).or_else(|direct| {
+        let sudo: Vec<&str> = ["-n"].iter().chain(command).copied().collect();
+        run("sudo", &sudo).map_err(|sudo| format!("{direct}; with sudo -n: {sudo}"))
+    })
 }
 
 /// Fills the volume with one file, then gives back `ROOM` bytes of it.
