@@ -1078,14 +1078,31 @@ fn recent_databases_and_each_databases_workspace_are_remembered() {
 }
 
 #[test]
+fn sync_writes_is_saved_and_applies_to_the_databases_opened_next() {
+    let h = harness();
+    let settings = json!({ "settings": { "reevaluate_ms": 100, "sync_writes": true } });
+    let saved = h.ok("set_engine_settings", settings);
+    assert_eq!(saved["saved"]["sync_writes"], true);
+    // The open database keeps how it was opened.
+    assert_eq!(saved["open"]["sync_writes"], false);
+
+    let other = tempfile::tempdir().unwrap();
+    h.ok("open_database", json!({ "path": other.path().display().to_string() }));
+    assert_eq!(h.ok("engine_settings", json!({}))["open"]["sync_writes"], true);
+    h.sql("CREATE NAMESPACE app; CREATE TABLE app.t (id INT PRIMARY KEY); INSERT INTO app.t VALUES (1), (2)");
+    let count = h.sql("SELECT count(*) FROM app.t");
+    assert_eq!(count["outputs"][0]["result"]["rows"], json!([[2]]));
+}
+
+#[test]
 fn the_reevaluation_interval_is_saved_and_applies_to_the_databases_opened_next() {
     let h = harness();
     let status = h.ok("engine_settings", json!({}));
     assert_eq!(
         status,
         json!({
-            "saved": { "reevaluate_ms": 100, "statement_timeout_ms": null },
-            "open": { "reevaluate_ms": 100, "statement_timeout_ms": null },
+            "saved": { "reevaluate_ms": 100, "statement_timeout_ms": null, "sync_writes": false },
+            "open": { "reevaluate_ms": 100, "statement_timeout_ms": null, "sync_writes": false },
         })
     );
     let err = h

@@ -5,7 +5,10 @@
 //! sets — and the console's statement timeout. Kept in `engine.json` in the app's data
 //! folder (a missing or unreadable file means the defaults). The interval applies when
 //! a database is opened: the engine fixes its options at open, so the open database
-//! keeps the ones it was opened with until it is opened again. The timeout is asked per
+//! keeps the ones it was opened with until it is opened again; so does whether every
+//! commit is fsynced (`EngineOptions::sync_writes`, what `tidepool serve --sync` sets:
+//! off, a commit survives the app being killed; on, it survives power loss too, at a
+//! disk flush per commit). The timeout is asked per
 //! statement (`RunOptions::timeout`, what `tidepool sql --timeout` sets), so it applies
 //! to the next console run.
 
@@ -28,6 +31,7 @@ impl Default for EngineSettings {
         EngineSettings {
             reevaluate_ms: EngineOptions::default().live_reevaluate_interval.as_millis() as u32,
             statement_timeout_ms: None,
+            sync_writes: false,
         }
     }
 }
@@ -37,6 +41,7 @@ impl EngineSettings {
     pub fn options(&self) -> EngineOptions {
         EngineOptions {
             live_reevaluate_interval: Duration::from_millis(u64::from(self.reevaluate_ms)),
+            sync_writes: self.sync_writes,
             ..EngineOptions::default()
         }
     }
@@ -167,8 +172,27 @@ mod tests {
     fn interval(reevaluate_ms: u32) -> EngineSettings {
         EngineSettings {
             reevaluate_ms,
-            statement_timeout_ms: None,
+            ..EngineSettings::default()
         }
+    }
+
+    #[test]
+    fn sync_writes_is_off_by_default_and_applies_to_the_next_database_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = EngineSettingsFile::new(dir.path());
+        assert!(!file.for_open().options().sync_writes);
+        let status = file
+            .set(EngineSettings {
+                sync_writes: true,
+                ..interval(100)
+            })
+            .unwrap();
+        assert!(status.saved.sync_writes);
+        // The open database keeps what it was opened with.
+        assert_eq!(status.open.map(|s| s.sync_writes), Some(false));
+        let again = EngineSettingsFile::new(dir.path());
+        assert!(again.for_open().options().sync_writes);
+        assert_eq!(again.status().open.map(|s| s.sync_writes), Some(true));
     }
 
     #[test]

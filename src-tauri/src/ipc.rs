@@ -37,6 +37,12 @@ pub struct EngineSettings {
     /// (the default) is no limit. Applies to the next run, not only after reopening.
     #[serde(default)]
     pub statement_timeout_ms: Option<u32>,
+    /// fsync every commit before it is acknowledged (`EngineOptions::sync_writes`, what
+    /// `tidepool serve --sync` sets): a commit then survives power loss or an OS crash,
+    /// not only the app being killed, at the cost of a disk flush per commit. Off by
+    /// default; applies when a database is opened.
+    #[serde(default)]
+    pub sync_writes: bool,
 }
 
 /// The engine settings as saved, and those the open database was opened with: saved

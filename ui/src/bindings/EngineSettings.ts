@@ -15,4 +15,11 @@ reevaluate_ms: number,
  * `timeout` error, nothing written), in milliseconds: 1 to 86,400,000; `null`
  * (the default) is no limit. Applies to the next run, not only after reopening.
  */
-statement_timeout_ms: number | null, };
+statement_timeout_ms: number | null, 
+/**
+ * fsync every commit before it is acknowledged (`EngineOptions::sync_writes`, what
+ * `tidepool serve --sync` sets): a commit then survives power loss or an OS crash,
+ * not only the app being killed, at the cost of a disk flush per commit. Off by
+ * default; applies when a database is opened.
+ */
+sync_writes: boolean, };

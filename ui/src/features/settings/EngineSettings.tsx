@@ -1,9 +1,9 @@
-// The engine setting shown with the live queries: how often a re-evaluated live query
-// (a shape the engine does not keep incrementally) may run again. Saved in the app's
-// settings; it applies when a database is opened.
+// The engine settings shown with the live queries: how often a re-evaluated live query
+// (a shape the engine does not keep incrementally) may run again, and whether every
+// commit is fsynced. Saved in the app's settings; they apply when a database is opened.
 import { useState } from "react";
 
-import { appliesWhen, parseReevaluateMs } from "./engineSettings";
+import { appliesWhen, parseReevaluateMs, syncWritesNote } from "./engineSettings";
 import { useEngineSettings } from "./useEngineSettings";
 
 export function ReevaluateSetting() {
@@ -62,5 +62,44 @@ export function ReevaluateSetting() {
         </span>
       )}
     </form>
+  );
+}
+
+/** fsync every commit (`sync_writes`): saved when ticked, applied when a database is opened. */
+export function SyncWritesSetting() {
+  const { status, error: loadError, save } = useEngineSettings();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (!status) return loadError ? <span className="inline-error">{loadError}</span> : null;
+  const toggle = (on: boolean) => {
+    setBusy(true);
+    setError(null);
+    save({ sync_writes: on })
+      .catch((e: { message: string }) => setError(e.message))
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <div className="sync-writes-setting">
+      <label title="fsync every commit before it is acknowledged (tidepool serve --sync): slower writes that survive power loss">
+        <input
+          type="checkbox"
+          checked={status.saved.sync_writes}
+          disabled={busy}
+          onChange={(e) => toggle(e.target.checked)}
+          aria-label="Flush every commit to disk (fsync)"
+        />
+        Flush every commit to disk (fsync)
+      </label>
+      <span className="muted" data-sync-applies>
+        {syncWritesNote(status)}
+      </span>
+      {error && (
+        <span className="inline-error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
   );
 }

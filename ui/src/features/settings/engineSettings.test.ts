@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { appliesWhen, parseReevaluateMs, parseTimeoutSeconds, timeoutText } from "./engineSettings";
+import { appliesWhen, parseReevaluateMs, parseTimeoutSeconds, syncWritesNote, timeoutText } from "./engineSettings";
 
 describe("parseReevaluateMs", () => {
   it("takes a whole number of milliseconds from 1 to 60,000", () => {
@@ -16,8 +16,8 @@ describe("parseReevaluateMs", () => {
 describe("appliesWhen", () => {
   it("says the open database keeps the interval it was opened with", () => {
     const at = (saved: number, open: number | null) => ({
-      saved: { reevaluate_ms: saved, statement_timeout_ms: null },
-      open: open === null ? null : { reevaluate_ms: open, statement_timeout_ms: null },
+      saved: { reevaluate_ms: saved, statement_timeout_ms: null, sync_writes: false },
+      open: open === null ? null : { reevaluate_ms: open, statement_timeout_ms: null, sync_writes: false },
     });
     expect(appliesWhen(at(100, 100))).toBe("The open database uses it.");
     expect(appliesWhen(at(250, 100))).toMatch(/opened from now on; the open one keeps 100 ms until the app next opens it/);
@@ -44,5 +44,21 @@ describe("parseTimeoutSeconds", () => {
     }
     expect(timeoutText(null)).toBe("");
     expect(timeoutText(300)).toBe("0.3");
+  });
+});
+
+describe("syncWritesNote", () => {
+  const at = (saved: boolean, open: boolean | null) => ({
+    saved: { reevaluate_ms: 100, statement_timeout_ms: null, sync_writes: saved },
+    open: open === null ? null : { reevaluate_ms: 100, statement_timeout_ms: null, sync_writes: open },
+  });
+  it("says what each mode survives", () => {
+    expect(syncWritesNote(at(true, true))).toMatch(/^Every commit is flushed to disk .* power loss or OS crash\.$/);
+    expect(syncWritesNote(at(false, false))).toMatch(/^A commit survives the app being killed; .* power loss/);
+  });
+  it("says the open database keeps how it was opened", () => {
+    expect(syncWritesNote(at(true, false))).toMatch(/the open one keeps fsync off until the app next opens it\.$/);
+    expect(syncWritesNote(at(false, true))).toMatch(/the open one keeps fsync on until/);
+    expect(syncWritesNote(at(true, null))).toMatch(/Applies to the next database opened\.$/);
   });
 });

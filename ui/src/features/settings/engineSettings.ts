@@ -1,6 +1,6 @@
 // The engine settings' forms, as pure functions: what the re-evaluation interval and
-// statement timeout fields accept, and what the form says about when a saved interval
-// applies.
+// statement timeout fields accept, and what the forms say about when a saved interval
+// or durability mode applies.
 import type { EngineSettingsStatus } from "../../bindings/EngineSettingsStatus";
 
 /** The interval's bounds in milliseconds (those of `tidepool serve --reevaluate-ms`). */
@@ -43,4 +43,15 @@ export function parseTimeoutSeconds(text: string): { ms: number | null } | { err
 /** A saved timeout as the field shows it: seconds, empty for none. */
 export function timeoutText(ms: number | null): string {
   return ms === null ? "" : String(ms / 1000);
+}
+
+/** What the durability mode (`sync_writes`) promises, and when a saved one applies: the open database keeps how it was opened. */
+export function syncWritesNote(status: EngineSettingsStatus): string {
+  const promise = status.saved.sync_writes
+    ? "Every commit is flushed to disk before it is acknowledged: it survives a power loss or OS crash."
+    : "A commit survives the app being killed; the last ones may be lost on a power loss or OS crash.";
+  const open = status.open?.sync_writes;
+  if (open === undefined) return `${promise} Applies to the next database opened.`;
+  if (open === status.saved.sync_writes) return promise;
+  return `${promise} Applies to databases opened from now on; the open one keeps fsync ${open ? "on" : "off"} until the app next opens it.`;
 }
