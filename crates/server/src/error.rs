@@ -1,5 +1,6 @@
-//! The API's error body, `{"error": {"code", "message", "line"?, "column"?}}`, with an
-//! HTTP status chosen from the engine's stable error code.
+//! The API's error body, `{"error": {"code", "message", "line"?, "column"?,
+//! "did_you_mean"?: {"name", "suggestion"}}}`, with an HTTP status chosen from the
+//! engine's stable error code.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub position: Option<Position>,
+    /// A name the statement used that does not exist, and the existing one the engine
+    /// suggests instead, so a client can offer the fix as the app's console does.
+    pub did_you_mean: Option<(String, String)>,
 }
 
 impl ApiError {
@@ -21,6 +25,7 @@ impl ApiError {
             code,
             message: message.into(),
             position: None,
+            did_you_mean: None,
         }
     }
 
@@ -46,6 +51,9 @@ impl ApiError {
             code: error.code(),
             message: error.to_string(),
             position: error.position().or(at),
+            did_you_mean: error
+                .did_you_mean()
+                .map(|(name, suggestion)| (name.to_string(), suggestion.to_string())),
         }
     }
 
@@ -55,6 +63,9 @@ impl ApiError {
         if let Some(position) = self.position {
             body["line"] = json!(position.line);
             body["column"] = json!(position.column);
+        }
+        if let Some((name, suggestion)) = &self.did_you_mean {
+            body["did_you_mean"] = json!({ "name": name, "suggestion": suggestion });
         }
         body
     }

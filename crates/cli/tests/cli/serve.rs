@@ -574,6 +574,17 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
         ),
         (Some("syntax"), &json!(2), &json!(3))
     );
+    // A misspelled table: 404 with the engine's suggestion, in the message and apart.
+    let (status, body) = served.post_sql(&admin, &json!({ "sql": "SELECT * FROM app.mm" }).to_string());
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        body["error"]["message"],
+        "table 'app.mm' does not exist; did you mean app.m?"
+    );
+    assert_eq!(
+        body["error"]["did_you_mean"],
+        json!({ "name": "app.mm", "suggestion": "app.m" })
+    );
     let (status, body) = served.post_sql(
         &admin,
         &json!({ "sql": "SUBSCRIBE TO SELECT id FROM app.m" }).to_string(),
