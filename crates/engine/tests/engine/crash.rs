@@ -122,11 +122,18 @@ fn acknowledged_writes_survive_sigkill() {
         // deadline if the child is slow to start.
         let kill_after = 5 + (seed >> 33) % 195;
         let (tx, rx) = std::sync::mpsc::channel();
+        // Whole lines only: the kill can cut the last one short (a long `try` line is
+        // written in pieces), and the statement it announced had not started.
         let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
+            let mut stdout = BufReader::new(stdout);
+            let mut line = String::new();
+            while stdout.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if let Some(whole) = line.strip_suffix('\n') {
+                    if tx.send(whole.to_string()).is_err() {
+                        return;
+                    }
                 }
+                line.clear();
             }
         });
         let mut report = Report::default();
@@ -157,6 +164,14 @@ fn acknowledged_writes_survive_sigkill() {
         }
         assert!(report.acks > 0, "round {round}: the child acknowledged nothing");
         check(dir.path(), &mut model, &report, round, &mut tally);
+        if (round + 1) % 100 == 0 {
+            eprintln!(
+                "crash: {} rounds in {:.0} s, {} statements acknowledged",
+                round + 1,
+                started.elapsed().as_secs_f64(),
+                tally.acked
+            );
+        }
     }
     eprintln!(
         "crash: {rounds} rounds in {:.1} s: {} acknowledged statements {:?}; the statement under way at the kill \
@@ -509,7 +524,17 @@ fn crash_child() {
         }
         let seq = match sql_or_rows {
             Run::Sql(sql) => {
-                main.block_on(session.execute(&sql)).unwrap();
+                let results = main.block_on(session.execute(&sql)).unwrap();
+                // A write reports the rows the model says it changes: one that found
+                // fewer (a stale read) would be acknowledged yet change too little.
+                let rows = match &effect {
+                    Effect::Put { rows, .. } => Some(rows.len() as u64),
+                    Effect::Remove { keys, .. } => Some(keys.len() as u64),
+                    Effect::Create { .. } | Effect::Drop { .. } => None,
+                };
+                if let (Some(rows), Some(StatementResult::Affected(affected))) = (rows, results.last()) {
+                    assert_eq!(*affected, rows, "{sql}: rows affected");
+                }
                 engine.last_seq()
             }
             Run::Typed(rows) => session.insert_rows(&TableName::new("c", "rows"), rows).unwrap().seq,
