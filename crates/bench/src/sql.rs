@@ -426,8 +426,120 @@ pub async fn sql() -> Vec<Row> {
             sqlite_prepared,
         });
     }
+    out.extend(kept_rows_variants(&session, rows, &insert_rows(rows), &out).await);
     drop(sqlite);
     out
+}
+
+/// The loaded rows as prepared-batch parameter rows, 1,000 per batch.
+fn insert_rows(rows: i64) -> Vec<Vec<Vec<Value>>> {
+    (0..rows)
+        .step_by(1000)
+        .map(|from| {
+            (from..(from + 1000).min(rows))
+                .map(|i| {
+                    vec![
+                        Value::BigInt(i),
+                        Value::Text(group(i)),
+                        Value::BigInt(i % 1000),
+                        Value::Text(body(i)),
+                    ]
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What the two full scans cost when the rows an earlier scan decoded cannot all
+/// serve (`EngineOptions::scan_cache`): with one row updated before each run (one
+/// segment read again), and on an engine that keeps nothing (every row read from
+/// RocksDB). SQLite's numbers are its rows' above, for the ratios.
+async fn kept_rows_variants(session: &Session, rows: i64, batches: &[Vec<Vec<Value>>], out: &[Row]) -> Vec<Row> {
+    let sqlite_of = |label: &str| {
+        let row = out.iter().find(|r| r.label == label).expect("scan row");
+        (row.sqlite_text, row.sqlite_prepared)
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = Engine::open_with(
+        dir.path(),
+        tidepool_engine::EngineOptions {
+            scan_cache: 0,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    let plain_session = plain.session(Actor::Admin);
+    plain_session
+        .execute("CREATE NAMESPACE b; CREATE TABLE b.t (id BIGINT PRIMARY KEY, grp TEXT, n BIGINT, body TEXT)")
+        .await
+        .expect("schema");
+    let insert = plain_session
+        .prepare("INSERT INTO b.t VALUES ($1, $2, $3, $4)")
+        .await
+        .expect("prepare");
+    for batch in batches {
+        plain_session
+            .execute_prepared_batch(&insert, batch)
+            .await
+            .expect("batch");
+    }
+    let mut variants = Vec::new();
+    for (base, label_updated, label_plain, sql) in [
+        (
+            "count(*) WHERE n < 10",
+            "count(*) WHERE n < 10, a row updated before each run",
+            "count(*) WHERE n < 10, no rows kept (scan_cache 0)",
+            "SELECT count(*) FROM b.t WHERE n < 10",
+        ),
+        (
+            "ORDER BY n DESC LIMIT 10",
+            "ORDER BY n DESC LIMIT 10, a row updated before each run",
+            "ORDER BY n DESC LIMIT 10, no rows kept (scan_cache 0)",
+            "SELECT id, n FROM b.t ORDER BY n DESC LIMIT 10",
+        ),
+    ] {
+        let (sqlite_text, sqlite_prepared) = sqlite_of(base);
+        let prepared = session.prepare(sql).await.expect("prepare");
+        let mut text = Vec::new();
+        let mut kept = Vec::new();
+        for i in 0..5 {
+            let id = (i as i64 * 104_729) % rows;
+            run(session, &format!("UPDATE b.t SET n = n + 1 WHERE id = {id}")).await;
+            let t = Instant::now();
+            run(session, sql).await;
+            text.push(t.elapsed());
+            run(session, &format!("UPDATE b.t SET n = n - 1 WHERE id = {id}")).await;
+            let t = Instant::now();
+            session.execute_prepared(&prepared, &[]).await.expect("scan");
+            kept.push(t.elapsed());
+        }
+        variants.push(Row {
+            label: label_updated,
+            tidepool_text: cost(text),
+            tidepool_prepared: cost(kept),
+            sqlite_text,
+            sqlite_prepared,
+        });
+        let prepared = plain_session.prepare(sql).await.expect("prepare");
+        let s = &plain_session;
+        variants.push(Row {
+            label: label_plain,
+            tidepool_text: timed(5, |_| async move {
+                run(s, sql).await;
+            })
+            .await,
+            tidepool_prepared: timed(5, |_| {
+                let prepared = &prepared;
+                async move {
+                    s.execute_prepared(prepared, &[]).await.expect("scan");
+                }
+            })
+            .await,
+            sqlite_text,
+            sqlite_prepared,
+        });
+    }
+    variants
 }
 
 /// The table of docs/benchmarks.md, and the targets of the SQL-speed issue.

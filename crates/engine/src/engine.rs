@@ -96,19 +96,32 @@ pub struct EngineOptions {
     /// memory pool): past it they spill to disk, or fail with `resources_exhausted`.
     /// `None`: no limit.
     pub statement_memory: Option<usize>,
+    /// Bytes of decoded rows scans may keep in memory for the next scan of the same
+    /// rows (`sql::scan_cache`; exact across commits); 0 keeps none.
+    pub scan_cache: usize,
 }
 
 /// The memory one statement may hold by default: a quarter of the machine's memory
 /// up to 4 GiB (1 GiB where it cannot be read).
 pub fn default_statement_memory() -> usize {
     const GIB: usize = 1 << 30;
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+    machine_memory().map_or(GIB, |t| (t / 4).clamp(256 << 20, 4 * GIB))
+}
+
+/// The decoded rows scans keep by default: a sixteenth of the machine's memory,
+/// between 64 and 512 MiB (256 MiB where it cannot be read).
+pub fn default_scan_cache() -> usize {
+    machine_memory().map_or(256 << 20, |t| (t / 16).clamp(64 << 20, 512 << 20))
+}
+
+/// The machine's memory in bytes, where the system says (Linux's /proc/meminfo).
+fn machine_memory() -> Option<usize> {
+    std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
         m.lines()
             .find_map(|l| l.strip_prefix("MemTotal:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
             .map(|kb| kb * 1024)
-    });
-    total.map_or(GIB, |t| (t / 4).clamp(256 << 20, 4 * GIB))
+    })
 }
 
 impl Default for EngineOptions {
@@ -125,6 +138,7 @@ impl Default for EngineOptions {
             sql_direct: true,
             statement_timeout: None,
             statement_memory: Some(default_statement_memory()),
+            scan_cache: default_scan_cache(),
         }
     }
 }
@@ -178,6 +192,8 @@ pub(crate) struct Inner {
     pub statement_timeout: Option<Duration>,
     /// `EngineOptions::statement_memory`.
     pub statement_memory: Option<usize>,
+    /// Decoded rows kept between scans (`EngineOptions::scan_cache`).
+    pub scan_cache: crate::sql::scan_cache::ScanCache,
 }
 
 impl Engine {
@@ -238,6 +254,7 @@ impl Engine {
             queries: Default::default(),
             statement_timeout: options.statement_timeout,
             statement_memory: options.statement_memory,
+            scan_cache: crate::sql::scan_cache::ScanCache::new(options.scan_cache),
         });
         if let Some(interval) = options.evict_interval {
             spawn_evictor(Arc::downgrade(&inner), interval);
@@ -252,6 +269,11 @@ impl Engine {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Bytes of decoded rows scans keep in memory now (`EngineOptions::scan_cache`).
+    pub fn scan_cache_bytes(&self) -> usize {
+        self.inner.scan_cache.used()
     }
 
     /// The statements running now that `actor` may see (`system.queries`).

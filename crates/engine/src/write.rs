@@ -30,6 +30,8 @@ pub(crate) struct Txn<'a> {
     count_deltas: HashMap<u64, i64>,
     /// Keys of STREAM rows inserted by this transaction, oldest first (MAX_ROWS).
     stream_inserts: Vec<Vec<u8>>,
+    /// Tables whose rows this transaction deletes wholesale (DROP TABLE).
+    dropped: Vec<u64>,
     watched: HashMap<u64, bool>,
     /// Commit time of this transaction, stamped on every row it writes.
     pub now_micros: i64,
@@ -66,6 +68,7 @@ impl<'a> Txn<'a> {
             pending: HashMap::new(),
             count_deltas: HashMap::new(),
             stream_inserts: Vec::new(),
+            dropped: Vec::new(),
             watched: HashMap::new(),
             now_micros: inner.clock.now_micros(),
             control: None,
@@ -102,6 +105,7 @@ impl<'a> Txn<'a> {
 
     /// Deletes every key in `[start, end)` (DROP TABLE).
     pub fn delete_range(&mut self, start: &[u8], end: &[u8]) {
+        self.dropped.extend(keys::data_table_id(start));
         self.batch.delete_range(start, end);
     }
 
@@ -326,7 +330,15 @@ impl<'a> Txn<'a> {
             batch.put(keys::count_key(table_id), count.to_be_bytes());
             new_counts.push((table_id, count));
         }
-        self.inner.store.write(batch)?;
+        {
+            // Scans that keep decoded rows learn which of them this commit makes stale.
+            let _under_way = self
+                .inner
+                .scan_cache
+                .begin_commit(self.pending.keys().map(Vec::as_slice), &self.dropped);
+            self.inner.store.write(batch)?;
+        }
+        self.dropped.clear();
         counts.extend(new_counts);
         self.inner.set_last_seq(seq);
         self.inner.live.publish(&mut self.capture, seq, self.now_micros);

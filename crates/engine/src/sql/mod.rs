@@ -17,5 +17,6 @@ pub(crate) mod parse;
 pub(crate) mod provider;
 pub(crate) mod pushdown;
 pub(crate) mod scan;
+pub(crate) mod scan_cache;
 pub(crate) mod system;
 pub(crate) mod wildcard;

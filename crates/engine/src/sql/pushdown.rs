@@ -28,6 +28,9 @@ pub(crate) struct KeyRanges {
     pub description: String,
     /// Every row of the table: no key filter, and every owner's rows.
     pub whole_table: bool,
+    /// Every row the session sees: no key filter (a user's scan of a USER table reads
+    /// all of that user's rows).
+    pub unfiltered: bool,
 }
 
 impl KeyRanges {
@@ -83,6 +86,7 @@ impl KeyRanges {
             ranges,
             description,
             whole_table,
+            unfiltered: described.is_empty(),
         }
     }
 }

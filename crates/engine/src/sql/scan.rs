@@ -1,10 +1,13 @@
-//! `TidepoolScan`: reads a table's key ranges from RocksDB on a blocking thread and
-//! streams Arrow batches to DataFusion.
+//! `TidepoolScan`: reads a table's key ranges on a blocking thread and streams Arrow
+//! batches to DataFusion — from RocksDB, or from rows an earlier scan decoded and kept
+//! while they are still current (`scan_cache`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use datafusion::arrow::array::BinaryBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::Statistics;
@@ -21,8 +24,9 @@ use crate::convert::batch_from_columns;
 use crate::engine::{Inner, PinnedSnapshot};
 use crate::error::Result;
 use crate::sql::columns::ColumnDecoder;
-use crate::sql::provider::{df_error, View};
+use crate::sql::provider::{df_error, session_schema, View};
 use crate::sql::pushdown::KeyRanges;
+use crate::sql::scan_cache::{Chunk, Piece, SEGMENT_ROWS};
 use crate::storage::keys;
 use crate::storage::row::row_time;
 use crate::types::{SqlType, Value};
@@ -47,6 +51,8 @@ pub(crate) struct ScanExec {
     partitions: Vec<Ranges>,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
+    /// The view of the store the partitions read, once the first one starts.
+    reading: OnceLock<Arc<Reading>>,
 }
 
 /// The key ranges one partition of a scan reads, in key order.
@@ -94,6 +100,7 @@ impl ScanExec {
             partitions,
             limit,
             properties,
+            reading: OnceLock::new(),
         })
     }
 }
@@ -185,65 +192,249 @@ impl ExecutionPlan for ScanExec {
 
     fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
         let (tx, rx) = tokio::sync::mpsc::channel(2);
-        let inner = self.inner.clone();
-        let snapshot = self.snapshot.clone();
-        let def = self.def.clone();
-        let view = self.view.clone();
-        let projection = self.projection.clone();
-        let types = self.types.clone();
-        let schema = self.schema.clone();
+        let reading = self.reading();
+        let mut scanner = Scanner {
+            inner: self.inner.clone(),
+            def: self.def.clone(),
+            snapshot: reading.snapshot.clone(),
+            decoder: ColumnDecoder::new(
+                &self.def,
+                self.schema.clone(),
+                &self.types,
+                &self.projection,
+                self.view.offset(),
+                BATCH_ROWS,
+            ),
+            schema: self.schema.clone(),
+            kept_columns: self.kept_columns(),
+            produced: 0,
+            limit: self.limit.unwrap_or(usize::MAX),
+            whole: self.ranges.whole_table,
+            tx,
+        };
         let ranges = self.partitions.get(partition).cloned().unwrap_or_default();
-        let limit = self.limit.unwrap_or(usize::MAX);
-        let whole = self.ranges.whole_table;
+        // A LIMIT reads a few rows: it takes kept rows, but keeps none of its own.
+        let keep = self.limit.is_none();
+        let cut = keep && self.ranges.unfiltered;
+        let moment = reading.moment;
         tokio::task::spawn_blocking(move || {
-            let mut decoder = ColumnDecoder::new(&def, schema, &types, &projection, view.offset(), BATCH_ROWS);
-            let cutoff = inner.stream_cutoff(&def);
-            let user_table = def.kind == TableKind::User;
-            let mut produced = 0usize;
+            let inner = scanner.inner.clone();
+            let cache = &inner.scan_cache;
+            let table = moment.map(|_| cache.table(scanner.def.id, &scanner.def.columns));
             let mut read = || -> Result<()> {
                 for (start, end) in &ranges {
-                    let snapshot = snapshot.as_deref().map(PinnedSnapshot::get);
-                    let mut open = true;
-                    inner.store.scan(snapshot, start, end, whole, |key, bytes| {
-                        if produced == limit {
-                            open = false;
-                            return Ok(false);
-                        }
-                        if let Some(cutoff) = cutoff {
-                            if row_time(bytes)? <= cutoff {
-                                return Ok(true);
+                    let pieces = match (&table, moment) {
+                        (Some(table), Some(at)) => cache.plan(table, start, end, at, cut),
+                        _ => vec![Piece::Read(start.clone(), end.clone())],
+                    };
+                    for piece in pieces {
+                        let open = match (piece, &table, moment) {
+                            (Piece::Kept(rows), _, _) => scanner.send_kept(&rows)?,
+                            (Piece::Refill(segment), Some(table), Some(at)) if keep => {
+                                let (chunks, open) = scanner.read_every_column(&segment.lo, &segment.hi)?;
+                                if open {
+                                    cache.refill(table, &segment, chunks, at);
+                                }
+                                open
                             }
-                        }
-                        let owner = match user_table && decoder.wants_owner() {
-                            true => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
-                            false => None,
+                            (Piece::Fill(lo, hi), Some(table), Some(at)) => {
+                                let (chunks, open) = scanner.read_every_column(&lo, &hi)?;
+                                if open {
+                                    cache.fill(table, &lo, &hi, chunks, at);
+                                }
+                                open
+                            }
+                            (Piece::Refill(segment), _, _) => scanner.read(&segment.lo, &segment.hi)?,
+                            (Piece::Read(lo, hi) | Piece::Fill(lo, hi), _, _) => scanner.read(&lo, &hi)?,
                         };
-                        decoder.push(bytes, owner.as_deref())?;
-                        produced += 1;
-                        if decoder.len() == BATCH_ROWS {
-                            // A closed receiver means the query stopped reading (LIMIT, error).
-                            if tx.blocking_send(decoder.finish().map_err(df_error)).is_err() {
-                                open = false;
-                                return Ok(false);
-                            }
+                        if !open {
+                            return Ok(());
                         }
-                        Ok(true)
-                    })?;
-                    if !open {
-                        return Ok(());
                     }
                 }
-                if decoder.len() > 0 {
-                    let _ = tx.blocking_send(decoder.finish().map_err(df_error));
-                }
+                scanner.flush();
                 Ok(())
             };
             if let Err(e) = read() {
-                let _ = tx.blocking_send(Err(df_error(e)));
+                let _ = scanner.tx.blocking_send(Err(df_error(e)));
             }
         });
         let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
         Ok(Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream)))
+    }
+}
+
+/// The view of the store every partition of one scan reads.
+#[derive(Debug)]
+struct Reading {
+    /// One snapshot for every partition, so they agree with each other.
+    snapshot: Arc<PinnedSnapshot>,
+    /// `Some(f)`: the snapshot holds exactly commits `1..=f`, and rows kept by earlier
+    /// scans may serve this one (`scan_cache`).
+    moment: Option<u64>,
+}
+
+impl ScanExec {
+    /// The view this scan reads, taken when its first partition starts.
+    fn reading(&self) -> Arc<Reading> {
+        self.reading
+            .get_or_init(|| match &self.snapshot {
+                Some(snapshot) => Arc::new(Reading {
+                    snapshot: snapshot.clone(),
+                    moment: None,
+                }),
+                None => {
+                    let cache = &self.inner.scan_cache;
+                    let (snapshot, moment) = cache.moment(|| Arc::new(self.inner.pin_snapshot()));
+                    let keeps = cache.enabled() && self.def.kind != TableKind::Stream;
+                    Arc::new(Reading {
+                        snapshot,
+                        moment: moment.filter(|_| keeps),
+                    })
+                }
+            })
+            .clone()
+    }
+
+    /// For each output column, its index among the kept rows' columns (every column
+    /// of the table, `_user` first for a USER table whoever reads it).
+    fn kept_columns(&self) -> Vec<usize> {
+        let shift = usize::from(self.def.kind == TableKind::User) - self.view.offset();
+        self.projection.iter().map(|&i| i + shift).collect()
+    }
+}
+
+/// One partition's reading: rows from the store or kept rows, sent on in key order.
+struct Scanner {
+    inner: Arc<Inner>,
+    def: Arc<TableDef>,
+    snapshot: Arc<PinnedSnapshot>,
+    /// Decodes the projected columns of rows read from the store.
+    decoder: ColumnDecoder,
+    schema: SchemaRef,
+    kept_columns: Vec<usize>,
+    produced: usize,
+    limit: usize,
+    whole: bool,
+    tx: tokio::sync::mpsc::Sender<DfResult<RecordBatch>>,
+}
+
+impl Scanner {
+    /// Sends a batch on; false once the query stopped reading (LIMIT, error).
+    fn send(&mut self, batch: DfResult<RecordBatch>) -> bool {
+        self.tx.blocking_send(batch).is_ok()
+    }
+
+    /// Sends what the decoder holds.
+    fn flush(&mut self) -> bool {
+        if self.decoder.len() == 0 {
+            return true;
+        }
+        let batch = self.decoder.finish().map_err(df_error);
+        self.send(batch)
+    }
+
+    /// Sends the projected columns of rows holding every column, up to the limit.
+    fn send_kept(&mut self, rows: &RecordBatch) -> Result<bool> {
+        if !self.flush() {
+            return Ok(false);
+        }
+        let n = rows.num_rows().min(self.limit - self.produced);
+        if n == 0 {
+            return Ok(self.produced < self.limit);
+        }
+        self.produced += n;
+        let columns = self.kept_columns.iter().map(|&i| rows.column(i).slice(0, n)).collect();
+        let options = RecordBatchOptions::new().with_row_count(Some(n));
+        let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+            .map_err(|e| crate::error::Error::Storage(e.to_string()));
+        Ok(self.send(batch.map_err(df_error)) && self.produced < self.limit)
+    }
+
+    /// Reads `[lo, hi)` from the store, decoding only the projected columns.
+    fn read(&mut self, lo: &[u8], hi: &[u8]) -> Result<bool> {
+        let cutoff = self.inner.stream_cutoff(&self.def);
+        let user_table = self.def.kind == TableKind::User;
+        let mut open = true;
+        let inner = self.inner.clone();
+        let snapshot = self.snapshot.clone();
+        if self.produced == self.limit {
+            return Ok(false);
+        }
+        inner
+            .store
+            .scan(Some(snapshot.get()), lo, hi, self.whole, |key, bytes| {
+                if let Some(cutoff) = cutoff {
+                    if row_time(bytes)? <= cutoff {
+                        return Ok(true);
+                    }
+                }
+                let owner = match user_table && self.decoder.wants_owner() {
+                    true => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
+                    false => None,
+                };
+                self.decoder.push(bytes, owner.as_deref())?;
+                self.produced += 1;
+                // At the limit, what was decoded is sent before the reading stops.
+                let full = self.decoder.len() == BATCH_ROWS || self.produced == self.limit;
+                if full && !self.flush() || self.produced == self.limit {
+                    open = false;
+                    return Ok(false);
+                }
+                Ok(true)
+            })?;
+        Ok(open)
+    }
+
+    /// Reads `[lo, hi)` from the store decoding every column, in chunks of
+    /// `SEGMENT_ROWS` rows with their keys, and sends the projected columns on.
+    /// (Not for STREAM tables: it keeps no expiry cutoff.)
+    fn read_every_column(&mut self, lo: &[u8], hi: &[u8]) -> Result<(Vec<Chunk>, bool)> {
+        if !self.flush() {
+            return Ok((Vec::new(), false));
+        }
+        let every = View {
+            owner_column: self.def.kind == TableKind::User,
+            owner: None,
+        };
+        let (schema, types) = session_schema(&self.def, &every);
+        let all: Vec<usize> = (0..types.len()).collect();
+        let mut decoder = ColumnDecoder::new(&self.def, schema, &types, &all, every.offset(), SEGMENT_ROWS);
+        let mut keys_read = BinaryBuilder::new();
+        let mut chunks = Vec::new();
+        let inner = self.inner.clone();
+        let snapshot = self.snapshot.clone();
+        let mut open = true;
+        // Ends a chunk: sent on, and kept with its keys.
+        let finish = |decoder: &mut ColumnDecoder,
+                      keys_read: &mut BinaryBuilder,
+                      chunks: &mut Vec<Chunk>,
+                      this: &mut Scanner|
+         -> Result<bool> {
+            let rows = decoder.finish()?;
+            let open = this.send_kept(&rows)?;
+            chunks.push((keys_read.finish(), rows));
+            Ok(open)
+        };
+        inner
+            .store
+            .scan(Some(snapshot.get()), lo, hi, self.whole, |key, bytes| {
+                let owner = match every.owner_column {
+                    true => Some(keys::decode_key_text(&key[keys::data_prefix_len()..])?.0),
+                    false => None,
+                };
+                decoder.push(bytes, owner.as_deref())?;
+                keys_read.append_value(key);
+                if decoder.len() == SEGMENT_ROWS && !finish(&mut decoder, &mut keys_read, &mut chunks, self)? {
+                    open = false;
+                    return Ok(false);
+                }
+                Ok(true)
+            })?;
+        if open && (decoder.len() > 0 || chunks.is_empty()) {
+            open = finish(&mut decoder, &mut keys_read, &mut chunks, self)?;
+        }
+        Ok((chunks, open))
     }
 }
 

@@ -114,6 +114,14 @@ pub(crate) fn data_prefix_len() -> usize {
     9
 }
 
+/// The table a row key belongs to; `None` for keys that are not rows.
+pub(crate) fn data_table_id(key: &[u8]) -> Option<u64> {
+    match key {
+        [DATA_TAG, id @ ..] if id.len() >= 8 => Some(u64::from_be_bytes(id[..8].try_into().ok()?)),
+        _ => None,
+    }
+}
+
 fn tagged(tag: u8, table_id: u64) -> Vec<u8> {
     let mut key = Vec::with_capacity(32);
     key.push(tag);

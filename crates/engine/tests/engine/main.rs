@@ -16,6 +16,7 @@ mod live_any;
 mod options;
 mod robustness;
 mod runtimes;
+mod scan_cache;
 mod scans;
 mod scripts;
 #[cfg(target_os = "linux")]
