@@ -351,8 +351,10 @@ impl Segment {
     /// The kept rows, if they are this segment's rows at moment `at`.
     fn current(&self, at: u64) -> Option<Arc<Rows>> {
         let rows = self.rows.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+        // Read at the same moment, or no write to the segment since the earlier of the
+        // two: the same rows.
         let written = self.written.load(Ordering::SeqCst);
-        (written <= rows.at.min(at)).then_some(rows)
+        (rows.at == at || written <= rows.at.min(at)).then_some(rows)
     }
 
     fn keep(&self, rows: Rows) {
@@ -382,5 +384,84 @@ impl Rows {
         };
         let (from, to) = (find(start), find(end));
         self.batch.slice(from, to - from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{BinaryArray, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    fn key(n: u8) -> Vec<u8> {
+        let mut key = keys::data_prefix(7);
+        key.push(n);
+        key
+    }
+
+    fn chunk(ns: &[u8]) -> Chunk {
+        let keys: Vec<Vec<u8>> = ns.iter().map(|&n| key(n)).collect();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+        let values = Int64Array::from(ns.iter().map(|&n| i64::from(n)).collect::<Vec<_>>());
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(values)]).unwrap();
+        (BinaryArray::from_iter_values(keys), batch)
+    }
+
+    fn kept(pieces: &[Piece]) -> Vec<usize> {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Kept(batch) => batch.num_rows(),
+                _ => usize::MAX,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_commit_under_way_leaves_no_moment() {
+        let cache = ScanCache::new(1 << 20);
+        assert_eq!(cache.moment(|| ()).1, Some(0));
+        let mark = cache.begin_commit(std::iter::empty(), &[]);
+        assert_eq!(cache.moment(|| ()).1, None, "a commit under way");
+        drop(mark);
+        assert_eq!(cache.moment(|| ()).1, Some(1));
+    }
+
+    #[test]
+    fn a_commit_makes_only_its_segments_stale_for_later_moments() {
+        let cache = ScanCache::new(1 << 20);
+        let table = cache.table(7, &[]);
+        let (lo, hi) = (key(0), key(200));
+        assert!(matches!(cache.plan(&table, &lo, &hi, 0, true)[..], [Piece::Fill(..)]));
+        let rows: Vec<u8> = (0..100).collect();
+        let chunks = rows.chunks(40).map(chunk).collect();
+        cache.fill(&table, &lo, &hi, chunks, 0);
+        assert_eq!(kept(&cache.plan(&table, &lo, &hi, 0, true)), [40, 40, 20]);
+        // A key range takes the part of each segment it covers.
+        assert_eq!(kept(&cache.plan(&table, &key(30), &key(45), 0, false)), [10, 5]);
+
+        // Commit 1 writes key 50 (the second segment).
+        drop(cache.begin_commit([key(50).as_slice()].into_iter(), &[]));
+        let pieces = cache.plan(&table, &lo, &hi, 1, true);
+        assert!(
+            matches!(pieces[1], Piece::Refill(_)),
+            "the written segment is read again"
+        );
+        assert_eq!(kept(&pieces)[0], 40);
+        assert_eq!(kept(&pieces)[2], 20);
+        // A scan at the moment the rows were read still takes them.
+        assert_eq!(kept(&cache.plan(&table, &lo, &hi, 0, true)), [40, 40, 20]);
+
+        // Rows read at a moment a commit has since passed are not put in place.
+        drop(cache.begin_commit(std::iter::empty(), &[]));
+        let other = cache.table(8, &[]);
+        cache.fill(&other, &lo, &hi, vec![chunk(&[1, 2])], 1);
+        assert!(matches!(cache.plan(&other, &lo, &hi, 2, true)[..], [Piece::Fill(..)]));
+
+        // A dropped table's rows go.
+        assert!(cache.used() > 0);
+        drop(cache.begin_commit(std::iter::empty(), &[7]));
+        drop((table, pieces));
+        assert_eq!(cache.used(), 0);
     }
 }
