@@ -213,6 +213,9 @@ impl Api {
 /// A subscriber's query and the number of its key columns.
 fn query_of(index: usize, writers: usize) -> (String, usize) {
     match index % 10 {
+        // One in ten watches the whole table: the most changes, the first to fall
+        // behind when it stalls.
+        5 => ("SELECT id, writer, amount, note FROM soak.items".into(), 1),
         // One in ten watches a per-writer aggregate.
         0 => (
             "SELECT writer, count(*) AS n, sum(amount) AS total FROM soak.items GROUP BY writer".into(),
@@ -339,31 +342,39 @@ async fn run(plan: Plan) -> Result<(), String> {
     let wrote = started.elapsed();
 
     // Every subscriber catches up to the last commit, then its rows are checked.
-    let mut failures = Vec::new();
-    let mut checked = 0;
+    // All at once: one that waits unread while others are checked would only fall
+    // behind.
+    let mut checks = Vec::new();
     for (index, s) in subscribers.into_iter().enumerate() {
         let mut s = s.await.map_err(|e| e.to_string())?;
-        match s.catch_up(final_seq).await {
-            Ok(()) => {}
-            Err(e) => {
-                failures.push(format!("subscriber {index}: {e}"));
-                continue;
+        let api = api.clone();
+        checks.push(tokio::spawn(async move {
+            s.catch_up(final_seq)
+                .await
+                .map_err(|e| format!("subscriber {index}: {e}"))?;
+            let expected = api.rows(&s.query.0, s.query.1).await?;
+            if s.rows != expected {
+                let missing = expected.keys().filter(|k| !s.rows.contains_key(*k)).count();
+                let extra = s.rows.keys().filter(|k| !expected.contains_key(*k)).count();
+                let differ = expected
+                    .iter()
+                    .filter(|(k, v)| s.rows.get(*k).is_some_and(|r| r != *v))
+                    .count();
+                return Err(format!(
+                    "subscriber {index} ({}): {missing} rows missing, {extra} extra, {differ} different",
+                    s.query.0
+                ));
             }
+            Ok(())
+        }));
+    }
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for check in checks {
+        match check.await.map_err(|e| e.to_string())? {
+            Ok(()) => checked += 1,
+            Err(e) => failures.push(e),
         }
-        let expected = api.rows(&s.query.0, s.query.1).await?;
-        if s.rows != expected {
-            let missing = expected.keys().filter(|k| !s.rows.contains_key(*k)).count();
-            let extra = s.rows.keys().filter(|k| !expected.contains_key(*k)).count();
-            let differ = expected
-                .iter()
-                .filter(|(k, v)| s.rows.get(*k).is_some_and(|r| r != *v))
-                .count();
-            failures.push(format!(
-                "subscriber {index} ({}): {missing} rows missing, {extra} extra, {differ} different",
-                s.query.0
-            ));
-        }
-        checked += 1;
     }
     let (peak_mb, timeline) = memory.await.map_err(|e| e.to_string())?;
     let peak_hwm = vm_kb(pid, "VmHWM:").unwrap_or(0) / 1024;
@@ -598,17 +609,23 @@ impl Subscriber {
                     return self;
                 }
             }
-            match (self.seed >> 44) % 10 {
-                // Stall: stop reading for 1–15 s; the server's queues fill up.
-                0 | 1 => {
+            match (self.seed >> 44) % 20 {
+                // Stall: stop reading for 1–15 s, or (one stall in five) 30–90 s,
+                // long enough for a whole-table subscriber to fall past what the
+                // server queues for it and be sent to resync, or dropped and resume.
+                0..=4 => {
                     self.counters.stalls.fetch_add(1, Ordering::Relaxed);
-                    let pause = Duration::from_millis(1_000 + (self.seed >> 8) % 14_000);
+                    let pause = if (self.seed >> 44) % 20 == 0 {
+                        Duration::from_millis(30_000 + (self.seed >> 8) % 60_000)
+                    } else {
+                        Duration::from_millis(1_000 + (self.seed >> 8) % 14_000)
+                    };
                     tokio::time::sleep(pause).await;
                     self.steady_from = now_micros() + 3_000_000;
                     live = Some(connected);
                 }
                 // Disconnect abruptly, come back after up to 2 s resuming from its seq.
-                2 => {
+                5 | 6 => {
                     drop(connected);
                     self.counters.reconnects.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis((self.seed >> 8) % 2_000)).await;
@@ -756,6 +773,9 @@ impl Subscriber {
         if let Some(failure) = self.failure.take() {
             return Err(failure);
         }
+        // The run's latency is measured while it writes, not while the last commit
+        // reaches everyone.
+        self.steady_from = i64::MAX;
         let mut live = match self.held.take() {
             Some(live) => live,
             None => self.connect(u64::MAX).await?,
