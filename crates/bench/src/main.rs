@@ -10,6 +10,7 @@
 //! commit time stamped on a change batch to the moment a subscriber task holds it.
 
 mod baseline;
+mod durability;
 mod shapes;
 mod sql;
 
@@ -110,7 +111,17 @@ struct Run {
 }
 
 /// Sections of the benchmark, in the order they run; `TIDEPOOL_BENCH_ONLY` picks some.
-const SECTIONS: [&str; 8] = ["raw", "typed", "sql1", "sql100", "sqlite", "paced", "shapes", "sql"];
+const SECTIONS: [&str; 9] = [
+    "raw",
+    "typed",
+    "sql1",
+    "sql100",
+    "sqlite",
+    "paced",
+    "shapes",
+    "sql",
+    "durability",
+];
 
 fn main() {
     let seconds: f64 = std::env::var("TIDEPOOL_BENCH_SECONDS")
@@ -234,6 +245,14 @@ fn main() {
         sql::print(&rows);
         let numbers: Vec<(String, String, Numbers)> = rows.iter().flat_map(sql::Row::baseline_rows).collect();
         compare_numbers("sql", &numbers, false, baseline.as_ref(), &baseline_path, &mut measured);
+    }
+
+    if runs_section("durability") {
+        println!(
+            "\n## Durability: single-row commits without and with fsync per commit, as fast as they go for {seconds} s (median of {repeat} runs)\n"
+        );
+        let runs = runtime.block_on(durability::durability(seconds, repeat));
+        durability::print(&runs);
     }
 
     if std::env::var_os("TIDEPOOL_BENCH_SAVE_BASELINE").is_some() {
