@@ -620,7 +620,7 @@ impl Subscriber {
                     } else {
                         Duration::from_millis(1_000 + (self.seed >> 8) % 14_000)
                     };
-                    tokio::time::sleep(pause).await;
+                    tokio::time::sleep(pause.min(until.saturating_duration_since(Instant::now()))).await;
                     self.steady_from = now_micros() + 3_000_000;
                     live = Some(connected);
                 }

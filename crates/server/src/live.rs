@@ -97,7 +97,7 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, auth: Authenticated)
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::channel::<String>(OUTBOX_FRAMES);
     let mut shutdown = shared.shutdown.clone();
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         loop {
             let frame = tokio::select! {
                 frame = outgoing.recv() => frame,
@@ -127,11 +127,19 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, auth: Authenticated)
         ended,
     };
     let mut token_check = tokio::time::interval(TOKEN_CHECK);
+    // The writer ends by itself when a frame could not go out within SEND_TIMEOUT:
+    // the connection ends with it, or a client that stalled would find it open but
+    // silent forever, its subscriptions gone, instead of closed (and resume).
+    let mut writer_ended = false;
     loop {
         tokio::select! {
             // Ended subscriptions first: a client that has seen one's last frame and
             // reuses its id must find it gone.
             biased;
+            _ = &mut writer => {
+                writer_ended = true;
+                break;
+            }
             Some((id, number)) = ended_ids.recv() => {
                 if this.subscriptions.get(&id).is_some_and(|e| e.number == number) {
                     this.subscriptions.remove(&id);
@@ -156,7 +164,9 @@ async fn connection(socket: WebSocket, shared: Arc<Shared>, auth: Authenticated)
     }
     // Stops every subscription; the writer ends once they have let go of the outbox.
     drop(this);
-    let _ = writer.await;
+    if !writer_ended {
+        let _ = writer.await;
+    }
 }
 
 impl Connection {

@@ -1265,3 +1265,40 @@ async fn a_full_disk_answers_507_and_the_server_writes_again_once_space_is_freed
     drop(ws);
     drop(served);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected_not_left_open_and_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(dir.path());
+    let admin = served.admin_token.clone().unwrap();
+    served.sql(
+        &admin,
+        "CREATE NAMESPACE app; CREATE TABLE app.big (id BIGINT PRIMARY KEY, body TEXT)",
+    );
+    let mut ws = served.ws(&admin).await;
+    ws.subscribe("s", "SELECT id, body FROM app.big").await;
+    // 40 MB of changes while the client reads nothing: more than the socket buffers
+    // hold, so a frame cannot go out and the server gives up on the client after its
+    // send timeout (10 s).
+    for statement in 0..64 {
+        let values: Vec<String> = (0..10)
+            .map(|i| format!("({}, repeat('x', 65536))", statement * 10 + i))
+            .collect();
+        served.sql(&admin, &format!("INSERT INTO app.big VALUES {}", values.join(", ")));
+    }
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    // What was buffered can still be read; then the connection ends instead of
+    // staying open with nothing more ever sent (its subscription is gone).
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.socket.next())
+            .await
+            .expect("the server closed the connection of the client it gave up on")
+        {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+            Some(Ok(_)) => {}
+        }
+    }
+    // And it serves on.
+    let count = served.sql(&admin, "SELECT count(*) FROM app.big");
+    assert_eq!(count["results"][0]["rows"], json!([[640]]), "{count}");
+}
