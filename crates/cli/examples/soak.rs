@@ -767,8 +767,8 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Reads until the subscriber has every change up to `seq` (reconnecting once if
-    /// it ended the run without a connection).
+    /// Reads until the subscriber has every change up to `seq`, reconnecting if it
+    /// ended the run without a connection or the server closes it meanwhile.
     async fn catch_up(&mut self, seq: u64) -> Result<(), String> {
         if let Some(failure) = self.failure.take() {
             return Err(failure);
@@ -781,11 +781,22 @@ impl Subscriber {
             None => self.connect(u64::MAX).await?,
         };
         let deadline = Instant::now() + Duration::from_secs(120);
+        let mut generation = u64::MAX;
         while !(matches!(live.phase, Phase::Changes) && self.seq >= Some(seq)) {
             if Instant::now() > deadline {
                 return Err(format!("not caught up to {seq} within 120 s (at {:?})", self.seq));
             }
-            self.read_for(&mut live, Duration::from_millis(500)).await?;
+            match self.read_for(&mut live, Duration::from_millis(500)).await {
+                Ok(()) => {}
+                // The server gave up on it while it stalled at the end of the run:
+                // come back, as during the run.
+                Err(e) if e == "closed" && generation > u64::MAX - 5 => {
+                    self.counters.server_dropped.fetch_add(1, Ordering::Relaxed);
+                    generation -= 1;
+                    live = self.connect(generation).await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
