@@ -15,6 +15,7 @@ mod repl;
 mod serve;
 mod signal;
 mod target;
+mod tls;
 mod token;
 
 use std::io::{IsTerminal, Read};
@@ -55,13 +56,18 @@ pub struct Connect {
     /// neither this nor --server is given.
     #[arg(long, conflicts_with = "server")]
     db: Option<PathBuf>,
-    /// A running server's local API, e.g. http://127.0.0.1:7447 ($TIDEPOOL_SERVER when
+    /// A running server's local API, e.g. http://127.0.0.1:7447 or
+    /// https://db.example.com:7447 ($TIDEPOOL_SERVER when
     /// neither this nor --db is given).
     #[arg(long)]
     server: Option<String>,
     /// The API token for --server.
     #[arg(long, env = "TIDEPOOL_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// For an https:// --server: trust the certificates in this PEM file (the server's
+    /// self-signed certificate, or your own CA) instead of the system's.
+    #[arg(long, value_name = "FILE", env = "TIDEPOOL_CA_CERT")]
+    ca_cert: Option<PathBuf>,
     /// Act as this user (USER tables show only their rows); the token's user, or
     /// admin, when omitted.
     #[arg(long)]

@@ -1,11 +1,17 @@
-//! A client of a running server's local API: SQL over HTTP, live queries over a
-//! WebSocket.
+//! A client of a running server's local API: SQL over HTTP(S), live queries over a
+//! WebSocket (ws:// or wss://, as the server URL's scheme says).
+
+use std::path::Path;
+use std::sync::Arc;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value as Json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
+
+use crate::tls;
 
 /// The answer of `POST /v1/sql`: each statement's result, and the error that stopped
 /// the script if one did.
@@ -17,8 +23,12 @@ pub struct SqlAnswer {
 }
 
 pub struct Remote {
-    /// `host:port`.
-    authority: String,
+    /// `http://host:port` or `https://host:port`.
+    base: String,
+    /// The same server's `ws://` or `wss://` live endpoint.
+    live: String,
+    /// How certificates are checked when the server speaks TLS.
+    tls: Option<Arc<rustls::ClientConfig>>,
     token: String,
     http: reqwest::Client,
     /// Asked of the server for each statement (`timeout_ms`).
@@ -26,32 +36,53 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// `server` is `http://host:port`, `ws://host:port` or just `host:port`.
-    pub fn new(server: &str, token: Option<String>) -> Result<Remote, String> {
+    /// `server` is `http://host:port`, `https://host:port` (or `ws://`, `wss://`), or
+    /// just `host:port` for plain HTTP. `ca_cert` is the certificate file to trust for
+    /// https:// instead of the system's roots.
+    pub fn new(server: &str, token: Option<String>, ca_cert: Option<&Path>) -> Result<Remote, String> {
         let Some(token) = token.filter(|t| !t.is_empty()) else {
             return Err("--server needs a token: pass --token or set TIDEPOOL_TOKEN".into());
         };
-        let rest = match server.split_once("://") {
-            Some(("http" | "ws", rest)) => rest,
+        let (secure, rest) = match server.split_once("://") {
+            Some(("http" | "ws", rest)) => (false, rest),
+            Some(("https" | "wss", rest)) => (true, rest),
             Some((scheme, _)) => {
                 return Err(format!(
-                    "cannot reach {server}: the local API speaks plain http:// (got {scheme}://)"
+                    "cannot reach {server}: the local API speaks http:// or https:// (got {scheme}://)"
                 ))
             }
-            None => server,
+            None => (false, server),
         };
         let authority = rest.trim_end_matches('/');
         if authority.is_empty() || authority.contains('/') {
-            return Err(format!("--server must be http://HOST:PORT, got '{server}'"));
+            return Err(format!("--server must be http(s)://HOST:PORT, got '{server}'"));
         }
+        if !secure && ca_cert.is_some() {
+            return Err(format!(
+                "--ca-cert is for servers that speak TLS, but {server} is plain http://; use https://"
+            ));
+        }
+        // One TLS configuration for both clients (the HTTP client needs one even for
+        // plain http://).
+        let config = if secure {
+            tls::client_config(ca_cert)?
+        } else {
+            tls::plain_http_config()?
+        };
+        let http = reqwest::Client::builder()
+            // The token must not go to a proxy from the environment: the client talks
+            // to the server it was given.
+            .no_proxy()
+            .tls_backend_preconfigured(config.clone())
+            .build()
+            .map_err(|e| format!("cannot start an HTTP client: {e}"))?;
+        let (http_scheme, ws_scheme) = if secure { ("https", "wss") } else { ("http", "ws") };
         Ok(Remote {
-            authority: authority.to_string(),
+            base: format!("{http_scheme}://{authority}"),
+            live: format!("{ws_scheme}://{authority}/v1/live"),
+            tls: secure.then(|| Arc::new(config)),
             token,
-            // The token must not go to a proxy from the environment: the server is local.
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .map_err(|e| format!("cannot start an HTTP client: {e}"))?,
+            http,
             timeout: None,
         })
     }
@@ -77,7 +108,7 @@ impl Remote {
         if let Some(timeout) = self.timeout {
             body["timeout_ms"] = json!(timeout.as_millis().max(1) as u64);
         }
-        let url = format!("http://{}/v1/sql", self.authority);
+        let url = format!("{}/v1/sql", self.base);
         let response = self
             .http
             .post(&url)
@@ -85,7 +116,14 @@ impl Remote {
             .json(&body)
             .send()
             .await
-            .map_err(|e| format!("cannot reach the server at {url}: {}", causes(&e)))?;
+            .map_err(|e| match tls::certificate_refused(&e) {
+                Some(refused) => tls::refused_text(&url, refused),
+                None if self.tls.is_none() && not_http(&e) => format!(
+                    "the server at {url} did not answer in HTTP ({}); if it serves TLS, use https://",
+                    causes(&e)
+                ),
+                None => format!("cannot reach the server at {url}: {}", causes(&e)),
+            })?;
         let status = response.status();
         let answer: Json = response
             .json()
@@ -110,7 +148,6 @@ impl Remote {
 
     /// Subscribes and calls `each` with every message (its JSON text, as sent) until the
     /// subscription closes. Returns whether it ended without an error.
-    /// Returns whether it ended without an error.
     pub async fn subscribe(
         &self,
         sql: &str,
@@ -118,12 +155,13 @@ impl Remote {
         from_seq: Option<u64>,
         mut each: impl FnMut(&str),
     ) -> Result<bool, String> {
-        let url = format!("ws://{}/v1/live", self.authority);
+        let url = self.live.clone();
         let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
         let bearer = HeaderValue::from_str(&format!("Bearer {}", self.token))
             .map_err(|_| "the token has characters a header cannot carry".to_string())?;
         request.headers_mut().insert("authorization", bearer);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        let connector = self.tls.clone().map(Connector::Rustls);
+        let (mut socket, _) = tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector)
             .await
             .map_err(|e| refused(&url, e))?;
         let mut subscribe = json!({ "type": "subscribe", "id": "cli", "sql": sql });
@@ -171,6 +209,19 @@ fn causes(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Whether the server answered with bytes that are not HTTP at all (as a TLS server
+/// does to a plain request: it sends a TLS alert).
+fn not_http(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_parse) {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 /// The `error` object of an answer as one line.
 pub fn error_text(error: &Json) -> String {
     let message = error["message"].as_str().unwrap_or("unknown error");
@@ -192,6 +243,9 @@ fn refused(url: &str, error: tokio_tungstenite::tungstenite::Error) -> String {
                 .unwrap_or_default();
             format!("the server at {url} refused: {} {body}", response.status())
         }
-        other => format!("cannot reach the server at {url}: {other}"),
+        other => match tls::certificate_refused(&other) {
+            Some(refused) => tls::refused_text(url, refused),
+            None => format!("cannot reach the server at {url}: {other}"),
+        },
     }
 }

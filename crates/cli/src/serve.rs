@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tidepool_engine::Engine;
-use tidepool_server::{Config, Server, DEFAULT_PORT};
+use tidepool_server::{Config, Server, Tls, DEFAULT_PORT};
 
 /// The label of the admin token `tidepool serve` creates on its first start on a
 /// database (and never again: a lost or revoked one is replaced with `tidepool token`).
@@ -45,9 +45,21 @@ pub struct ServeArgs {
     /// only ask for less. Stopped statements have written nothing.
     #[arg(long = "timeout", value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     timeout_ms: Option<u64>,
+    /// Serve HTTPS and WSS with this PEM certificate chain (the server's certificate
+    /// first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    // A wrong certificate or key stops the start before the database is opened.
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls::from_pem_files(cert, key).map_err(|e| e.to_string())?),
+        _ => None,
+    };
     let db = args
         .db
         .or_else(tidepool_engine::default_database_dir)
@@ -65,6 +77,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         allowed_hosts: args.allowed_hosts,
         max_request_bytes: args.max_request_bytes,
         max_subscriptions: args.max_subscriptions,
+        tls,
     };
     let server = start(engine, config).await?;
     use std::io::Write;
@@ -83,8 +96,13 @@ pub async fn start(engine: Engine, config: Config) -> Result<Server, String> {
         println!("(shown once and stored only as a hash; make more with `tidepool token create`)");
     }
     if !config.is_loopback() {
+        let transport = if config.tls.is_some() {
+            "over TLS"
+        } else {
+            "in plain HTTP, tokens and rows readable on the network (serve TLS with --tls-cert and --tls-key)"
+        };
         eprintln!(
-            "warning: listening on {}, which other machines can reach; every request still needs a token",
+            "warning: listening on {}, which other machines can reach; every request still needs a token, sent {transport}",
             config.listen
         );
     }
@@ -93,6 +111,6 @@ pub async fn start(engine: Engine, config: Config) -> Result<Server, String> {
     let server = Server::start(engine, config)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    println!("serving {} on http://{}", db.display(), server.address());
+    println!("serving {} on {}", db.display(), server.url());
     Ok(server)
 }

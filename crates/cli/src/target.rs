@@ -43,7 +43,7 @@ impl Target {
                 return Err("--file-access works only on a database directory, never through a server".into());
             }
             return Ok(Target::Remote {
-                remote: Remote::new(server, connect.token.clone())?,
+                remote: Remote::new(server, connect.token.clone(), connect.ca_cert.as_deref())?,
                 server: server.clone(),
                 user: connect.user.clone(),
             });

@@ -3,6 +3,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use crate::tls::Tls;
+
 /// The port `tidepool serve` and the app listen on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 7447;
 
@@ -20,6 +22,8 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Live subscriptions one WebSocket connection may hold at once.
     pub max_subscriptions: usize,
+    /// Serve HTTPS and WSS with this certificate instead of plain HTTP and WS.
+    pub tls: Option<Tls>,
 }
 
 impl Default for Config {
@@ -30,6 +34,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             max_request_bytes: 1 << 20,
             max_subscriptions: 64,
+            tls: None,
         }
     }
 }
@@ -38,5 +43,14 @@ impl Config {
     /// Whether only this machine can connect.
     pub fn is_loopback(&self) -> bool {
         self.listen.ip().is_loopback()
+    }
+
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 }

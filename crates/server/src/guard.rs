@@ -78,7 +78,7 @@ fn check_host(shared: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
         return Err(refused("the request has no Host header"));
     };
     let (name, port) = split_host(host);
-    let port = port.unwrap_or(80);
+    let port = port.unwrap_or(if shared.config.tls.is_some() { 443 } else { 80 });
     let bound = shared.address;
     let name_lower = name.to_ascii_lowercase();
     let allowed_name = shared

@@ -19,6 +19,9 @@
 //!    per connection, so a client that reads slowly makes its subscriptions lag and
 //!    `resync` in the engine, never grows memory or slows writers.
 //!
+//! With a certificate and key ([`Tls`]) the same routes and checks are served over
+//! HTTPS and WSS; the handshake happens before a request reaches the guard.
+//!
 //! Everything a client can get wrong is answered with a JSON error
 //! (`{"error": {"code", "message", ...}}` or a `{"type": "error"}` frame); nothing in a
 //! request can stop the server.
@@ -29,7 +32,9 @@ mod guard;
 mod live;
 mod server;
 mod sql;
+mod tls;
 
 pub use config::{Config, DEFAULT_PORT};
 pub use live::ClientMessage;
 pub use server::Server;
+pub use tls::{Tls, TlsError};

@@ -1,10 +1,12 @@
 //! Binding, routing and stopping the server.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::Listener;
 use axum::{Extension, Json, Router};
 use serde_json::json;
 use tidepool_engine::Engine;
@@ -14,6 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::guard::Authenticated;
+use crate::tls::TlsListener;
 use crate::{guard, live, sql};
 
 /// What every handler sees.
@@ -80,14 +83,13 @@ impl Server {
             .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
             .with_state(shared.clone());
         let mut stopping = shutdown;
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopping.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = serve.await {
-                eprintln!("local API stopped: {e}");
-            }
-        });
+        let stopped = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        let task = match &shared.config.tls {
+            Some(tls) => spawn_serve(TlsListener::new(listener, tls)?, app, stopped),
+            None => spawn_serve(listener, app, stopped),
+        };
         Ok(Server {
             address,
             stop,
@@ -101,6 +103,11 @@ impl Server {
         self.address
     }
 
+    /// Where clients reach it: `https://ADDRESS` when it serves TLS, else `http://ADDRESS`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.shared.config.scheme(), self.address)
+    }
+
     /// Stops accepting, closes open WebSockets and waits for requests in flight and
     /// for the connections to let go of the engine (at most a few seconds).
     pub async fn stop(self) {
@@ -111,6 +118,19 @@ impl Server {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
+}
+
+/// Serves `app` on `listener` in a task until `stopped` completes.
+fn spawn_serve<L>(listener: L, app: Router, stopped: impl Future<Output = ()> + Send + 'static) -> JoinHandle<()>
+where
+    L: Listener,
+    L::Addr: std::fmt::Debug,
+{
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stopped).await {
+            eprintln!("local API stopped: {e}");
+        }
+    })
 }
 
 /// `GET /v1/status`: who the token acts as and where the database is.

@@ -5,6 +5,7 @@
 mod cli;
 mod demo;
 mod serve;
+mod tls;
 #[cfg(target_os = "linux")]
 #[path = "../../../engine/tests/engine/tmpfs.rs"]
 mod tmpfs;
