@@ -1176,7 +1176,7 @@ fn count(h: &Harness, table: &str) -> Json {
 
 /// Waits until a statement containing `needle` is running (listed in system.queries).
 fn wait_until_running(h: &Harness, needle: &str) {
-    let engine = h.window.state::<AppState>().engine().unwrap();
+    let engine = h.window.state::<AppState>().local_engine().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !engine
         .running_queries(&tidepool_engine::Actor::Admin)

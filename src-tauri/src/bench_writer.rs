@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Manager, Runtime};
-use tidepool_engine::{Row, TableName, Value};
+use tidepool_engine::{Actor, Row, TableName, Value};
 
 use crate::state::AppState;
 
@@ -36,9 +36,10 @@ pub fn spawn_from_env<R: Runtime>(app: AppHandle<R>) {
             std::thread::sleep(Duration::from_millis(20));
         }
         let state = app.state::<AppState>();
-        let (Ok(session), Ok(name)) = (state.session(None), TableName::parse(&table)) else {
+        let (Ok(engine), Ok(name)) = (state.local_engine(), TableName::parse(&table)) else {
             return;
         };
+        let session = engine.session(Actor::Admin);
         let started = Instant::now();
         let (mut changes, mut inserted, mut errors) = (0u64, 0i64, 0u64);
         while started.elapsed().as_secs_f64() < seconds {

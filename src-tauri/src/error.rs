@@ -11,8 +11,9 @@ use ts_rs::TS;
 #[error("{message}")]
 pub struct IpcError {
     /// A stable machine-readable class: the engine's codes (`syntax`, `not_null`,
-    /// `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`, and
-    /// `not_demo` for the demo asked of a database that is not it.
+    /// `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`,
+    /// `not_demo` for the demo asked of a database that is not it, and `not_local` for
+    /// what only a database in a local folder has.
     pub code: String,
     pub message: String,
     /// 1-based position in the SQL text, for errors that have one.

@@ -2,14 +2,17 @@
 //!
 //! The life of a grid edit, layer by layer:
 //! 1. The UI (`ui/src/ipc.ts`, the only module that talks to Tauri) invokes
-//!    `update_cell`; `commands/edit.rs` converts the JSON values with the table's types
-//!    and calls the engine's typed write API, which commits one RocksDB WriteBatch.
+//!    `update_cell`; `commands/edit.rs` hands it to the open database's data source
+//!    (`source/`, the one seam between the commands and a database). The embedded
+//!    engine's (`source/local.rs`) converts the JSON values with the table's types and
+//!    calls the engine's typed write API, which commits one RocksDB WriteBatch.
 //! 2. The commit hands its row changes to the engine's live-query manager and returns;
 //!    the command answers with the commit's `seq`.
-//! 3. Every pane watching the table has an engine subscription. Its bridge task
-//!    (`pane/bridge.rs`) applies the change to the pane's rows (`pane/model.rs`, kept in
-//!    key order) and, within 16 ms, emits one `pane` event to the pane's window naming
-//!    the commits it covers and the changed rows.
+//! 3. Every pane watching the table has a live feed from the source (an engine
+//!    subscription, for a local folder). Its bridge task (`pane/bridge.rs`) applies the
+//!    change to the pane's rows (`pane/model.rs`, kept in key order) and, within 16 ms,
+//!    emits one `pane` event to the pane's window naming the commits it covers and the
+//!    changed rows.
 //! 4. The pane (`ui/src/features/table-pane`) checks the seqs follow on, marks the
 //!    changed cells, and fetches the rows on screen with `pane_rows`.
 //!
@@ -37,6 +40,7 @@ pub mod pane;
 mod private_file;
 pub mod recent;
 mod renderer;
+pub mod source;
 pub mod state;
 mod window_place;
 
@@ -93,7 +97,7 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<AppState>();
-                if let Ok(engine) = state.engine() {
+                if let Ok(engine) = state.local_engine() {
                     state.local_api.resume(engine).await;
                     let _ = handle.emit(ipc::LOCAL_API_EVENT, state.local_api.status().await);
                 }
@@ -130,7 +134,7 @@ pub fn run() {
     match database {
         // A failure is shown in the window instead of the catalog.
         Some(path) => {
-            if let Ok(engine) = state.open(&path) {
+            if let Some(engine) = state.open(&path).ok().and_then(|source| source.engine().cloned()) {
                 tauri::async_runtime::block_on(state.demo.start(&engine));
             }
         }

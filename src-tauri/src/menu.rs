@@ -66,7 +66,7 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
 
 fn recent_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Submenu<R>> {
     let state = app.state::<AppState>();
-    let open = state.engine().ok().map(|e| e.path().display().to_string());
+    let open = state.source().ok().map(|source| source.location().to_string());
     let recent: Vec<_> = state
         .memory
         .recent()

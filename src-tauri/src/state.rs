@@ -1,12 +1,12 @@
-//! What the app holds: the open database, its live panes, and where the app keeps its
-//! own files (console history, settings).
+//! What the app holds: the open database (a data source, `source/`), its live panes,
+//! and where the app keeps its own files (console history, settings).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use tidepool_engine::{Actor, Engine, Session};
+use tidepool_engine::Engine;
 
 use crate::commands::files::Imports;
 use crate::console_runs::ConsoleRuns;
@@ -17,9 +17,10 @@ use crate::history::History;
 use crate::local_api::LocalApi;
 use crate::pane::Pane;
 use crate::recent::Memory;
+use crate::source::{DataSource, LocalSource};
 
 pub struct AppState {
-    database: RwLock<Option<Engine>>,
+    database: RwLock<Option<Arc<dyn DataSource>>>,
     /// Why the database could not be opened, shown instead of the tree.
     open_error: Mutex<Option<String>>,
     panes: Mutex<HashMap<String, Arc<Pane>>>,
@@ -56,7 +57,7 @@ impl AppState {
 
     /// Opens (creating if needed) the database at `path` with the saved engine settings,
     /// closing the current one, its panes and the demo writer first.
-    pub fn open(&self, path: &Path) -> IpcResult<Engine> {
+    pub fn open(&self, path: &Path) -> IpcResult<Arc<dyn DataSource>> {
         self.demo.stop();
         let panes: Vec<Arc<Pane>> = self
             .panes
@@ -68,7 +69,7 @@ impl AppState {
         for pane in &panes {
             pane.close();
         }
-        // Each bridge task holds its pane (and through it the engine) until it has
+        // Each bridge task holds its pane (and through it the source) until it has
         // stopped; the directory is free once they all have.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while panes.iter().any(|pane| Arc::strong_count(pane) > 1) && std::time::Instant::now() < deadline {
@@ -81,10 +82,11 @@ impl AppState {
         let settings = self.engine_settings.for_open();
         match Engine::open_with(path, settings.options()) {
             Ok(engine) => {
-                *database = Some(engine.clone());
                 self.memory.opened(engine.path());
+                let source: Arc<dyn DataSource> = Arc::new(LocalSource::new(engine));
+                *database = Some(source.clone());
                 *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                Ok(engine)
+                Ok(source)
             }
             Err(e) => {
                 self.engine_settings.closed();
@@ -94,7 +96,8 @@ impl AppState {
         }
     }
 
-    pub fn engine(&self) -> IpcResult<Engine> {
+    /// The open database; the commands reach it through this alone.
+    pub fn source(&self) -> IpcResult<Arc<dyn DataSource>> {
         let database = self.database.read().unwrap_or_else(|e| e.into_inner());
         database.clone().ok_or_else(|| {
             let why = self.open_error.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -102,13 +105,13 @@ impl AppState {
         })
     }
 
-    /// A session acting as `user` (admin when `None` or empty).
-    pub fn session(&self, user: Option<String>) -> IpcResult<Session> {
-        let actor = match user {
-            Some(user) if !user.trim().is_empty() => Actor::User(user.trim().to_string()),
-            _ => Actor::Admin,
-        };
-        Ok(self.engine()?.session(actor))
+    /// The embedded engine of the open database, when it is a local folder: for the
+    /// Local API and the demo writer, which serve or write that engine itself.
+    pub fn local_engine(&self) -> IpcResult<Engine> {
+        self.source()?
+            .engine()
+            .cloned()
+            .ok_or_else(|| IpcError::new("not_local", "the open database is not a local folder"))
     }
 
     pub fn new_pane_id(&self) -> String {

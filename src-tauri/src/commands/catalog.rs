@@ -6,5 +6,5 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn catalog(state: State<'_, AppState>) -> IpcResult<CatalogView> {
-    Ok(crate::catalog::view(&state.engine()?))
+    state.source()?.catalog().await
 }

@@ -1,13 +1,12 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
-use tidepool_engine::{column_type_name, rows_json, RunOptions, StatementResult};
+use tidepool_engine::{split_statements, RunOptions};
 
 use crate::error::IpcResult;
-use crate::ipc::{
-    js_safe_row, ConsoleRun, HistoryEntry, ResultColumn, StatementFailure, StatementOutput, StatementResultView,
-};
+use crate::ipc::{js_safe_row, ConsoleRun, HistoryEntry, StatementFailure, StatementOutput, StatementResultView};
 use crate::pane::Pane;
+use crate::source::{acting_as, Outcome};
 use crate::state::AppState;
 
 /// Rows of one result sent to the console; `row_count` still tells the total.
@@ -29,7 +28,8 @@ pub async fn run_sql<R: Runtime>(
     history: Option<bool>,
     run: Option<String>,
 ) -> IpcResult<ConsoleRun> {
-    let session = state.session(user.clone())?;
+    let source = state.source()?;
+    let actor = acting_as(user);
     // Noted until the run returns, however it does.
     let running = run.map(|id| state.console_runs.start(id)).transpose()?;
     let options = RunOptions {
@@ -40,7 +40,7 @@ pub async fn run_sql<R: Runtime>(
         outputs: Vec::new(),
         error: None,
     };
-    match session.split(&sql) {
+    match split_statements(&sql) {
         Err(e) => {
             console_run.error = Some(StatementFailure {
                 sql: sql.clone(),
@@ -51,26 +51,23 @@ pub async fn run_sql<R: Runtime>(
         Ok(statements) => {
             for statement in statements {
                 let started = Instant::now();
-                let outcome = match session.execute_statement_with(&statement, &options).await {
-                    Ok(StatementResult::Subscription(subscription)) => {
-                        let id = state.new_pane_id();
-                        let pane_session = state.session(user.clone())?;
-                        Pane::open(
-                            &app,
-                            id,
-                            window.label().to_string(),
-                            pane_session,
-                            statement.sql.clone(),
-                            subscription,
-                        )
-                        .await
-                        .map(|pane| {
-                            state.add_pane(pane.clone());
-                            StatementResultView::Live { pane: pane.info() }
-                        })
-                    }
-                    Ok(result) => Ok(view(result)),
-                    Err(e) => Err(e.into()),
+                let outcome = match source.run(&actor, &statement, &options).await {
+                    Ok(Outcome::Live(feed)) => Pane::open(
+                        &app,
+                        state.new_pane_id(),
+                        window.label().to_string(),
+                        source.clone(),
+                        actor.clone(),
+                        statement.sql.clone(),
+                        feed,
+                    )
+                    .await
+                    .map(|pane| {
+                        state.add_pane(pane.clone());
+                        StatementResultView::Live { pane: pane.info() }
+                    }),
+                    Ok(outcome) => Ok(view(outcome)),
+                    Err(e) => Err(e),
                 };
                 let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
                 match outcome {
@@ -104,7 +101,7 @@ pub async fn run_sql<R: Runtime>(
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0),
         ok: console_run.error.is_none(),
-        database: session.engine().path().display().to_string(),
+        database: source.location().to_string(),
     });
     Ok(console_run)
 }
@@ -117,27 +114,16 @@ pub async fn cancel_sql(state: State<'_, AppState>, run: String) -> IpcResult<bo
     Ok(state.console_runs.cancel(&run))
 }
 
-fn view(result: StatementResult) -> StatementResultView {
-    match result {
-        StatementResult::Rows { schema, batches } => {
-            let rows = rows_json(&batches);
-            let row_count = rows.len() as u64;
-            StatementResultView::Rows {
-                columns: schema
-                    .fields()
-                    .iter()
-                    .map(|f| ResultColumn {
-                        name: f.name().clone(),
-                        sql_type: column_type_name(f),
-                    })
-                    .collect(),
-                truncated: rows.len() > ROW_LIMIT,
-                rows: rows.iter().take(ROW_LIMIT).map(|r| js_safe_row(r)).collect(),
-                row_count,
-            }
-        }
-        StatementResult::Affected(rows) => StatementResultView::Affected { rows },
-        StatementResult::Done | StatementResult::Subscription(_) => StatementResultView::Done,
+fn view(outcome: Outcome) -> StatementResultView {
+    match outcome {
+        Outcome::Rows { columns, rows } => StatementResultView::Rows {
+            columns,
+            truncated: rows.len() > ROW_LIMIT,
+            row_count: rows.len() as u64,
+            rows: rows.iter().take(ROW_LIMIT).map(|r| js_safe_row(r)).collect(),
+        },
+        Outcome::Affected(rows) => StatementResultView::Affected { rows },
+        Outcome::Done | Outcome::Live(_) => StatementResultView::Done,
     }
 }
 

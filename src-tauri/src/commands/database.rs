@@ -1,17 +1,17 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
-use tidepool_engine::Engine;
 
-use crate::catalog::{info_of, view};
 use crate::error::{IpcError, IpcResult};
 use crate::ipc::{DatabaseInfo, RecentDatabase, CATALOG_EVENT, LOCAL_API_EVENT};
+use crate::source::DataSource;
 use crate::state::AppState;
 
 #[tauri::command]
 pub async fn database_info(state: State<'_, AppState>) -> IpcResult<DatabaseInfo> {
-    Ok(info_of(&state.engine()?))
+    state.source()?.info().await
 }
 
 /// Opens the database at `path`, creating it when it does not exist; open panes close.
@@ -20,19 +20,18 @@ pub async fn open_database<R: Runtime>(app: AppHandle<R>, path: String) -> IpcRe
     if path.trim().is_empty() {
         return Err(IpcError::invalid("no database folder given"));
     }
-    let engine = switch_database(&app, PathBuf::from(path)).await?;
-    Ok(info_of(&engine))
+    switch_database(&app, PathBuf::from(path)).await?.info().await
 }
 
 /// What File → Open, the start page and `open_database` do: close the current database
 /// (its panes, the demo writer, the Local API's hold on it), open the other (starting
 /// the demo writer if it is the demo), and tell the window.
-pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> IpcResult<Engine> {
+pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> IpcResult<Arc<dyn DataSource>> {
     let state = app.state::<AppState>();
     // Already open: reopening would only close its panes.
-    if let Ok(engine) = state.engine() {
-        if same_folder(engine.path(), &path) {
-            return Ok(engine);
+    if let Ok(source) = state.source() {
+        if source.engine().is_some_and(|engine| same_folder(engine.path(), &path)) {
+            return Ok(source);
         }
     }
     // Imports and console runs in the old database end (a stopping one writes nothing).
@@ -47,25 +46,29 @@ pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> I
     let opened = tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().open(&path))
         .await
         .map_err(|e| IpcError::new("internal", format!("opening the database failed: {e}")))?;
-    let engine = match opened {
-        Ok(engine) => engine,
+    let source = match opened {
+        Ok(source) => source,
         Err(e) => {
-            if let Ok(previous) = app.state::<AppState>().engine() {
+            if let Ok(previous) = app.state::<AppState>().local_engine() {
                 local_api.resume(previous).await;
             }
             return Err(e);
         }
     };
-    // The demo's shop is in place before the window hears of the database.
-    app.state::<AppState>().demo.start(&engine).await;
-    local_api.resume(engine.clone()).await;
+    if let Some(engine) = source.engine() {
+        // The demo's shop is in place before the window hears of the database.
+        app.state::<AppState>().demo.start(engine).await;
+        local_api.resume(engine.clone()).await;
+    }
     let _ = app.emit(LOCAL_API_EVENT, local_api.status().await);
-    let _ = app.emit(CATALOG_EVENT, view(&engine));
+    if let Ok(catalog) = source.catalog().await {
+        let _ = app.emit(CATALOG_EVENT, catalog);
+    }
     crate::menu::refresh(app);
-    Ok(engine)
+    Ok(source)
 }
 
-fn same_folder(a: &std::path::Path, b: &std::path::Path) -> bool {
+fn same_folder(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }
 
@@ -89,7 +92,7 @@ pub async fn forget_recent_database<R: Runtime>(
 /// The open database's saved workspace (tabs, splits), as the UI saved it.
 #[tauri::command]
 pub async fn load_workspace(state: State<'_, AppState>) -> IpcResult<Option<Json>> {
-    Ok(state.memory.workspace(state.engine()?.path()))
+    Ok(state.memory.workspace(Path::new(state.source()?.location())))
 }
 
 /// Saves the workspace of `database`, restored when it is opened next. A save for a
@@ -100,10 +103,11 @@ pub async fn save_workspace(state: State<'_, AppState>, database: String, worksp
     if !workspace.is_object() {
         return Err(IpcError::invalid("a workspace is a JSON object"));
     }
-    let engine = state.engine()?;
-    if engine.path() != std::path::Path::new(&database) {
+    let source = state.source()?;
+    let open = Path::new(source.location());
+    if open != Path::new(&database) {
         return Err(IpcError::invalid(format!("{database} is not the open database")));
     }
-    state.memory.save_workspace(engine.path(), workspace);
+    state.memory.save_workspace(open, workspace);
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn demo_status(state: State<'_, AppState>) -> IpcResult<DemoStatus> {
-    Ok(state.demo.status(state.engine().ok().as_ref()))
+    Ok(state.demo.status(state.local_engine().ok().as_ref()))
 }
 
 /// Opens the demo database, making it first if it does not exist yet; its writer starts.
@@ -24,8 +24,8 @@ pub async fn open<R: Runtime>(app: &AppHandle<R>) -> IpcResult<DemoStatus> {
     let state = app.state::<AppState>();
     let dir = state.demo.dir().to_path_buf();
     tidepool_demo::prepare(&dir)?;
-    let engine = switch_database(app, dir).await?;
-    Ok(state.demo.status(Some(&engine)))
+    let source = switch_database(app, dir).await?;
+    Ok(state.demo.status(source.engine()))
 }
 
 /// Pauses or resumes the demo writer and sets its pace (steps a second, clamped to
@@ -38,5 +38,5 @@ pub async fn set_demo_writer(state: State<'_, AppState>, paused: bool, pace: f64
         .ok_or_else(|| IpcError::new("not_demo", "the demo writer runs only while the demo database is open"))?;
     control.set_pace(pace);
     control.set_paused(paused);
-    Ok(state.demo.status(state.engine().ok().as_ref()))
+    Ok(state.demo.status(state.local_engine().ok().as_ref()))
 }

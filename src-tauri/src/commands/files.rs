@@ -17,6 +17,7 @@ use crate::ipc::{
     ExportResult, ExportSource, FileFilter, ImportColumn, ImportEvent, ImportFinished, ImportPreview, ImportRequest,
     ImportRowError, IMPORT_EVENT,
 };
+use crate::source::{acting_as, ImportJob, Outcome};
 use crate::state::AppState;
 
 /// Imports running now, by id, with their cancel flags.
@@ -97,21 +98,18 @@ pub async fn export_rows(
             format!("{} exists already", path.display()),
         ));
     }
-    let (session, sql) = match source {
-        ExportSource::Query { sql, user } => (state.session(user)?, sql),
+    let (user, sql) = match source {
+        ExportSource::Query { sql, user } => (user, sql),
         ExportSource::Pane { pane } => {
             let info = state.pane(&pane)?.info();
-            (state.session(info.user)?, info.sql)
+            (info.user, info.sql)
         }
         ExportSource::Table { table, user } => {
             let name = TableName::parse(&table)?;
-            (
-                state.session(user)?,
-                format!("SELECT * FROM {}", crate::commands::panes::quoted(&name)),
-            )
+            (user, format!("SELECT * FROM {}", crate::commands::panes::quoted(&name)))
         }
     };
-    let rows = session.export(&sql, format, &path).await?;
+    let rows = state.source()?.export(&acting_as(user), &sql, format, &path).await?;
     Ok(ExportResult {
         path: path.display().to_string(),
         rows,
@@ -179,7 +177,8 @@ pub async fn start_import<R: Runtime>(
         empty_as_null: request.empty_as_null,
     };
     let created_table = request.created_table;
-    let session = state.session(request.user)?;
+    let source = state.source()?;
+    let actor = acting_as(request.user);
     let imports = &state.imports;
     let id = format!("import-{}", imports.next.fetch_add(1, Ordering::Relaxed) + 1);
     let cancel = Arc::new(AtomicBool::new(false));
@@ -208,30 +207,29 @@ pub async fn start_import<R: Runtime>(
                 total_bytes: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
                 ..event(&Default::default())
             };
-            let result = session.import(
-                &path,
+            let job = ImportJob {
+                path: &path,
                 format,
-                &table,
-                &options,
-                &mut |p| {
+                table: &table,
+                options: &options,
+                progress: &mut |p| {
                     last = event(p);
                     let _ = app.emit_to(&label, IMPORT_EVENT, &last);
                 },
-                &cancel,
-            );
-            // A table made for this import goes again when it is still empty: with the
-            // engine it was made in, whatever database the window has open now.
+                cancel: &cancel,
+            };
+            let result = tauri::async_runtime::block_on(source.import(&actor, job));
+            // A table made for this import goes again when it is still empty: in the
+            // database it was made in, whatever database the window has open now.
             let dropped = created_table
                 && tauri::async_runtime::block_on(async {
                     let name = crate::commands::panes::quoted(&table);
-                    let count = session.execute(&format!("SELECT count(*) FROM {name}")).await;
+                    let count = source.execute(&actor, &format!("SELECT count(*) FROM {name}")).await;
                     let empty = match count.ok().and_then(|mut r| r.pop()) {
-                        Some(tidepool_engine::StatementResult::Rows { batches, .. }) => {
-                            tidepool_engine::rows_json(&batches) == vec![vec![serde_json::json!(0)]]
-                        }
+                        Some(Outcome::Rows { rows, .. }) => rows == vec![vec![serde_json::json!(0)]],
                         _ => false,
                     };
-                    empty && session.execute(&format!("DROP TABLE {name}")).await.is_ok()
+                    empty && source.execute(&actor, &format!("DROP TABLE {name}")).await.is_ok()
                 });
             last.dropped_table = dropped;
             match result {
@@ -251,7 +249,7 @@ pub async fn start_import<R: Runtime>(
                         seq: report.seq,
                     })
                 }
-                Err(e) => last.error = Some(e.into()),
+                Err(e) => last.error = Some(e),
             }
             let _ = app.emit_to(&label, IMPORT_EVENT, &last);
             app.state::<AppState>()

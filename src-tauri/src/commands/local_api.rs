@@ -14,12 +14,12 @@ pub async fn local_api_status(state: State<'_, AppState>) -> IpcResult<LocalApiS
 /// Turns the Local API on or off; `port` 0 picks a free port.
 #[tauri::command]
 pub async fn set_local_api(state: State<'_, AppState>, enabled: bool, port: u16) -> IpcResult<LocalApiStatus> {
-    let engine = state.engine().ok();
+    let engine = state.local_engine().ok();
     state.local_api.set(engine, enabled, port).await
 }
 
 /// Replaces the app's token; the old one stops working at once.
 #[tauri::command]
 pub async fn new_local_api_token(state: State<'_, AppState>) -> IpcResult<LocalApiStatus> {
-    state.local_api.new_token(&state.engine()?).await
+    state.local_api.new_token(&state.local_engine()?).await
 }

@@ -5,6 +5,7 @@ use tidepool_engine::{SqlType, TableName, Value};
 use crate::error::{IpcError, IpcResult};
 use crate::ipc::{js_safe_row, PaneInfo, RowWindow};
 use crate::pane::Pane;
+use crate::source::acting_as;
 use crate::state::AppState;
 
 /// Rows one `pane_rows` call returns at most.
@@ -54,15 +55,17 @@ async fn open_live<R: Runtime>(
     user: Option<String>,
     sql: String,
 ) -> IpcResult<PaneInfo> {
-    let session = state.session(user)?;
-    let subscription = session.subscribe(&sql).await?;
+    let source = state.source()?;
+    let actor = acting_as(user);
+    let feed = source.subscribe(&actor, &sql, None).await?;
     let pane = Pane::open(
         app,
         state.new_pane_id(),
         window.label().to_string(),
-        session,
+        source,
+        actor,
         sql,
-        subscription,
+        feed,
     )
     .await?;
     state.add_pane(pane.clone());

@@ -1,4 +1,4 @@
-//! The live-event bridge: one task per pane reads its subscription, applies every
+//! The live-event bridge: one task per pane reads its live feed, applies every
 //! message to the pane's rows in order, and emits at most one `pane` event per 16 ms
 //! to the owning window — never one per row, which would flood the webview. A batch
 //! names the commits it covers (`from_seq..=to_seq`) so the UI can see a gap.
@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use serde_json::Value as Json;
 use tauri::{AppHandle, Emitter, EventTarget, Runtime};
-use tidepool_engine::{Change, LiveMessage, Subscription};
+use tidepool_engine::{Change, LiveMessage};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{Pane, PaneState};
 use crate::ipc::{js_safe_row, ChangeMark, ChangeOp, PaneEvent, PANE_EVENT};
+use crate::source::LiveFeed;
 
 /// How long the bridge gathers messages before emitting: one frame.
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -41,17 +42,17 @@ pub enum Control {
 pub fn spawn<R: Runtime>(
     app: AppHandle<R>,
     pane: Arc<Pane>,
-    subscription: Subscription,
+    feed: Box<dyn LiveFeed>,
     generation: u64,
     control: mpsc::UnboundedReceiver<Control>,
 ) {
-    tauri::async_runtime::spawn(run(app, pane, subscription, generation, control));
+    tauri::async_runtime::spawn(run(app, pane, feed, generation, control));
 }
 
 async fn run<R: Runtime>(
     app: AppHandle<R>,
     pane: Arc<Pane>,
-    mut subscription: Subscription,
+    mut feed: Box<dyn LiveFeed>,
     generation: u64,
     mut control: mpsc::UnboundedReceiver<Control>,
 ) {
@@ -74,7 +75,7 @@ async fn run<R: Runtime>(
             continue;
         }
         let messages = tokio::select! {
-            messages = next_messages(&mut subscription) => messages,
+            messages = next_messages(feed.as_mut()) => messages,
             command = control.recv() => {
                 match command {
                     Some(Control::Pause) => paused = true,
@@ -181,16 +182,16 @@ async fn run<R: Runtime>(
 }
 
 /// Waits for a message, then takes every other one that is ready; empty when the
-/// subscription has ended. Cancel-safe: the only await is `recv`, which takes nothing
-/// before it returns.
-async fn next_messages(subscription: &mut Subscription) -> Vec<LiveMessage> {
-    let Some(first) = subscription.recv().await else {
+/// feed has ended. Cancel-safe: the only await is `recv`, which takes nothing before it
+/// returns.
+async fn next_messages(feed: &mut dyn LiveFeed) -> Vec<LiveMessage> {
+    let Some(first) = feed.recv().await else {
         return Vec::new();
     };
     let mut messages = vec![first];
     // Bounded, so a long snapshot is shown as it arrives rather than after its end.
     while messages.len() < DRAIN_LIMIT {
-        match subscription.try_recv() {
+        match feed.try_recv() {
             Some(message) => messages.push(message),
             None => break,
         }

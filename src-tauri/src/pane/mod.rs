@@ -1,6 +1,7 @@
-//! Live panes. A pane is an engine subscription plus the rows it shows, kept in the
-//! query's ORDER BY or else in key order (`model.rs`); the bridge (`bridge.rs`) applies the subscription's messages to
-//! the rows and tells the pane's window what changed, one event per 16 ms at most.
+//! Live panes. A pane is a live feed from the data source plus the rows it shows, kept
+//! in the query's ORDER BY or else in key order (`model.rs`); the bridge (`bridge.rs`)
+//! applies the feed's messages to the rows and tells the pane's window what changed,
+//! one event per 16 ms at most.
 //! The grid reads rows by window with `pane_rows`, so a million-row table costs the
 //! webview only the rows on screen.
 
@@ -11,13 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tauri::{AppHandle, Runtime};
-use tidepool_engine::{
-    Actor, LiveColumn, LiveMessage, Session, SqlType, Subscription, TableDef, TableKind, USER_COLUMN,
-};
+use tidepool_engine::{Actor, LiveColumn, LiveMessage, SqlType, TableDef, TableKind, USER_COLUMN};
 use tokio::sync::mpsc;
 
 use crate::error::{IpcError, IpcResult};
 use crate::ipc::{PaneColumn, PaneInfo, PaneOrder};
+use crate::source::{DataSource, LiveFeed};
 use bridge::Control;
 pub use bridge::MARK_LIMIT;
 use model::{OrderedRows, SortTerm};
@@ -28,7 +28,9 @@ pub struct Pane {
     /// The label of the window that owns the pane: its events go there only.
     pub window: String,
     sql: String,
-    session: Session,
+    /// Where a resubscribe subscribes again, and as whom.
+    source: Arc<dyn DataSource>,
+    actor: Actor,
     state: Mutex<PaneState>,
     control: Mutex<mpsc::UnboundedSender<Control>>,
     /// The newest generation handed out; resubscribes never reuse one.
@@ -52,31 +54,33 @@ pub struct PaneState {
 }
 
 impl Pane {
-    /// Starts the pane's bridge on `subscription`, made by `session` from `sql` (which
-    /// a resubscribe runs again).
+    /// Starts the pane's bridge on `feed`, subscribed to `sql` from `source` as `actor`
+    /// (as a resubscribe does again).
     pub async fn open<R: Runtime>(
         app: &AppHandle<R>,
         id: String,
         window: String,
-        session: Session,
+        source: Arc<dyn DataSource>,
+        actor: Actor,
         sql: String,
-        subscription: Subscription,
+        feed: Box<dyn LiveFeed>,
     ) -> IpcResult<Arc<Pane>> {
         let (
-            subscription,
+            feed,
             Described {
                 info,
                 key_types,
                 order,
                 seq,
             },
-        ) = describe(subscription, &session, &sql, &id, 1).await?;
+        ) = describe(feed, &actor, &sql, &id, 1).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         let pane = Arc::new(Pane {
             id,
             window,
             sql,
-            session,
+            source,
+            actor,
             state: Mutex::new(PaneState {
                 info,
                 key_types,
@@ -89,7 +93,7 @@ impl Pane {
             resubscribing: tokio::sync::Mutex::new(()),
             closed: AtomicBool::new(false),
         });
-        bridge::spawn(app.clone(), pane.clone(), subscription, 1, receiver);
+        bridge::spawn(app.clone(), pane.clone(), feed, 1, receiver);
         Ok(pane)
     }
 
@@ -113,16 +117,16 @@ impl Pane {
     pub async fn resubscribe<R: Runtime>(self: &Arc<Self>, app: &AppHandle<R>) -> IpcResult<PaneInfo> {
         let _one_at_a_time = self.resubscribing.lock().await;
         let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
-        let subscription = self.session.subscribe(&self.sql).await?;
+        let feed = self.source.subscribe(&self.actor, &self.sql, None).await?;
         let (
-            subscription,
+            feed,
             Described {
                 info,
                 key_types,
                 order,
                 seq,
             },
-        ) = describe(subscription, &self.session, &self.sql, &self.id, generation).await?;
+        ) = describe(feed, &self.actor, &self.sql, &self.id, generation).await?;
         let (control, receiver) = mpsc::unbounded_channel();
         {
             let mut old = self.control.lock().unwrap_or_else(|e| e.into_inner());
@@ -139,7 +143,7 @@ impl Pane {
             state.seq = seq;
             state.loading = true;
         }
-        bridge::spawn(app.clone(), self.clone(), subscription, generation, receiver);
+        bridge::spawn(app.clone(), self.clone(), feed, generation, receiver);
         Ok(info)
     }
 
@@ -161,15 +165,15 @@ struct Described {
     seq: u64,
 }
 
-/// Subscribes and reads the `subscribed` message, which describes the columns.
+/// Reads the feed's `subscribed` message, which describes the columns.
 async fn describe(
-    mut subscription: Subscription,
-    session: &Session,
+    mut feed: Box<dyn LiveFeed>,
+    actor: &Actor,
     sql: &str,
     pane: &str,
     generation: u64,
-) -> IpcResult<(Subscription, Described)> {
-    let first = subscription.recv().await;
+) -> IpcResult<(Box<dyn LiveFeed>, Described)> {
+    let first = feed.recv().await;
     let Some(LiveMessage::Subscribed {
         columns,
         key,
@@ -201,8 +205,8 @@ async fn describe(
         table,
         key_types,
         columns,
-    } = match subscription.table() {
-        Some(def) => table_shape(def, columns, &key),
+    } = match feed.table() {
+        Some(def) => table_shape(&def, columns, &key),
         None => derived_shape(columns, &key),
     };
     let info = PaneInfo {
@@ -210,7 +214,7 @@ async fn describe(
         generation,
         sql: sql.to_string(),
         table,
-        user: match session.actor() {
+        user: match actor {
             Actor::Admin => None,
             Actor::User(user) => Some(user.clone()),
         },
@@ -227,7 +231,7 @@ async fn describe(
             .collect(),
     };
     Ok((
-        subscription,
+        feed,
         Described {
             info,
             key_types,

@@ -4,8 +4,9 @@ import type { DidYouMean } from "./DidYouMean";
 export type IpcError = { 
 /**
  * A stable machine-readable class: the engine's codes (`syntax`, `not_null`,
- * `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`, and
- * `not_demo` for the demo asked of a database that is not it.
+ * `duplicate_key`, ...) plus `no_database`, `no_pane`, `invalid_request`,
+ * `not_demo` for the demo asked of a database that is not it, and `not_local` for
+ * what only a database in a local folder has.
  */
 code: string, message: string, 
 /**
