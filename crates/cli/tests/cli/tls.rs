@@ -22,16 +22,24 @@ struct Certificate {
 
 impl Certificate {
     fn make(dir: &Path, name: &str) -> Certificate {
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .expect("a self-signed certificate");
+        Certificate::make_as(dir, name, rcgen::IsCa::NoCa)
+    }
+
+    /// `is_ca` as `openssl req -x509` marks it by default: `Ca(..)`.
+    fn make_as(dir: &Path, name: &str, is_ca: rcgen::IsCa) -> Certificate {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("certificate parameters");
+        params.is_ca = is_ca;
+        let key_pair = rcgen::KeyPair::generate().expect("a key pair");
+        let made = params.self_signed(&key_pair).expect("a self-signed certificate");
         let cert = dir.join(format!("{name}.crt"));
         let key = dir.join(format!("{name}.key"));
-        std::fs::write(&cert, made.cert.pem()).unwrap();
-        std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+        std::fs::write(&cert, made.pem()).unwrap();
+        std::fs::write(&key, key_pair.serialize_pem()).unwrap();
         Certificate {
             cert,
             key,
-            der: made.cert.der().clone(),
+            der: made.der().clone(),
         }
     }
 }
@@ -370,4 +378,26 @@ fn bad_tls_arguments_are_clear_errors_before_the_database_is_opened() {
         .unwrap();
     assert!(!output.status.success());
     assert!(stderr(&output).contains("--tls-cert"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_self_signed_certificate_marked_as_a_ca_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let certificate = Certificate::make_as(
+        dir.path(),
+        "ca",
+        rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained),
+    );
+    let served = Served::start(&dir.path().join("db"), &certificate);
+    let output = served.cli(
+        &format!("https://{}", served.address),
+        Some(&certificate.cert),
+        &["sql", "-c", "SELECT 1"],
+    );
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("marked as a CA certificate") && message.contains("CA:FALSE"),
+        "{message}"
+    );
 }
