@@ -189,17 +189,10 @@ pub async fn sql() -> Vec<Row> {
         .expect("prepare");
     let t = Instant::now();
     for from in (0..rows).step_by(1000) {
-        let batch: Vec<Vec<Value>> = (from..(from + 1000).min(rows))
-            .map(|i| {
-                vec![
-                    Value::BigInt(i),
-                    Value::Text(group(i)),
-                    Value::BigInt(i % 1000),
-                    Value::Text(body(i)),
-                ]
-            })
-            .collect();
-        session.execute_prepared_batch(&insert, &batch).await.expect("batch");
+        session
+            .execute_prepared_batch(&insert, &batch(from, rows))
+            .await
+            .expect("batch");
     }
     let tidepool_prepared = t.elapsed();
     let t = Instant::now();
@@ -429,7 +422,7 @@ pub async fn sql() -> Vec<Row> {
             sqlite_prepared,
         });
     }
-    out.extend(kept_rows_variants(&session, rows, &insert_rows(rows), &out).await);
+    out.extend(kept_rows_variants(&session, rows, &out).await);
     drop(sqlite);
     out
 }
@@ -437,21 +430,16 @@ pub async fn sql() -> Vec<Row> {
 /// Marks the rows measured on an engine that keeps no rows between scans.
 const NOTHING_KEPT: &str = "nothing kept (scan_cache 0)";
 
-/// The loaded rows as prepared-batch parameter rows, 1,000 per batch.
-fn insert_rows(rows: i64) -> Vec<Vec<Vec<Value>>> {
-    (0..rows)
-        .step_by(1000)
-        .map(|from| {
-            (from..(from + 1000).min(rows))
-                .map(|i| {
-                    vec![
-                        Value::BigInt(i),
-                        Value::Text(group(i)),
-                        Value::BigInt(i % 1000),
-                        Value::Text(body(i)),
-                    ]
-                })
-                .collect()
+/// Rows `from..from + 1000` (at most `rows`) as prepared-batch parameter rows.
+fn batch(from: i64, rows: i64) -> Vec<Vec<Value>> {
+    (from..(from + 1000).min(rows))
+        .map(|i| {
+            vec![
+                Value::BigInt(i),
+                Value::Text(group(i)),
+                Value::BigInt(i % 1000),
+                Value::Text(body(i)),
+            ]
         })
         .collect()
 }
@@ -460,7 +448,7 @@ fn insert_rows(rows: i64) -> Vec<Vec<Vec<Value>>> {
 /// serve (`EngineOptions::scan_cache`): with one row updated before each run (one
 /// segment read again), and on an engine that keeps nothing (every row read from
 /// RocksDB). SQLite's numbers are its rows' above, for the ratios.
-async fn kept_rows_variants(session: &Session, rows: i64, batches: &[Vec<Vec<Value>>], out: &[Row]) -> Vec<Row> {
+async fn kept_rows_variants(session: &Session, rows: i64, out: &[Row]) -> Vec<Row> {
     let sqlite_of = |label: &str| {
         let row = out.iter().find(|r| r.label == label).expect("scan row");
         (row.sqlite_text, row.sqlite_prepared)
@@ -483,9 +471,9 @@ async fn kept_rows_variants(session: &Session, rows: i64, batches: &[Vec<Vec<Val
         .prepare("INSERT INTO b.t VALUES ($1, $2, $3, $4)")
         .await
         .expect("prepare");
-    for batch in batches {
+    for from in (0..rows).step_by(1000) {
         plain_session
-            .execute_prepared_batch(&insert, batch)
+            .execute_prepared_batch(&insert, &batch(from, rows))
             .await
             .expect("batch");
     }

@@ -14,6 +14,7 @@ mod fuzz;
 mod live;
 mod live_any;
 mod options;
+mod rng;
 mod robustness;
 mod runtimes;
 mod scan_cache;

@@ -10,20 +10,7 @@ use std::time::{Duration, Instant};
 
 use tidepool_engine::{Actor, Engine, EngineOptions, Session, StatementResult};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::rng::Rng;
 
 /// A statement's outcome as text: its rows, or its error's code.
 async fn outcome(session: &Session, sql: &str) -> String {
@@ -182,12 +169,12 @@ async fn scans_beside_writers_see_each_commit_whole() {
                 // Value moves between two rows of the first half; rows of the second
                 // half move to new keys past the end (a delete and an insert).
                 let sql = if commits % 3 == 2 {
-                    let from = ROWS / 2 + rng.below(ROWS as u64 / 2) as i64;
+                    let from = ROWS / 2 + rng.below(ROWS as usize / 2) as i64;
                     moved += 1;
                     format!("UPDATE c.t SET id = {moved} + {ROWS} WHERE id = {from}")
                 } else {
-                    let a = rng.below(ROWS as u64 / 2) as i64;
-                    let b = (a + 1 + rng.below(ROWS as u64 / 2 - 1) as i64) % (ROWS / 2);
+                    let a = rng.below(ROWS as usize / 2) as i64;
+                    let b = (a + 1 + rng.below(ROWS as usize / 2 - 1) as i64) % (ROWS / 2);
                     format!("UPDATE c.t SET n = CASE WHEN id = {a} THEN n + 7 ELSE n - 7 END WHERE id IN ({a}, {b})")
                 };
                 session.execute(&sql).await.unwrap();
