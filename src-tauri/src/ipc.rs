@@ -302,6 +302,17 @@ pub enum PaneEvent {
         generation: u64,
         message: String,
     },
+    /// The connection under a pane of a server's database dropped (`reconnecting`: the
+    /// rows are as of `seq` and no longer live; `message` says why and when it tries
+    /// again) or came back (`reconnecting: false`: the pane caught up from `seq` and is
+    /// live again; had the server not kept the changes since, a `resync` follows).
+    Link {
+        pane: String,
+        generation: u64,
+        reconnecting: bool,
+        seq: u64,
+        message: String,
+    },
     /// The subscription ended (KILL LIVE QUERY, table dropped, database closed).
     Closed {
         pane: String,

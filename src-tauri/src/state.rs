@@ -58,6 +58,37 @@ impl AppState {
     /// Opens (creating if needed) the database at `path` with the saved engine settings,
     /// closing the current one, its panes and the demo writer first.
     pub fn open(&self, path: &Path) -> IpcResult<Arc<dyn DataSource>> {
+        let mut database = self.close_current();
+        let settings = self.engine_settings.for_open();
+        match Engine::open_with(path, settings.options()) {
+            Ok(engine) => {
+                self.memory.opened(engine.path());
+                let source: Arc<dyn DataSource> = Arc::new(LocalSource::new(engine));
+                *database = Some(source.clone());
+                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(source)
+            }
+            Err(e) => {
+                self.engine_settings.closed();
+                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Makes `source` (a server reached already) the open database, closing the
+    /// current one, its panes and the demo writer first.
+    pub fn open_source(&self, source: Arc<dyn DataSource>) {
+        let mut database = self.close_current();
+        // The engine settings are a local folder's; a server has its own.
+        self.engine_settings.closed();
+        *database = Some(source);
+        *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Closes the open database (its panes, the demo writer) and answers the emptied
+    /// slot, held so nothing opens in between.
+    fn close_current(&self) -> std::sync::RwLockWriteGuard<'_, Option<Arc<dyn DataSource>>> {
         self.demo.stop();
         let panes: Vec<Arc<Pane>> = self
             .panes
@@ -79,21 +110,7 @@ impl AppState {
         let mut database = self.database.write().unwrap_or_else(|e| e.into_inner());
         // Release the old directory before opening: it may be the same one.
         *database = None;
-        let settings = self.engine_settings.for_open();
-        match Engine::open_with(path, settings.options()) {
-            Ok(engine) => {
-                self.memory.opened(engine.path());
-                let source: Arc<dyn DataSource> = Arc::new(LocalSource::new(engine));
-                *database = Some(source.clone());
-                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                Ok(source)
-            }
-            Err(e) => {
-                self.engine_settings.closed();
-                *self.open_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
-                Err(e.into())
-            }
-        }
+        database
     }
 
     /// The open database; the commands reach it through this alone.

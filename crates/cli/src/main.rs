@@ -10,12 +10,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod demo;
 mod live;
 mod output;
-mod remote;
 mod repl;
 mod serve;
 mod signal;
 mod target;
-mod tls;
 mod token;
 
 use std::io::{IsTerminal, Read};

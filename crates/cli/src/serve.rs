@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// The largest request body or WebSocket message, in bytes.
     #[arg(long, default_value_t = Config::default().max_request_bytes)]
     max_request_bytes: usize,
+    /// The largest file a client may import (POST /v1/import; Tidepool Studio's import
+    /// into a server), in bytes.
+    #[arg(long, default_value_t = Config::default().max_import_bytes)]
+    max_import_bytes: u64,
     /// Live subscriptions one WebSocket connection may hold.
     #[arg(long, default_value_t = Config::default().max_subscriptions)]
     max_subscriptions: usize,
@@ -76,6 +80,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode, String> {
         allowed_origins: args.allowed_origins,
         allowed_hosts: args.allowed_hosts,
         max_request_bytes: args.max_request_bytes,
+        max_import_bytes: args.max_import_bytes,
         max_subscriptions: args.max_subscriptions,
         tls,
     };

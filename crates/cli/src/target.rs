@@ -7,8 +7,8 @@ use tidepool_engine::{Actor, Engine, RunOptions, Session, StatementResult};
 
 use crate::live::{print_line, Watchers};
 use crate::output::{print_error, print_error_at, Printer};
-use crate::remote::{error_text, Remote};
 use crate::Connect;
+use tidepool_client::{error_text, Remote, SqlAnswer};
 
 /// Parameters of one statement: one run, or one run per row in one transaction.
 pub enum Params {
@@ -43,7 +43,16 @@ impl Target {
                 return Err("--file-access works only on a database directory, never through a server".into());
             }
             return Ok(Target::Remote {
-                remote: Remote::new(server, connect.token.clone(), connect.ca_cert.as_deref())?,
+                remote: Remote::new(
+                    server,
+                    connect
+                        .token
+                        .clone()
+                        .filter(|t| !t.is_empty())
+                        .ok_or("--server needs a token: pass --token or set TIDEPOOL_TOKEN")?,
+                    connect.ca_cert.as_deref(),
+                    "--ca-cert",
+                )?,
                 server: server.clone(),
                 user: connect.user.clone(),
             });
@@ -105,9 +114,11 @@ impl Target {
                 options,
                 ..
             } => run_local(session, printer, script, watchers, options).await,
-            Target::Remote { remote, user, .. } => {
-                print_answer(printer, remote.sql(script, user.as_deref()).await, script)
-            }
+            Target::Remote { remote, user, .. } => print_answer(
+                printer,
+                remote.sql(script, user.as_deref()).await.map_err(String::from),
+                script,
+            ),
         }
     }
 
@@ -152,7 +163,14 @@ impl Target {
                     Params::One(values) => ("params", Json::from(values)),
                     Params::Batch(rows) => ("batch", Json::from(rows)),
                 };
-                print_answer(printer, remote.sql_with(sql, user.as_deref(), Some(extra)).await, sql)
+                print_answer(
+                    printer,
+                    remote
+                        .sql_with(sql, user.as_deref(), Some(extra))
+                        .await
+                        .map_err(String::from),
+                    sql,
+                )
             }
         }
     }
@@ -217,7 +235,7 @@ impl Target {
 
 /// Prints a server's answer to a script: each result, then its error (at its line and
 /// column when it has them). Returns whether there was no error.
-fn print_answer(printer: &Printer, answer: Result<crate::remote::SqlAnswer, String>, script: &str) -> bool {
+fn print_answer(printer: &Printer, answer: Result<SqlAnswer, String>, script: &str) -> bool {
     match answer {
         Ok(answer) => {
             for (i, result) in answer.results.iter().enumerate() {

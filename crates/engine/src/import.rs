@@ -103,13 +103,13 @@ pub struct ImportProgress {
 
 /// A row that could not be imported: its line in the CSV file (the header is line 1)
 /// or its row number in a Parquet file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub line: u64,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub imported: u64,
     pub skipped: u64,

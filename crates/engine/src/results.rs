@@ -16,6 +16,7 @@ impl StatementResult {
         match self {
             StatementResult::Rows { schema, batches } => json!({
                 "columns": schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+                "types": schema.fields().iter().map(|f| column_type_name(f)).collect::<Vec<_>>(),
                 "rows": rows_json(batches),
             }),
             StatementResult::Affected(n) => json!({ "affected": n }),

@@ -7,13 +7,13 @@ use crate::catalog::{TableDef, TableKind, SYSTEM_NAMESPACE};
 use crate::engine::Engine;
 use crate::sql::system::system_defs;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NamespaceSummary {
     pub name: String,
     pub tables: Vec<TableSummary>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct TableSummary {
     pub def: Arc<TableDef>,
     /// Stored rows (STREAM rows not yet evicted included); `None` for SYSTEM tables,

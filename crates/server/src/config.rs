@@ -20,6 +20,8 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Largest request body or WebSocket message, in bytes.
     pub max_request_bytes: usize,
+    /// Largest file a client may import (`POST /v1/import`), in bytes.
+    pub max_import_bytes: u64,
     /// Live subscriptions one WebSocket connection may hold at once.
     pub max_subscriptions: usize,
     /// Serve HTTPS and WSS with this certificate instead of plain HTTP and WS.
@@ -33,6 +35,7 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             max_request_bytes: 1 << 20,
+            max_import_bytes: 4 << 30,
             max_subscriptions: 64,
             tls: None,
         }

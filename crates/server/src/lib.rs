@@ -26,8 +26,10 @@
 //! (`{"error": {"code", "message", ...}}` or a `{"type": "error"}` frame); nothing in a
 //! request can stop the server.
 
+mod catalog;
 mod config;
 mod error;
+mod files;
 mod guard;
 mod live;
 mod server;
@@ -35,6 +37,7 @@ mod sql;
 mod tls;
 
 pub use config::{Config, DEFAULT_PORT};
+pub use files::{ImportRequest, EXPORT_ROWS_HEADER};
 pub use live::ClientMessage;
 pub use server::Server;
 pub use tls::{Tls, TlsError};

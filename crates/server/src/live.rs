@@ -200,8 +200,13 @@ impl Connection {
                 user,
             } => self.subscribe(id, sql, from_seq, user).await,
             ClientMessage::Unsubscribe { id } => match self.subscriptions.get_mut(&id) {
-                // Dropping the sender stops it; it answers `closed`.
-                Some(entry) if entry.stop.is_some() => entry.stop = None,
+                // Told to stop, it answers `closed` (dropped with the connection, it
+                // stops without a word: the client did not ask it to).
+                Some(entry) if entry.stop.is_some() => {
+                    if let Some(stop) = entry.stop.take() {
+                        let _ = stop.send(());
+                    }
+                }
                 _ => {
                     let message = format!("no subscription '{id}' on this connection");
                     self.reply_error(Some(&id), "not_found", &message).await
@@ -320,7 +325,12 @@ async fn forward(
                     return;
                 }
             }
-            _ = &mut stopped => {
+            asked = &mut stopped => {
+                if asked.is_err() {
+                    // The connection ended (the client went, the server stops): a
+                    // `closed` would tell a client that reconnects it unsubscribed.
+                    return;
+                }
                 let closed = LiveMessage::Closed {
                     subscription: subscription.id().to_string(),
                     reason: "unsubscribed".into(),

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::guard::Authenticated;
 use crate::tls::TlsListener;
-use crate::{guard, live, sql};
+use crate::{catalog, files, guard, live, sql};
 
 /// What every handler sees.
 pub struct Shared {
@@ -30,6 +30,9 @@ pub struct Shared {
     /// One SQL session per user acting, shared by that user's requests: a session is
     /// costly to build, and keeps the plans of the statements it ran.
     sessions: std::sync::Mutex<std::collections::HashMap<tidepool_engine::Actor, Arc<tidepool_engine::Session>>>,
+    /// Requests under way that named a `request_id`, by token and id, for
+    /// `POST /v1/cancel`.
+    pub running: std::sync::Mutex<std::collections::HashMap<(String, String), tidepool_engine::CancelHandle>>,
 }
 
 /// Sessions kept; past it the server starts over (each holds a DataFusion context).
@@ -74,11 +77,17 @@ impl Server {
             address,
             shutdown: shutdown.clone(),
             sessions: std::sync::Mutex::default(),
+            running: std::sync::Mutex::default(),
         });
         let app = Router::new()
             .route("/v1/sql", post(sql::run))
             .route("/v1/live", get(live::upgrade))
+            .route("/v1/cancel", post(sql::cancel))
+            .route("/v1/export", post(files::export))
+            // An import's file streams to disk under its own limit (`max_import_bytes`).
+            .route("/v1/import", post(files::import).layer(DefaultBodyLimit::disable()))
             .route("/v1/status", get(status))
+            .route("/v1/catalog", get(catalog::catalog))
             .layer(DefaultBodyLimit::max(shared.config.max_request_bytes))
             .layer(axum::middleware::from_fn_with_state(shared.clone(), guard::check))
             .with_state(shared.clone());
@@ -96,6 +105,11 @@ impl Server {
             task,
             shared,
         })
+    }
+
+    /// The engine it serves.
+    pub fn engine(&self) -> &Engine {
+        &self.shared.engine
     }
 
     /// The address the server listens on.
@@ -143,5 +157,6 @@ async fn status(
         "database": shared.engine.path().display().to_string(),
         "last_seq": shared.engine.last_seq(),
         "acting_as": auth.info.actor().to_string(),
+        "is_admin": auth.info.actor() == tidepool_engine::Actor::Admin,
     }))
 }

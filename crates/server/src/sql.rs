@@ -1,6 +1,7 @@
 //! `POST /v1/sql`: `{"sql": "...", "user"?: "..."}` → `{"results": [...],
-//! "elapsed_ms": [...]}`, one result per statement in the shape of `tidepool sql
-//! --format json`, with how long each took. Statements run in
+//! "elapsed_ms": [...], "last_seq": N}`, one result per statement in the shape of
+//! `tidepool sql --format json` (rows come with `columns` and their `types`), with how
+//! long each took and the database's last commit when the script ended. Statements run in
 //! order, each atomically; the first error stops the script, and the answer then has
 //! the results before it and the error (earlier statements stay committed).
 //!
@@ -13,6 +14,10 @@
 //! `"timeout_ms": N` stops a statement that runs longer (error `timeout`, nothing it
 //! would write written; `tidepool serve --timeout` caps it). A client that hangs up
 //! before the answer stops a script that only reads; a write runs to its end.
+//!
+//! `"request_id": "..."` names the request so that `POST /v1/cancel {"request_id"}`
+//! with the same token can stop it — a write too: the statement it stops writes
+//! nothing, and the answer (error `cancelled`) still comes, so the client knows.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +44,87 @@ struct SqlRequest {
     params: Option<Vec<Value>>,
     batch: Option<Vec<Vec<Value>>>,
     timeout_ms: Option<u64>,
+    request_id: Option<String>,
+}
+
+/// Keeps a named request's cancel handle in `Shared::running` while it runs.
+pub(crate) struct Running<'a> {
+    shared: &'a Shared,
+    key: Option<(String, String)>,
+}
+
+impl Running<'_> {
+    pub(crate) fn register<'a>(
+        shared: &'a Shared,
+        token: &str,
+        id: Option<&str>,
+        cancel: &CancelHandle,
+    ) -> Result<Running<'a>, ApiError> {
+        let Some(id) = id else {
+            return Ok(Running { shared, key: None });
+        };
+        let key = (token.to_string(), id.to_string());
+        let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
+        if running.contains_key(&key) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "request_id_in_use",
+                format!("a request with request_id '{id}' is still running; name each request differently"),
+            ));
+        }
+        running.insert(key.clone(), cancel.clone());
+        Ok(Running { shared, key: Some(key) })
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.shared
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&key);
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    request_id: String,
+}
+
+/// `POST /v1/cancel {"request_id": "..."}`: stops the running request of this token
+/// with that id. Answers `{"cancelled": true}`, or `false` when no such request runs
+/// (it had already answered).
+pub async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    Extension(auth): Extension<Authenticated>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return ApiError::bad_request(rejection.body_text()).into_response(),
+    };
+    let request: CancelRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return ApiError::bad_request(format!("the body must be JSON like {{\"request_id\": \"...\"}}: {e}"))
+                .into_response()
+        }
+    };
+    let key = (auth.token.clone(), request.request_id);
+    let handle = shared
+        .running
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(handle) = &handle {
+        handle.cancel();
+    }
+    Json(json!({ "cancelled": handle.is_some() })).into_response()
 }
 
 /// Stops a read-only script when the request is dropped before its answer (the
@@ -115,6 +201,10 @@ pub async fn run(
             .split(&request.sql)
             .is_ok_and(|statements| statements.iter().all(|s| s.reads_only()));
     let mut hung_up = CancelOnDrop(reads_only.then(|| cancel.clone()));
+    let _named = match Running::register(&shared, &auth.token, request.request_id.as_deref(), &cancel) {
+        Ok(named) => named,
+        Err(e) => return e.into_response(),
+    };
     let options = RunOptions {
         timeout: request.timeout_ms.map(Duration::from_millis),
         cancel: Some(cancel),
@@ -158,6 +248,9 @@ pub async fn run(
             let fields = Map::from_iter([
                 ("results".to_string(), Value::from(results)),
                 ("elapsed_ms".to_string(), json!(elapsed)),
+                // The database's last commit once the script ended: at or after any
+                // commit the script made.
+                ("last_seq".to_string(), json!(shared.engine.last_seq())),
             ]);
             match error {
                 None => Json(Value::Object(fields)).into_response(),

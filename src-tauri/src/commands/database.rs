@@ -68,6 +68,31 @@ pub async fn switch_database<R: Runtime>(app: &AppHandle<R>, path: PathBuf) -> I
     Ok(source)
 }
 
+/// What Connect to Server does once the server answered: close the current database
+/// (its panes, console runs, imports, the demo writer; the Local API lets go of a local
+/// folder and stays stopped, as it serves only those) and make `source` the open one.
+pub async fn switch_source<R: Runtime>(
+    app: &AppHandle<R>,
+    source: Arc<dyn DataSource>,
+) -> IpcResult<Arc<dyn DataSource>> {
+    let state = app.state::<AppState>();
+    state.imports.cancel_all();
+    state.console_runs.cancel_all();
+    let local_api = &state.local_api;
+    local_api.suspend().await;
+    let handle = app.clone();
+    let installed = source.clone();
+    tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().open_source(installed))
+        .await
+        .map_err(|e| IpcError::new("internal", format!("switching the database failed: {e}")))?;
+    let _ = app.emit(LOCAL_API_EVENT, local_api.status().await);
+    if let Ok(catalog) = source.catalog().await {
+        let _ = app.emit(CATALOG_EVENT, catalog);
+    }
+    crate::menu::refresh(app);
+    Ok(source)
+}
+
 fn same_folder(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
 }

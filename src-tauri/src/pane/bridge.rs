@@ -9,12 +9,12 @@ use std::time::Duration;
 use serde_json::Value as Json;
 use tauri::{AppHandle, Emitter, EventTarget, Runtime};
 use tidepool_engine::{Change, LiveMessage};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::{Pane, PaneState};
 use crate::ipc::{js_safe_row, ChangeMark, ChangeOp, PaneEvent, PANE_EVENT};
-use crate::source::LiveFeed;
+use crate::source::{Link, LiveFeed};
 
 /// How long the bridge gathers messages before emitting: one frame.
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -61,6 +61,8 @@ async fn run<R: Runtime>(
         let _ = app.emit_to(EventTarget::webview_window(&pane.window), PANE_EVENT, event);
     };
     let mut out = Outgoing::new(&pane.id, generation);
+    // A server's feed says when its connection drops and comes back.
+    let mut link = feed.link();
     let mut held: Vec<LiveMessage> = Vec::new();
     let mut held_changes = 0u64;
     let mut paused = false;
@@ -106,6 +108,22 @@ async fn run<R: Runtime>(
             }
             _ = sleep_until(deadline) => {
                 out.flush(emit);
+                continue;
+            }
+            state = link_changed(&mut link) => {
+                match state {
+                    Some(state) => {
+                        out.flush(emit);
+                        emit(PaneEvent::Link {
+                            pane: pane.id.clone(),
+                            generation,
+                            reconnecting: state.reconnecting,
+                            seq: state.seq,
+                            message: state.message,
+                        });
+                    }
+                    None => link = None,
+                }
                 continue;
             }
         };
@@ -197,6 +215,18 @@ async fn next_messages(feed: &mut dyn LiveFeed) -> Vec<LiveMessage> {
         }
     }
     messages
+}
+
+/// The link's next state; `None` once it can change no more. Never resolves without a
+/// link.
+async fn link_changed(link: &mut Option<watch::Receiver<Link>>) -> Option<Link> {
+    match link {
+        Some(link) => {
+            link.changed().await.ok()?;
+            Some(link.borrow_and_update().clone())
+        }
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

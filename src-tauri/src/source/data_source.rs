@@ -116,6 +116,23 @@ pub trait LiveFeed: Send {
     /// The table whose rows the feed shows, when it shows one table's rows (not an
     /// aggregate, a join or another derived result): what makes a pane editable.
     fn table(&self) -> Option<Arc<TableDef>>;
+
+    /// The state of the connection under the feed, for a feed that has one (a
+    /// server's): it changes when the connection drops and when it is back.
+    fn link(&self) -> Option<tokio::sync::watch::Receiver<Link>> {
+        None
+    }
+}
+
+/// The connection under a remote feed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Link {
+    /// The connection dropped and the feed is trying again: its rows are as of `seq`
+    /// and not live. `false` once it is back (it resumed from `seq`, or sent `resync`).
+    pub reconnecting: bool,
+    pub seq: u64,
+    /// Why, and when it tries again.
+    pub message: String,
 }
 
 /// An import's file, target and options, with its progress callback and cancel flag.

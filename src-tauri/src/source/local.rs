@@ -1,10 +1,8 @@
 //! The embedded engine as a data source: a database folder opened in this process.
 //! Every call opens a `Session` acting as the caller's user, as each command did before
-//! the seam; the catalog is read from the engine's summary (`local/catalog.rs`) and
-//! grid edits are typed against the table's columns (`local/edit.rs`).
-
-mod catalog;
-mod edit;
+//! the seam; the catalog is read from the engine's summary (`catalog.rs`) and grid
+//! edits are typed against the table's columns (`edit.rs`) for the engine's typed
+//! write API.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +16,7 @@ use tidepool_engine::{
 };
 
 use super::data_source::{DataSource, ImportJob, LiveFeed, Outcome};
+use super::{catalog, edit};
 use crate::error::IpcResult;
 use crate::ipc::{CatalogView, DatabaseInfo, ResultColumn, WriteResult};
 

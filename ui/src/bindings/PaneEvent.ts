@@ -18,4 +18,4 @@ count: number, total: number,
 /**
  * The changed rows, for cues; at most `MARK_LIMIT` (then `truncated`).
  */
-marks: Array<ChangeMark>, truncated: boolean, } | { "type": "paused", pane: string, generation: number, waiting: number, } | { "type": "resync", pane: string, generation: number, missed_from_seq: number, } | { "type": "error", pane: string, generation: number, message: string, } | { "type": "closed", pane: string, generation: number, reason: string, };
+marks: Array<ChangeMark>, truncated: boolean, } | { "type": "paused", pane: string, generation: number, waiting: number, } | { "type": "resync", pane: string, generation: number, missed_from_seq: number, } | { "type": "error", pane: string, generation: number, message: string, } | { "type": "link", pane: string, generation: number, reconnecting: boolean, seq: number, message: string, } | { "type": "closed", pane: string, generation: number, reason: string, };

@@ -51,7 +51,7 @@ fn json_prints_one_object_per_statement() {
     );
     assert_eq!(
         stdout(&out),
-        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"hi\"],[2,\"yo\"]]}\n{\"affected\":1}\n"
+        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"hi\"],[2,\"yo\"]],\"types\":[\"BIGINT\",\"TEXT\"]}\n{\"affected\":1}\n"
     );
 }
 
@@ -143,7 +143,7 @@ fn user_sessions_see_only_their_rows() {
         &["--user", "bob", "--format", "json", "-c", "SELECT * FROM app.notes"],
         None,
     );
-    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]]}\n");
+    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]],\"types\":[\"INT\",\"TEXT\"]}\n");
     let admin = tidepool(
         dir.path(),
         &["--format", "csv", "-c", "SELECT * FROM app.notes ORDER BY _user, id"],
@@ -346,7 +346,7 @@ fn parameters_come_from_param_flags_or_a_batch_file() {
     );
     assert_eq!(
         stdout(&out),
-        "{\"columns\":[\"room\",\"body\"],\"rows\":[[\"c\",null],[\"d\",\"x\"],[\"e\",\"y\"]]}\n"
+        "{\"columns\":[\"room\",\"body\"],\"rows\":[[\"c\",null],[\"d\",\"x\"],[\"e\",\"y\"]],\"types\":[\"TEXT\",\"TEXT\"]}\n"
     );
     // Without values, or with one of the wrong type, the error says so.
     let out = tidepool(dir.path(), &["-c", "SELECT * FROM app.m WHERE id = $1"], None);

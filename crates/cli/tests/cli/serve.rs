@@ -569,7 +569,10 @@ async fn oversized_and_malformed_requests_get_errors_and_the_server_keeps_servin
     }
     let (status, body) = served.post_sql(&admin, &json!({ "sql": "SELECT 1;\n  SELEC 2" }).to_string());
     assert_eq!(status, 400);
-    assert_eq!(body["results"], json!([{ "columns": ["Int64(1)"], "rows": [[1]] }]));
+    assert_eq!(
+        body["results"],
+        json!([{ "columns": ["Int64(1)"], "types": ["BIGINT"], "rows": [[1]] }])
+    );
     assert_eq!(
         (
             body["error"]["code"].as_str(),

@@ -22,6 +22,11 @@ pub enum LiveMessage {
         /// an aggregate, every column of a DISTINCT, or the row's columns and its
         /// occurrence number when nothing smaller identifies a row.
         key: Vec<String>,
+        /// The table whose rows these are (`namespace.name`), when the rows are one
+        /// table's (not an aggregate, a join or another derived result): what a client
+        /// needs to edit them. Absent otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        table: Option<String>,
         /// `incremental` (work per commit follows the change) or `reevaluate` (the
         /// query is re-run when a commit touches a table it reads, at most once per
         /// interval, and the result diffed).

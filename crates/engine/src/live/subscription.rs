@@ -263,6 +263,7 @@ impl Sub {
             subscription: self.id.clone(),
             columns: self.query.columns.clone(),
             key: self.query.key.clone(),
+            table: self.query.rows().map(|rows| rows.def.full_name()),
             maintenance: self.query.maintenance_name().to_string(),
             order_by: self.query.order_by.clone(),
             snapshot_seq: seq,

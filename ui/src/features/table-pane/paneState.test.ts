@@ -16,6 +16,25 @@ function changes(from_seq: number, to_seq: number, marks: ChangeMark[], total = 
 }
 
 describe("applying batches", () => {
+  it("marks the rows not live while the server connection is away, and live again when it is back", () => {
+    let [state] = applyEvent(initialLive(1), snapshot(10, 2), 0);
+    let effect;
+    [state, effect] = applyEvent(
+      state,
+      { type: "link", pane, generation: 1, reconnecting: true, seq: 10, message: "the server closed the connection; trying again in 0.5 s" },
+      0,
+    );
+    expect(effect).toBe("none");
+    expect(state.reconnecting).toMatch(/trying again/);
+    expect(state.seq).toBe(10);
+    // Caught up: the changes follow on from the seq it had.
+    [state] = applyEvent(state, { type: "link", pane, generation: 1, reconnecting: false, seq: 10, message: "connected again" }, 0);
+    expect(state.reconnecting).toBeNull();
+    [state, effect] = applyEvent(state, changes(11, 11, [{ op: "insert", key: [3], columns: [] }], 3), 0);
+    expect(effect).toBe("refetch");
+    expect(state.seq).toBe(11);
+  });
+
   it("applies a snapshot and then batches that follow on", () => {
     let [state, effect] = applyEvent(initialLive(1), snapshot(10, 2), 0);
     expect(effect).toBe("refetch");

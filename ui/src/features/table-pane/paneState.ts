@@ -31,6 +31,9 @@ export interface PaneLive {
   version: number;
   error: string | null;
   closed: string | null;
+  /** The connection to the server dropped: why, and when it tries again. The rows are
+   * as of `seq` and not live until it is back (null). */
+  reconnecting: string | null;
 }
 
 /** What the pane must do after an event. */
@@ -50,6 +53,7 @@ export function initialLive(generation: number): PaneLive {
     version: 0,
     error: null,
     closed: null,
+    reconnecting: null,
   };
 }
 
@@ -106,7 +110,9 @@ export function applyEvent(state: PaneLive, event: PaneEvent, now: number): [Pan
     case "error":
       return [{ ...state, error: event.message }, "none"];
     case "closed":
-      return [{ ...state, closed: event.reason }, "none"];
+      return [{ ...state, closed: event.reason, reconnecting: null }, "none"];
+    case "link":
+      return [{ ...state, reconnecting: event.reconnecting ? event.message : null, version: state.version + 1 }, "none"];
   }
 }
 

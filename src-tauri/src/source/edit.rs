@@ -1,5 +1,6 @@
 //! Grid edits in the engine's typed form: the UI's JSON cells and keys converted with
-//! the table's column types, for the engine's typed write API (no SQL text).
+//! the table's column types — for the engine's typed write API (no SQL text) in a
+//! local folder, and checked the same way before a server is asked.
 
 use std::collections::BTreeMap;
 

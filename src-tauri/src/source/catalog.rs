@@ -1,7 +1,8 @@
-//! The catalog tree's data read from the engine's summary: namespaces, tables with
-//! their kinds, row counts, columns and unique constraints.
+//! The catalog tree's data from the engine's summary — read in process for a local
+//! folder, or as a server's `GET /v1/catalog` answers it: namespaces, tables with their
+//! kinds, row counts, columns and unique constraints.
 
-use tidepool_engine::{Engine, TableKind as EngineKind};
+use tidepool_engine::{Engine, NamespaceSummary, TableKind as EngineKind};
 
 use crate::ipc::{CatalogColumn, CatalogNamespace, CatalogTable, CatalogView, DatabaseInfo, TableKind};
 
@@ -13,9 +14,11 @@ pub fn info_of(engine: &Engine) -> DatabaseInfo {
 }
 
 pub fn view(engine: &Engine) -> CatalogView {
-    let database = info_of(engine);
-    let namespaces = engine
-        .catalog_summary()
+    view_of(info_of(engine), engine.catalog_summary())
+}
+
+pub fn view_of(database: DatabaseInfo, summary: Vec<NamespaceSummary>) -> CatalogView {
+    let namespaces = summary
         .into_iter()
         .map(|ns| CatalogNamespace {
             name: ns.name,
