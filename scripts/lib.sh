@@ -7,12 +7,14 @@ set -euo pipefail
 # Debian/Ubuntu packages the build needs: a C/C++ toolchain, clang + libclang-dev
 # (bindgen in librocksdb-sys), Tauri's WebKitGTK stack, for the end-to-end suite Xvfb
 # and WebKitGTK's WebDriver, and for the package check desktop-file-validate and
-# xprop/xwininfo.
+# xprop/xwininfo, and for the OS keychain that keeps server tokens libdbus (the Secret
+# Service client) with, for its tests, a D-Bus session bus and GNOME Keyring.
 SYSTEM_PACKAGES=(
   build-essential pkg-config clang libclang-dev
   libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver
   desktop-file-utils x11-utils
+  libdbus-1-dev dbus gnome-keyring
 )
 
 sudo_if_needed() {
@@ -114,4 +116,23 @@ save_rocksdb_cache() {
   mkdir -p "$dir"
   cp "$lib" "$dir/librocksdb.a.tmp.$$" && mv "$dir/librocksdb.a.tmp.$$" "$dir/librocksdb.a"
   echo "setup: cached RocksDB library in $dir"
+}
+
+# Runs a command inside a D-Bus session of its own with GNOME Keyring serving the
+# Secret Service, unlocked: the real keychain the app's connection tests keep tokens in
+# (tests/app/connections.rs), in a throwaway folder, so the user's own keyring is never
+# touched. Its login password is a throwaway too: with an empty one gnome-keyring makes
+# no login keyring, and the Secret Service then has no default collection to store in.
+# The daemon ends with the session.
+with_secret_service() {
+  local dir status=0
+  dir=$(mktemp -d)
+  dbus-run-session -- bash -c '
+    set -euo pipefail
+    dir=$1; shift
+    printf "%s" throwaway | XDG_DATA_HOME="$dir" XDG_RUNTIME_DIR="$dir" \
+      gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
+    exec "$@"' with_secret_service "$dir" "$@" || status=$?
+  rm -rf "$dir"
+  return "$status"
 }

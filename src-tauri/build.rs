@@ -42,6 +42,13 @@ fn main() {
         "demo_status",
         "open_demo",
         "set_demo_writer",
+        "test_connection",
+        "connect_server",
+        "connect_saved",
+        "saved_connections",
+        "rename_connection",
+        "forget_connection",
+        "server_connection",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

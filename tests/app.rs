@@ -16,6 +16,10 @@ use tidepool_studio::state::AppState;
 #[path = "../crates/engine/tests/engine/tmpfs.rs"]
 mod tmpfs;
 
+/// Connect to Server and the saved connections, whose tokens go to a real keychain.
+#[path = "app/connections.rs"]
+mod connections;
+
 struct Harness {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use tidepool_studio::error::IpcError;
 use tidepool_studio::ipc::{
-    CatalogView, ConsoleRun, DatabaseInfo, DemoStatus, EngineSettingsStatus, ExportResult, ExportSource, FileFilter,
-    HistoryEntry, ImportEvent, ImportPreview, ImportRequest, LocalApiStatus, PaneEvent, PaneInfo, RecentDatabase,
-    RowWindow, WriteResult,
+    CatalogView, ConnectionList, ConsoleRun, DatabaseInfo, DemoStatus, EngineSettingsStatus, ExportResult,
+    ExportSource, FileFilter, HistoryEntry, ImportEvent, ImportPreview, ImportRequest, LocalApiStatus, PaneEvent,
+    PaneInfo, RecentDatabase, RowWindow, ServerCheck, ServerConnection, WriteResult,
 };
 use ts_rs::{Config, TS};
 
@@ -34,6 +34,9 @@ fn export_all(dir: &Path) {
     RowWindow::export_all(&config).unwrap();
     WriteResult::export_all(&config).unwrap();
     IpcError::export_all(&config).unwrap();
+    ServerCheck::export_all(&config).unwrap();
+    ServerConnection::export_all(&config).unwrap();
+    ConnectionList::export_all(&config).unwrap();
 }
 
 /// Every `.ts` file under `dir`, by relative path.

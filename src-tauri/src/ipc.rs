@@ -472,3 +472,87 @@ pub struct RecentDatabase {
     /// When it was last opened, milliseconds since the Unix epoch.
     pub opened_ms: i64,
 }
+
+// Server connections: File → Connect to Server… and the start page (`connections.rs`,
+// `commands/connections.rs`). A token never crosses back to the window: it goes from
+// the dialog to the server and to the OS keychain only.
+
+/// What a server answered when a URL and token were tried (`GET /v1/status`).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ServerCheck {
+    /// The server's URL as the app uses it: `http(s)://host:port`.
+    pub url: String,
+    /// `admin`, or the user the token acts as.
+    pub acting_as: String,
+    /// The token may act as any user (the acting user selector applies).
+    pub is_admin: bool,
+    /// Where the database is on the server's machine.
+    pub database: String,
+    pub last_seq: u64,
+    /// The server's Tidepool version.
+    pub version: String,
+}
+
+/// Where a connection's token is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKept {
+    /// In the OS keychain: the saved connection opens without asking for it.
+    Keychain,
+    /// There is no keychain to keep it in: held in memory until the app quits, then
+    /// asked for again.
+    Session,
+    /// The connection was not saved: the token is forgotten with it.
+    NotSaved,
+}
+
+/// The OS keychain the tokens of saved connections go to.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct KeychainStatus {
+    pub available: bool,
+    /// What it is called on this system (e.g. "the macOS Keychain").
+    pub name: String,
+    /// Why it is not available.
+    pub error: Option<String>,
+}
+
+/// A server connection saved for later. Its token is not in it: it is in the OS
+/// keychain (or, without one, held until the app quits).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SavedConnection {
+    pub id: String,
+    pub name: String,
+    /// `http(s)://host:port`.
+    pub url: String,
+    /// The CA certificate file trusted for this server instead of the system's roots.
+    pub ca_cert: Option<String>,
+    /// Who the token acted as when it was last used.
+    pub acting_as: Option<String>,
+    /// When it was last opened, milliseconds since the Unix epoch.
+    pub last_used_ms: Option<i64>,
+}
+
+/// The saved connections, most recently used first, and the keychain their tokens
+/// are kept in.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ConnectionList {
+    pub connections: Vec<SavedConnection>,
+    pub keychain: KeychainStatus,
+}
+
+/// The server whose database is open.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ServerConnection {
+    /// The saved connection it was opened from, if it is saved.
+    pub id: Option<String>,
+    pub name: String,
+    pub server: ServerCheck,
+    pub ca_cert: Option<String>,
+    pub token: TokenKept,
+    /// Why the token could not go to the keychain, when it was to be saved.
+    pub keychain_error: Option<String>,
+}
+
+/// Sent (without payload) when File → Connect to Server… is chosen: the window shows
+/// its connect dialog.
+pub const CONNECT_EVENT: &str = "connect-server";

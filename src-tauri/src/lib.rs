@@ -21,19 +21,24 @@
 //! Cancel and the statement timeout stop a run, `console_runs.rs`); the catalog tree
 //! is refreshed by `catalog.rs`'s watcher after every commit. The demo shop's writer
 //! (`demo.rs`, from the `tidepool-demo` crate) is one more writer of the same kind,
-//! running while the demo database is open. All IPC types are in
-//! `ipc.rs` and `error.rs`, exported to TypeScript with ts-rs.
+//! running while the demo database is open. File → Connect to Server opens a
+//! `tidepool serve`'s database as the remote source (`commands/connections.rs`); saved
+//! connections are kept in `connections.rs`, their tokens in the OS keychain
+//! (`keychain.rs`). All IPC types are in `ipc.rs` and `error.rs`, exported to
+//! TypeScript with ts-rs.
 
 #[cfg(feature = "bench-writer")]
 mod bench_writer;
 pub mod catalog;
 pub mod commands;
+pub mod connections;
 pub mod console_runs;
 pub mod demo;
 pub mod engine_settings;
 pub mod error;
 pub mod history;
 pub mod ipc;
+pub mod keychain;
 pub mod local_api;
 pub mod menu;
 pub mod pane;
@@ -48,13 +53,17 @@ use std::path::PathBuf;
 
 use tauri::{Emitter, Manager, Runtime};
 
+use crate::connections::Connections;
+use crate::keychain::Keychain;
 use crate::state::AppState;
 
 /// Registers the state and every command: the part of the app that runs the same in a
 /// window and under Tauri's mock runtime in tests.
 pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
+    let connections = Connections::new(state.memory.dir(), Keychain::new(keychain::SERVICE));
     builder
         .manage(state)
+        .manage(connections)
         .invoke_handler(tauri::generate_handler![
             commands::database::database_info,
             commands::database::open_database,
@@ -89,6 +98,13 @@ pub fn configure<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tau
             commands::demo::demo_status,
             commands::demo::open_demo,
             commands::demo::set_demo_writer,
+            commands::connections::test_connection,
+            commands::connections::connect_server,
+            commands::connections::connect_saved,
+            commands::connections::saved_connections,
+            commands::connections::rename_connection,
+            commands::connections::forget_connection,
+            commands::connections::server_connection,
         ])
         .setup(|app| {
             catalog::spawn_watcher(app.handle().clone());

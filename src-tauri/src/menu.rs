@@ -1,18 +1,20 @@
-//! The window menu: File → New / Open database (native dialogs), Open Recent, Open Demo
-//! Database, Quit.
+//! The window menu: File → New / Open database (native dialogs), Open Recent, Connect to
+//! Server… (the window's dialog), Open Demo Database, Quit.
 
 use std::path::PathBuf;
 
 use tauri::menu::{Menu, MenuEvent, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 
 use crate::commands::database::switch_database;
+use crate::ipc::CONNECT_EVENT;
 use crate::state::AppState;
 
 const NEW: &str = "file-new-database";
 const OPEN: &str = "file-open-database";
 const DEMO: &str = "file-open-demo";
+const CONNECT: &str = "file-connect-server";
 /// Open Recent items are `recent:<path>`.
 const RECENT: &str = "recent:";
 
@@ -32,6 +34,7 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
                 .build(app)?,
         )
         .item(&recent_menu(app)?)
+        .item(&MenuItemBuilder::with_id(CONNECT, "Connect to Server…").build(app)?)
         .item(&MenuItemBuilder::with_id(DEMO, "Open Demo Database").build(app)?);
     if !macos {
         file = file.separator().item(&PredefinedMenuItem::quit(app, None)?);
@@ -112,6 +115,10 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 open(&app, path);
             }
         }),
+        // The dialog is the window's: URL, token, certificate, Test and Save.
+        CONNECT => {
+            let _ = app.emit(CONNECT_EVENT, ());
+        }
         DEMO => {
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = crate::commands::demo::open(&app).await {

@@ -47,6 +47,11 @@ impl Memory {
         }
     }
 
+    /// The app's data folder, where these files are.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Puts `path` first in the recent list.
     pub fn opened(&self, path: &Path) {
         let path = path.display().to_string();

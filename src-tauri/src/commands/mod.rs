@@ -2,6 +2,7 @@
 //! calls the engine and maps the error to `IpcError`; nothing here panics on bad input.
 
 pub mod catalog;
+pub mod connections;
 pub mod console;
 pub mod database;
 pub mod demo;
