@@ -163,8 +163,8 @@ impl Follower {
     /// subscription's. False once the feed is done.
     async fn refused(&mut self, error: ClientError) -> bool {
         if error.kind == ErrorKind::Unauthorized {
-            let reason = format!("the server refused the token: {}", error.message);
-            self.deliver(self.closed(reason)).await;
+            // "the token was revoked (the server refused the token)"
+            self.deliver(self.closed(error.message)).await;
             return false;
         }
         let message = LiveMessage::Error {
