@@ -81,7 +81,7 @@ impl Keychain {
 fn failure(error: Error) -> KeychainError {
     KeychainError(match error {
         Error::PlatformFailure(e) => e.to_string(),
-        Error::NoStorageAccess(e) => format!("it refused access ({e})"),
+        Error::NoStorageAccess(e) => format!("it is locked, or has no keyring to store in ({e})"),
         other => other.to_string(),
     })
 }

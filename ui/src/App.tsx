@@ -1,17 +1,22 @@
 // The window: catalog tree on the left; tabs of consoles, live panes and tools on the
-// right, in one group or two side by side; the database, theme, Local API and acting
-// user in the status bar. The tabs of each database are saved and come back when it
-// is opened again.
+// right, in one group or two side by side; the database (a folder, or a server and who
+// the token acts as there), theme, Local API and acting user in the status bar. The tabs
+// of each database are saved and come back when it is opened again. File → Connect to
+// Server… and the start page open the connect dialog.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import type { CatalogTable } from "./bindings/CatalogTable";
 import type { CatalogView } from "./bindings/CatalogView";
 import type { ExportSource } from "./bindings/ExportSource";
 import type { PaneInfo } from "./bindings/PaneInfo";
+import type { ServerConnection } from "./bindings/ServerConnection";
 import { useTheme, type ThemeChoice } from "./features/appearance/themeChoice";
 import { CatalogTree, FOCUS_TREE_EVENT } from "./features/catalog/CatalogTree";
 import type { Command } from "./features/commands/commands";
 import { CommandLayer } from "./features/commands/CommandLayer";
+import { CONNECT_SERVER_EVENT, ConnectDialog, type TokenRequest } from "./features/connections/ConnectDialog";
+import { serverLabel, tokenNote } from "./features/connections/connection";
+import { OpenServer } from "./features/connections/openServer";
 import { Console } from "./features/console/Console";
 import { DEMO_CONSOLE, DEMO_ORDERS, demoLayout } from "./features/demo/demoLayout";
 import { DemoWriter } from "./features/demo/DemoWriter";
@@ -44,7 +49,7 @@ import {
   type Layout,
   type Tab,
 } from "./features/workspace/workspace";
-import { api, onCatalog } from "./ipc";
+import { api, onCatalog, onConnectRequest } from "./ipc";
 
 let nextTab = 1;
 const newId = (kind: string) => `${kind}-${nextTab++}`;
@@ -64,6 +69,10 @@ export function App() {
   const [exporting, setExporting] = useState<{ source: ExportSource; name: string } | null>(null);
   const [dragging, setDragging] = useState(false);
   const [paletteRequest, setPaletteRequest] = useState(0);
+  /** The open server, when the open database is one. */
+  const [server, setServer] = useState<ServerConnection | null>(null);
+  /** The connect dialog, for a new connection or a saved one's token. */
+  const [connecting, setConnecting] = useState<{ request: TokenRequest | null } | null>(null);
   const { choice: theme, setChoice: setTheme } = useTheme();
   const acting = user.trim() === "" ? null : user.trim();
   const database = catalog?.database.path ?? null;
@@ -86,7 +95,33 @@ export function App() {
         setNotice(e.message);
         setLayout((l) => (allTabs(l).length ? l : addTab(addTab(emptyLayout(), startTab()), consoleTab(FIRST_DRAFT))));
       });
-    return () => void unlisten.then((f) => f());
+    // File → Connect to Server… (the menu's event), or the same asked from inside the page.
+    const openConnect = () => setConnecting({ request: null });
+    const unlistenConnect = onConnectRequest(openConnect);
+    window.addEventListener(CONNECT_SERVER_EVENT, openConnect);
+    return () => {
+      void unlisten.then((f) => f());
+      void unlistenConnect.then((f) => f());
+      window.removeEventListener(CONNECT_SERVER_EVENT, openConnect);
+    };
+  }, []);
+
+  // Another database: is it a server's, and who does the token act as there?
+  useEffect(() => {
+    let current = true;
+    api.serverConnection().then(
+      (connection) => current && setServer(connection),
+      () => current && setServer(null),
+    );
+    return () => {
+      current = false;
+    };
+  }, [database]);
+
+  const connected = useCallback((connection: ServerConnection) => {
+    setConnecting(null);
+    setServer(connection);
+    if (connection.token === "session") setNotice(tokenNote(connection.token, "the keychain", connection.keychain_error));
   }, []);
 
   // Another database (or the first): its saved tabs come back.
@@ -208,6 +243,7 @@ export function App() {
       { id: "view.live", title: "Live queries (system.live)", group: "View", run: () => openSingleton("live-queries") },
       { id: "view.start", title: "Start page", group: "View", run: () => openSingleton("start") },
       { id: "demo.open", title: "Open the demo database", group: "Database", run: () => void api.openDemo().catch((e: { message: string }) => setNotice(e.message)) },
+      { id: "server.connect", title: "Connect to a server…", group: "Database", run: () => setConnecting({ request: null }) },
     ],
     [newConsole, close, current, layout.groups.length, layout.focus, exportTab, openSingleton],
   );
@@ -262,183 +298,199 @@ export function App() {
     importFile: () => setImporting({}),
     liveQueries: () => openSingleton("live-queries"),
     palette: () => setPaletteRequest((n) => n + 1),
+    connect: (request: TokenRequest | null) => setConnecting({ request }),
+    connected,
   };
 
   return (
-    <div className="app" onDragStart={() => setDragging(true)} onDragEnd={() => setDragging(false)}>
-      <aside className="sidebar">
-        <div className="sidebar-title">
-          Tidepool
-          <span className="sidebar-actions">
-            <button title="New table" aria-label="New table" onClick={() => setDesigner({ kind: "create" })}>
-              + Table
-            </button>
-            <button title="Import a CSV or Parquet file" aria-label="Import a file" onClick={() => setImporting({})}>
-              Import
-            </button>
-          </span>
-        </div>
-        <CatalogTree
-          catalog={catalog}
-          onOpen={openTable}
-          onAction={(table, action) => {
-            const name = `${table.namespace}.${table.name}`;
-            if (action === "open-right") openTable(table, "right");
-            else if (action === "export") {
-              const source: ExportSource = { kind: "table", table: name, user: acting };
-              setExporting({ source, name: suggestExportName(source, new Date()) });
-            }
-            else if (action === "import") setImporting({ table: name });
-            else if (action === "alter") setDesigner({ kind: "alter", table });
-          }}
-        />
-      </aside>
-      <main className={`main ${split ? "split" : ""}`}>
-        <div className="strips">
-          {layout.groups.map((group, g) => (
-            <div key={g} className={`strip ${layout.focus === g ? "focused" : ""}`} data-group={g}>
-              <TabStrip
-                tabs={group.tabs}
-                active={group.active}
-                split={split}
-                onActivate={(id) => setLayout((l) => activate(l, id))}
-                onClose={close}
-                onCloseOthers={(id) =>
-                  setLayout((l) => l.groups[g].tabs.filter((t) => t.id !== id).reduce((acc, t) => closeTab(acc, t.id), l))
-                }
-                onMove={(id) => setLayout((l) => moveToOtherSide(l, id))}
-                onNewConsole={() => setLayout((l) => addTab({ ...l, focus: g }, consoleTab()))}
-                onDropTab={(id) => {
-                  setDragging(false);
-                  setLayout((l) => moveTab(l, id, g));
-                }}
-              />
-            </div>
-          ))}
-        </div>
-        {notice && (
-          <div className="inline-error" role="alert">
-            {notice}
-            <button className="dismiss" onClick={() => setNotice(null)}>
-              ×
-            </button>
+    <OpenServer.Provider value={server}>
+      <div className="app" onDragStart={() => setDragging(true)} onDragEnd={() => setDragging(false)}>
+        <aside className="sidebar">
+          <div className="sidebar-title">
+            Tidepool
+            <span className="sidebar-actions">
+              <button title="New table" aria-label="New table" onClick={() => setDesigner({ kind: "create" })}>
+                + Table
+              </button>
+              <button title="Import a CSV or Parquet file" aria-label="Import a file" onClick={() => setImporting({})}>
+                Import
+              </button>
+            </span>
           </div>
-        )}
-        {/* Every tab's page lives in one list (so moving a tab between sides never
-            remounts it, which would close its pane), placed in its side's column. */}
-        <div className="tab-body">
-          {allTabs(layout).map((tab) => {
-            const side = findTab(layout, tab.id)!.group;
-            const visible = layout.groups[side].active === tab.id;
-            return (
-              <div
-                key={tab.id}
-                className="tab-page"
-                hidden={!visible}
-                style={{ gridColumn: columnOf(tab.id) }}
-                data-side={side}
-                onMouseDown={() => layout.focus !== side && setLayout((l) => ({ ...l, focus: side }))}
-              >
-                {tab.kind === "console" && (
-                  <Console
-                    initialText={tab.draft ?? ""}
-                    onDraft={(text) => noteDraft(tab.id, text)}
-                    catalog={catalog}
-                    user={acting}
-                    onLive={onLive}
-                    onExport={(sql, user) => {
-                      const source: ExportSource = { kind: "query", sql, user };
-                      setExporting({ source, name: suggestExportName(source, new Date()) });
-                    }}
-                  />
-                )}
-                {(tab.kind === "pane" || tab.kind === "live") && tab.info && (
-                  <TablePane
-                    initial={tab.info}
-                    table={tab.table ?? null}
-                    initialFilter={paneFilter(tab.info) ?? ""}
-                    onInfo={(info) => setLayout((l) => replaceTab(l, tab.id, (t) => ({ ...t, info })))}
-                    initialFeedOpen={tab.feed}
-                    toolbar={
-                      <button onClick={() => exportTab(tab)} title="Export the pane's rows to CSV, JSON or Parquet">
-                        Export
-                      </button>
-                    }
-                  />
-                )}
-                {tab.kind === "start" && <StartPage current={database} actions={startActions} />}
-                {tab.kind === "live-queries" && <LiveQueries visible={visible} />}
+          <CatalogTree
+            catalog={catalog}
+            onOpen={openTable}
+            onAction={(table, action) => {
+              const name = `${table.namespace}.${table.name}`;
+              if (action === "open-right") openTable(table, "right");
+              else if (action === "export") {
+                const source: ExportSource = { kind: "table", table: name, user: acting };
+                setExporting({ source, name: suggestExportName(source, new Date()) });
+              }
+              else if (action === "import") setImporting({ table: name });
+              else if (action === "alter") setDesigner({ kind: "alter", table });
+            }}
+          />
+        </aside>
+        <main className={`main ${split ? "split" : ""}`}>
+          <div className="strips">
+            {layout.groups.map((group, g) => (
+              <div key={g} className={`strip ${layout.focus === g ? "focused" : ""}`} data-group={g}>
+                <TabStrip
+                  tabs={group.tabs}
+                  active={group.active}
+                  split={split}
+                  onActivate={(id) => setLayout((l) => activate(l, id))}
+                  onClose={close}
+                  onCloseOthers={(id) =>
+                    setLayout((l) => l.groups[g].tabs.filter((t) => t.id !== id).reduce((acc, t) => closeTab(acc, t.id), l))
+                  }
+                  onMove={(id) => setLayout((l) => moveToOtherSide(l, id))}
+                  onNewConsole={() => setLayout((l) => addTab({ ...l, focus: g }, consoleTab()))}
+                  onDropTab={(id) => {
+                    setDragging(false);
+                    setLayout((l) => moveTab(l, id, g));
+                  }}
+                />
               </div>
-            );
-          })}
-          {!split && dragging && (
-            <div
-              className="split-drop"
-              onDragOver={(e) => e.dataTransfer.types.includes(TAB_MIME) && e.preventDefault()}
-              onDrop={(e) => {
-                const id = e.dataTransfer.getData(TAB_MIME);
-                setDragging(false);
-                if (id) setLayout((l) => moveToOtherSide(l, id));
-              }}
-            >
-              Drop here to split
+            ))}
+          </div>
+          {notice && (
+            <div className="inline-error" role="alert">
+              {notice}
+              <button className="dismiss" onClick={() => setNotice(null)}>
+                ×
+              </button>
             </div>
           )}
-        </div>
-      </main>
-      <footer className="statusbar">
-        <span className="db-path" title="Open database">
-          {catalog ? catalog.database.path : "no database"}
-        </span>
-        <span>seq {catalog?.database.last_seq ?? "–"}</span>
-        <div className="spacer" />
-        <label className="theme-choice">
-          theme
-          <select value={theme} onChange={(e) => setTheme(e.target.value as ThemeChoice)} aria-label="Theme">
-            <option value="system">system</option>
-            <option value="light">light</option>
-            <option value="dark">dark</option>
-          </select>
-        </label>
-        <DemoWriter database={database} />
-        <LocalApiButton />
-        <ActingUser value={user} onChange={setUser} />
-      </footer>
-      <CommandLayer commands={commands} openRequest={paletteRequest} />
-      {designer && (
-        <TableDesigner
-          catalog={catalog}
-          mode={designer}
-          user={acting}
-          onClose={() => setDesigner(null)}
-          onDone={(name) => {
-            const altered = designer.kind === "alter";
-            setDesigner(null);
-            // A new table opens; an altered one is already where the user came from.
-            if (altered) return;
-            api
-              .openPane(name, null, acting)
-              .then((info) => addPane(info, name, name))
-              .catch((e: { message: string }) => setNotice(e.message));
-          }}
-        />
-      )}
-      {importing && (
-        <ImportDialog
-          catalog={catalog}
-          user={acting}
-          initialTable={importing.table}
-          onClose={() => setImporting(null)}
-          onImported={(table) => {
-            if (allTabs(layoutRef.current).some((t) => t.table === table)) return;
-            api
-              .openPane(table, null, acting)
-              .then((info) => addPane(info, table, table))
-              .catch(() => undefined);
-          }}
-        />
-      )}
-      {exporting && <ExportDialog source={exporting.source} suggestedName={exporting.name} onClose={() => setExporting(null)} />}
-    </div>
+          {/* Every tab's page lives in one list (so moving a tab between sides never
+              remounts it, which would close its pane), placed in its side's column. */}
+          <div className="tab-body">
+            {allTabs(layout).map((tab) => {
+              const side = findTab(layout, tab.id)!.group;
+              const visible = layout.groups[side].active === tab.id;
+              return (
+                <div
+                  key={tab.id}
+                  className="tab-page"
+                  hidden={!visible}
+                  style={{ gridColumn: columnOf(tab.id) }}
+                  data-side={side}
+                  onMouseDown={() => layout.focus !== side && setLayout((l) => ({ ...l, focus: side }))}
+                >
+                  {tab.kind === "console" && (
+                    <Console
+                      initialText={tab.draft ?? ""}
+                      onDraft={(text) => noteDraft(tab.id, text)}
+                      catalog={catalog}
+                      user={acting}
+                      onLive={onLive}
+                      onExport={(sql, user) => {
+                        const source: ExportSource = { kind: "query", sql, user };
+                        setExporting({ source, name: suggestExportName(source, new Date()) });
+                      }}
+                    />
+                  )}
+                  {(tab.kind === "pane" || tab.kind === "live") && tab.info && (
+                    <TablePane
+                      initial={tab.info}
+                      table={tab.table ?? null}
+                      initialFilter={paneFilter(tab.info) ?? ""}
+                      onInfo={(info) => setLayout((l) => replaceTab(l, tab.id, (t) => ({ ...t, info })))}
+                      onStale={(stale) => setLayout((l) => replaceTab(l, tab.id, (t) => ({ ...t, stale })))}
+                      initialFeedOpen={tab.feed}
+                      toolbar={
+                        <button onClick={() => exportTab(tab)} title="Export the pane's rows to CSV, JSON or Parquet">
+                          Export
+                        </button>
+                      }
+                    />
+                  )}
+                  {tab.kind === "start" && <StartPage current={database} server={server} actions={startActions} />}
+                  {tab.kind === "live-queries" && <LiveQueries visible={visible} />}
+                </div>
+              );
+            })}
+            {!split && dragging && (
+              <div
+                className="split-drop"
+                onDragOver={(e) => e.dataTransfer.types.includes(TAB_MIME) && e.preventDefault()}
+                onDrop={(e) => {
+                  const id = e.dataTransfer.getData(TAB_MIME);
+                  setDragging(false);
+                  if (id) setLayout((l) => moveToOtherSide(l, id));
+                }}
+              >
+                Drop here to split
+              </div>
+            )}
+          </div>
+        </main>
+        <footer className="statusbar">
+          {server ? (
+            <span
+              className="db-path db-server"
+              data-server={server.server.url}
+              title={`Server ${server.server.url} (${server.name}), the token acting as ${server.server.acting_as}; its database is ${server.server.database} on the server`}
+            >
+              {serverLabel(server)}
+            </span>
+          ) : (
+            <span className="db-path" title="Open database">
+              {catalog ? catalog.database.path : "no database"}
+            </span>
+          )}
+          <span>seq {catalog?.database.last_seq ?? "–"}</span>
+          <div className="spacer" />
+          <label className="theme-choice">
+            theme
+            <select value={theme} onChange={(e) => setTheme(e.target.value as ThemeChoice)} aria-label="Theme">
+              <option value="system">system</option>
+              <option value="light">light</option>
+              <option value="dark">dark</option>
+            </select>
+          </label>
+          <DemoWriter database={database} />
+          <LocalApiButton />
+          <ActingUser value={user} onChange={setUser} />
+        </footer>
+        <CommandLayer commands={commands} openRequest={paletteRequest} />
+        {designer && (
+          <TableDesigner
+            catalog={catalog}
+            mode={designer}
+            user={acting}
+            onClose={() => setDesigner(null)}
+            onDone={(name) => {
+              const altered = designer.kind === "alter";
+              setDesigner(null);
+              // A new table opens; an altered one is already where the user came from.
+              if (altered) return;
+              api
+                .openPane(name, null, acting)
+                .then((info) => addPane(info, name, name))
+                .catch((e: { message: string }) => setNotice(e.message));
+            }}
+          />
+        )}
+        {importing && (
+          <ImportDialog
+            catalog={catalog}
+            user={acting}
+            initialTable={importing.table}
+            onClose={() => setImporting(null)}
+            onImported={(table) => {
+              if (allTabs(layoutRef.current).some((t) => t.table === table)) return;
+              api
+                .openPane(table, null, acting)
+                .then((info) => addPane(info, table, table))
+                .catch(() => undefined);
+            }}
+          />
+        )}
+        {exporting && <ExportDialog source={exporting.source} suggestedName={exporting.name} onClose={() => setExporting(null)} />}
+        {connecting && <ConnectDialog request={connecting.request} onClose={() => setConnecting(null)} onConnected={connected} />}
+      </div>
+    </OpenServer.Provider>
   );
 }

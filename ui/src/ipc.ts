@@ -4,6 +4,7 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type { CatalogView } from "./bindings/CatalogView";
+import type { ConnectionList } from "./bindings/ConnectionList";
 import type { ConsoleRun } from "./bindings/ConsoleRun";
 import type { DatabaseInfo } from "./bindings/DatabaseInfo";
 import type { DemoStatus } from "./bindings/DemoStatus";
@@ -22,6 +23,8 @@ import type { PaneEvent } from "./bindings/PaneEvent";
 import type { RecentDatabase } from "./bindings/RecentDatabase";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import type { RowWindow } from "./bindings/RowWindow";
+import type { ServerCheck } from "./bindings/ServerCheck";
+import type { ServerConnection } from "./bindings/ServerConnection";
 import type { WriteResult } from "./bindings/WriteResult";
 import type { Json } from "./json";
 
@@ -91,6 +94,20 @@ export const api = {
   openDemo: () => call<DemoStatus>("open_demo"),
   /** Pauses or resumes the demo writer and sets its pace (steps a second). */
   setDemoWriter: (paused: boolean, pace: number) => call<DemoStatus>("set_demo_writer", { paused, pace }),
+  /** Asks a server who the token acts as; opens nothing. */
+  testConnection: (url: string, token: string, caCert: string | null) =>
+    call<ServerCheck>("test_connection", { url, token, caCert }),
+  /** Opens a server's database (the open one closes); `save` keeps the connection, its token in the OS keychain. */
+  connectServer: (url: string, token: string, caCert: string | null, save: boolean, name: string | null) =>
+    call<ServerConnection>("connect_server", { url, token, caCert, save, name }),
+  /** Opens a saved connection with its kept token, or with `token` (it then replaces the kept one). */
+  connectSaved: (id: string, token: string | null) => call<ServerConnection>("connect_saved", { id, token }),
+  savedConnections: () => call<ConnectionList>("saved_connections"),
+  renameConnection: (id: string, name: string) => call<ConnectionList>("rename_connection", { id, name }),
+  /** Removes a saved connection and its token from the keychain. */
+  forgetConnection: (id: string) => call<ConnectionList>("forget_connection", { id }),
+  /** The server whose database is open; null for a folder. */
+  serverConnection: () => call<ServerConnection | null>("server_connection"),
 };
 
 export function onPaneEvent(handler: (event: PaneEvent) => void): Promise<UnlistenFn> {
@@ -107,4 +124,9 @@ export function onCatalog(handler: (view: CatalogView) => void): Promise<Unliste
 
 export function onImportEvent(handler: (event: ImportEvent) => void): Promise<UnlistenFn> {
   return listen<ImportEvent>("import", (e) => handler(e.payload));
+}
+
+/** File → Connect to Server…: the window shows its connect dialog. */
+export function onConnectRequest(handler: () => void): Promise<UnlistenFn> {
+  return listen("connect-server", () => handler());
 }

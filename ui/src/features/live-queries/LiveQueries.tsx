@@ -5,7 +5,7 @@ import { useEffect, useState } from "react";
 
 import type { IpcError } from "../../bindings/IpcError";
 import { api } from "../../ipc";
-import { ReevaluateSetting, SyncWritesSetting } from "../settings/EngineSettings";
+import { ReevaluateSetting, ServerEngineNote, SyncWritesSetting } from "../settings/EngineSettings";
 import { ageText, killSql, lagText, liveRows, LIVE_SQL, statusOf, type LiveRow } from "./liveRows";
 
 const REFRESH_MS = 1000;
@@ -151,6 +151,7 @@ export function LiveQueries({ visible }: LiveQueriesProps) {
       <div className="live-queries-settings">
         <ReevaluateSetting />
         <SyncWritesSetting />
+        <ServerEngineNote />
       </div>
     </section>
   );

@@ -1,18 +1,34 @@
 // The engine settings shown with the live queries: how often a re-evaluated live query
 // (a shape the engine does not keep incrementally) may run again, and whether every
-// commit is fsynced. Saved in the app's settings; they apply when a database is opened.
+// commit is fsynced. Saved in the app's settings; they apply when a database is opened
+// from a folder (a server's database runs with the server's own: it says so instead).
 import { useState } from "react";
 
+import { useOpenServer } from "../connections/openServer";
 import { appliesWhen, parseReevaluateMs, syncWritesNote } from "./engineSettings";
 import { useEngineSettings } from "./useEngineSettings";
 
+/** In place of the engine settings while a server's database is open. */
+export function ServerEngineNote() {
+  const server = useOpenServer();
+  if (!server) return null;
+  return (
+    <span className="muted" data-engine-settings="server">
+      The engine settings here apply to databases opened from a folder; {server.server.url} runs with its own (tidepool
+      serve --reevaluate-ms, --sync).
+    </span>
+  );
+}
+
 export function ReevaluateSetting() {
+  const server = useOpenServer();
   const { status, error: loadError, save: saveSettings } = useEngineSettings();
   /** What is typed; null shows the saved interval. */
   const [typed, setTyped] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  if (server) return null;
   if (!status) return loadError ? <span className="inline-error">{loadError}</span> : null;
   const text = typed ?? String(status.saved.reevaluate_ms);
   const parsed = parseReevaluateMs(text);
@@ -67,10 +83,12 @@ export function ReevaluateSetting() {
 
 /** fsync every commit (`sync_writes`): saved when ticked, applied when a database is opened. */
 export function SyncWritesSetting() {
+  const server = useOpenServer();
   const { status, error: loadError, save } = useEngineSettings();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  if (server) return null;
   if (!status) return loadError ? <span className="inline-error">{loadError}</span> : null;
   const toggle = (on: boolean) => {
     setBusy(true);

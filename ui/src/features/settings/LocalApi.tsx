@@ -1,15 +1,18 @@
 // The Local API setting: serve the open database to scripts, services and the
 // `tidepool` CLI while the app has it open. A status-bar button shows whether it is
-// on and opens the dialog with the switch, the port, the URL and the app's token.
+// on and opens the dialog with the switch, the port, the URL and the app's token. A
+// server's database is not served again: the button says so, disabled.
 import { useEffect, useRef, useState } from "react";
 
 import type { LocalApiStatus } from "../../bindings/LocalApiStatus";
 import { api, onLocalApi } from "../../ipc";
 import { useModal } from "../common/useModal";
+import { useOpenServer } from "../connections/openServer";
 
 export function LocalApiButton() {
   const [status, setStatus] = useState<LocalApiStatus | null>(null);
   const [open, setOpen] = useState(false);
+  const server = useOpenServer();
 
   useEffect(() => {
     const unlisten = onLocalApi(setStatus);
@@ -20,6 +23,18 @@ export function LocalApiButton() {
     return () => void unlisten.then((f) => f());
   }, []);
 
+  if (server) {
+    return (
+      <button
+        className="api-button"
+        disabled
+        data-local-api="server"
+        title={`The Local API serves a database in a local folder; the open one is ${server.server.url}'s, which programs reach there`}
+      >
+        API: n/a on a server
+      </button>
+    );
+  }
   const label = !status?.enabled
     ? "API off"
     : status.url

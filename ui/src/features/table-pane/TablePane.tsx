@@ -36,6 +36,7 @@ import {
   expireFlashes,
   flashOf,
   initialLive,
+  notLive,
   setPaused,
   touchesShown,
   type PaneLive,
@@ -108,9 +109,11 @@ export interface TablePaneProps {
   onInfo?: (info: PaneInfo) => void;
   /** Open with the change feed shown. */
   initialFeedOpen?: boolean;
+  /** Told why the rows stopped being live (the server connection is away, the pane closed), and null when they are live again. */
+  onStale?: (reason: string | null) => void;
 }
 
-export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo, initialFeedOpen = false }: TablePaneProps) {
+export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo, initialFeedOpen = false, onStale }: TablePaneProps) {
   const [info, setInfo] = useState(initial);
   const onInfoRef = useRef(onInfo);
   onInfoRef.current = onInfo;
@@ -308,6 +311,16 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo,
       }),
     [info.pane, fetchRows, resubscribe],
   );
+
+  const stale = notLive(live);
+  const onStaleRef = useRef(onStale);
+  onStaleRef.current = onStale;
+  const reportedStale = useRef<string | null>(null);
+  useEffect(() => {
+    if (stale === reportedStale.current) return;
+    reportedStale.current = stale;
+    onStaleRef.current?.(stale);
+  }, [stale]);
 
   useEffect(() => notePainted(window_.seq, "rows"), [window_]);
   useEffect(() => notePainted(live.seq ?? 0, "live"), [live.seq]);
@@ -548,9 +561,10 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo,
   return (
     <div
       ref={host}
-      className="pane"
+      className={stale !== null ? "pane not-live" : "pane"}
       onKeyDown={find.onHostKeyDown}
       data-pane={info.pane}
+      data-link={live.closed !== null ? "closed" : live.reconnecting !== null ? "reconnecting" : "live"}
       data-rows={live.total}
       data-seq={live.seq ?? ""}
       data-loading={live.loading}
@@ -686,10 +700,14 @@ export function TablePane({ initial, table, initialFilter = "", toolbar, onInfo,
       </div>
       {copy.menu && <CopyMenu at={copy.menu} onPick={(format) => copy.copy(format, true)} onClose={copy.closeMenu} />}
       <div className="pane-status">
-        {live.paused ? (
-          <span className="paused">paused: {live.waiting.toLocaleString()} changes waiting</span>
-        ) : live.closed ? (
+        {live.closed ? (
           <span className="closed">closed: {live.closed}</span>
+        ) : live.reconnecting !== null ? (
+          <span className="reconnecting" title="The rows are as of the seq shown, and not live until the connection is back">
+            reconnecting… {live.reconnecting}
+          </span>
+        ) : live.paused ? (
+          <span className="paused">paused: {live.waiting.toLocaleString()} changes waiting</span>
         ) : (
           <span className={`live ${rate > 0 ? "active" : ""}`}>● LIVE</span>
         )}

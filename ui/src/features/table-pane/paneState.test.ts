@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ChangeMark } from "../../bindings/ChangeMark";
 import type { PaneEvent } from "../../bindings/PaneEvent";
 import { keyString } from "../../json";
-import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, setPaused, touchesShown, FLASH_MS } from "./paneState";
+import { applyEvent, changesPerSecond, expireFlashes, flashOf, initialLive, notLive, setPaused, touchesShown, FLASH_MS } from "./paneState";
 
 const pane = "pane-1";
 
@@ -26,13 +26,22 @@ describe("applying batches", () => {
     );
     expect(effect).toBe("none");
     expect(state.reconnecting).toMatch(/trying again/);
+    expect(notLive(state)).toBe("reconnecting… the server closed the connection; trying again in 0.5 s");
     expect(state.seq).toBe(10);
     // Caught up: the changes follow on from the seq it had.
     [state] = applyEvent(state, { type: "link", pane, generation: 1, reconnecting: false, seq: 10, message: "connected again" }, 0);
     expect(state.reconnecting).toBeNull();
+    expect(notLive(state)).toBeNull();
     [state, effect] = applyEvent(state, changes(11, 11, [{ op: "insert", key: [3], columns: [] }], 3), 0);
     expect(effect).toBe("refetch");
     expect(state.seq).toBe(11);
+  });
+
+  it("is not live once closed, whether or not it was reconnecting", () => {
+    let [state] = applyEvent(initialLive(1), snapshot(10, 2), 0);
+    [state] = applyEvent(state, { type: "link", pane, generation: 1, reconnecting: true, seq: 10, message: "trying again" }, 0);
+    [state] = applyEvent(state, { type: "closed", pane, generation: 1, reason: "the server refused the token" }, 0);
+    expect(notLive(state)).toBe("closed: the server refused the token");
   });
 
   it("applies a snapshot and then batches that follow on", () => {

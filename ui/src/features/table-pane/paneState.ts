@@ -120,6 +120,13 @@ function gapMessage(seq: number | null, from: number): string {
   return seq === null ? "changes arrived before the snapshot; reloading" : `missed seq ${seq + 1}..${from - 1}; reloading`;
 }
 
+/** Why the pane's rows are not live now (it closed, or its server connection is away), or null while they are. */
+export function notLive(state: PaneLive): string | null {
+  if (state.closed !== null) return `closed: ${state.closed}`;
+  if (state.reconnecting !== null) return `reconnecting… ${state.reconnecting}`;
+  return null;
+}
+
 export function setPaused(state: PaneLive, paused: boolean): PaneLive {
   return { ...state, paused, waiting: 0 };
 }

@@ -1,10 +1,13 @@
-// The start page: the demo shop, recent databases (click to open) and the common first
-// steps.
+// The start page: the demo shop, recent databases (click to open), saved server
+// connections and the common first steps.
 import { useEffect, useState } from "react";
 
 import type { DemoStatus } from "../../bindings/DemoStatus";
 import type { RecentDatabase } from "../../bindings/RecentDatabase";
+import type { ServerConnection } from "../../bindings/ServerConnection";
 import { api } from "../../ipc";
+import type { TokenRequest } from "../connections/ConnectDialog";
+import { SavedConnections } from "../connections/SavedConnections";
 
 export interface StartActions {
   newConsole(): void;
@@ -12,9 +15,20 @@ export interface StartActions {
   importFile(): void;
   liveQueries(): void;
   palette(): void;
+  /** The connect dialog: a new connection, or the token of a saved one. */
+  connect(request: TokenRequest | null): void;
+  connected(connection: ServerConnection): void;
 }
 
-export function StartPage({ current, actions }: { current: string | null; actions: StartActions }) {
+export interface StartPageProps {
+  /** The open database's folder, or its server's URL. */
+  current: string | null;
+  /** The open server, when the open database is one. */
+  server: ServerConnection | null;
+  actions: StartActions;
+}
+
+export function StartPage({ current, server, actions }: StartPageProps) {
   const [recent, setRecent] = useState<RecentDatabase[]>([]);
   const [path, setPath] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -77,6 +91,7 @@ export function StartPage({ current, actions }: { current: string | null; action
         <div className="start-actions">
           <button onClick={actions.newConsole}>New console</button>
           <button onClick={actions.newTable}>New table…</button>
+          <button onClick={() => actions.connect(null)}>Connect to a server…</button>
           <button onClick={actions.importFile}>Import a file…</button>
           <button onClick={actions.liveQueries}>Live queries</button>
           <button onClick={actions.palette}>All commands…</button>
@@ -129,6 +144,7 @@ export function StartPage({ current, actions }: { current: string | null; action
         )}
         <p className="muted">File → Open Database… and File → Open Recent do the same from the menu.</p>
       </section>
+      <SavedConnections server={server} onConnectDialog={actions.connect} onConnected={actions.connected} />
     </div>
   );
 }

@@ -49,7 +49,12 @@ export function TabStrip(props: TabStripProps) {
           }}
         >
           <button role="tab" aria-selected={tab.id === active} title={tab.title} onClick={() => props.onActivate(tab.id)}>
-            {tab.kind === "pane" || tab.kind === "live" ? <span className="dot">●</span> : null} {tab.title}
+            {tab.kind === "pane" || tab.kind === "live" ? (
+              <span className={tab.stale ? "dot stale" : "dot"} title={tab.stale ?? "live"}>
+                ●
+              </span>
+            ) : null}{" "}
+            {tab.title}
             {tab.info?.user && (
               <span className="tab-user" title={`Acting as ${tab.info.user}`}>
                 {tab.info.user}

@@ -17,6 +17,8 @@ export interface Tab {
   draft?: string;
   /** A pane that opens with its change feed shown. */
   feed?: boolean;
+  /** Why a pane's rows are not live now (its server connection is away, it closed); not saved. */
+  stale?: string | null;
 }
 
 export interface Group {
