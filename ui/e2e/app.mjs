@@ -11,7 +11,7 @@ import { remote } from "webdriverio";
 export const root = resolve(import.meta.dirname, "../..");
 export const binary = process.env.TIDEPOOL_STUDIO_BIN ?? join(root, "target/debug/tidepool-studio");
 
-function freePort() {
+export function freePort() {
   return new Promise((ok, fail) => {
     const server = net.createServer();
     server.listen(0, "127.0.0.1", () => {
