@@ -346,6 +346,11 @@ fn a_pane_of_a_servers_table_gets_other_writers_changes_in_order_and_edits_write
         .invoke("insert_row", json!({ "table": "app.items", "values": { "id": 6 } }))
         .unwrap_err();
     assert_eq!(missing_name["code"], "not_null", "{missing_name}");
+    // A row of defaults only, as the + Row form sends for such a table.
+    h.sql("CREATE TABLE app.defaults (id BIGINT PRIMARY KEY DEFAULT SNOWFLAKE_ID(), note TEXT, n INT DEFAULT 3)");
+    h.ok("insert_row", json!({ "table": "app.defaults", "values": {} }));
+    let defaults = h.sql("SELECT note, n FROM app.defaults");
+    assert_eq!(defaults["outputs"][0]["result"]["rows"], json!([[null, 3]]));
     let deleted = h.ok(
         "delete_rows",
         json!({ "table": "app.items", "keys": (10..110).map(|i| json!([i])).collect::<Vec<_>>() }),

@@ -251,9 +251,17 @@ impl DataSource for RemoteSource {
     ) -> IpcResult<WriteResult> {
         let actor = &on_server(&self.status, actor);
         let def = self.table_def(&table.to_string()).await?;
-        let row = edit::row_of(&def, &values)?;
+        let mut row = edit::row_of(&def, &values)?;
         if row.is_empty() {
-            return Err(IpcError::invalid("give at least one column's value"));
+            // A row of defaults: SQL here has no DEFAULT VALUES, but a column without a
+            // default defaults to NULL, so naming one with NULL is the same row (and
+            // the same not_null error a folder gives when it may not be NULL).
+            let Some(column) = def.columns.iter().find(|c| c.default.is_none()) else {
+                return Err(IpcError::invalid(
+                    "every column of this table has a default: give at least one column's value",
+                ));
+            };
+            row.insert(column.name.clone(), Value::Null);
         }
         let mut params = Vec::new();
         let columns: Vec<String> = row.keys().map(|name| quote(name)).collect();
