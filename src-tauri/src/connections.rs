@@ -120,8 +120,9 @@ impl Connections {
             .iter_mut()
             .find(|c| c.id == id)
             .ok_or_else(|| IpcError::invalid(format!("no saved connection '{id}' (it was forgotten)")))?;
-        connection.name = name;
+        connection.name = name.clone();
         self.write(&saved);
+        self.update_open(id, |open| open.name = name);
         Ok(())
     }
 
@@ -136,6 +137,11 @@ impl Connections {
             self.write(&saved);
         }
         self.session.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        // An open server of that connection stays open, no longer saved.
+        self.update_open(id, |open| {
+            open.id = None;
+            open.token = TokenKept::NotSaved;
+        });
         if self.keychain.check().is_err() {
             return Ok(());
         }
@@ -192,6 +198,14 @@ impl Connections {
         // The Weak holds the allocation, so no other source can have its address.
         let current = current?;
         std::ptr::addr_eq(source.as_ptr(), Arc::as_ptr(current)).then(|| connection.clone())
+    }
+
+    /// Changes the open server's record, if it was opened from the saved connection `id`.
+    fn update_open(&self, id: &str, change: impl FnOnce(&mut ServerConnection)) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, connection)) = open.as_mut().filter(|(_, c)| c.id.as_deref() == Some(id)) {
+            change(connection);
+        }
     }
 
     fn keychain_status(&self) -> KeychainStatus {

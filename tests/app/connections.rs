@@ -255,16 +255,20 @@ fn a_saved_connection_keeps_its_token_in_the_keychain_and_in_no_file() {
     let list = h.ok("rename_connection", json!({ "id": id, "name": "production" }));
     assert_eq!(list["connections"].as_array().unwrap().len(), 1);
     assert_eq!(list["connections"][0]["name"], "production");
+    assert_eq!(h.ok("server_connection", json!({}))["name"], "production");
     let refused = h
         .invoke("rename_connection", json!({ "id": id, "name": " " }))
         .unwrap_err();
     assert_eq!(refused["code"], "invalid_request");
 
-    // Forgetting it removes the token from the keychain too; the open server stays.
+    // Forgetting it removes the token from the keychain too; the open server stays,
+    // no longer saved.
     let list = h.ok("forget_connection", json!({ "id": id }));
     assert_eq!(list["connections"], json!([]));
     assert_eq!(keychain_token(&id), None);
     assert_eq!(h.ok("database_info", json!({}))["path"], served.url());
+    let open = h.ok("server_connection", json!({}));
+    assert_eq!((&open["id"], &open["token"]), (&Json::Null, &json!("not_saved")));
     let gone = h.invoke("connect_saved", json!({ "id": id })).unwrap_err();
     assert_eq!(gone["code"], "invalid_request", "{gone}");
     assert_eq!(files_holding(data_dir(&h), &token), Vec::<String>::new());

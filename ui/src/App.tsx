@@ -121,7 +121,10 @@ export function App() {
   const connected = useCallback((connection: ServerConnection) => {
     setConnecting(null);
     setServer(connection);
-    if (connection.token === "session") setNotice(tokenNote(connection.token, "the keychain", connection.keychain_error));
+    // The token was to be saved and there is no keychain: say where it is instead.
+    if (connection.token === "session" && connection.keychain_error) {
+      setNotice(tokenNote(connection.token, "the keychain", connection.keychain_error));
+    }
   }, []);
 
   // Another database (or the first): its saved tabs come back.

@@ -75,8 +75,8 @@ pub async fn connect_saved<R: Runtime>(
 ) -> IpcResult<ServerConnection> {
     let connections = app.state::<Connections>();
     let saved = connections.get(&id)?;
-    let typed = token.filter(|t| !t.is_empty());
-    let (token, kept) = match typed.clone() {
+    // The token typed in (kept once the server accepts it), or the one kept and where.
+    let (token, found) = match token.filter(|t| !t.trim().is_empty()) {
         Some(token) => (token, None),
         None => {
             let lookup = app.clone();
@@ -99,10 +99,9 @@ pub async fn connect_saved<R: Runtime>(
     let (source, ca_cert) = reach(&saved.url, &token, saved.ca_cert.clone()).await?;
     let server = check(&source);
     connections.used(&id, &server.acting_as);
-    let (token_kept, keychain_error) = match (typed, kept) {
-        (Some(token), _) => keep_token(&app, &id, token).await?,
-        (None, Some(kept)) => (kept, None),
-        (None, None) => (TokenKept::NotSaved, None),
+    let (token_kept, keychain_error) = match found {
+        Some(kept) => (kept, None),
+        None => keep_token(&app, &id, token).await?,
     };
     let connection = ServerConnection {
         id: Some(id),
