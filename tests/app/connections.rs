@@ -5,12 +5,12 @@
 //! a file of the app's.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::Path;
 
 use serde_json::{json, Value as Json};
 use tidepool_engine::Engine;
-use tidepool_server::{Config, Server};
+use tidepool_server::{Config, Server, Tls};
 use tidepool_studio::keychain::SERVICE;
 
 use super::{harness, Harness};
@@ -20,12 +20,17 @@ struct Served {
     runtime: tokio::runtime::Runtime,
     server: Option<Server>,
     engine: Engine,
-    address: SocketAddr,
+    url: String,
     _dir: tempfile::TempDir,
 }
 
 impl Served {
     fn start() -> Served {
+        Served::start_with(None)
+    }
+
+    /// Serving HTTPS with `tls` when given.
+    fn start_with(tls: Option<Tls>) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -33,8 +38,10 @@ impl Served {
             .build()
             .unwrap();
         let engine = Engine::open(dir.path()).unwrap();
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
+            tls,
             ..Config::default()
         };
         let server = runtime.block_on(Server::start(engine.clone(), config)).unwrap();
@@ -43,13 +50,13 @@ impl Served {
             runtime,
             server: Some(server),
             engine,
-            address,
+            url: format!("{scheme}://{address}"),
             _dir: dir,
         }
     }
 
     fn url(&self) -> String {
-        format!("http://{}", self.address)
+        self.url.clone()
     }
 
     /// A new token: an admin's, or `user`'s. Answers its id and the token.
@@ -308,6 +315,55 @@ fn a_saved_connection_whose_token_is_missing_or_refused_asks_for_one() {
     assert_eq!(keychain_token(&id).as_deref(), Some(new.as_str()));
     h.ok("forget_connection", json!({ "id": id }));
     assert_eq!(keychain_token(&id), None);
+}
+
+/// A self-signed certificate for 127.0.0.1 in `dir`, as `tidepool serve --tls-cert`
+/// would be given it: the certificate's and the key's PEM files.
+fn certificate(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let made = params.self_signed(&key_pair).unwrap();
+    let (cert, key) = (dir.join("server.crt"), dir.join("server.key"));
+    std::fs::write(&cert, made.pem()).unwrap();
+    std::fs::write(&key, key_pair.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+#[test]
+fn an_https_servers_certificate_is_refused_until_its_ca_file_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = certificate(dir.path());
+    let served = Served::start_with(Some(Tls::from_pem_files(&cert, &key).unwrap()));
+    let h = harness();
+    let (_, token) = served.token(None);
+    // Not signed by a root this machine trusts.
+    let refused = h
+        .invoke("test_connection", json!({ "url": served.url(), "token": token }))
+        .unwrap_err();
+    assert_eq!(refused["code"], "certificate", "{refused}");
+    // Trusted when its CA certificate file (here the certificate itself) is given.
+    let ca = cert.to_str().unwrap();
+    let check = h.ok(
+        "test_connection",
+        json!({ "url": served.url(), "token": token, "caCert": ca }),
+    );
+    assert_eq!(check["acting_as"], "admin");
+    assert!(check["url"].as_str().unwrap().starts_with("https://"));
+    // Plain http:// to the TLS port says to use https://.
+    let plain = served.url().replace("https://", "http://");
+    let error = h
+        .invoke("test_connection", json!({ "url": plain, "token": token }))
+        .unwrap_err();
+    assert!(error["message"].as_str().unwrap().contains("https://"), "{error}");
+    // The certificate file goes with the connection: the open server and the saved one.
+    let connection = h.ok(
+        "connect_server",
+        json!({ "url": served.url(), "token": token, "caCert": ca, "save": false }),
+    );
+    assert_eq!(connection["ca_cert"], ca);
+    assert_eq!(connection["token"], "not_saved");
+    let run = h.sql("SELECT 1 AS one");
+    assert_eq!(run["outputs"][0]["result"]["rows"], json!([[1]]));
 }
 
 /// The variable that makes this test the child run without a keychain.
