@@ -296,4 +296,36 @@ mod tests {
     fn ids_differ() {
         assert_ne!(new_id(), new_id());
     }
+
+    /// What is saved, without the keychain (which these calls do not touch).
+    #[test]
+    fn saved_connections_are_most_recent_first_one_per_server_and_identity_and_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let connections = Connections::new(dir.path(), Keychain::new("unused"));
+        let a = connections.save(None, "http://a:1", None, "admin").unwrap();
+        let b = connections
+            .save(Some(" team "), "https://b:2", Some("/ca.pem"), "alice")
+            .unwrap();
+        // The same server acting as the same identity: that connection, renamed, first.
+        let a_again = connections.save(Some("a again"), "http://a:1", None, "admin").unwrap();
+        assert_eq!(a, a_again);
+        // Another identity on the same server is another connection.
+        let bob = connections.save(None, "https://b:2", None, "bob").unwrap();
+        connections.used(&a, "admin");
+        connections.rename(&b, "  the team ").unwrap();
+        assert!(connections.rename("nope", "x").is_err());
+        let names = |list: Vec<SavedConnection>| list.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        let expected = vec!["a again", "bob @ b:2", "the team"];
+        assert_eq!(names(connections.saved()), expected);
+        let reopened = Connections::new(dir.path(), Keychain::new("unused"));
+        assert_eq!(names(reopened.saved()), expected);
+        let team = reopened.get(&b).unwrap();
+        assert_eq!(team.ca_cert.as_deref(), Some("/ca.pem"));
+        assert_eq!(team.acting_as.as_deref(), Some("alice"));
+        assert_eq!(reopened.get(&bob).unwrap().url, "https://b:2");
+        assert!(reopened.get("nope").is_err());
+        // A damaged file is an empty list, not a failure.
+        std::fs::write(dir.path().join("connections.json"), "{ not json").unwrap();
+        assert!(Connections::new(dir.path(), Keychain::new("unused")).saved().is_empty());
+    }
 }
