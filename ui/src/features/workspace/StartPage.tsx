@@ -86,7 +86,7 @@ export function StartPage({ current, server, actions }: StartPageProps) {
           )}
         </section>
       )}
-      <section>
+      <section className="start-first-steps">
         <h2>Start</h2>
         <div className="start-actions">
           <button onClick={actions.newConsole}>New console</button>
