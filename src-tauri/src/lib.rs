@@ -156,6 +156,9 @@ pub fn run() {
         }
         None => eprintln!("tidepool-studio: no database folder given and no default one"),
     }
+    // The pane measurement's remote runs measure a server's database instead.
+    #[cfg(feature = "bench-writer")]
+    bench_writer::open_server_from_env(&state);
     configure(tauri::Builder::default(), state)
         .plugin(tauri_plugin_dialog::init())
         .on_window_event(window_place::remember)

@@ -3,29 +3,68 @@
 // webview the frame rate, commit-to-paint latency and delivered/expected changes of
 // three panes, one per run: the table's own pane, a GROUP BY pane over it (a console
 // query made live) and that pane with its chart shown — with the bridge's batching on
-// (and, with BATCHING=on,off, off; PANES=table,aggregate,chart picks panes). First it
+// (and, with BATCHING=on,off, off; PANES=table,aggregate,chart picks panes). Each pane
+// is measured twice, SOURCES=local,remote picking: on the app's own database (a local
+// folder, the writer inside the app) and on a server's reached over loopback (the
+// app's remote source: statements over HTTP, the pane's feed over a WebSocket; the
+// same paced writer runs inside the server's process, started from the `bench_server`
+// example of tidepool-cli, TIDEPOOL_BENCH_SERVER_BIN). First it
 // measures the frame rate of the same webview on an empty page and on a page that
 // changes one line of text every frame: the ceiling under this display, and what any
 // change costs its renderer. Run by scripts/bench-ui; prints a Markdown table, and on
 // stderr each run as JSON (with the p99 of the run's second half, p99Late, and for a
 // chart pane its draws with their mean, p50 and p99 in ms, chartDraw).
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 
-import { launch, openTable, page, runSql, tempDir } from "./app.mjs";
+import { launch, openTable, page, root, runSql, tempDir } from "./app.mjs";
 
 const rates = (process.env.RATES ?? "1000,10000,50000").split(",").map(Number);
 const seconds = Number(process.env.SECONDS_PER_RUN ?? 5);
 const panes = (process.env.PANES ?? "table,aggregate,chart").split(",");
 const batchings = (process.env.BATCHING ?? "on").split(",").map((b) => b === "on");
+const sources = (process.env.SOURCES ?? "local,remote").split(",");
+const serverBinary = process.env.TIDEPOOL_BENCH_SERVER_BIN ?? join(root, "target/release/examples/bench_server");
 
 const TABLE = "bench.items";
 /** The writer's rows fall into 40 groups: one group changes per commit. */
 const AGGREGATE = `SELECT grp, count(*) AS n, sum(v) AS total FROM ${TABLE} GROUP BY grp`;
 
-/** The app of the run in progress, so a run that hangs can be ended. */
+/** The app and the server of the run in progress, so a run that hangs can be ended. */
 let running = null;
+let runningServer = null;
+
+/**
+ * Starts the bench server with the writer's `spec` and waits for the line naming its
+ * URL and admin token: the value of the app's TIDEPOOL_STUDIO_BENCH_SERVER. It serves
+ * until its standard input is closed (`stop`).
+ */
+async function startServer(spec) {
+  const child = spawn(serverBinary, [spec], { stdio: ["pipe", "pipe", "inherit"] });
+  const line = await new Promise((ok, fail) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) ok(out.split("\n")[0]);
+    });
+    child.on("error", fail);
+    child.on("exit", (code) => fail(new Error(`${serverBinary} exited with ${code} before serving`)));
+  });
+  return {
+    line,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.on("exit", r));
+      child.stdin.end();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+    kill: () => child.kill("SIGKILL"),
+  };
+}
 
 /**
  * The frame rate of the app's webview without the app: an empty page, and a page that
@@ -136,20 +175,31 @@ async function openMeasuredPane(browser, kind) {
   }
 }
 
-async function measure(rate, kind, batching) {
+async function measure(rate, kind, batching, source) {
   const dir = tempDir("tidepool-bench-");
   const start = join(dir, "start");
   const report = join(dir, "writer.json");
-  const env = {
-    TIDEPOOL_STUDIO_BENCH_WRITER: `table=${TABLE} rate=${rate} seconds=${seconds} start=${start} report=${report}`,
-    TIDEPOOL_STUDIO_EVENT_BATCHING: batching ? "on" : "off",
-  };
-  const app = await launch({ env });
+  const spec = `table=${TABLE} rate=${rate} seconds=${seconds} start=${start} report=${report}`;
+  const env = { TIDEPOOL_STUDIO_EVENT_BATCHING: batching ? "on" : "off" };
+  // A remote run's writer is the server's; the server made the table.
+  const server = source === "remote" ? await startServer(spec) : null;
+  runningServer = server;
+  if (server) env.TIDEPOOL_STUDIO_BENCH_SERVER = server.line;
+  else env.TIDEPOOL_STUDIO_BENCH_WRITER = spec;
+  let app;
+  try {
+    app = await launch({ env });
+  } catch (error) {
+    await server?.stop();
+    throw error;
+  }
   running = app;
   const { browser } = app;
   try {
     await browser.setWindowSize(1280, 800);
-    await runSql(browser, `CREATE NAMESPACE bench; CREATE TABLE ${TABLE} (id BIGINT PRIMARY KEY, grp TEXT, v BIGINT);`);
+    if (!server) {
+      await runSql(browser, `CREATE NAMESPACE bench; CREATE TABLE ${TABLE} (id BIGINT PRIMARY KEY, grp TEXT, v BIGINT);`);
+    }
     await openMeasuredPane(browser, kind);
     await browser.pause(500);
     // From the writer's start until the pane has painted its last change.
@@ -178,65 +228,81 @@ async function measure(rate, kind, batching) {
     return { writer, result, other: load().other };
   } finally {
     running = null;
+    runningServer = null;
     await app.close();
+    await server?.stop();
   }
 }
 
 const PANE_NAMES = { table: "table", aggregate: "GROUP BY", chart: "GROUP BY + chart" };
+const SOURCE_NAMES = { local: "local folder", remote: "server (loopback)" };
+
+/** One run, as a row of the table (one saying why, for a run that did not finish). */
+async function run(rate, batching, kind, source) {
+  const base = {
+    target: rate,
+    pane: PANE_NAMES[kind],
+    database: SOURCE_NAMES[source],
+    batching: batching ? "on (16 ms)" : "off",
+  };
+  // A run that hangs (a stuck driver) fails the measurement instead of waiting
+  // forever; a run that fails (a flooded webview stops answering WebDriver) is a
+  // row saying so, and the others are still measured.
+  let measured;
+  try {
+    measured = await Promise.race([
+      measure(rate, kind, batching, source),
+      new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
+    ]);
+  } catch (error) {
+    running?.kill();
+    runningServer?.kill();
+    running = null;
+    runningServer = null;
+    process.exitCode = 1;
+    return { ...base, failed: String(error?.message ?? error).split("\n")[0] };
+  }
+  const { writer, result, other } = measured;
+  return {
+    ...base,
+    achieved: Math.round(writer.rate),
+    fps: result.fps.toFixed(0),
+    events: result.events,
+    p50: result.p50 === null ? null : Math.round(result.p50),
+    p99: result.p99 === null ? null : Math.round(result.p99),
+    p99Late: result.p99Late === null ? null : Math.round(result.p99Late),
+    delivered: `${result.delivered}/${writer.changes}`,
+    other: `${Math.round(other * 100)}%`,
+    ...(kind === "chart" && {
+      chartDraw: `${result.chartDraws} draws, mean ${result.chartDrawMean?.toFixed(2)} ms, p50 ${result.chartDrawP50?.toFixed(1)} ms, p99 ${result.chartDrawP99?.toFixed(1)} ms`,
+    }),
+  };
+}
 
 const limit = await ceiling();
 const ceilingLine =
   `An empty page in the same webview: ${limit.empty.fps.toFixed(0)} fps; a page changing one line of text every frame: ` +
   `${limit.changing.fps.toFixed(0)} fps, using ${limit.changing.cores.toFixed(2)} cores (${limit.empty.cores.toFixed(2)} for the empty page).`;
 console.error(ceilingLine);
+// The local and remote runs of one pane follow each other, so the machine's drift
+// affects both alike.
 const rows = [];
 for (const rate of rates) {
   for (const batching of batchings) {
     for (const kind of panes) {
-      const base = { target: rate, pane: PANE_NAMES[kind], batching: batching ? "on (16 ms)" : "off" };
-      // A run that hangs (a stuck driver) fails the measurement instead of waiting
-      // forever; a run that fails (a flooded webview stops answering WebDriver) is a
-      // row saying so, and the others are still measured.
-      let measured;
-      try {
-        measured = await Promise.race([
-          measure(rate, kind, batching),
-          new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
-        ]);
-      } catch (error) {
-        running?.kill();
-        running = null;
-        process.exitCode = 1;
-        const row = { ...base, failed: String(error?.message ?? error).split("\n")[0] };
+      for (const source of sources) {
+        const row = await run(rate, batching, kind, source);
         rows.push(row);
         console.error(JSON.stringify(row));
-        continue;
       }
-      const { writer, result, other } = measured;
-      const row = {
-        ...base,
-        achieved: Math.round(writer.rate),
-        fps: result.fps.toFixed(0),
-        events: result.events,
-        p50: result.p50 === null ? null : Math.round(result.p50),
-        p99: result.p99 === null ? null : Math.round(result.p99),
-        p99Late: result.p99Late === null ? null : Math.round(result.p99Late),
-        delivered: `${result.delivered}/${writer.changes}`,
-        other: `${Math.round(other * 100)}%`,
-        ...(kind === "chart" && {
-          chartDraw: `${result.chartDraws} draws, mean ${result.chartDrawMean?.toFixed(2)} ms, p50 ${result.chartDrawP50?.toFixed(1)} ms, p99 ${result.chartDrawP99?.toFixed(1)} ms`,
-        }),
-      };
-      rows.push(row);
-      console.error(JSON.stringify(row));
     }
   }
 }
 console.log(`${ceilingLine}\n`);
-console.log("| target changes/s | pane | batching | writer achieved/s | fps | events | commit-to-paint p50 (ms) | p99 (ms) | delivered/expected | CPU busy outside the app |");
-console.log("|---:|---|---|---:|---:|---:|---:|---:|---|---:|");
+console.log("| target changes/s | pane | database | batching | writer achieved/s | fps | events | commit-to-paint p50 (ms) | p99 (ms) | delivered/expected | CPU busy outside the app |");
+console.log("|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|");
 for (const r of rows) {
-  const lead = `| ${r.target.toLocaleString("en")} | ${r.pane} | ${r.batching}`;
+  const lead = `| ${r.target.toLocaleString("en")} | ${r.pane} | ${r.database} | ${r.batching}`;
   if (r.failed) {
     console.log(`${lead} | – | – | – | – | – | did not finish: ${r.failed} | – |`);
     continue;

@@ -16,15 +16,21 @@
 //!    places, pays, cancels or ships an order, or archives a finished one from a full
 //!    board, through the engine's typed writes, like any other writer. It runs at the
 //!    pace its [`Control`] sets, pausable, until stopped.
+//!
+//! One more writer lives here because both front doors need it: the paced writer of
+//! the live-pane measurement (`paced`, one change per commit at a steady rate), which
+//! the app runs on its own database and the `bench_server` example beside a server.
 
 mod board;
 mod error;
 mod folder;
+mod paced;
 mod shop;
 mod writer;
 
 pub use board::BOARD;
 pub use error::DemoError;
 pub use folder::{default_dir, is_demo, prepare, MARKER};
+pub use paced::{Paced, PacedReport};
 pub use shop::{create, install, CUSTOMERS, EVENTS, ITEMS, NAMESPACE, ORDERS, PEOPLE};
 pub use writer::{Control, Settings, Step, Writer, DEFAULT_PACE, MAX_PACE, MIN_PACE};
