@@ -9,7 +9,7 @@ use tidepool_studio::error::IpcError;
 use tidepool_studio::ipc::{
     CatalogView, ConnectionList, ConsoleRun, DatabaseInfo, DemoStatus, EngineSettingsStatus, ExportResult,
     ExportSource, FileFilter, HistoryEntry, ImportEvent, ImportPreview, ImportRequest, LocalApiStatus, PaneEvent,
-    PaneInfo, RecentDatabase, RowWindow, ServerCheck, ServerConnection, WriteResult,
+    PaneInfo, RecentDatabase, RowWindow, ServerCheck, ServerConnection, TokenRequest, WriteResult,
 };
 use ts_rs::{Config, TS};
 
@@ -37,6 +37,7 @@ fn export_all(dir: &Path) {
     ServerCheck::export_all(&config).unwrap();
     ServerConnection::export_all(&config).unwrap();
     ConnectionList::export_all(&config).unwrap();
+    TokenRequest::export_all(&config).unwrap();
 }
 
 /// Every `.ts` file under `dir`, by relative path.

@@ -553,6 +553,15 @@ pub struct ServerConnection {
     pub keychain_error: Option<String>,
 }
 
-/// Sent (without payload) when File → Connect to Server… is chosen: the window shows
-/// its connect dialog.
+/// A saved connection that needs its token typed (the keychain has none, or the server
+/// refused it), and why: the connect dialog asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TokenRequest {
+    pub connection: SavedConnection,
+    pub reason: String,
+}
+
+/// Sent when File → Connect to Server… is chosen (`null`: a new connection) or a saved
+/// server chosen from File → Open Recent needs its token (a `TokenRequest`): the
+/// window shows its connect dialog.
 pub const CONNECT_EVENT: &str = "connect-server";

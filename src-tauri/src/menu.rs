@@ -1,5 +1,6 @@
-//! The window menu: File → New / Open database (native dialogs), Open Recent, Connect to
-//! Server… (the window's dialog), Open Demo Database, Quit.
+//! The window menu: File → New / Open database (native dialogs), Open Recent (folders,
+//! then saved servers), Connect to Server… (the window's dialog), Open Demo Database,
+//! Quit.
 
 use std::path::PathBuf;
 
@@ -7,16 +8,19 @@ use tauri::menu::{Menu, MenuEvent, MenuItemBuilder, PredefinedMenuItem, SubmenuB
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
 
+use crate::commands::connections::{open_saved, token_request};
 use crate::commands::database::switch_database;
-use crate::ipc::CONNECT_EVENT;
+use crate::connections::Connections;
+use crate::ipc::{TokenRequest, CONNECT_EVENT};
 use crate::state::AppState;
 
 const NEW: &str = "file-new-database";
 const OPEN: &str = "file-open-database";
 const DEMO: &str = "file-open-demo";
 const CONNECT: &str = "file-connect-server";
-/// Open Recent items are `recent:<path>`.
+/// Open Recent items are `recent:<path>`, and `server:<id>` for saved connections.
 const RECENT: &str = "recent:";
+const SERVER: &str = "server:";
 
 /// macOS shows the first submenu as the application menu, under the app's name: there
 /// it holds About, Hide and Quit, and File comes second. Elsewhere Quit ends File.
@@ -69,7 +73,8 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
 
 fn recent_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Submenu<R>> {
     let state = app.state::<AppState>();
-    let open = state.source().ok().map(|source| source.location().to_string());
+    let source = state.source().ok();
+    let open = source.as_ref().map(|source| source.location().to_string());
     let recent: Vec<_> = state
         .memory
         .recent()
@@ -82,6 +87,23 @@ fn recent_menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<tauri::menu::Sub
     }
     if recent.is_empty() {
         menu = menu.item(&MenuItemBuilder::new("No recent databases").enabled(false).build(app)?);
+    }
+    // Saved servers (but the open one), with whom their token acts as.
+    if let Some(connections) = app.try_state::<Connections>() {
+        let open_id = connections.open(source.as_ref()).and_then(|c| c.id);
+        let servers: Vec<_> = connections
+            .saved()
+            .into_iter()
+            .filter(|c| Some(&c.id) != open_id.as_ref())
+            .collect();
+        if !servers.is_empty() {
+            menu = menu.separator();
+        }
+        for c in servers {
+            let who = c.acting_as.map(|user| format!("{user} @ ")).unwrap_or_default();
+            let label = format!("{} — {who}{}", c.name, c.url);
+            menu = menu.item(&MenuItemBuilder::with_id(format!("{SERVER}{}", c.id), label).build(app)?);
+        }
     }
     menu.build()
 }
@@ -102,6 +124,9 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
     if let Some(path) = event.id().as_ref().strip_prefix(RECENT) {
         return open(&app, PathBuf::from(path));
     }
+    if let Some(id) = event.id().as_ref().strip_prefix(SERVER) {
+        return open_server(&app, id.to_string());
+    }
     match event.id().as_ref() {
         NEW => dialog
             .set_title("New database: choose a name for its folder")
@@ -117,7 +142,7 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         }),
         // The dialog is the window's: URL, token, certificate, Test and Save.
         CONNECT => {
-            let _ = app.emit(CONNECT_EVENT, ());
+            let _ = app.emit(CONNECT_EVENT, None::<TokenRequest>);
         }
         DEMO => {
             tauri::async_runtime::spawn(async move {
@@ -135,6 +160,21 @@ fn open<R: Runtime>(app: &AppHandle<R>, path: PathBuf) {
     tauri::async_runtime::spawn(async move {
         if let Err(e) = switch_database(&app, path.clone()).await {
             show_error(&app, &format!("Cannot open {}", path.display()), &e.message);
+        }
+    });
+}
+
+/// Opens a saved server; when it needs a token the window's dialog asks for it.
+fn open_server<R: Runtime>(app: &AppHandle<R>, id: String) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = open_saved(&app, &id, None).await {
+            match token_request(&app, &id, &e) {
+                Some(request) => {
+                    let _ = app.emit(CONNECT_EVENT, Some(request));
+                }
+                None => show_error(&app, "Cannot connect to the server", &e.message),
+            }
         }
     });
 }

@@ -11,6 +11,8 @@ use std::path::Path;
 use serde_json::{json, Value as Json};
 use tidepool_engine::Engine;
 use tidepool_server::{Config, Server, Tls};
+use tidepool_studio::commands::connections::token_request;
+use tidepool_studio::error::IpcError;
 use tidepool_studio::keychain::SERVICE;
 
 use super::{harness, Harness};
@@ -112,6 +114,27 @@ fn files_holding(dir: &Path, text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The items of File → Open Recent, as the menu would be built now.
+fn open_recent(h: &Harness) -> Vec<String> {
+    let menu = tidepool_studio::menu::build(h._app.handle()).unwrap();
+    let file = menu
+        .items()
+        .unwrap()
+        .into_iter()
+        .find_map(|item| item.as_submenu().cloned());
+    let recent = file.unwrap().items().unwrap().into_iter().find_map(|item| {
+        let submenu = item.as_submenu()?.clone();
+        (submenu.text().ok()? == "Open Recent").then_some(submenu)
+    });
+    recent
+        .unwrap()
+        .items()
+        .unwrap()
+        .into_iter()
+        .filter_map(|item| item.as_menuitem().and_then(|i| i.text().ok()))
+        .collect()
 }
 
 fn data_dir(h: &Harness) -> &Path {
@@ -253,6 +276,12 @@ fn a_saved_connection_keeps_its_token_in_the_keychain_and_in_no_file() {
     assert_eq!(h.ok("database_info", json!({}))["path"], served.url());
     assert_eq!(h.ok("server_connection", json!({}))["id"], id.as_str());
 
+    // File → Open Recent lists the saved servers but the open one.
+    assert_eq!(open_recent(&h), vec![folder.as_str().unwrap().to_string()]);
+    h.ok("open_database", json!({ "path": folder }));
+    assert!(open_recent(&h).contains(&format!("team server — admin @ {}", served.url())));
+    h.ok("connect_saved", json!({ "id": id }));
+
     // Saving the same server and identity again updates that connection.
     let renamed = h.ok(
         "connect_server",
@@ -313,6 +342,12 @@ fn a_saved_connection_whose_token_is_missing_or_refused_asks_for_one() {
     let (_, new) = served.token(Some("alice"));
     h.ok("connect_saved", json!({ "id": id, "token": new }));
     assert_eq!(keychain_token(&id).as_deref(), Some(new.as_str()));
+    // A saved server chosen in File → Open Recent asks the window for a token on these
+    // two failures only.
+    let asks = |code: &str| token_request(h._app.handle(), &id, &IpcError::new(code, "why"));
+    assert_eq!(asks("token_needed").unwrap().connection.id, id);
+    assert!(asks("unauthorized").unwrap().reason.contains("refused the token"));
+    assert!(asks("unreachable").is_none());
     h.ok("forget_connection", json!({ "id": id }));
     assert_eq!(keychain_token(&id), None);
 }

@@ -10,11 +10,12 @@ import type { CatalogView } from "./bindings/CatalogView";
 import type { ExportSource } from "./bindings/ExportSource";
 import type { PaneInfo } from "./bindings/PaneInfo";
 import type { ServerConnection } from "./bindings/ServerConnection";
+import type { TokenRequest } from "./bindings/TokenRequest";
 import { useTheme, type ThemeChoice } from "./features/appearance/themeChoice";
 import { CatalogTree, FOCUS_TREE_EVENT } from "./features/catalog/CatalogTree";
 import type { Command } from "./features/commands/commands";
 import { CommandLayer } from "./features/commands/CommandLayer";
-import { CONNECT_SERVER_EVENT, ConnectDialog, type TokenRequest } from "./features/connections/ConnectDialog";
+import { CONNECT_SERVER_EVENT, ConnectDialog } from "./features/connections/ConnectDialog";
 import { serverLabel, tokenNote } from "./features/connections/connection";
 import { OpenServer } from "./features/connections/openServer";
 import { Console } from "./features/console/Console";
@@ -95,9 +96,10 @@ export function App() {
         setNotice(e.message);
         setLayout((l) => (allTabs(l).length ? l : addTab(addTab(emptyLayout(), startTab()), consoleTab(FIRST_DRAFT))));
       });
-    // File → Connect to Server… (the menu's event), or the same asked from inside the page.
+    // File → Connect to Server… or a saved server of Open Recent that needs its token (the
+    // menu's event), or the same asked from inside the page.
     const openConnect = () => setConnecting({ request: null });
-    const unlistenConnect = onConnectRequest(openConnect);
+    const unlistenConnect = onConnectRequest((request) => setConnecting({ request }));
     window.addEventListener(CONNECT_SERVER_EVENT, openConnect);
     return () => {
       void unlisten.then((f) => f());

@@ -25,6 +25,7 @@ import type { PaneInfo } from "./bindings/PaneInfo";
 import type { RowWindow } from "./bindings/RowWindow";
 import type { ServerCheck } from "./bindings/ServerCheck";
 import type { ServerConnection } from "./bindings/ServerConnection";
+import type { TokenRequest } from "./bindings/TokenRequest";
 import type { WriteResult } from "./bindings/WriteResult";
 import type { Json } from "./json";
 
@@ -126,7 +127,7 @@ export function onImportEvent(handler: (event: ImportEvent) => void): Promise<Un
   return listen<ImportEvent>("import", (e) => handler(e.payload));
 }
 
-/** File → Connect to Server…: the window shows its connect dialog. */
-export function onConnectRequest(handler: () => void): Promise<UnlistenFn> {
-  return listen("connect-server", () => handler());
+/** File → Connect to Server… (null), or a saved server chosen in the menu that needs its token: the window shows its connect dialog. */
+export function onConnectRequest(handler: (request: TokenRequest | null) => void): Promise<UnlistenFn> {
+  return listen<TokenRequest | null>("connect-server", (e) => handler(e.payload ?? null));
 }

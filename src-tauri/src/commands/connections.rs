@@ -12,7 +12,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 use crate::commands::database::switch_source;
 use crate::connections::Connections;
 use crate::error::{IpcError, IpcResult};
-use crate::ipc::{ConnectionList, ServerCheck, ServerConnection, TokenKept};
+use crate::ipc::{ConnectionList, ServerCheck, ServerConnection, TokenKept, TokenRequest};
 use crate::source::{DataSource, RemoteSource, ServerStatus};
 use crate::state::AppState;
 
@@ -73,14 +73,23 @@ pub async fn connect_saved<R: Runtime>(
     id: String,
     token: Option<String>,
 ) -> IpcResult<ServerConnection> {
+    open_saved(&app, &id, token).await
+}
+
+/// What `connect_saved` and File → Open Recent's servers do.
+pub async fn open_saved<R: Runtime>(
+    app: &AppHandle<R>,
+    id: &str,
+    token: Option<String>,
+) -> IpcResult<ServerConnection> {
     let connections = app.state::<Connections>();
-    let saved = connections.get(&id)?;
+    let saved = connections.get(id)?;
     // The token typed in (kept once the server accepts it), or the one kept and where.
     let (token, found) = match token.filter(|t| !t.trim().is_empty()) {
         Some(token) => (token, None),
         None => {
             let lookup = app.clone();
-            let key = id.clone();
+            let key = id.to_string();
             let found = tauri::async_runtime::spawn_blocking(move || lookup.state::<Connections>().token(&key))
                 .await
                 .map_err(|e| IpcError::new("internal", format!("reading the keychain failed: {e}")))?;
@@ -98,20 +107,32 @@ pub async fn connect_saved<R: Runtime>(
     };
     let (source, ca_cert) = reach(&saved.url, &token, saved.ca_cert.clone()).await?;
     let server = check(&source);
-    connections.used(&id, &server.acting_as);
+    connections.used(id, &server.acting_as);
     let (token_kept, keychain_error) = match found {
         Some(kept) => (kept, None),
-        None => keep_token(&app, &id, token).await?,
+        None => keep_token(app, id, token).await?,
     };
     let connection = ServerConnection {
-        id: Some(id),
+        id: Some(id.to_string()),
         name: saved.name,
         server,
         ca_cert,
         token: token_kept,
         keychain_error,
     };
-    open(&app, source, connection).await
+    open(app, source, connection).await
+}
+
+/// When opening the saved connection `id` failed for want of a token the user can give
+/// (none kept, or the server refused it): the connection and why, for the dialog.
+pub fn token_request<R: Runtime>(app: &AppHandle<R>, id: &str, error: &IpcError) -> Option<TokenRequest> {
+    let reason = match error.code.as_str() {
+        "token_needed" => error.message.clone(),
+        "unauthorized" => format!("The server refused the token ({}): enter a new one.", error.message),
+        _ => return None,
+    };
+    let connection = app.state::<Connections>().get(id).ok()?;
+    Some(TokenRequest { connection, reason })
 }
 
 /// The saved connections, most recently used first, and whether the keychain answers.
@@ -123,6 +144,7 @@ pub async fn saved_connections<R: Runtime>(app: AppHandle<R>) -> IpcResult<Conne
 #[tauri::command]
 pub async fn rename_connection<R: Runtime>(app: AppHandle<R>, id: String, name: String) -> IpcResult<ConnectionList> {
     app.state::<Connections>().rename(&id, &name)?;
+    crate::menu::refresh(&app);
     list(&app).await
 }
 
@@ -134,6 +156,7 @@ pub async fn forget_connection<R: Runtime>(app: AppHandle<R>, id: String) -> Ipc
     tauri::async_runtime::spawn_blocking(move || handle.state::<Connections>().forget(&id))
         .await
         .map_err(|e| IpcError::new("internal", format!("forgetting the connection failed: {e}")))??;
+    crate::menu::refresh(&app);
     list(&app).await
 }
 

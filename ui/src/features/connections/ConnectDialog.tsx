@@ -8,21 +8,15 @@ import { useEffect, useRef, useState } from "react";
 
 import type { IpcError } from "../../bindings/IpcError";
 import type { KeychainStatus } from "../../bindings/KeychainStatus";
-import type { SavedConnection } from "../../bindings/SavedConnection";
 import type { ServerCheck } from "../../bindings/ServerCheck";
 import type { ServerConnection } from "../../bindings/ServerConnection";
+import type { TokenRequest } from "../../bindings/TokenRequest";
 import { api } from "../../ipc";
 import { useModal } from "../common/useModal";
 import { checkSummary, defaultName, explainError, formProblem, keychainWarning } from "./connection";
 
 /** The window event that opens the dialog, as File → Connect to Server… does. */
 export const CONNECT_SERVER_EVENT = "tidepool:connect-server";
-
-/** A saved connection that needs its token typed, and why. */
-export interface TokenRequest {
-  connection: SavedConnection;
-  reason: string;
-}
 
 export interface ConnectDialogProps {
   /** Ask only for the token of this saved connection. */

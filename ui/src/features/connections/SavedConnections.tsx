@@ -7,8 +7,8 @@ import type { ConnectionList } from "../../bindings/ConnectionList";
 import type { IpcError } from "../../bindings/IpcError";
 import type { SavedConnection } from "../../bindings/SavedConnection";
 import type { ServerConnection } from "../../bindings/ServerConnection";
+import type { TokenRequest } from "../../bindings/TokenRequest";
 import { api } from "../../ipc";
-import type { TokenRequest } from "./ConnectDialog";
 import { explainError, keychainWarning } from "./connection";
 
 export interface SavedConnectionsProps {

@@ -6,7 +6,7 @@ import type { DemoStatus } from "../../bindings/DemoStatus";
 import type { RecentDatabase } from "../../bindings/RecentDatabase";
 import type { ServerConnection } from "../../bindings/ServerConnection";
 import { api } from "../../ipc";
-import type { TokenRequest } from "../connections/ConnectDialog";
+import type { TokenRequest } from "../../bindings/TokenRequest";
 import { SavedConnections } from "../connections/SavedConnections";
 
 export interface StartActions {
