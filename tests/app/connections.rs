@@ -346,7 +346,7 @@ fn a_saved_connection_whose_token_is_missing_or_refused_asks_for_one() {
     // two failures only.
     let asks = |code: &str| token_request(h._app.handle(), &id, &IpcError::new(code, "why"));
     assert_eq!(asks("token_needed").unwrap().connection.id, id);
-    assert!(asks("unauthorized").unwrap().reason.contains("refused the token"));
+    assert!(asks("unauthorized").unwrap().reason.contains("refused the saved token"));
     assert!(asks("unreachable").is_none());
     h.ok("forget_connection", json!({ "id": id }));
     assert_eq!(keychain_token(&id), None);

@@ -128,7 +128,7 @@ pub async fn open_saved<R: Runtime>(
 pub fn token_request<R: Runtime>(app: &AppHandle<R>, id: &str, error: &IpcError) -> Option<TokenRequest> {
     let reason = match error.code.as_str() {
         "token_needed" => error.message.clone(),
-        "unauthorized" => format!("The server refused the token ({}): enter a new one.", error.message),
+        "unauthorized" => "The server refused the saved token (it may have been revoked): enter a new one.".to_string(),
         _ => return None,
     };
     let connection = app.state::<Connections>().get(id).ok()?;

@@ -205,7 +205,7 @@ export function ConnectDialog({ request = null, onClose, onConnected }: ConnectD
               {warning ?? `The token goes to ${keychain.name}, never to a file.`}
             </div>
           )}
-          {problem && (url !== "" || token !== "") && <div className="muted">{problem}</div>}
+          {problem && (token !== "" || (request === null && url !== "")) && <div className="muted">{problem}</div>}
           {outcome && "check" in outcome && (
             <div className="connect-ok" role="status" data-acting-as={outcome.check.acting_as}>
               ✓ {outcome.check.url}: {checkSummary(outcome.check)}

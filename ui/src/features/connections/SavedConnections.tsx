@@ -11,6 +11,9 @@ import type { TokenRequest } from "../../bindings/TokenRequest";
 import { api } from "../../ipc";
 import { explainError, keychainWarning } from "./connection";
 
+/** Why the dialog asks for a token the server refused (as File → Open Recent's servers say it). */
+const REFUSED = "The server refused the saved token (it may have been revoked): enter a new one.";
+
 export interface SavedConnectionsProps {
   /** The open server, if the open database is one. */
   server: ServerConnection | null;
@@ -37,7 +40,7 @@ export function SavedConnections({ server, onConnectDialog, onConnected }: Saved
       .connectSaved(connection.id, null)
       .then(onConnected, (e: IpcError) => {
         if (e.code === "token_needed" || e.code === "unauthorized") {
-          onConnectDialog({ connection, reason: e.code === "unauthorized" ? `${explainError(e).title}: ${e.message}. Enter a new one.` : e.message });
+          onConnectDialog({ connection, reason: e.code === "unauthorized" ? REFUSED : e.message });
         } else {
           const { title, detail, hint } = explainError(e);
           setError(`${connection.name}: ${title}: ${detail}${hint ? `. ${hint}` : ""}`);
