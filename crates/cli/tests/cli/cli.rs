@@ -143,7 +143,10 @@ fn user_sessions_see_only_their_rows() {
         &["--user", "bob", "--format", "json", "-c", "SELECT * FROM app.notes"],
         None,
     );
-    assert_eq!(stdout(&bob), "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]],\"types\":[\"INT\",\"TEXT\"]}\n");
+    assert_eq!(
+        stdout(&bob),
+        "{\"columns\":[\"id\",\"body\"],\"rows\":[[1,\"b1\"]],\"types\":[\"INT\",\"TEXT\"]}\n"
+    );
     let admin = tidepool(
         dir.path(),
         &["--format", "csv", "-c", "SELECT * FROM app.notes ORDER BY _user, id"],
