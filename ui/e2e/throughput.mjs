@@ -249,10 +249,13 @@ async function run(rate, batching, kind, source) {
   // forever; a run that fails (a flooded webview stops answering WebDriver) is a
   // row saying so, and the others are still measured.
   let measured;
+  let timer;
   try {
     measured = await Promise.race([
       measure(rate, kind, batching, source),
-      new Promise((_, fail) => setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000)),
+      new Promise((_, fail) => {
+        timer = setTimeout(() => fail(new Error(`the ${rate}/s run timed out`)), (seconds + 120) * 1000);
+      }),
     ]);
   } catch (error) {
     running?.kill();
@@ -261,6 +264,9 @@ async function run(rate, batching, kind, source) {
     runningServer = null;
     process.exitCode = 1;
     return { ...base, failed: String(error?.message ?? error).split("\n")[0] };
+  } finally {
+    // A pending timer would keep the process alive for minutes after the last run.
+    clearTimeout(timer);
   }
   const { writer, result, other } = measured;
   return {
